@@ -1,0 +1,84 @@
+// swift-tools-version: 6.1
+// Data Kernel: Redis Streams → normalizer plugins → Postgres. See docs/architecture.md for the map.
+import PackageDescription
+
+/// Every plugin `.so` exports only `kernel_plugin_entry_v1` (Plugins/plugin-exports.map), so the
+/// SDK copy linked into each plugin stays private to it.
+let pluginLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/plugin-exports.map"]),
+]
+
+/// A Swift normalizer plugin: a dynamic library whose only dependency is the SDK.
+func swiftPlugin(_ name: String, folder: String) -> Target {
+    .target(
+        name: name,
+        dependencies: ["KernelPluginSDK"],
+        path: "Plugins/\(folder)",
+        linkerSettings: pluginLinkerSettings
+    )
+}
+
+let package = Package(
+    name: "DataKernel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kernel", targets: ["kernel"]),
+        .library(name: "KernelPluginSDK", targets: ["KernelPluginSDK"]),
+        .library(name: "TradePlugin", type: .dynamic, targets: ["TradePlugin"]),
+        .library(name: "BookPlugin", type: .dynamic, targets: ["BookPlugin"]),
+        .library(name: "BarPlugin", type: .dynamic, targets: ["BarPlugin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries, as system-library shims.
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis"),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // The plugin boundary: one C header, and the Swift SDK over it.
+        .target(name: "KernelPluginABI", path: "Sources/KernelPluginABI"),
+        .target(name: "KernelJSON"),
+        .target(name: "KernelPluginSDK", dependencies: ["KernelPluginABI", "KernelJSON"]),
+
+        // The kernel, in small modules with one job each.
+        .target(name: "KernelConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "KernelPostgres", dependencies: [
+            "CLibPQ", "COpenSSL", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "KernelRedis", dependencies: [
+            "CHiredis", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "KernelPlugins", dependencies: [
+            "KernelPluginABI", "KernelJSON", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "KernelCore", dependencies: [
+            "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "kernel", dependencies: [
+            "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Example plugins (Swift). The C example, Plugins/Quote, is built by the Makefile with cc.
+        swiftPlugin("TradePlugin", folder: "Trade"),
+        swiftPlugin("BookPlugin", folder: "Book"),
+        swiftPlugin("BarPlugin", folder: "Bar"),
+
+        // Tests mirror Sources.
+        .testTarget(name: "KernelJSONTests", dependencies: ["KernelJSON"]),
+        .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"]),
+        .testTarget(name: "KernelPostgresTests", dependencies: ["KernelPostgres", "KernelConfig"]),
+        .testTarget(name: "KernelPluginsTests", dependencies: [
+            "KernelPlugins", "KernelPluginABI", "KernelPluginSDK",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

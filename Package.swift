@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
         .library(name: "KernelPluginSDK", targets: ["KernelPluginSDK"]),
+        .library(name: "KernelPluginTesting", targets: ["KernelPluginTesting"]),
         .library(name: "TradePlugin", type: .dynamic, targets: ["TradePlugin"]),
         .library(name: "BookPlugin", type: .dynamic, targets: ["BookPlugin"]),
         .library(name: "BarPlugin", type: .dynamic, targets: ["BarPlugin"]),
@@ -45,6 +46,10 @@ let package = Package(
         .target(name: "KernelPluginABI", path: "Sources/KernelPluginABI"),
         .target(name: "KernelJSON"),
         .target(name: "KernelPluginSDK", dependencies: ["KernelPluginABI", "KernelJSON"]),
+        // The conformance kit plugin authors run from their tests (loads the .so like the kernel).
+        .target(name: "KernelPluginTesting", dependencies: [
+            "KernelPlugins", "KernelJSON", .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // The kernel, in small modules with one job each.
         .target(name: "KernelConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -76,8 +81,10 @@ let package = Package(
         .testTarget(name: "KernelJSONTests", dependencies: ["KernelJSON"]),
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"]),
         .testTarget(name: "KernelPostgresTests", dependencies: ["KernelPostgres", "KernelConfig"]),
+        .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
-            "KernelPlugins", "KernelPluginABI", "KernelPluginSDK",
+            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON",
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]

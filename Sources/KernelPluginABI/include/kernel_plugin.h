@@ -166,6 +166,11 @@ typedef struct kp_family {
     uint32_t column_count;
     /** Upper bound on rows one event may produce (1 for trades; N levels for books). 0 means 1. */
     uint32_t max_rows_per_event;
+    /**
+     * sizeof(kp_column) as compiled into the plugin, so kp_column can grow in a later minor version:
+     * the host steps through `columns` with it. 0 means the ABI 1.0 layout.
+     */
+    uint32_t column_struct_size;
 } kp_family;
 
 /* ---- one event (host → plugin) ------------------------------------------------------------- */

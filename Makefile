@@ -1,0 +1,89 @@
+# Data Kernel — build, test, run. Every target works on a fresh Debian machine: missing packages
+# are installed and local Redis/Postgres are started under ./.run/ by .ci/services.
+#
+#   make run     build (release), start local services, migrate, build plugins, run the kernel
+#   make test    start local services, build plugins and tests, run every test
+#   make build   release build; the daemon lands at bin/kernel
+#   make plugins every example plugin .so into ./plugins (PLUGIN_CONFIG=debug|release)
+#   make bench   benchmarks (print numbers; never part of `make test`)
+#   make clean   remove build outputs (not ./.run)
+
+SHELL := /bin/bash
+CONFIG ?= config/kernel.yaml
+PLUGIN_DIR ?= plugins
+PLUGIN_CONFIG ?= release
+SWIFT ?= swift
+CC ?= cc
+SWIFT_PLUGINS := TradePlugin BookPlugin BarPlugin
+ABI_INCLUDE := Sources/KernelPluginABI/include
+C_PLUGIN_FLAGS := -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -I $(ABI_INCLUDE) \
+	-Wl,--version-script=Plugins/plugin-exports.map
+SERVICES := .ci/services
+# Only the dev config gets local services; any other config points at real ones.
+LOCAL_SERVICES := $(if $(filter config/kernel.yaml,$(CONFIG)),yes,)
+
+.PHONY: all build plugins c-plugins swift-plugins test run services services-down bench clean deps dev-keys
+
+all: build
+
+deps:
+	@$(SERVICES) deps
+
+build: deps
+	$(SWIFT) build -c release --product kernel
+	@mkdir -p bin
+	@cp "$$($(SWIFT) build -c release --show-bin-path)/kernel" bin/kernel
+	@echo "built bin/kernel"
+
+swift-plugins:
+	@mkdir -p $(PLUGIN_DIR)
+	@for p in $(SWIFT_PLUGINS); do \
+		$(SWIFT) build -c $(PLUGIN_CONFIG) --product $$p || exit 1; \
+	done
+	@bin="$$($(SWIFT) build -c $(PLUGIN_CONFIG) --show-bin-path)"; \
+	for p in $(SWIFT_PLUGINS); do \
+		install -m 0644 "$$bin/lib$$p.so" "$(PLUGIN_DIR)/.lib$$p.so.tmp" && \
+		mv -f "$(PLUGIN_DIR)/.lib$$p.so.tmp" "$(PLUGIN_DIR)/lib$$p.so" || exit 1; \
+	done
+
+# The C example is built from the header alone, as any third-party C plugin would be.
+c-plugins:
+	@mkdir -p $(PLUGIN_DIR)
+	$(CC) $(C_PLUGIN_FLAGS) -o $(PLUGIN_DIR)/.libquote.so.tmp Plugins/Quote/quote.c
+	@mv -f $(PLUGIN_DIR)/.libquote.so.tmp $(PLUGIN_DIR)/libquote.so
+
+plugins: deps swift-plugins c-plugins
+	@ls -1 $(PLUGIN_DIR)/*.so
+
+services:
+	@$(SERVICES) up >/dev/null
+
+services-down:
+	@$(SERVICES) down
+
+# Development CAs and keys for producers and admins (ssh-keygen), under ./.run/ca.
+dev-keys:
+	@mkdir -p .run/ca && chmod 700 .run/ca
+	@[ -f .run/ca/producer_ca ] || ssh-keygen -q -t ed25519 -N '' -C datakernel-dev-producer-ca -f .run/ca/producer_ca
+	@[ -f .run/ca/admin_ca ] || ssh-keygen -q -t ed25519 -N '' -C datakernel-dev-admin-ca -f .run/ca/admin_ca
+
+run: build
+	@if [ -n "$(LOCAL_SERVICES)" ]; then $(SERVICES) up >/dev/null && $(MAKE) --no-print-directory dev-keys; fi
+	@$(MAKE) --no-print-directory plugins PLUGIN_CONFIG=release >/dev/null
+	@set -a; [ -z "$(LOCAL_SERVICES)" ] || source .run/env; set +a; \
+		bin/kernel migrate --config $(CONFIG) && exec bin/kernel run --config $(CONFIG)
+
+test: deps services
+	@$(MAKE) --no-print-directory plugins PLUGIN_CONFIG=debug PLUGIN_DIR=.build/test-plugins >/dev/null
+	$(SWIFT) build --build-tests
+	@set -a; source .run/env; set +a; \
+		DK_TEST_PLUGINS_DIR="$(CURDIR)/.build/test-plugins" $(SWIFT) test --skip-build
+
+bench: deps services
+	@$(MAKE) --no-print-directory plugins PLUGIN_CONFIG=release >/dev/null
+	$(SWIFT) build -c release --product kernel-bench
+	@set -a; source .run/env; set +a; \
+		"$$($(SWIFT) build -c release --show-bin-path)/kernel-bench" --plugins $(PLUGIN_DIR)
+
+clean:
+	rm -rf .build bin $(PLUGIN_DIR)

@@ -1,0 +1,89 @@
+import KernelConfig
+import KernelPlugins
+import KernelPostgres
+import KernelRedis
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kernel run`: brings the kernel up in dependency order and keeps it up until SIGTERM/SIGINT.
+///
+/// Order: Postgres (connect, migrate) → plugins (load, family tables) → Redis (PING, consumer
+/// group on the event stream). The ingest pipeline attaches here (issue 3); until then the daemon
+/// proves its dependencies, serves its families, and shuts down cleanly.
+public final class Daemon {
+    public let config: KernelConfig
+    public let logger: Logger
+    public private(set) var registry = PluginRegistry()
+
+    public init(config: KernelConfig, logger: Logger) {
+        self.config = config
+        self.logger = logger
+    }
+
+    /// Runs start-up; throws on the first step that cannot succeed.
+    public func start() throws(StartupError) {
+        logger.info("kernel starting", metadata: ["event": "infra", "component": "kernel", "pid": "\(getpid())"])
+        let pg = try Startup.connectPostgres(config, logger: logger)
+        defer { pg.close() }
+        if config.postgres.applyMigrations {
+            let report = try Startup.migrate(pg, config: config, logger: logger)
+            logger.info("migrations applied", metadata: [
+                "event": "infra", "component": "postgres",
+                "applied": "\(report.applied.count)", "skipped": "\(report.skipped.count)",
+            ])
+        }
+        registry = PluginRegistry.load(directory: config.plugins.dir, logger: logger,
+                                       configJSON: { self.config.pluginConfigJSON(for: $0) })
+        let tables = Startup.ensureFamilyTables(registry, on: pg, logger: logger)
+        let redis = try Startup.connectRedis(config)
+        defer { redis.close() }
+        try ensureConsumerGroup(redis)
+        let families = registry.servedFamilies.map { "\($0.family.name)@\($0.plugin.name)-\($0.plugin.version)" }
+        logger.info("kernel ready", metadata: [
+            "event": "infra", "component": "kernel",
+            "plugins_loaded": "\(registry.entries.count)", "plugins_refused": "\(registry.refused.count)",
+            "families": .string(families.joined(separator: ",")),
+            "typed_tables": .string(tables.ready.joined(separator: ",")),
+            "stream": .string(config.redis.streamKey), "group": .string(config.redis.consumerGroup),
+        ])
+    }
+
+    /// Creates the consumer group at 0-0 with MKSTREAM (SPEC §1 decision); "already exists" is fine.
+    func ensureConsumerGroup(_ redis: RedisConnection) throws(StartupError) {
+        let reply: RedisReply
+        do {
+            reply = try redis.command(["XGROUP", "CREATE", config.redis.streamKey, config.redis.consumerGroup, "0-0", "MKSTREAM"])
+        } catch {
+            throw StartupError(step: "redis", message: "XGROUP CREATE: \(error.message)")
+        }
+        if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
+            throw StartupError(step: "redis", message: "XGROUP CREATE \(config.redis.streamKey): \(message)")
+        }
+    }
+
+    /// Blocks the calling thread until SIGTERM or SIGINT. Call `blockShutdownSignals()` first,
+    /// before any thread starts, so the signal is delivered here and nowhere else.
+    public func waitForShutdownSignal() -> Int32 {
+        var set = Self.shutdownSignals()
+        var signal: Int32 = 0
+        sigwait(&set, &signal)
+        logger.info("kernel stopping", metadata: ["event": "infra", "component": "kernel", "signal": "\(signal)"])
+        return signal
+    }
+
+    public static func blockShutdownSignals() {
+        var set = shutdownSignals()
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    private static func shutdownSignals() -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        return set
+    }
+}

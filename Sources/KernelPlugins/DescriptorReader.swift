@@ -1,0 +1,219 @@
+import KernelJSON
+import KernelPluginABI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads and validates a plugin's C descriptor, in the order OBS and SQLite taught: the major
+/// version and struct size first, then copy what the plugin has into a zeroed host-sized struct,
+/// then check every pointer and name before anything is called.
+enum DescriptorReader {
+    /// The size of each struct in ABI 1.0: the smallest a plugin may declare.
+    static let descriptorV1Size = MemoryLayout<kp_plugin_descriptor>.size
+    static let familyV1Size = MemoryLayout<kp_family>.size
+    static let columnV1Size = MemoryLayout<kp_column>.size
+
+    static let maxFamilies = 64
+    static let maxColumns = 256
+    static let maxRowsPerEvent = 100_000
+    static let maxSchemaBytes = 1 << 20
+
+    /// Validates the descriptor at `raw` and returns the host's copy of it plus the Swift model.
+    static func read(_ raw: UnsafeRawPointer, path: String) throws(PluginLoadError)
+        -> (kp_plugin_descriptor, PluginDescriptor)
+    {
+        func fail(_ reason: PluginLoadError.Reason, _ detail: String) -> PluginLoadError {
+            PluginLoadError(path: path, reason: reason, detail: detail)
+        }
+        // The first three fields are fixed forever: read them before trusting anything else.
+        let abiMajor = raw.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
+        let abiMinor = raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+        let structSize = raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self)
+        guard abiMajor == UInt32(KP_ABI_MAJOR) else {
+            throw fail(.abiMajorMismatch, "plugin ABI major \(abiMajor), host ABI major \(KP_ABI_MAJOR)")
+        }
+        guard abiMinor <= UInt32(KP_ABI_MINOR) else {
+            throw fail(.abiMinorTooNew, "plugin built against ABI 1.\(abiMinor), host supports up to 1.\(KP_ABI_MINOR)")
+        }
+        guard Int(structSize) >= descriptorV1Size else {
+            throw fail(.structTooSmall, "descriptor struct_size \(structSize) < \(descriptorV1Size) (ABI 1.0)")
+        }
+        // Copy what both sides know into a zeroed struct: fields a newer plugin adds are ignored.
+        var d = kp_plugin_descriptor()
+        withUnsafeMutableBytes(of: &d) { dst in
+            dst.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(Int(structSize), dst.count)))
+        }
+
+        guard d.`init` != nil else { throw fail(.nullFunction, "init is NULL") }
+        guard d.normalize != nil else { throw fail(.nullFunction, "normalize is NULL") }
+        guard d.destroy != nil else { throw fail(.nullFunction, "destroy is NULL") }
+
+        guard let name = cString(d.name, max: 64), Grammar.isPluginName(name) else {
+            throw fail(.invalidName, "plugin name must match [a-z][a-z0-9_.-]{0,63}")
+        }
+        guard let versionText = cString(d.version, max: 64), let version = SemanticVersion(versionText) else {
+            throw fail(.invalidVersion, "plugin \(name): version must be MAJOR.MINOR.PATCH")
+        }
+        let buildInfo = cString(d.build_info, max: 256) ?? ""
+
+        guard d.family_count >= 1, Int(d.family_count) <= maxFamilies, let familiesPtr = d.families else {
+            throw fail(.invalidFamily, "plugin \(name): family_count must be 1...\(maxFamilies) with a non-NULL array")
+        }
+        let familyRaw = UnsafeRawPointer(familiesPtr)
+        let familyStride = Int(familyRaw.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
+        guard familyStride >= familyV1Size else {
+            throw fail(.structTooSmall, "plugin \(name): kp_family struct_size \(familyStride) < \(familyV1Size) (ABI 1.0)")
+        }
+        var families: [FamilyDescriptor] = []
+        var seen: Set<String> = []
+        for i in 0..<Int(d.family_count) {
+            let at = familyRaw + i * familyStride
+            guard Int(at.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == familyStride else {
+                throw fail(.invalidFamily, "plugin \(name): family #\(i) has a struct_size unlike family #0")
+            }
+            var f = kp_family()
+            withUnsafeMutableBytes(of: &f) { dst in
+                dst.copyMemory(from: UnsafeRawBufferPointer(start: at, count: min(familyStride, dst.count)))
+            }
+            let family = try readFamily(f, index: i, plugin: name, path: path)
+            guard seen.insert(family.name).inserted else {
+                throw fail(.duplicateFamily, "plugin \(name) declares family \(family.name) twice")
+            }
+            families.append(family)
+        }
+        let model = PluginDescriptor(
+            abiMajor: abiMajor, abiMinor: abiMinor, structSize: structSize,
+            threadSafe: d.flags & UInt32(KP_PLUGIN_THREAD_SAFE) != 0,
+            name: name, version: version, buildInfo: buildInfo, families: families,
+            hasBatchNormalize: d.normalize_batch != nil)
+        return (d, model)
+    }
+
+    private static func readFamily(_ f: kp_family, index: Int, plugin: String, path: String)
+        throws(PluginLoadError) -> FamilyDescriptor
+    {
+        func fail(_ reason: PluginLoadError.Reason, _ detail: String) -> PluginLoadError {
+            PluginLoadError(path: path, reason: reason, detail: "plugin \(plugin), family #\(index): \(detail)")
+        }
+        guard let name = cString(f.name, max: 48), Grammar.isFamilyName(name) else {
+            throw fail(.invalidFamily, "name must match [a-z][a-z0-9_]{0,47}")
+        }
+        guard f.min_version >= 1, f.min_version <= f.max_version else {
+            throw fail(.invalidFamily, "\(name): versions must satisfy 1 <= min_version <= max_version (got \(f.min_version)...\(f.max_version))")
+        }
+        var schema: String?
+        if f.payload_schema_json != nil {
+            guard let text = cString(f.payload_schema_json, max: maxSchemaBytes) else {
+                throw fail(.invalidSchema, "\(name): payload_schema_json is not NUL-terminated within \(maxSchemaBytes) bytes")
+            }
+            let parsed: JSONValue
+            do { parsed = try JSONParser.parse(text) } catch {
+                throw fail(.invalidSchema, "\(name): payload_schema_json is not valid JSON (\(error))")
+            }
+            guard parsed.objectValue != nil else {
+                throw fail(.invalidSchema, "\(name): payload_schema_json must be a JSON object")
+            }
+            schema = text
+        }
+        let rows = f.max_rows_per_event == 0 ? 1 : Int(f.max_rows_per_event)
+        guard rows <= maxRowsPerEvent else {
+            throw fail(.invalidFamily, "\(name): max_rows_per_event \(rows) exceeds \(maxRowsPerEvent)")
+        }
+        var columns: [ColumnDescriptor] = []
+        if f.column_count > 0 {
+            guard Int(f.column_count) <= maxColumns, let colsPtr = f.columns else {
+                throw fail(.invalidColumn, "\(name): column_count must be <= \(maxColumns) with a non-NULL array")
+            }
+            let stride = f.column_struct_size == 0 ? columnV1Size : Int(f.column_struct_size)
+            guard stride >= columnV1Size else {
+                throw fail(.structTooSmall, "\(name): column_struct_size \(stride) < \(columnV1Size) (ABI 1.0)")
+            }
+            var names: Set<String> = []
+            for c in 0..<Int(f.column_count) {
+                var col = kp_column()
+                let at = UnsafeRawPointer(colsPtr) + c * stride
+                withUnsafeMutableBytes(of: &col) { dst in
+                    dst.copyMemory(from: UnsafeRawBufferPointer(start: at, count: min(stride, dst.count)))
+                }
+                let column = try readColumn(col, family: name, index: c, fail: fail)
+                guard names.insert(column.name).inserted else {
+                    throw fail(.invalidColumn, "\(name): column \(column.name) declared twice")
+                }
+                columns.append(column)
+            }
+        } else if f.columns != nil {
+            throw fail(.invalidColumn, "\(name): columns is non-NULL but column_count is 0")
+        }
+        return FamilyDescriptor(name: name, versions: f.min_version...f.max_version, payloadSchemaJSON: schema,
+                                columns: columns, maxRowsPerEvent: rows)
+    }
+
+    private static func readColumn(
+        _ col: kp_column, family: String, index: Int,
+        fail: (PluginLoadError.Reason, String) -> PluginLoadError
+    ) throws(PluginLoadError) -> ColumnDescriptor {
+        guard let name = cString(col.name, max: 63), Grammar.isColumnName(name) else {
+            throw fail(.invalidColumn, "\(family): column #\(index) name must match [a-z][a-z0-9_]{0,62}")
+        }
+        guard !reservedColumnNames.contains(name) else {
+            throw fail(.invalidColumn, "\(family): column \(name) uses a reserved identity column name")
+        }
+        guard let type = ColumnType(rawValue: col.type.rawValue) else {
+            throw fail(.invalidColumn, "\(family): column \(name) has unknown type \(col.type.rawValue)")
+        }
+        let knownFlags = UInt32(KP_COL_NULLABLE)
+        guard col.flags & ~knownFlags == 0 else {
+            throw fail(.invalidColumn, "\(family): column \(name) has unknown flags 0x\(String(col.flags, radix: 16))")
+        }
+        var allowed: [String]?
+        if let list = col.allowed_values {
+            guard type == .text else {
+                throw fail(.invalidColumn, "\(family): column \(name): allowed_values is only valid on text columns")
+            }
+            var values: [String] = []
+            var i = 0
+            while let p = list[i] {
+                guard values.count < 1024, let v = cString(p, max: 256), !v.isEmpty else {
+                    throw fail(.invalidColumn, "\(family): column \(name): allowed_values must be 1...1024 non-empty strings")
+                }
+                values.append(v)
+                i += 1
+            }
+            guard !values.isEmpty else {
+                throw fail(.invalidColumn, "\(family): column \(name): allowed_values is empty")
+            }
+            allowed = values
+        }
+        return ColumnDescriptor(name: name, type: type, nullable: col.flags & knownFlags != 0,
+                                allowedValues: allowed, description: cString(col.description, max: 1024))
+    }
+
+    /// Copies a NUL-terminated UTF-8 string of at most `max` bytes; nil if absent, too long or not UTF-8.
+    static func cString(_ p: UnsafePointer<CChar>?, max: Int) -> String? {
+        guard let p else { return nil }
+        let n = strnlen(p, max + 1)
+        guard n <= max else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: p, count: n)
+        guard let s = String(validating: bytes, as: UTF8.self) else { return nil }
+        return s
+    }
+}
+
+/// Identifier grammars shared by the loader and the store.
+public enum Grammar {
+    public static func isFamilyName(_ s: String) -> Bool { ident(s, max: 48, extra: []) }
+    public static func isColumnName(_ s: String) -> Bool { ident(s, max: 63, extra: []) }
+    public static func isPluginName(_ s: String) -> Bool { ident(s, max: 64, extra: [UInt8(ascii: "."), UInt8(ascii: "-")]) }
+
+    private static func ident(_ s: String, max: Int, extra: Set<UInt8>) -> Bool {
+        let u = Array(s.utf8)
+        guard let first = u.first, u.count <= max, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else {
+            return false
+        }
+        return u.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "_") || extra.contains($0)
+        }
+    }
+}

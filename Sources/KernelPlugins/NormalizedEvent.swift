@@ -1,0 +1,88 @@
+/// One typed value produced by a plugin for one column.
+public enum ColumnValue: Sendable, Equatable {
+    case null
+    case text(String)
+    /// Exact decimal text as the plugin gave it (validated grammar, no NaN/Infinity).
+    case numeric(String)
+    case int64(Int64)
+    case float64(Double)
+    case bool(Bool)
+    /// Unix nanoseconds; the store keeps microseconds.
+    case timestampNanos(Int64)
+    /// Validated JSON text.
+    case jsonb(String)
+
+    /// Postgres text-format rendering, as COPY text would carry it (nil for NULL).
+    public var textValue: String? {
+        switch self {
+        case .null: nil
+        case .text(let s), .numeric(let s), .jsonb(let s): s
+        case .int64(let v): String(v)
+        case .float64(let v): String(v)
+        case .bool(let v): v ? "true" : "false"
+        case .timestampNanos(let ns): String(ns)
+        }
+    }
+}
+
+/// A tag a plugin attached to an event.
+public struct Tag: Sendable, Equatable, Hashable {
+    public var key: String
+    public var value: String
+    public init(key: String, value: String) { self.key = key; self.value = value }
+}
+
+/// Everything a plugin produced for one event.
+public struct NormalizedEvent: Sendable, Equatable {
+    /// The normalized payload JSON, or nil when the plugin kept the input payload as it was.
+    public var payloadJSON: String?
+    public var tags: [Tag]
+    /// Exchange/event time (Unix ns) if the plugin set one.
+    public var eventTimeNanos: Int64?
+    /// Typed rows, one array of values per row in the family's column order.
+    public var rows: [[ColumnValue]]
+
+    public init(payloadJSON: String? = nil, tags: [Tag] = [], eventTimeNanos: Int64? = nil, rows: [[ColumnValue]] = []) {
+        self.payloadJSON = payloadJSON
+        self.tags = tags
+        self.eventTimeNanos = eventTimeNanos
+        self.rows = rows
+    }
+}
+
+/// A plugin's refusal of one event: the event goes to the DLQ as `normalize_failed` with `message`.
+public struct NormalizeFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case invalidPayload = "invalid_payload"
+        case unsupportedVersion = "unsupported_version"
+        case pluginError = "plugin_error"
+        /// The plugin said OK but its output broke the family's declared contract.
+        case badOutput = "bad_output"
+    }
+    public var kind: Kind
+    public var message: String
+    public init(kind: Kind, message: String) { self.kind = kind; self.message = message }
+    public var description: String { "\(kind.rawValue): \(message)" }
+}
+
+/// The input handed to a plugin for one event.
+public struct EventInput: Sendable {
+    public var family: String
+    public var schemaVersion: UInt32
+    /// Lower-case canonical UUID text.
+    public var eventID: String
+    public var subjectID: String
+    public var tsUnixNanos: Int64
+    /// The envelope's `payload` member, exact bytes.
+    public var payload: [UInt8]
+
+    public init(family: String, schemaVersion: UInt32, eventID: String, subjectID: String,
+                tsUnixNanos: Int64, payload: [UInt8]) {
+        self.family = family
+        self.schemaVersion = schemaVersion
+        self.eventID = eventID
+        self.subjectID = subjectID
+        self.tsUnixNanos = tsUnixNanos
+        self.payload = payload
+    }
+}

@@ -1,0 +1,171 @@
+import KernelJSON
+import KernelPluginABI
+
+/// The host side of `kp_builder`: collects one batch of events' output and checks every value
+/// against the family's declared columns as it arrives, so a plugin cannot hand the store a value
+/// Postgres would reject mid-batch.
+final class OutputCollector {
+    let family: FamilyDescriptor
+    private(set) var outputs: [NormalizedEvent]
+    private(set) var failures: [NormalizeFailure?]
+    private var current = 0
+
+    static let maxTags = 64
+    static let maxTagBytes = 256
+    static let maxTextBytes = 1 << 20
+    static let maxNumericBytes = 1000
+    /// 0001-01-01 .. 9999-12-31 in Unix seconds: what Postgres timestamptz and our renderers accept.
+    static let timestampRange: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+
+    init(family: FamilyDescriptor, count: Int) {
+        self.family = family
+        outputs = Array(repeating: NormalizedEvent(), count: count)
+        failures = Array(repeating: nil, count: count)
+    }
+
+    // MARK: callbacks (each returns nil on success or a message)
+
+    func select(_ index: Int) -> String? {
+        guard index >= 0, index < outputs.count else { return "select_event: index \(index) out of range 0..<\(outputs.count)" }
+        current = index
+        return nil
+    }
+
+    func fail(_ index: Int, status: UInt32, message: String) -> String? {
+        guard index >= 0, index < outputs.count else { return "fail_event: index \(index) out of range" }
+        let kind: NormalizeFailure.Kind = status == KP_ERR_UNSUPPORTED_VERSION.rawValue ? .unsupportedVersion
+            : status == KP_ERR_INVALID_PAYLOAD.rawValue ? .invalidPayload : .pluginError
+        failures[index] = NormalizeFailure(kind: kind, message: message.isEmpty ? "plugin reported status \(status)" : message)
+        return nil
+    }
+
+    /// Records a contract violation against the current event; the first one wins.
+    @discardableResult
+    func violate(_ message: String) -> String {
+        if failures[current] == nil {
+            failures[current] = NormalizeFailure(kind: .badOutput, message: message)
+        }
+        return message
+    }
+
+    func setPayload(_ bytes: UnsafeRawBufferPointer) -> String? {
+        guard bytes.count <= Self.maxTextBytes else { return violate("set_payload_json: payload larger than \(Self.maxTextBytes) bytes") }
+        guard JSONScanner.validate(bytes) == nil, let first = bytes.first(where: { !isJSONSpace($0) }), first == UInt8(ascii: "{") else {
+            return violate("set_payload_json: not a JSON object")
+        }
+        outputs[current].payloadJSON = String(decoding: bytes, as: UTF8.self)
+        return nil
+    }
+
+    func addTag(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> String? {
+        guard outputs[current].tags.count < Self.maxTags else { return violate("add_tag: more than \(Self.maxTags) tags") }
+        guard let k = Self.text(key, max: Self.maxTagBytes), !k.isEmpty,
+              let v = Self.text(value, max: Self.maxTagBytes), !v.isEmpty else {
+            return violate("add_tag: key and value must be non-empty UTF-8 of at most \(Self.maxTagBytes) bytes")
+        }
+        outputs[current].tags.append(Tag(key: k, value: v))
+        return nil
+    }
+
+    func setEventTime(_ ns: Int64) -> String? {
+        guard Self.timestampRange.contains(ns / 1_000_000_000) else { return violate("set_event_time_ns: \(ns) out of range") }
+        outputs[current].eventTimeNanos = ns
+        return nil
+    }
+
+    func beginRow() -> String? {
+        guard family.isTyped else { return violate("begin_row: family \(family.name) declares no typed columns") }
+        guard outputs[current].rows.count < family.maxRowsPerEvent else {
+            return violate("begin_row: more than max_rows_per_event (\(family.maxRowsPerEvent)) rows")
+        }
+        outputs[current].rows.append(Array(repeating: .null, count: family.columns.count))
+        return nil
+    }
+
+    /// Stores `value` in column `index` of the current row after checking it against the declaration.
+    func set(_ index: UInt32, _ value: ColumnValue, setter: String) -> String? {
+        guard !outputs[current].rows.isEmpty else { return violate("\(setter): no row begun (call begin_row first)") }
+        guard Int(index) < family.columns.count else {
+            return violate("\(setter): column index \(index) out of range (family \(family.name) has \(family.columns.count))")
+        }
+        let column = family.columns[Int(index)]
+        if let problem = Self.check(value, for: column) { return violate("\(setter): column \(column.name): \(problem)") }
+        outputs[current].rows[outputs[current].rows.count - 1][Int(index)] = value
+        return nil
+    }
+
+    /// After the plugin returned: every non-nullable column set, typed families produced a row.
+    func finish() {
+        for i in 0..<outputs.count where failures[i] == nil {
+            if family.isTyped && outputs[i].rows.isEmpty {
+                failures[i] = NormalizeFailure(kind: .badOutput, message: "no typed row produced for family \(family.name)")
+                continue
+            }
+            rows: for (r, row) in outputs[i].rows.enumerated() {
+                for (c, column) in family.columns.enumerated() where !column.nullable && row[c] == .null {
+                    failures[i] = NormalizeFailure(kind: .badOutput, message: "row \(r): column \(column.name) is required but was not set")
+                    break rows
+                }
+            }
+        }
+    }
+
+    static func check(_ value: ColumnValue, for column: ColumnDescriptor) -> String? {
+        switch (value, column.type) {
+        case (.null, _):
+            return nil
+        case (.text(let s), .text):
+            if let allowed = column.allowedValues, !allowed.contains(s) {
+                return "\"\(s.prefix(64))\" is not one of \(allowed.joined(separator: "|"))"
+            }
+            return nil
+        case (.numeric(let s), .numeric):
+            return isDecimal(s) ? nil : "\"\(s.prefix(64))\" is not a decimal number"
+        case (.int64, .int8):
+            return nil
+        case (.int64(let v), .int4):
+            return Int64(Int32.min)...Int64(Int32.max) ~= v ? nil : "\(v) does not fit in integer"
+        case (.float64(let v), .float8):
+            return v.isFinite ? nil : "non-finite float"
+        case (.bool, .bool):
+            return nil
+        case (.timestampNanos(let ns), .timestamptz):
+            return timestampRange.contains(ns / 1_000_000_000) ? nil : "timestamp \(ns) out of range"
+        case (.jsonb, .jsonb):
+            return nil
+        default:
+            return "wrong setter for a \(column.type.sqlName) column"
+        }
+    }
+
+    /// Decimal text Postgres `numeric` accepts and we promise: -?digits[.digits][e[+-]digits].
+    static func isDecimal(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard !u.isEmpty, u.count <= maxNumericBytes else { return false }
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < u.count, u[i] >= UInt8(ascii: "0"), u[i] <= UInt8(ascii: "9") { i += 1 }
+            return i - start
+        }
+        if u[i] == UInt8(ascii: "-") { i += 1 }
+        let intDigits = digits()
+        var fracDigits = 0
+        if i < u.count, u[i] == UInt8(ascii: ".") { i += 1; fracDigits = digits() }
+        guard intDigits + fracDigits > 0, i == u.count || fracDigits > 0 || intDigits > 0 else { return false }
+        if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") { i += 1 }
+            let expStart = i
+            guard digits() > 0, i - expStart <= 4 else { return false }
+        }
+        return i == u.count
+    }
+
+    static func text(_ bytes: UnsafeRawBufferPointer, max: Int) -> String? {
+        guard bytes.count <= max, !bytes.contains(0) else { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private func isJSONSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+}

@@ -1,0 +1,122 @@
+import KernelPluginABI
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An initialised plugin: its state pointer and the calls into it. Calls are serialised unless the
+/// plugin declared KP_PLUGIN_THREAD_SAFE. `destroy` runs when the instance is released; the shared
+/// object stays mapped.
+public final class PluginInstance: @unchecked Sendable {
+    // @unchecked: `state` is only touched inside `gate` (or concurrently when the plugin said it is
+    // thread-safe), and everything else is immutable.
+    static let errorCapacity = 1024
+
+    public let plugin: LoadedPlugin
+    private let state: UnsafeMutableRawPointer?
+    private let gate = Mutex(())
+
+    init(plugin: LoadedPlugin, state: UnsafeMutableRawPointer?) {
+        self.plugin = plugin
+        self.state = state
+    }
+
+    deinit {
+        plugin.raw.destroy(state)
+    }
+
+    public var descriptor: PluginDescriptor { plugin.descriptor }
+
+    /// Normalizes one event. The family is looked up by the event's `family` name.
+    public func normalize(_ event: EventInput) -> Result<NormalizedEvent, NormalizeFailure> {
+        normalizeBatch([event])[0]
+    }
+
+    /// Normalizes events of one family. Uses the plugin's `normalize_batch` when it has one.
+    public func normalizeBatch(_ events: [EventInput]) -> [Result<NormalizedEvent, NormalizeFailure>] {
+        guard let first = events.first else { return [] }
+        guard let family = plugin.descriptor.families.first(where: { $0.name == first.family }) else {
+            return events.map { .failure(NormalizeFailure(kind: .unsupportedVersion, message: "plugin \(plugin.descriptor.name) does not serve family \($0.family)")) }
+        }
+        precondition(events.allSatisfy { $0.family == first.family }, "normalizeBatch takes events of one family")
+        let collector = OutputCollector(family: family, count: events.count)
+        if plugin.descriptor.threadSafe {
+            call(events, collector)
+        } else {
+            gate.withLock { _ in call(events, collector) }
+        }
+        collector.finish()
+        return (0..<events.count).map { i in
+            if let failure = collector.failures[i] { return .failure(failure) }
+            return .success(collector.outputs[i])
+        }
+    }
+
+    private func call(_ events: [EventInput], _ collector: OutputCollector) {
+        let raw = plugin.raw
+        let unmanaged = Unmanaged.passUnretained(collector)
+        var output = kp_output(api: BuilderAPI.table, builder: OpaquePointer(unmanaged.toOpaque()))
+        withExtendedLifetime(collector) {
+            withUnsafeTemporaryAllocation(of: CChar.self, capacity: Self.errorCapacity) { err in
+                if events.count > 1, let batch = raw.normalize_batch {
+                    withCEvents(events) { pointers in
+                        err.initialize(repeating: 0)
+                        let status = batch(state, pointers.baseAddress, pointers.count, &output, err.baseAddress, err.count)
+                        if status != KP_OK {
+                            err[err.count - 1] = 0
+                            let message = String(cString: err.baseAddress!)
+                            for i in 0..<events.count where collector.failures[i] == nil {
+                                _ = collector.fail(i, status: status.rawValue, message: message)
+                            }
+                        }
+                    }
+                    return
+                }
+                for i in 0..<events.count {
+                    _ = collector.select(i)
+                    withCEvents([events[i]]) { pointers in
+                        err.initialize(repeating: 0)
+                        let status = raw.normalize(state, pointers[0], &output, err.baseAddress, err.count)
+                        if status != KP_OK {
+                            err[err.count - 1] = 0
+                            _ = collector.fail(i, status: status.rawValue, message: String(cString: err.baseAddress!))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Builds C `kp_event` structs whose strings live for the duration of `body`.
+private func withCEvents<R>(_ events: [EventInput], _ body: (UnsafeBufferPointer<UnsafePointer<kp_event>?>) -> R) -> R {
+    // Each event's text fields are copied into one NUL-separated arena so pointers stay stable.
+    var arena: [UInt8] = []
+    var offsets: [(family: Int, event: Int, subject: Int, payload: Int)] = []
+    for e in events {
+        let family = arena.count; arena.append(contentsOf: e.family.utf8); arena.append(0)
+        let event = arena.count; arena.append(contentsOf: e.eventID.utf8); arena.append(0)
+        let subject = arena.count; arena.append(contentsOf: e.subjectID.utf8); arena.append(0)
+        let payload = arena.count; arena.append(contentsOf: e.payload); arena.append(0)
+        offsets.append((family, event, subject, payload))
+    }
+    return arena.withUnsafeBufferPointer { buf in
+        let base = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+        let structs = UnsafeMutablePointer<kp_event>.allocate(capacity: events.count)
+        defer { structs.deallocate() }
+        for (i, e) in events.enumerated() {
+            let o = offsets[i]
+            structs[i] = kp_event(
+                struct_size: UInt32(MemoryLayout<kp_event>.size),
+                family: base + o.family, schema_version: e.schemaVersion,
+                event_id: base + o.event, subject_id: base + o.subject,
+                ts_unix_ns: e.tsUnixNanos,
+                payload_json: base + o.payload, payload_len: e.payload.count)
+        }
+        let pointers = UnsafeMutablePointer<UnsafePointer<kp_event>?>.allocate(capacity: events.count)
+        defer { pointers.deallocate() }
+        for i in 0..<events.count { pointers[i] = UnsafePointer(structs + i) }
+        return body(UnsafeBufferPointer(start: pointers, count: events.count))
+    }
+}

@@ -1,0 +1,173 @@
+import CHiredis
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One blocking hiredis connection. hiredis 0.14 has no RESP3 and no TLS (PITFALLS.md).
+/// Not thread-safe: a connection belongs to one dedicated thread at a time; calls block.
+public final class RedisConnection {
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int32
+        public init(host: String, port: Int32) { self.host = host; self.port = port }
+
+        /// Parses "host:port" (IPv6 as "[::1]:6379").
+        public init?(address: String) {
+            var host: Substring
+            let portText: Substring
+            if address.hasPrefix("[") {
+                guard let close = address.firstIndex(of: "]") else { return nil }
+                host = address[address.index(after: address.startIndex)..<close]
+                let rest = address[address.index(after: close)...]
+                guard rest.hasPrefix(":") else { return nil }
+                portText = rest.dropFirst()
+            } else {
+                guard let colon = address.lastIndex(of: ":") else { return nil }
+                host = address[..<colon]
+                portText = address[address.index(after: colon)...]
+            }
+            if host.isEmpty { host = "127.0.0.1" }
+            guard let port = Int32(portText), (1...65535).contains(port) else { return nil }
+            self.host = String(host)
+            self.port = port
+        }
+    }
+
+    private var context: UnsafeMutablePointer<redisContext>?
+    public let endpoint: Endpoint
+
+    /// Connects and, when given, authenticates and selects the database.
+    /// `timeoutMs` bounds connect and every later command (reads with BLOCK must pass a larger one
+    /// to `setTimeout`, or hiredis waits forever on a timed-out socket).
+    public init(endpoint: Endpoint, timeoutMs: Int, username: String? = nil, password: String? = nil, db: Int = 0) throws(RedisError) {
+        self.endpoint = endpoint
+        let tv = Self.timeval(ms: timeoutMs)
+        guard let ctx = redisConnectWithTimeout(endpoint.host, endpoint.port, tv) else {
+            throw RedisError(kind: .connect, message: "cannot allocate redis context")
+        }
+        if ctx.pointee.err != 0 {
+            let message = Self.errorString(ctx)
+            redisFree(ctx)
+            throw RedisError(kind: .connect, message: "\(endpoint.host):\(endpoint.port): \(message)")
+        }
+        context = ctx
+        _ = redisSetTimeout(ctx, tv)
+        if let password, !password.isEmpty {
+            let args = username.map { $0.isEmpty ? ["AUTH", password] : ["AUTH", $0, password] } ?? ["AUTH", password]
+            if case .error(let e) = try command(args) {
+                close()
+                // Never echo the password; Redis' own message does not contain it.
+                throw RedisError(kind: .connect, message: "AUTH refused: \(e)")
+            }
+        }
+        if db != 0, case .error(let e) = try command(["SELECT", String(db)]) {
+            close()
+            throw RedisError(kind: .connect, message: "SELECT \(db) refused: \(e)")
+        }
+    }
+
+    deinit { close() }
+
+    public var isOpen: Bool { context != nil }
+
+    public func close() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    /// Changes the socket timeout for following commands.
+    public func setTimeout(ms: Int) {
+        if let context { _ = redisSetTimeout(context, Self.timeval(ms: ms)) }
+    }
+
+    /// Runs one command. An error reply is returned as `.error`; I/O failures throw and close the
+    /// connection (hiredis contexts are unusable after an I/O error).
+    @discardableResult
+    public func command(_ args: [String]) throws(RedisError) -> RedisReply {
+        try command(args.map { Array($0.utf8) })
+    }
+
+    @discardableResult
+    public func command(_ args: [[UInt8]]) throws(RedisError) -> RedisReply {
+        try append(args)
+        return try readReply()
+    }
+
+    /// Pipelines several commands in one round trip and returns their replies in order.
+    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+        for args in commands { try append(args) }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands { replies.append(try readReply()) }
+        return replies
+    }
+
+    private func append(_ args: [[UInt8]]) throws(RedisError) {
+        guard let context else { throw RedisError(kind: .io, message: "connection closed") }
+        let lengths = args.map { $0.count }
+        // Copy each argument into one contiguous arena so the argv pointers stay valid.
+        var arena: [UInt8] = []
+        arena.reserveCapacity(lengths.reduce(0, +) + args.count)
+        var offsets: [Int] = []
+        for a in args { offsets.append(arena.count); arena.append(contentsOf: a); arena.append(0) }
+        let rc = arena.withUnsafeBufferPointer { buf -> Int32 in
+            let base = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var argv: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+            return lengths.withUnsafeBufferPointer { lens in
+                redisAppendCommandArgv(context, Int32(args.count), &argv, lens.baseAddress)
+            }
+        }
+        guard rc == REDIS_OK else {
+            let message = Self.errorString(context)
+            close()
+            throw RedisError(kind: .io, message: message)
+        }
+    }
+
+    private func readReply() throws(RedisError) -> RedisReply {
+        guard let context else { throw RedisError(kind: .io, message: "connection closed") }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            let message = Self.errorString(context)
+            close()
+            throw RedisError(kind: .io, message: message)
+        }
+        defer { freeReplyObject(raw) }
+        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    private static func convert(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let reply = r.pointee
+        switch reply.type {
+        case REDIS_REPLY_STRING:
+            return .string(Array(UnsafeRawBufferPointer(start: reply.str, count: reply.len)))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: UnsafeRawBufferPointer(start: reply.str, count: reply.len), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(String(decoding: UnsafeRawBufferPointer(start: reply.str, count: reply.len), as: UTF8.self))
+        case REDIS_REPLY_INTEGER:
+            return .integer(reply.integer)
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisReply] = []
+            items.reserveCapacity(reply.elements)
+            for i in 0..<reply.elements {
+                if let e = reply.element[i] { items.append(convert(e)) } else { items.append(.null) }
+            }
+            return .array(items)
+        default:
+            return .null
+        }
+    }
+
+    private static func errorString(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: ctx.pointee.errstr) { raw in
+            let s = String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            return s.isEmpty ? "error \(ctx.pointee.err)" : s
+        }
+    }
+
+    private static func timeval(ms: Int) -> Glibc.timeval {
+        Glibc.timeval(tv_sec: ms / 1000, tv_usec: Int((ms % 1000) * 1000))
+    }
+}

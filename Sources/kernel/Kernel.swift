@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `kernel` command line. `kernel --config F` is `kernel run --config F`.
+@main
+struct Kernel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernel",
+        abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",
+        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+}
+
+/// The `--config` option shared by every command that reads the kernel configuration.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "Path to the kernel YAML configuration.")
+    var config: String = "./config/kernel.yaml"
+}

@@ -1,0 +1,173 @@
+import ArgumentParser
+import KernelConfig
+import KernelJSON
+import KernelPlugins
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct PluginsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugins",
+        abstract: "Inspect normalizer plugins.",
+        subcommands: [List.self, Check.self]
+    )
+
+    /// `kernel plugins list --config F`: what loads from the configured directory.
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the plugins that load from plugins.dir and the families they serve.")
+        @OptionGroup var options: ConfigOption
+
+        func run() throws {
+            let config = try loadConfigOrExit(options.config)
+            let logger = quietLogger()
+            let registry = PluginRegistry.load(directory: config.plugins.dir, logger: logger,
+                                               configJSON: { config.pluginConfigJSON(for: $0) })
+            print("plugins directory: \(config.plugins.dir)")
+            if registry.entries.isEmpty && registry.refused.isEmpty {
+                print("  (no *.so files)")
+            }
+            for entry in registry.entries {
+                let d = entry.descriptor
+                print("loaded   \(d.name) \(d.version)  \(entry.path)  [abi 1.\(d.abiMinor), \(d.buildInfo)]")
+            }
+            for error in registry.refused {
+                print("refused  \(error.path): \(error.reasonCode): \(error.detail)")
+            }
+            print("")
+            print("families served:")
+            for served in registry.servedFamilies {
+                let f = served.family
+                let storage = f.isTyped ? "typed table \(f.tableName) (\(f.columns.count) columns)" : "generic JSON (normalized)"
+                print("  \(f.name) v\(f.versions.lowerBound)-\(f.versions.upperBound)  by \(served.plugin.name) \(served.plugin.version)  → \(storage)")
+            }
+            print("every other family is stored as generic JSON in the `events` table")
+            if !registry.refused.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// `kernel plugins check FILE.so [--sample payload.json]`: validate one file in isolation.
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate one plugin file, print its descriptor, optionally normalize a sample.")
+        @Argument(help: "The plugin shared object (.so).") var file: String
+        @Option(help: "A JSON file: an event payload, or a whole event envelope with a `payload` member.") var sample: String?
+        @Option(help: "Family to normalize the sample as (default: the plugin's first family).") var family: String?
+        @Option(help: "Schema version to normalize the sample as (default: the family's lowest).") var schemaVersion: UInt32?
+        @Option(help: "Plugin configuration as a JSON object, passed to init.") var pluginConfig: String = "{}"
+
+        func run() throws {
+            let plugin: LoadedPlugin
+            do { plugin = try PluginLoader.load(path: file) } catch {
+                printError("FAIL \(error.description)")
+                throw ExitCode(1)
+            }
+            printDescriptor(plugin)
+            let instance: PluginInstance
+            do { instance = try plugin.instantiate(configJSON: pluginConfig, logger: quietLogger()) } catch {
+                printError("FAIL \(error.description)")
+                throw ExitCode(1)
+            }
+            guard let sample else {
+                print("OK   \(plugin.path) is a valid plugin (init succeeded)")
+                return
+            }
+            let d = plugin.descriptor
+            let familyName = family ?? d.families[0].name
+            guard let fam = d.families.first(where: { $0.name == familyName }) else {
+                printError("FAIL plugin \(d.name) does not serve family \(familyName)")
+                throw ExitCode(1)
+            }
+            let input: EventInput
+            do { input = try sampleEvent(path: sample, family: fam, version: schemaVersion ?? fam.versions.lowerBound) } catch {
+                printError("FAIL sample \(sample): \(error)")
+                throw ExitCode(1)
+            }
+            switch instance.normalize(input) {
+            case .failure(let failure):
+                printError("FAIL normalize: \(failure)")
+                throw ExitCode(1)
+            case .success(let out):
+                print("")
+                print("normalize(\(sample)) as \(fam.name) v\(input.schemaVersion):")
+                if let ns = out.eventTimeNanos { print("  event time: \(ns) ns") }
+                for tag in out.tags { print("  tag \(tag.key)=\(tag.value)") }
+                if let payload = out.payloadJSON { print("  payload: \(payload)") }
+                for (r, row) in out.rows.enumerated() {
+                    let cells = zip(fam.columns, row).map { "\($0.name)=\($1.textValue ?? "NULL")" }
+                    print("  row \(r): " + cells.joined(separator: " "))
+                }
+                print("OK   \(plugin.path) normalized the sample into \(out.rows.count) row(s)")
+            }
+        }
+
+        private func printDescriptor(_ plugin: LoadedPlugin) {
+            let d = plugin.descriptor
+            print("file:        \(plugin.path)")
+            print("plugin:      \(d.name) \(d.version)")
+            print("abi:         \(d.abiMajor).\(d.abiMinor) (descriptor \(d.structSize) bytes)")
+            print("build:       \(d.buildInfo.isEmpty ? "(not given)" : d.buildInfo)")
+            print("thread-safe: \(d.threadSafe)  batch normalize: \(d.hasBatchNormalize)")
+            for f in d.families {
+                print("family \(f.name) versions \(f.versions.lowerBound)...\(f.versions.upperBound), max \(f.maxRowsPerEvent) row(s)/event, payload schema: \(f.payloadSchemaJSON == nil ? "none" : "yes")")
+                if f.columns.isEmpty { print("  (no typed columns: stored as generic JSON)") }
+                for c in f.columns {
+                    var line = "  \(c.name) \(c.type.sqlName)\(c.nullable ? "" : " NOT NULL")"
+                    if let allowed = c.allowedValues { line += " IN (\(allowed.joined(separator: ", ")))" }
+                    if let text = c.description { line += "  -- \(text)" }
+                    print(line)
+                }
+            }
+        }
+    }
+}
+
+struct SampleError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Reads a sample file: a bare payload object, or an envelope whose `payload` is used.
+func sampleEvent(path: String, family: FamilyDescriptor, version: UInt32) throws -> EventInput {
+    guard let bytes = readWholeFile(path) else { throw SampleError(description: "cannot read file") }
+    let value = try JSONParser.parse(bytes)
+    guard let object = value.objectValue else { throw SampleError(description: "not a JSON object") }
+    var payload = bytes
+    var eventID = "00000000-0000-4000-8000-000000000001"
+    var subjectID = "00000000-0000-4000-8000-000000000002"
+    if let inner = object["payload"], inner.objectValue != nil, object["event_id"] != nil {
+        payload = Array(JSONWriter.serialize(inner).utf8)
+        eventID = object["event_id"]?.stringValue ?? eventID
+        subjectID = object["subject_id"]?.stringValue ?? subjectID
+    }
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return EventInput(family: family.name, schemaVersion: version, eventID: eventID, subjectID: subjectID,
+                      tsUnixNanos: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec), payload: payload)
+}
+
+func readWholeFile(_ path: String) -> [UInt8]? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n > 0 { out.append(contentsOf: chunk[0..<n]) }
+        if n < chunk.count { break }
+        if out.count > 64 << 20 { return nil }
+    }
+    return out
+}
+
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// Plugin log lines during CLI inspection go to stderr as plain text.
+func quietLogger() -> Logger {
+    var logger = Logger(label: "kernel.cli") { label in StreamLogHandler.standardError(label: label) }
+    logger.logLevel = .warning
+    return logger
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import KernelConfig
+import KernelCore
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `kernel run --config F` (also `kernel --config F`): the daemon, in the foreground.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the kernel daemon in the foreground.")
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        // Block the shutdown signals before any thread exists, so only sigwait receives them.
+        Daemon.blockShutdownSignals()
+        let config = try loadConfigOrExit(options.config)
+        let (logger, sink) = try LoggingSetup.bootstrap(config.logging)
+        let daemon = Daemon(config: config, logger: logger)
+        do {
+            try daemon.start()
+        } catch {
+            logger.critical("kernel start failed", metadata: [
+                "event": "infra", "component": "kernel", "stage": .string(error.step), "details": .string(error.message),
+            ])
+            sink.flushAndClose()
+            printError("kernel: start failed: \(error)")
+            throw ExitCode(1)
+        }
+        _ = daemon.waitForShutdownSignal()
+        logger.info("kernel stopped", metadata: ["event": "infra", "component": "kernel"])
+        sink.flushAndClose()
+    }
+}
+
+/// `kernel migrate --config F`: apply pending migrations and exit.
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations, in order, once each.")
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let config = try loadConfigOrExit(options.config)
+        let logger = quietLogger()
+        do {
+            let pg = try Startup.connectPostgres(config, logger: logger)
+            defer { pg.close() }
+            let report = try Startup.migrate(pg, config: config, logger: logger)
+            for file in report.applied { print("applied  \(file)") }
+            print("migrations: \(report.applied.count) applied, \(report.skipped.count) already applied")
+        } catch {
+            printError("kernel migrate: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Loads the configuration or exits 1 with every problem listed, each naming its key.
+func loadConfigOrExit(_ path: String) throws -> KernelConfig {
+    do {
+        return try KernelConfig.load(path: path)
+    } catch {
+        printError("kernel: invalid configuration \(path):\n\(error)")
+        throw ExitCode(1)
+    }
+}

@@ -23,6 +23,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
+        .executable(name: "kernel-bench", targets: ["kernel-bench"]),
         .library(name: "KernelPluginSDK", targets: ["KernelPluginSDK"]),
         .library(name: "KernelPluginTesting", targets: ["KernelPluginTesting"]),
         .library(name: "TradePlugin", type: .dynamic, targets: ["TradePlugin"]),
@@ -70,6 +71,11 @@ let package = Package(
             "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // `make bench`: prints measurements, asserts nothing.
+        .executableTarget(name: "kernel-bench", dependencies: [
+            "KernelPlugins", "KernelJSON", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Example plugins (Swift). The C example, Plugins/Quote, is built by the Makefile with cc.

@@ -1,0 +1,65 @@
+extension KernelConfig {
+    /// `postgres`: the store, its migrations, and the batcher that feeds it.
+    public struct Postgres: Sendable, Equatable {
+        /// `postgres.dsn` (secret): libpq connection string. Env `KERNEL_PG_DSN` or `KERNEL_PG_DSN_FILE` overrides.
+        public var dsn: String
+        /// `postgres.max_conns`: connections in the pool for control-plane queries.
+        public var maxConns = 4
+        /// `postgres.apply_migrations`: run `migrations_dir/*.sql` at startup.
+        public var applyMigrations = true
+        /// `postgres.migrations_dir`: directory of migration files, applied in filename order.
+        public var migrationsDir = "migrations"
+        /// `postgres.queue_size`: accepted events buffered ahead of the batcher; full → the reader waits.
+        public var queueSize = 1024
+        /// `postgres.batch_size`: flush when this many rows are buffered.
+        public var batchSize = 1000
+        /// `postgres.batch_max_wait_ms`: flush at least this often (0 = flush every event at once).
+        public var batchMaxWaitMs = 200
+        /// `postgres.write_connections`: parallel COPY writers.
+        public var writeConnections = 2
+        /// `postgres.circuit_breaker_threshold`: consecutive failures that open the breaker.
+        public var circuitBreakerThreshold = 5
+        /// `postgres.circuit_breaker_timeout_seconds`: time since the last failure before a retry.
+        public var circuitBreakerTimeoutSeconds = 30
+        /// `postgres.connect_timeout_ms`: per connection attempt.
+        public var connectTimeoutMs = 5000
+        /// `postgres.statement_timeout_ms`: server-side limit per statement (0 = none).
+        public var statementTimeoutMs = 30000
+
+        /// A postgres section with every default and the given DSN.
+        public init(dsn: String) {
+            self.dsn = dsn
+        }
+
+        static let keys = [
+            "dsn", "max_conns", "apply_migrations", "migrations_dir", "queue_size", "batch_size",
+            "batch_max_wait_ms", "write_connections", "circuit_breaker_threshold",
+            "circuit_breaker_timeout_seconds", "connect_timeout_ms", "statement_timeout_ms",
+        ]
+
+        init(_ reader: MappingReader, overrides: EnvironmentOverrides, origins: inout [String: String]) {
+            let path = reader.child("dsn")
+            var dsn = reader.unsetIfEmpty("dsn", secret: true)
+            if let override = overrides.value("KERNEL_PG_DSN", allowFile: true, path: path) {
+                dsn = override.value
+                origins[path] = override.origin
+            }
+            if dsn == nil, !reader.holdsCollection("dsn") {
+                reader.log.add(path, "required (or set KERNEL_PG_DSN / KERNEL_PG_DSN_FILE)", .missingKey)
+            }
+            self.dsn = dsn ?? ""
+            maxConns = reader.int("max_conns", default: maxConns, min: 1, max: 1000)
+            applyMigrations = reader.bool("apply_migrations", default: applyMigrations)
+            migrationsDir = reader.string("migrations_dir", default: migrationsDir)
+            queueSize = reader.int("queue_size", default: queueSize, min: 1)
+            batchSize = reader.int("batch_size", default: batchSize, min: 1)
+            batchMaxWaitMs = reader.int("batch_max_wait_ms", default: batchMaxWaitMs, min: 0)
+            writeConnections = reader.int("write_connections", default: writeConnections, min: 1, max: 1000)
+            circuitBreakerThreshold = reader.int("circuit_breaker_threshold", default: circuitBreakerThreshold, min: 1)
+            circuitBreakerTimeoutSeconds = reader.int("circuit_breaker_timeout_seconds",
+                                                      default: circuitBreakerTimeoutSeconds, min: 0)
+            connectTimeoutMs = reader.int("connect_timeout_ms", default: connectTimeoutMs, min: 1)
+            statementTimeoutMs = reader.int("statement_timeout_ms", default: statementTimeoutMs, min: 0)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+extension KernelConfig {
+    /// `redis`: the connection, the event stream and its consumer group.
+    public struct Redis: Sendable, Equatable {
+        /// `redis.addr`: `host:port`. Env `KERNEL_REDIS_ADDR` overrides (dev and test scripts).
+        public var addr: HostPort
+        /// `redis.username`: ACL user; nil = default user.
+        public var username: String?
+        /// `redis.password` (secret): env `KERNEL_REDIS_PASSWORD` or `KERNEL_REDIS_PASSWORD_FILE` overrides.
+        public var password: String?
+        /// `redis.db`: logical database number.
+        public var db = 0
+        /// `redis.key_prefix` (`P` in SPEC): prefix of every kernel key and stream, ends with `:`.
+        public var keyPrefix: String
+        /// `redis.stream`: event stream name, without the prefix.
+        public var stream: String
+        /// `redis.consumer_group`: group created on every request stream.
+        public var consumerGroup = "kernel"
+        /// `redis.read_count`: XREADGROUP COUNT on the event stream.
+        public var readCount = 100
+        /// `redis.block_ms`: XREADGROUP BLOCK on the event stream.
+        public var blockMs = 5000
+        /// `redis.dlq_stream`: dead-letter stream name, without the prefix. Default `<stream>:dlq`.
+        public var dlqStream: String
+        /// `redis.max_deliveries`: entries delivered more often are dead-lettered `poison_message`.
+        public var maxDeliveries = 5
+        /// `redis.claim_idle_ms`: pending entries idle this long are claimed (XAUTOCLAIM) and reprocessed.
+        public var claimIdleMs = 30000
+        /// `redis.dial_timeout_ms`: TCP connect timeout.
+        public var dialTimeoutMs = 2000
+        /// `redis.read_timeout_ms`: reply timeout, added on top of `block_ms` for blocking reads.
+        public var readTimeoutMs = 1000
+        /// `redis.write_timeout_ms`: command send timeout.
+        public var writeTimeoutMs = 1000
+        /// `redis.maxlen_approx`: XTRIM MAXLEN ~ after acks; nil = never trim.
+        public var maxlenApprox: Int?
+
+        /// A redis section with every default and the required values.
+        public init(addr: HostPort, keyPrefix: String, stream: String) {
+            self.addr = addr
+            self.keyPrefix = keyPrefix
+            self.stream = stream
+            self.dlqStream = stream + ":dlq"
+        }
+
+        /// Full key of the event stream (`key_prefix` + `stream`), e.g. `fdc:events`.
+        public var streamKey: String { keyPrefix + stream }
+        /// Full key of the dead-letter stream, e.g. `fdc:events:dlq`.
+        public var dlqStreamKey: String { keyPrefix + dlqStream }
+
+        static let keys = [
+            "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "read_count",
+            "block_ms", "dlq_stream", "max_deliveries", "claim_idle_ms", "dial_timeout_ms",
+            "read_timeout_ms", "write_timeout_ms", "maxlen_approx",
+        ]
+
+        init(_ reader: MappingReader, overrides: EnvironmentOverrides, origins: inout [String: String]) {
+            addr = Redis.readAddr(reader, overrides: overrides, origins: &origins)
+            username = reader.unsetIfEmpty("username")
+            let passwordPath = reader.child("password")
+            password = reader.unsetIfEmpty("password", secret: true)
+            if let override = overrides.value("KERNEL_REDIS_PASSWORD", allowFile: true, path: passwordPath) {
+                password = override.value
+                origins[passwordPath] = override.origin
+            }
+            db = reader.int("db", default: db, min: 0, max: 65535)
+            keyPrefix = reader.requiredString("key_prefix")
+            if !keyPrefix.isEmpty, !keyPrefix.hasSuffix(":") {
+                reader.log.add(reader.child("key_prefix"),
+                               "must end with \":\" (e.g. \"fdc:\"), got \(ValueDisplay.quote(keyPrefix))", .invalidValue)
+            }
+            stream = reader.requiredString("stream")
+            consumerGroup = reader.string("consumer_group", default: consumerGroup)
+            readCount = reader.int("read_count", default: readCount, min: 1, max: 100_000)
+            // BLOCK 0 means "forever" to Redis, which would make the reader deaf to shutdown.
+            blockMs = reader.int("block_ms", default: blockMs, min: 1)
+            dlqStream = reader.string("dlq_stream", default: stream + ":dlq")
+            if !stream.isEmpty, dlqStream == stream {
+                reader.log.add(reader.child("dlq_stream"), "must differ from redis.stream", .conflict)
+            }
+            maxDeliveries = reader.int("max_deliveries", default: maxDeliveries, min: 1)
+            claimIdleMs = reader.int("claim_idle_ms", default: claimIdleMs, min: 0)
+            dialTimeoutMs = reader.int("dial_timeout_ms", default: dialTimeoutMs, min: 1)
+            readTimeoutMs = reader.int("read_timeout_ms", default: readTimeoutMs, min: 1)
+            writeTimeoutMs = reader.int("write_timeout_ms", default: writeTimeoutMs, min: 1)
+            maxlenApprox = reader.optionalInt("maxlen_approx", min: 1, max: Int(Int64(1) << 53))
+        }
+
+        private static func readAddr(_ reader: MappingReader, overrides: EnvironmentOverrides,
+                                     origins: inout [String: String]) -> HostPort {
+            let path = reader.child("addr")
+            var text = reader.unsetIfEmpty("addr")
+            var origin = ""
+            if let override = overrides.value("KERNEL_REDIS_ADDR", allowFile: false, path: path) {
+                text = override.value
+                origin = " (from KERNEL_REDIS_ADDR)"
+                origins[path] = override.origin
+            }
+            guard let text else {
+                if !reader.holdsCollection("addr") {
+                    reader.log.add(path, "required (host:port, e.g. \"127.0.0.1:6379\")", .missingKey)
+                }
+                return HostPort(host: "", port: 0)
+            }
+            guard let address = HostPort.parse(text, allowEmptyHost: false, allowPortZero: false) else {
+                reader.log.add(path, "expected host:port (e.g. \"127.0.0.1:6379\")\(origin), got "
+                               + ValueDisplay.quote(text), .invalidValue)
+                return HostPort(host: "", port: 0)
+            }
+            return address
+        }
+    }
+}

@@ -1,0 +1,64 @@
+extension KernelConfig {
+    /// `server`: the admin/metrics HTTP listener and per-message limits.
+    public struct Server: Sendable, Equatable {
+        /// `server.listen`: address of the admin API, `/metrics`, `/healthz`, `/readyz`. Default `:7600`.
+        public var listen = HostPort(host: "", port: 7600)
+        /// `server.max_message_bytes`: larger event payloads are dead-lettered `message_too_large`.
+        public var maxMessageBytes = 1_048_576
+        /// `server.tls`: when set, HTTPS with client certificates required; nil means plain HTTP.
+        public var tls: TLS?
+
+        /// A server section with every default.
+        public init() {}
+
+        static let keys = ["listen", "max_message_bytes", "tls"]
+
+        init(_ reader: MappingReader) {
+            if let text = reader.optionalString("listen") {
+                if let address = HostPort.parse(text, allowEmptyHost: true, allowPortZero: true) {
+                    listen = address
+                } else {
+                    reader.log.add(reader.child("listen"),
+                                   "expected host:port (e.g. \":7600\", \"127.0.0.1:7600\", \"[::1]:7600\"), got "
+                                   + ValueDisplay.quote(text), .invalidValue)
+                }
+            }
+            maxMessageBytes = reader.size("max_message_bytes", default: maxMessageBytes, min: 1)
+            tls = TLS.read(reader.section("tls", known: TLS.keys))
+        }
+    }
+
+    /// `server.tls`: all three files, or none.
+    public struct TLS: Sendable, Equatable {
+        /// `server.tls.cert_file`: PEM server certificate (chain).
+        public var certFile: String
+        /// `server.tls.key_file`: PEM private key of the server certificate.
+        public var keyFile: String
+        /// `server.tls.client_ca_file`: PEM CA bundle that client certificates must chain to.
+        public var clientCAFile: String
+
+        /// A TLS section naming its three files.
+        public init(certFile: String, keyFile: String, clientCAFile: String) {
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.clientCAFile = clientCAFile
+        }
+
+        static let keys = ["cert_file", "key_file", "client_ca_file"]
+
+        /// Nil when no file is set; reports the missing ones when only some are.
+        static func read(_ reader: MappingReader) -> TLS? {
+            let values = keys.map { reader.unsetIfEmpty($0) }
+            let missing = zip(keys, values).filter { $0.1 == nil }.map(\.0)
+            if missing.count == keys.count { return nil }
+            guard missing.isEmpty, let cert = values[0], let key = values[1], let ca = values[2] else {
+                for key in missing {
+                    reader.log.add(reader.child(key), "required when any server.tls file is set "
+                                   + "(TLS needs cert_file, key_file and client_ca_file together)", .missingKey)
+                }
+                return nil
+            }
+            return TLS(certFile: cert, keyFile: key, clientCAFile: ca)
+        }
+    }
+}

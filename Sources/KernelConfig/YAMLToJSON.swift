@@ -1,0 +1,138 @@
+import Yams
+
+/// Turns a YAML subtree (a plugin's `plugins.config.<name>` mapping) into JSON text for the plugin's `init`.
+///
+/// Plain scalars are typed as YAML 1.2's core schema would: `null`/`~`/empty → null, `true`/`false`
+/// → booleans, decimal numbers → numbers; everything else, and every quoted or `!!str` scalar,
+/// is a string. Work is bounded by `YAMLPrecheck`, which has already refused alias bombs and deep
+/// nesting; `maxDepth` here is a second guard for the recursion.
+enum YAMLToJSON {
+    static let maxDepth = 64
+
+    enum Failure: Error, Equatable {
+        case tooDeep
+        case nonStringKey(String)
+    }
+
+    /// JSON text for `node`, which must be a mapping (the caller checks).
+    static func json(_ node: Node) throws(Failure) -> String {
+        var out = ""
+        try write(node, into: &out, depth: 0)
+        return out
+    }
+
+    private static func write(_ node: Node, into out: inout String, depth: Int) throws(Failure) {
+        guard depth < maxDepth else { throw .tooDeep }
+        switch node {
+        case .scalar(let scalar):
+            try writeScalar(scalar, into: &out)
+        case .sequence(let sequence):
+            out += "["
+            for (index, item) in sequence.enumerated() {
+                if index > 0 { out += "," }
+                try write(item, into: &out, depth: depth + 1)
+            }
+            out += "]"
+        case .mapping(let mapping):
+            out += "{"
+            for (index, pair) in mapping.enumerated() {
+                guard case .scalar(let key) = pair.key else {
+                    throw .nonStringKey(ValueDisplay.describe(pair.key))
+                }
+                if index > 0 { out += "," }
+                writeString(key.string, into: &out)
+                out += ":"
+                try write(pair.value, into: &out, depth: depth + 1)
+            }
+            out += "}"
+        case .alias:
+            // `compose` resolves aliases; a bare alias node cannot reach here. Refuse rather than guess.
+            throw .nonStringKey("an alias")
+        }
+    }
+
+    private static func writeScalar(_ scalar: Node.Scalar, into out: inout String) throws(Failure) {
+        let text = scalar.string
+        let plain = (scalar.style == .plain || scalar.style == .any) && scalar.tag.rawValue != Tag.Name.str.rawValue
+        guard plain else {
+            writeString(text, into: &out)
+            return
+        }
+        switch text {
+        case "", "~", "null", "Null", "NULL":
+            out += "null"
+        case "true", "True", "TRUE":
+            out += "true"
+        case "false", "False", "FALSE":
+            out += "false"
+        default:
+            if let number = jsonNumber(text) {
+                out += number
+            } else {
+                writeString(text, into: &out)
+            }
+        }
+    }
+
+    /// The JSON spelling of a YAML decimal number, or nil when `text` is not one.
+    /// Accepts JSON's grammar plus a leading `+`, which JSON lacks.
+    static func jsonNumber(_ text: String) -> String? {
+        var chars = Substring(text)
+        if chars.first == "+" { chars = chars.dropFirst() }
+        let candidate = String(chars)
+        return isJSONNumber(candidate) ? candidate : nil
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    static func isJSONNumber(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
+            return i - start
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < bytes.count else { return false }
+        if bytes[i] == UInt8(ascii: "0") {
+            i += 1
+        } else if digits() == 0 {
+            return false
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return false }
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return i == bytes.count
+    }
+
+    /// A JSON string literal: quotes, backslash and control characters escaped; everything else
+    /// (non-ASCII included) written as UTF-8. Lone surrogates cannot occur in a Swift `String`.
+    static func writeString(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

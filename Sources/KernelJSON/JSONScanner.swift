@@ -1,0 +1,186 @@
+/// Tree-free access to JSON bytes: member lookup, validation and string unescaping.
+///
+/// Accepts exactly what `JSONParser` accepts (both run the same `JSONReader`).
+public enum JSONScanner {
+    /// The kind of value found by `field`, or why none was.
+    public enum Kind: Sendable {
+        /// The input is well-formed but has no such member (or is not an object).
+        case absent
+        case null, bool, number, string, array, object
+        /// The input is not well-formed (up to where it was scanned), or nests deeper than allowed.
+        case error
+    }
+
+    /// Finds member `key` of the top-level object in `bytes`, allocating nothing.
+    ///
+    /// Returns the kind and the byte range of the value inside `bytes`: for strings the raw text
+    /// between the quotes (escapes not decoded, see `unescape`), for arrays/objects including the
+    /// brackets, for numbers/bools/null their literal text. The whole input is checked, so trailing
+    /// garbage is `.error`. Keys compare after decoding escapes and by UTF-8 bytes (a key written
+    /// `"\u0070rice"` equals `"price"`); the last duplicate wins, as in Go. Nesting is limited to 64
+    /// levels like `JSONParser.parse`'s default; use `field(_:in:maxDepth:)` for another limit.
+    public static func field(_ key: String, in bytes: UnsafeRawBufferPointer) -> (kind: Kind, range: Range<Int>) {
+        field(key, in: bytes, maxDepth: 64)
+    }
+
+    /// `field(_:in:)` with an explicit nesting limit (the top-level object counts as one level).
+    public static func field(_ key: String, in bytes: UnsafeRawBufferPointer,
+                             maxDepth: Int) -> (kind: Kind, range: Range<Int>) {
+        var found: (kind: Kind, range: Range<Int>) = (.absent, 0..<0)
+        let ok = forEachMember(in: bytes, maxDepth: maxDepth) { p, keyRange, flags, valueRange in
+            if keyMatches(p, keyRange, flags, key) { found = describe(p, valueRange) }
+        }
+        return ok ? found : (.error, 0..<0)
+    }
+
+    /// Several members in one pass, for pulling an envelope apart: `result[i]` is what
+    /// `field(keys[i], in: bytes, maxDepth: maxDepth)` returns, at the cost of a single scan.
+    /// Allocates only the result array.
+    public static func fields(_ keys: [String], in bytes: UnsafeRawBufferPointer,
+                              maxDepth: Int = 64) -> [(kind: Kind, range: Range<Int>)] {
+        var found = [(kind: Kind, range: Range<Int>)](repeating: (.absent, 0..<0), count: keys.count)
+        let ok = forEachMember(in: bytes, maxDepth: maxDepth) { p, keyRange, flags, valueRange in
+            for i in keys.indices where keyMatches(p, keyRange, flags, keys[i]) {
+                found[i] = describe(p, valueRange)
+            }
+        }
+        return ok ? found : [(kind: Kind, range: Range<Int>)](repeating: (.error, 0..<0), count: keys.count)
+    }
+
+    /// Walks the members of the top-level object in `bytes`, validating the whole input. `body` gets
+    /// the raw key text (between its quotes), its flags and the value's full range. Returns false if
+    /// the input is not well-formed; a well-formed non-object has no members and returns true.
+    private static func forEachMember(
+        in bytes: UnsafeRawBufferPointer, maxDepth: Int,
+        _ body: (UnsafePointer<UInt8>, Range<Int>, StringFlags, Range<Int>) -> Void
+    ) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let words = JSONReader<SkipSink>.stackWords(maxDepth: maxDepth, count: bytes.count)
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { stackBuf in
+            let stack = stackBuf.baseAddress!
+            var r = JSONReader(p, end: bytes.count, sink: SkipSink())
+            do throws(JSONError) {
+                r.skipWhitespace()
+                guard r.pos < r.end, r.p[r.pos] == ASCII.openBrace else {
+                    try r.readDocument(maxDepth: maxDepth, stack: stack)
+                    return true
+                }
+                guard maxDepth >= 1 else { return false }
+                r.pos += 1
+                r.skipWhitespace()
+                if r.pos < r.end && r.p[r.pos] == ASCII.closeBrace {
+                    r.pos += 1
+                } else {
+                    while true {
+                        guard r.pos < r.end, r.p[r.pos] == ASCII.quote else { return false }
+                        let keyStart = r.pos + 1
+                        r.pos = keyStart
+                        let flags = try r.scanString()
+                        let keyEnd = r.pos - 1
+                        r.skipWhitespace()
+                        guard r.pos < r.end, r.p[r.pos] == ASCII.colon else { return false }
+                        r.pos += 1
+                        r.skipWhitespace()
+                        let start = r.pos
+                        try r.readValue(maxDepth: maxDepth - 1, stack: stack)
+                        body(p, keyStart..<keyEnd, flags, start..<r.pos)
+                        r.skipWhitespace()
+                        guard r.pos < r.end else { return false }
+                        if r.p[r.pos] == ASCII.comma {
+                            r.pos += 1
+                            r.skipWhitespace()
+                            continue
+                        }
+                        guard r.p[r.pos] == ASCII.closeBrace else { return false }
+                        r.pos += 1
+                        break
+                    }
+                }
+                r.skipWhitespace()
+                return r.pos == r.end
+            } catch {
+                return false
+            }
+        }
+    }
+
+    /// Kind and reported range of the (well-formed) value at `p[start..<end]`.
+    private static func describe(_ p: UnsafePointer<UInt8>, _ value: Range<Int>) -> (kind: Kind, range: Range<Int>) {
+        let start = value.lowerBound, end = value.upperBound
+        switch p[start] {
+        case ASCII.openBrace: return (.object, start..<end)
+        case ASCII.openBracket: return (.array, start..<end)
+        case ASCII.quote: return (.string, (start + 1)..<(end - 1))
+        case 0x74, 0x66: return (.bool, start..<end)
+        case 0x6E: return (.null, start..<end)
+        default: return (.number, start..<end)
+        }
+    }
+
+    /// True if the raw key text decodes to exactly the UTF-8 bytes of `key`.
+    @inline(__always)
+    private static func keyMatches(_ p: UnsafePointer<UInt8>, _ raw: Range<Int>, _ flags: StringFlags,
+                                   _ key: String) -> Bool {
+        if !flags.hasEscape && !flags.hasHighByte {
+            // Plain ASCII key: its bytes are its decoded form.
+            guard raw.count == key.utf8.count else { return false }
+            var i = raw.lowerBound
+            for c in key.utf8 {
+                if p[i] != c { return false }
+                i += 1
+            }
+            return true
+        }
+        if let r = key.utf8.withContiguousStorageIfAvailable({
+            StringEscapes.rawEquals(p, from: raw.lowerBound, to: raw.upperBound, key: $0)
+        }) {
+            return r
+        }
+        return Array(key.utf8).withUnsafeBufferPointer {
+            StringEscapes.rawEquals(p, from: raw.lowerBound, to: raw.upperBound, key: $0)
+        }
+    }
+
+    /// Validates that `bytes` is exactly one well-formed JSON value (no tree built): nil if it is,
+    /// else the error `JSONParser.parse` would throw for the same input and `maxDepth`.
+    public static func validate(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) -> JSONError? {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return JSONError(.unexpectedEnd, at: 0) }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let words = JSONReader<SkipSink>.stackWords(maxDepth: maxDepth, count: bytes.count)
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { stack -> JSONError? in
+            var reader = JSONReader(p, end: bytes.count, sink: SkipSink())
+            do throws(JSONError) {
+                try reader.readDocument(maxDepth: maxDepth, stack: stack.baseAddress!)
+                return nil
+            } catch {
+                return error
+            }
+        }
+    }
+
+    /// Decodes the raw text of a JSON string (the bytes between the quotes) into UTF-8, exactly as the
+    /// parser would (escapes resolved, invalid UTF-8 and lone surrogates as U+FFFD); nil if malformed
+    /// (bad escape, raw control character, unescaped quote).
+    public static func unescape(_ raw: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let base = raw.baseAddress, raw.count > 0 else { return [] }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        // Validate with the reader's own string scanner: it must stop exactly at the end.
+        var reader = JSONReader(p, end: raw.count, sink: SkipSink())
+        do throws(JSONError) {
+            _ = try reader.scanString()
+            return nil // the scanner found an unescaped quote inside the raw text
+        } catch {
+            // Well-formed raw text runs the scanner off the end between escapes, never inside one.
+            guard error.reason == .unexpectedEnd, reader.pos == raw.count else { return nil }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        StringEscapes.appendUnescaped(p, from: 0, to: raw.count, into: &out)
+        if out.withUnsafeBufferPointer({ UTF8Repair.isValid($0.baseAddress!, from: 0, to: $0.count) }) { return out }
+        var repaired: [UInt8] = []
+        repaired.reserveCapacity(out.count + 8)
+        out.withUnsafeBufferPointer { UTF8Repair.appendRepaired($0.baseAddress!, from: 0, to: $0.count, into: &repaired) }
+        return repaired
+    }
+}

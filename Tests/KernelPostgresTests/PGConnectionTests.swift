@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import Testing
+import KernelPostgres
+
+@Suite("PGConnection (live Postgres)", .serialized)
+struct PGConnectionTests {
+    @Test("query with parameters; NULLs and unicode survive; no interpolation")
+    func queryParams() throws {
+        try TestDatabase.with { connection, _ in
+            #expect(connection.isConnected)
+            let hostile = "'); DROP TABLE x; --\u{1F600}\u{00E9}"
+            let result = try connection.query("SELECT $1::text AS a, $2::text AS b, $3::int + 1 AS c", [hostile, nil, "41"])
+            #expect(result.columns == ["a", "b", "c"])
+            #expect(result[0, 0] == hostile)
+            #expect(result[0, "b"] == nil)
+            #expect(result[0, "c"] == "42")
+            let inserted = try connection.query("SELECT generate_series(1, 3)")
+            #expect(inserted.count == 3)
+        }
+    }
+
+    @Test("a unique violation is a data error")
+    func uniqueViolation() throws {
+        try TestDatabase.with { connection, _ in
+            try connection.execute("CREATE TABLE u (id int PRIMARY KEY); INSERT INTO u VALUES (1)")
+            do throws(PGError) {
+                try connection.execute("INSERT INTO u VALUES (1)")
+                Issue.record("expected a unique violation")
+            } catch {
+                #expect(error.kind == .data)
+                #expect(error.sqlState == "23505")
+                #expect(error.reasonCode == "pg_unique_violation")
+            }
+            #expect(try connection.query("SELECT 1").scalar == "1")
+        }
+    }
+
+    @Test("a bad value is a data error; a syntax error is other")
+    func badValue() throws {
+        try TestDatabase.with { connection, _ in
+            do throws(PGError) {
+                _ = try connection.query("SELECT $1::int", ["abc"])
+                Issue.record("expected invalid input")
+            } catch {
+                #expect(error.kind == .data)
+                #expect(error.sqlState == "22P02")
+            }
+            do throws(PGError) {
+                try connection.execute("SELEC 1")
+                Issue.record("expected a syntax error")
+            } catch {
+                #expect(error.kind == .other)
+                #expect(error.sqlState == "42601")
+            }
+        }
+    }
+
+    @Test("a terminated backend is a connectivity error")
+    func terminatedBackend() throws {
+        try TestDatabase.with { connection, dsn in
+            let victim = try PGConnection(dsn: dsn)
+            defer { victim.close() }
+            let pid = victim.backendPID
+            #expect(pid > 0)
+            #expect(try connection.query("SELECT pg_terminate_backend($1::int)", [String(pid)]).scalar == "t")
+            // Give the backend a moment to exit.
+            Thread.sleep(forTimeInterval: 0.2)
+            do throws(PGError) {
+                _ = try victim.query("SELECT 1")
+                Issue.record("expected the connection to be gone")
+            } catch {
+                #expect(error.kind == .connectivity)
+            }
+            #expect(!victim.isConnected)
+        }
+    }
+
+    @Test("an unreachable server is a connectivity error")
+    func unreachable() {
+        do throws(PGError) {
+            _ = try PGConnection(dsn: "postgres://kernel@127.0.0.1:1/kernel?sslmode=disable&connect_timeout=2")
+            Issue.record("expected a connection failure")
+        } catch {
+            #expect(error.kind == .connectivity)
+        }
+    }
+
+    @Test("a closed connection fails as connectivity and close is idempotent")
+    func closed() throws {
+        let connection = try PGConnection(dsn: TestDatabase.adminDSN)
+        connection.close()
+        connection.close()
+        #expect(!connection.isConnected)
+        #expect(throws: PGError.self) { try connection.execute("SELECT 1") }
+    }
+
+    @Test("transaction commits on success and rolls back on error")
+    func transaction() throws {
+        try TestDatabase.with { connection, _ in
+            try connection.execute("CREATE TABLE t (id int PRIMARY KEY)")
+            try connection.transaction { () throws(PGError) in try connection.execute("INSERT INTO t VALUES (1)") }
+            #expect(throws: PGError.self) {
+                try connection.transaction { () throws(PGError) in
+                    try connection.execute("INSERT INTO t VALUES (2)")
+                    try connection.execute("INSERT INTO t VALUES (1)")
+                }
+            }
+            #expect(try connection.query("SELECT string_agg(id::text, ',' ORDER BY id) FROM t").scalar == "1")
+        }
+    }
+
+    @Test("server notices go to the logger, not stderr")
+    func notices() throws {
+        let sink = CapturedLogs()
+        var logger = Logger(label: "notice-test") { _ in CapturingHandler(sink: sink) }
+        logger.logLevel = .debug
+        let connection = try PGConnection(dsn: TestDatabase.adminDSN, logger: logger)
+        defer { connection.close() }
+        try connection.execute("DO $$ BEGIN RAISE NOTICE 'hello notice'; RAISE WARNING 'careful'; END $$")
+        let lines = sink.lines
+        #expect(lines.contains { $0.level == .debug && $0.message.contains("hello notice") })
+        #expect(lines.contains { $0.level == .warning && $0.message.contains("careful") })
+    }
+}
+
+final class CapturedLogs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [(level: Logger.Level, message: String)] = []
+    func add(_ level: Logger.Level, _ message: String) { lock.withLock { items.append((level, message)) } }
+    var lines: [(level: Logger.Level, message: String)] { lock.withLock { items } }
+}
+
+struct CapturingHandler: LogHandler {
+    let sink: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    var metadataProvider: Logger.MetadataProvider?
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) { sink.add(event.level, "\(event.message)") }
+}

@@ -124,13 +124,17 @@ public enum PluginConformance {
             rows = array
         } else if let object = value.objectValue {
             rows = object["rows"]?.arrayValue ?? []
+            // Tags as [{"key","value"}] or as {"key": "value"}.
+            var want: [Tag]?
             if let tags = object["tags"]?.arrayValue {
-                let want = tags.compactMap { t -> Tag? in
+                want = tags.compactMap { t -> Tag? in
                     guard let k = t["key"]?.stringValue, let v = t["value"]?.stringValue else { return nil }
                     return Tag(key: k, value: v)
                 }
-                if Set(want) != Set(out.tags) { problems.append("tags \(out.tags) != expected \(want)") }
+            } else if let tags = object["tags"]?.objectValue {
+                want = tags.members.compactMap { m in m.value.stringValue.map { Tag(key: m.key, value: $0) } }
             }
+            if let want, Set(want) != Set(out.tags) { problems.append("tags \(out.tags) != expected \(want)") }
             let timeKey = object["event_time_ns"] ?? object["ts_event_ns"]
             if let t = timeKey {
                 let want = t.numberText.flatMap { Int64($0) }

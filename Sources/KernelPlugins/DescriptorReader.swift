@@ -9,10 +9,12 @@ import Glibc
 /// version and struct size first, then copy what the plugin has into a zeroed host-sized struct,
 /// then check every pointer and name before anything is called.
 enum DescriptorReader {
-    /// The size of each struct in ABI 1.0: the smallest a plugin may declare.
-    static let descriptorV1Size = MemoryLayout<kp_plugin_descriptor>.size
-    static let familyV1Size = MemoryLayout<kp_family>.size
-    static let columnV1Size = MemoryLayout<kp_column>.size
+    /// The size of each struct in ABI 1.0: the smallest a plugin may declare. Fixed numbers, not
+    /// `MemoryLayout` of the current header: once 1.1 appends fields, 1.0 plugins must still load.
+    /// Sources/KernelPluginABI/abi.c pins them with static assertions.
+    static let descriptorV1Size = 88
+    static let familyV1Size = 56
+    static let columnV1Size = 32
 
     static let maxFamilies = 64
     static let maxColumns = 256
@@ -96,8 +98,8 @@ enum DescriptorReader {
         func fail(_ reason: PluginLoadError.Reason, _ detail: String) -> PluginLoadError {
             PluginLoadError(path: path, reason: reason, detail: "plugin \(plugin), family #\(index): \(detail)")
         }
-        guard let name = cString(f.name, max: 48), Grammar.isFamilyName(name) else {
-            throw fail(.invalidFamily, "name must match [a-z][a-z0-9_]{0,47}")
+        guard let name = cString(f.name, max: 40), Grammar.isFamilyName(name) else {
+            throw fail(.invalidFamily, "name must match [a-z][a-z0-9_]{0,39}")
         }
         guard f.min_version >= 1, f.min_version <= f.max_version else {
             throw fail(.invalidFamily, "\(name): versions must satisfy 1 <= min_version <= max_version (got \(f.min_version)...\(f.max_version))")
@@ -153,8 +155,8 @@ enum DescriptorReader {
         _ col: kp_column, family: String, index: Int,
         fail: (PluginLoadError.Reason, String) -> PluginLoadError
     ) throws(PluginLoadError) -> ColumnDescriptor {
-        guard let name = cString(col.name, max: 63), Grammar.isColumnName(name) else {
-            throw fail(.invalidColumn, "\(family): column #\(index) name must match [a-z][a-z0-9_]{0,62}")
+        guard let name = cString(col.name, max: 55), Grammar.isColumnName(name) else {
+            throw fail(.invalidColumn, "\(family): column #\(index) name must match [a-z][a-z0-9_]{0,54}")
         }
         guard !reservedColumnNames.contains(name) else {
             throw fail(.invalidColumn, "\(family): column \(name) uses a reserved identity column name")
@@ -202,8 +204,10 @@ enum DescriptorReader {
 
 /// Identifier grammars shared by the loader and the store.
 public enum Grammar {
-    public static func isFamilyName(_ s: String) -> Bool { ident(s, max: 48, extra: []) }
-    public static func isColumnName(_ s: String) -> Bool { ident(s, max: 63, extra: []) }
+    /// Family names end up in table, partition and index names (`md_<family>_2026_11`), which
+    /// Postgres limits to 63 bytes: hence 40 and 55, the same limits the store enforces.
+    public static func isFamilyName(_ s: String) -> Bool { ident(s, max: 40, extra: []) }
+    public static func isColumnName(_ s: String) -> Bool { ident(s, max: 55, extra: []) }
     public static func isPluginName(_ s: String) -> Bool { ident(s, max: 64, extra: [UInt8(ascii: "."), UInt8(ascii: "-")]) }
 
     private static func ident(_ s: String, max: Int, extra: Set<UInt8>) -> Bool {

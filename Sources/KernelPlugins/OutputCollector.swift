@@ -35,7 +35,11 @@ final class OutputCollector {
         guard index >= 0, index < outputs.count else { return "fail_event: index \(index) out of range" }
         let kind: NormalizeFailure.Kind = status == KP_ERR_UNSUPPORTED_VERSION.rawValue ? .unsupportedVersion
             : status == KP_ERR_INVALID_PAYLOAD.rawValue ? .invalidPayload : .pluginError
-        failures[index] = NormalizeFailure(kind: kind, message: message.isEmpty ? "plugin reported status \(status)" : message)
+        // A contract violation the host already recorded is more precise than the plugin's own
+        // status that usually follows it: keep the first failure.
+        if failures[index] == nil {
+            failures[index] = NormalizeFailure(kind: kind, message: message.isEmpty ? "plugin reported status \(status)" : message)
+        }
         return nil
     }
 

@@ -133,7 +133,7 @@ typedef enum kp_column_type {
 
 /** One typed column of a family table. */
 typedef struct kp_column {
-    /** Lower-case SQL identifier: [a-z][a-z0-9_]{0,62}, not a reserved identity column name. */
+    /** Lower-case SQL identifier: [a-z][a-z0-9_]{0,54}, not a reserved identity column name. */
     const char *name;
     kp_column_type type;
     /** KP_COL_NULLABLE or 0. A non-nullable column left unset in a row fails that event. */
@@ -151,7 +151,7 @@ typedef struct kp_column {
 typedef struct kp_family {
     /** sizeof(kp_family) as compiled into the plugin: the host steps through the array with it. */
     uint32_t struct_size;
-    /** Family name as used in subject registration `schema_name`: [a-z][a-z0-9_]{0,47}. */
+    /** Family name as used in subject registration `schema_name`: [a-z][a-z0-9_]{0,39}. */
     const char *name;
     /** Inclusive range of schema versions this plugin accepts (1 ≤ min ≤ max). */
     uint32_t min_version;

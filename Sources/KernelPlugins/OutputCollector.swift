@@ -162,6 +162,10 @@ final class OutputCollector {
             if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") { i += 1 }
             let expStart = i
             guard digits() > 0, i - expStart <= 4 else { return false }
+            // Postgres numeric refuses exponents beyond ±1000; catch it here, not mid-COPY.
+            var exponent = 0
+            for b in u[expStart..<i] { exponent = exponent * 10 + Int(b - UInt8(ascii: "0")) }
+            guard exponent <= 1000 else { return false }
         }
         return i == u.count
     }

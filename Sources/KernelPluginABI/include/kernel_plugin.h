@@ -213,7 +213,7 @@ typedef struct kp_builder_api {
     kp_status (*begin_row)(kp_builder *b);
     /** Column setters address the family's `columns` array by index. */
     kp_status (*set_text)(kp_builder *b, uint32_t column, const char *value, size_t len);
-    /** Decimal text: optional sign, digits, optional fraction, optional exponent; no NaN/Inf. */
+    /** Decimal text: optional "-", digits, optional fraction, optional exponent (|e| <= 1000); no "+", NaN or Inf. */
     kp_status (*set_numeric)(kp_builder *b, uint32_t column, const char *value, size_t len);
     kp_status (*set_int64)(kp_builder *b, uint32_t column, int64_t value);
     kp_status (*set_float64)(kp_builder *b, uint32_t column, double value);

@@ -1,0 +1,28 @@
+/// The toolchain a plugin was compiled with, for `kp_plugin_descriptor.build_info`.
+///
+/// Swift has no stable ABI on Linux, so the host compares this with its own toolchain in
+/// `kernel plugins check`. Computed at compile time of the SDK copy linked into the plugin,
+/// which is the same compiler that built the plugin.
+public enum BuildInfo {
+    /// E.g. `"swift-6.3.1"`. Unknown newer compilers report the newest version listed here
+    /// with a `+` suffix (`"swift-6.4+"`), never a wrong exact version.
+    public static let toolchain: String = {
+        #if compiler(>=6.5)
+        return "swift-6.5+"
+        #elseif compiler(>=6.4)
+        return "swift-6.4"
+        #elseif compiler(>=6.3.2)
+        return "swift-6.3.2+"
+        #elseif compiler(>=6.3.1)
+        return "swift-6.3.1"
+        #elseif compiler(>=6.3)
+        return "swift-6.3"
+        #elseif compiler(>=6.2)
+        return "swift-6.2"
+        #elseif compiler(>=6.1)
+        return "swift-6.1"
+        #else
+        return "swift-6.0"
+        #endif
+    }()
+}

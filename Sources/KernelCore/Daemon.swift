@@ -11,16 +11,21 @@ import Glibc
 /// `kernel run`: brings the kernel up in dependency order and keeps it up until SIGTERM/SIGINT.
 ///
 /// Order: Postgres (connect, migrate) → plugins (load, family tables) → Redis (PING, consumer
-/// group on the event stream). The ingest pipeline attaches here (issue 3); until then the daemon
-/// proves its dependencies, serves its families, and shuts down cleanly.
+/// group on the event stream) → the ingest pipeline's threads. On SIGTERM/SIGINT: stop reading,
+/// flush, commit, acknowledge, exit 0.
 public final class Daemon {
     public let config: KernelConfig
     public let logger: Logger
     public private(set) var registry = PluginRegistry()
+    public private(set) var pipeline: IngestPipeline?
+    /// Builds the token authenticator from the config; injected so tests and tools can choose.
+    let makeAuthenticator: @Sendable (KernelConfig, Logger) -> any TokenAuthenticator
 
-    public init(config: KernelConfig, logger: Logger) {
+    public init(config: KernelConfig, logger: Logger,
+                makeAuthenticator: @escaping @Sendable (KernelConfig, Logger) -> any TokenAuthenticator = JWTAuthenticator.make) {
         self.config = config
         self.logger = logger
+        self.makeAuthenticator = makeAuthenticator
     }
 
     /// Runs start-up; throws on the first step that cannot succeed.
@@ -41,6 +46,10 @@ public final class Daemon {
         let redis = try Startup.connectRedis(config)
         defer { redis.close() }
         try ensureConsumerGroup(redis)
+        let pipeline = IngestPipeline(config: config, router: PluginRouter(registry),
+                                      authenticator: makeAuthenticator(config, logger), logger: logger)
+        pipeline.start()
+        self.pipeline = pipeline
         let families = registry.servedFamilies.map { "\($0.family.name)@\($0.plugin.name)-\($0.plugin.version)" }
         logger.info("kernel ready", metadata: [
             "event": "infra", "component": "kernel",
@@ -48,7 +57,14 @@ public final class Daemon {
             "families": .string(families.joined(separator: ",")),
             "typed_tables": .string(tables.ready.joined(separator: ",")),
             "stream": .string(config.redis.streamKey), "group": .string(config.redis.consumerGroup),
+            "consumer": .string(config.redis.consumerName),
         ])
+    }
+
+    /// Stops the pipeline: stop reading, flush, commit, acknowledge (bounded by `timeoutSeconds`).
+    public func stop(timeoutSeconds: Double = 30) {
+        pipeline?.stop(timeoutSeconds: timeoutSeconds)
+        pipeline = nil
     }
 
     /// Creates the consumer group at 0-0 with MKSTREAM (SPEC §1 decision); "already exists" is fine.

@@ -29,6 +29,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode(1)
         }
         _ = daemon.waitForShutdownSignal()
+        daemon.stop()
         logger.info("kernel stopped", metadata: ["event": "infra", "component": "kernel"])
         sink.flushAndClose()
     }

@@ -1,0 +1,104 @@
+import KernelRedis
+import Logging
+
+/// Acknowledges entries on its own thread and connection, in pipelined bulk. Dead letters are
+/// XADDed to the DLQ first and acknowledged only once the DLQ write succeeded (SPEC §7 decision):
+/// if Redis is down, nothing is acknowledged and the acknowledger retries until it is back.
+final class Acknowledger: @unchecked Sendable {
+    // @unchecked: state confined to the acknowledger thread.
+    let stream: String
+    let group: String
+    let dlqStream: String
+    let settings: RedisSettings
+    let input: BlockingQueue<AckWork>
+    let inflight: InflightSet
+    let metrics: PipelineMetrics
+    let abandon: StopFlag
+    let logger: Logger
+    private var connection: RedisConnection?
+
+    static let maxPerRound = 2000
+
+    init(stream: String, group: String, dlqStream: String, settings: RedisSettings, input: BlockingQueue<AckWork>,
+         inflight: InflightSet, metrics: PipelineMetrics, abandon: StopFlag, logger: Logger) {
+        self.abandon = abandon
+        self.stream = stream
+        self.group = group
+        self.dlqStream = dlqStream
+        self.settings = settings
+        self.input = input
+        self.inflight = inflight
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Runs until the input queue is closed and empty.
+    func run() {
+        while let first = input.take() {
+            var round = [first]
+            while round.count < Self.maxPerRound, let more = input.tryTake() { round.append(more) }
+            var backoff = Backoff(baseMs: 200, maxMs: 5000)
+            while true {
+                do {
+                    try send(round)
+                    break
+                } catch {
+                    connection?.close()
+                    connection = nil
+                    if abandon.isSet { return }
+                    let delay = backoff.nextDelayMs()
+                    logger.error("acknowledge failed; retrying", metadata: [
+                        "event": "infra", "component": "acker", "reason_code": .string(error.kind.rawValue),
+                        "details": .string(error.message), "retry_ms": "\(delay)",
+                    ])
+                    sleepMs(delay)
+                }
+            }
+        }
+        connection?.close()
+    }
+
+    private func send(_ round: [AckWork]) throws(RedisError) {
+        let redis: RedisConnection
+        if let connection { redis = connection } else {
+            redis = try settings.connect()
+            connection = redis
+        }
+        var commands: [[[UInt8]]] = []
+        var ids: [String] = []
+        var letters: [DeadLetter] = []
+        for work in round {
+            switch work {
+            case .ack(let entryIDs): ids.append(contentsOf: entryIDs)
+            case .deadLetter(let letter):
+                letters.append(letter)
+                ids.append(letter.entry.id)
+                let payload = letter.entry.payload.flatMap { $0.isEmpty ? nil : $0 } ?? Array("{}".utf8)
+                commands.append([Array("XADD".utf8), Array(dlqStream.utf8), Array("*".utf8),
+                                 Array("id".utf8), Array(letter.entry.dlqID.utf8),
+                                 Array("payload".utf8), payload,
+                                 Array("reason".utf8), Array(letter.reason.rawValue.utf8),
+                                 Array("detail".utf8), Array(letter.detail.utf8)])
+            }
+        }
+        if !ids.isEmpty {
+            commands.append([Array("XACK".utf8), Array(stream.utf8), Array(group.utf8)] + ids.map { Array($0.utf8) })
+        }
+        let replies = try redis.pipeline(commands)
+        for (i, reply) in replies.enumerated() {
+            if case .error(let message) = reply {
+                // An XADD refused (e.g. OOM): do not acknowledge anything of this round.
+                throw RedisError(kind: .reply, message: "\(String(decoding: commands[i][0], as: UTF8.self)): \(message)")
+            }
+        }
+        for letter in letters {
+            metrics.deadLettered(letter.reason)
+            logger.warning("event dead-lettered", metadata: [
+                "event": "authorization", "component": "ingest", "reason_code": .string(letter.reason.rawValue),
+                "details": .string(String(letter.detail.prefix(300))), "entry_id": .string(letter.entry.id),
+            ])
+        }
+        metrics.acked(ids.count)
+        inflight.release(ids)
+    }
+}

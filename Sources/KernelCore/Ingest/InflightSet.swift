@@ -1,0 +1,29 @@
+import Synchronization
+
+/// Entry ids handed to the pipeline and not yet acknowledged. The reader consults it when it
+/// re-reads its pending list after a reconnect, so an entry still being processed is not
+/// processed twice; shutdown waits for it to empty.
+public final class InflightSet: Sendable {
+    private let ids = Mutex<Set<String>>([])
+
+    public init() {}
+
+    /// Adds ids; returns those that were not already in flight.
+    public func admit(_ entries: [StreamEntry]) -> [StreamEntry] {
+        ids.withLock { set in entries.filter { set.insert($0.id).inserted } }
+    }
+
+    public func release(_ entryIDs: [String]) {
+        ids.withLock { set in for id in entryIDs { set.remove(id) } }
+    }
+
+    public var count: Int { ids.withLock { $0.count } }
+}
+
+/// A flag the pipeline threads poll to stop.
+public final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    public init() {}
+    public func set() { value.store(true, ordering: .releasing) }
+    public var isSet: Bool { value.load(ordering: .acquiring) }
+}

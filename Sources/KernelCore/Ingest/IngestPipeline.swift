@@ -1,0 +1,109 @@
+import KernelConfig
+import KernelStore
+import Logging
+
+/// The data plane, wired: reader → processor → writers → acknowledger, each on its own thread,
+/// joined by bounded queues.
+///
+/// ```
+/// StreamReader ──[entries: postgres.queue_size events]──▶ IngestProcessor ──[batches]──▶ BatchWriterStage ×N
+///      │                                                     │ DLQ                        │ committed ids
+///      └──── poison / deleted ──────────────────────────────▶ Acknowledger ◀──────────────┘  (XADD DLQ, XACK)
+/// ```
+/// Shutdown (`stop`) runs the same way, front to back: the reader stops reading, the processor
+/// drains its queue and flushes the last batch, the writers commit, the acknowledger acks, and
+/// `stop` returns when every thread has finished.
+public final class IngestPipeline: @unchecked Sendable {
+    // @unchecked: the threads share only the queues, the inflight set and the metrics (all
+    // thread-safe); `done` is a semaphore.
+    public let metrics = PipelineMetrics()
+    public let router: PluginRouter
+    let inflight = InflightSet()
+    let stopFlag = StopFlag()
+    /// Set when shutdown ran out of time: writers and the acknowledger stop retrying. What they
+    /// held stays pending in Redis and is redelivered (and stored once) after a restart.
+    let abandonFlag = StopFlag()
+    let entries: BlockingQueue<[StreamEntry]>
+    let batches: BlockingQueue<[StoredEvent]>
+    let acks: BlockingQueue<AckWork>
+    let reader: StreamReader
+    let processor: IngestProcessor
+    let writers: [BatchWriterStage]
+    let acknowledger: Acknowledger
+    private let readerDone = Semaphore()
+    private let processorDone = Semaphore()
+    private let writersDone = Semaphore()
+    private let ackerDone = Semaphore()
+    let logger: Logger
+
+    public init(config: KernelConfig, router: PluginRouter, authenticator: any TokenAuthenticator, logger: Logger) {
+        self.router = router
+        self.logger = logger
+        let settings = RedisSettings(config)
+        let writerCount = max(1, config.postgres.writeConnections)
+        entries = BlockingQueue(capacity: config.postgres.queueSize)
+        // Room for every writer's batch in flight plus one ready, so writers never wait on the
+        // processor under load, and memory stays bounded by a few batches.
+        batches = BlockingQueue(capacity: config.postgres.batchSize * (writerCount + 1))
+        acks = BlockingQueue(capacity: 1 << 20)
+        reader = StreamReader(
+            options: .init(stream: config.redis.streamKey, group: config.redis.consumerGroup,
+                           consumer: config.redis.consumerName, count: config.redis.readCount,
+                           blockMs: config.redis.blockMs, maxDeliveries: config.redis.maxDeliveries,
+                           claimIdleMs: config.redis.claimIdleMs),
+            settings: settings, output: entries, acks: acks, inflight: inflight, stop: stopFlag,
+            metrics: metrics, logger: logger)
+        let directory = IngestDirectory(dsn: config.postgres.dsn, keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
+        directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
+        processor = IngestProcessor(
+            options: .init(maxMessageBytes: config.server.maxMessageBytes, batchSize: config.postgres.batchSize,
+                           batchMaxWaitMs: config.postgres.batchMaxWaitMs),
+            input: entries, batches: batches, acks: acks, directory: directory, authenticator: authenticator,
+            router: router, metrics: metrics, logger: logger)
+        let abandon = abandonFlag
+        writers = (0..<writerCount).map {
+            BatchWriterStage(index: $0, dsn: config.postgres.dsn, input: batches, acks: acks, metrics: metrics,
+                             abandon: abandon, logger: logger)
+        }
+        acknowledger = Acknowledger(stream: config.redis.streamKey, group: config.redis.consumerGroup,
+                                    dlqStream: config.redis.dlqStreamKey, settings: settings, input: acks,
+                                    inflight: inflight, metrics: metrics, abandon: abandon, logger: logger)
+    }
+
+    /// Starts every thread.
+    public func start() {
+        DedicatedThread.start(name: "dk-ack") { [self] in acknowledger.run(); ackerDone.signal() }
+        for w in writers {
+            DedicatedThread.start(name: "dk-writer-\(w.index)") { [self] in w.run(); writersDone.signal() }
+        }
+        DedicatedThread.start(name: "dk-process") { [self] in processor.run(); processorDone.signal() }
+        DedicatedThread.start(name: "dk-reader") { [self] in reader.run(); readerDone.signal() }
+    }
+
+    /// Stops reading, drains, commits and acknowledges everything in flight, then returns; within
+    /// `timeoutSeconds` (then what is still unacknowledged is left pending for redelivery).
+    public func stop(timeoutSeconds: Double = 30) {
+        let deadline = monotonicSeconds() + timeoutSeconds
+        func remaining() -> Double { max(0.1, deadline - monotonicSeconds()) }
+        stopFlag.set()
+        var clean = readerDone.wait(timeoutSeconds: remaining())
+        entries.close()
+        clean = processorDone.wait(timeoutSeconds: remaining()) && clean   // closes `batches` after the last flush
+        for _ in writers { clean = writersDone.wait(timeoutSeconds: remaining()) && clean }
+        acks.close()
+        clean = ackerDone.wait(timeoutSeconds: remaining()) && clean
+        if !clean {
+            abandonFlag.set()
+            logger.error("ingest shutdown timed out; unacknowledged entries stay pending for redelivery", metadata: [
+                "event": "infra", "component": "ingest", "inflight": "\(inflight.count)",
+            ])
+        }
+        logger.info("ingest drained", metadata: [
+            "event": "infra", "component": "ingest", "inflight": "\(inflight.count)",
+            "read": "\(metrics.readTotal.load(ordering: .relaxed))", "acked": "\(metrics.ackTotal.load(ordering: .relaxed))",
+        ])
+    }
+
+    /// Entries read but not yet acknowledged.
+    public var inflightCount: Int { inflight.count }
+}

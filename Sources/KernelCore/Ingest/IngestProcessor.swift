@@ -1,0 +1,236 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import KernelEvents
+import KernelPlugins
+import KernelStore
+import Logging
+
+/// The checks of SPEC §7, in order, then routing and normalization, on the processor thread.
+/// Rejected entries go to the acknowledger as dead letters; accepted events are batched (see
+/// `Batcher`) and handed to the writers through a bounded queue.
+final class IngestProcessor: @unchecked Sendable {
+    // @unchecked: all mutable state is confined to the processor thread.
+    struct Options: Sendable {
+        var maxMessageBytes: Int
+        var batchSize: Int
+        var batchMaxWaitMs: Int
+    }
+
+    let options: Options
+    let input: BlockingQueue<[StreamEntry]>
+    let batches: BlockingQueue<[StoredEvent]>
+    let acks: BlockingQueue<AckWork>
+    let directory: IngestDirectory
+    let authenticator: any TokenAuthenticator
+    let router: PluginRouter
+    let metrics: PipelineMetrics
+    let logger: Logger
+    let clock: () -> Int64
+    private var batcher: Batcher<StoredEvent>
+    private var verdicts: [[UInt8]: TokenVerdict] = [:]
+    static let maxCachedVerdicts = 100_000
+
+    init(options: Options, input: BlockingQueue<[StreamEntry]>, batches: BlockingQueue<[StoredEvent]>,
+         acks: BlockingQueue<AckWork>, directory: IngestDirectory, authenticator: any TokenAuthenticator,
+         router: PluginRouter, metrics: PipelineMetrics, logger: Logger, clock: @escaping () -> Int64 = monotonicNanos) {
+        self.options = options
+        self.input = input
+        self.batches = batches
+        self.acks = acks
+        self.directory = directory
+        self.authenticator = authenticator
+        self.router = router
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+        batcher = Batcher(maxEvents: options.batchSize, maxWaitNanos: Int64(options.batchMaxWaitMs) * 1_000_000)
+    }
+
+    /// Runs until the input queue is closed and drained; then flushes and closes the batch queue.
+    func run() {
+        while true {
+            let now = clock()
+            let wait: Double = batcher.deadline.map { max(0, Double($0 - now) / 1e9) } ?? 0.25
+            guard let chunk = input.take(timeoutSeconds: wait) else {
+                // Timed out (or closed and empty): nothing more to read right now.
+                if let batch = batcher.inputDrained() { emit(batch) }
+                if input.isClosedAndEmpty { break }
+                continue
+            }
+            process(chunk)
+            if input.isEmpty, let batch = batcher.inputDrained() {
+                emit(batch)
+            } else if let batch = batcher.flushIfDue(now: clock()) {
+                emit(batch)
+            }
+        }
+        if let batch = batcher.inputDrained() { emit(batch) }
+        batches.close()
+    }
+
+    private func emit(_ batch: [StoredEvent]) {
+        batches.put(batch, weight: batch.count)
+    }
+
+    /// One accepted event between the checks and normalization.
+    private struct Accepted {
+        var entry: StreamEntry
+        var envelope: EventEnvelope
+        var payload: [UInt8]
+        var producer: EventUUID
+        var schema: IngestDirectory.Schema
+    }
+
+    func process(_ chunk: [StreamEntry]) {
+        let wallSeconds = Double(wallNanos()) / 1e9
+        let nowNanos = wallNanos()
+        directory.refreshIfDue(now: wallSeconds)
+        var accepted: [Accepted] = []
+        accepted.reserveCapacity(chunk.count)
+        for entry in chunk {
+            switch check(entry, nowNanos: nowNanos, wallSeconds: wallSeconds) {
+            case .success(let a): accepted.append(a)
+            case .failure(let letter): acks.put(.deadLetter(letter))
+            }
+        }
+        guard !accepted.isEmpty else { return }
+        normalizeAndBatch(accepted)
+    }
+
+    /// Checks 0–7 of SPEC §7, first failure wins.
+    private func check(_ entry: StreamEntry, nowNanos: Int64, wallSeconds: Double) -> Result<Accepted, DeadLetter> {
+        func reject(_ reason: RejectReason, _ detail: String) -> Result<Accepted, DeadLetter> {
+            .failure(DeadLetter(entry: entry, reason: reason, detail: detail))
+        }
+        let payload = entry.payload ?? []
+        // 0. size, before anything else (and before auth: a huge entry costs nothing more).
+        if payload.count > options.maxMessageBytes {
+            return reject(.messageTooLarge, "payload is \(payload.count) bytes; server.max_message_bytes is \(options.maxMessageBytes)")
+        }
+        // 1. payload present.
+        if payload.isEmpty { return reject(.emptyPayload, "the entry has no payload field") }
+        // 2. token: signature and claims (cached per token), then its state.
+        let token = entry.token ?? []
+        if token.isEmpty { return reject(.unauthenticated, "auth_required: the entry has no token field") }
+        let nowSeconds = Int64(wallSeconds)
+        let identity: TokenIdentity
+        switch verdict(for: token, nowSeconds: nowSeconds) {
+        case .invalid(let reason): return reject(.unauthenticated, reason)
+        case .valid(let id): identity = id
+        }
+        if let problem = identity.timeProblem(nowSeconds: nowSeconds) { return reject(.unauthenticated, problem) }
+        if directory.isRevoked(jti: identity.jti) { return reject(.unauthenticated, "token_revoked") }
+        if !directory.isIssued(jti: identity.jti, to: identity.producer, now: wallSeconds) {
+            return reject(.unauthenticated, "unknown_or_mismatched_token")
+        }
+        if directory.isRevoked(jti: identity.jti) { return reject(.unauthenticated, "token_revoked") }
+        // 3. producer enabled.
+        if directory.isDisabled(identity.producer) {
+            return reject(.producerDisabled, "producer \(identity.producer) is deregistered")
+        }
+        // 4. envelope.
+        let envelope: EventEnvelope
+        do { envelope = try EventEnvelope.parse(payload) } catch {
+            return reject(.badEventJSON, error.description)
+        }
+        // 4b. time window.
+        if !TimeWindow.contains(tsNanos: envelope.tsNanos, nowNanos: nowNanos) {
+            return reject(.tsOutOfRange, TimeWindow.describe(tsNanos: envelope.tsNanos, nowNanos: nowNanos) ?? "ts outside the accepted window")
+        }
+        // 5. token scoped to a subject.
+        if let sid = identity.subject, sid != envelope.subjectID {
+            return reject(.subjectMismatchToken, "token is scoped to subject \(sid), event names \(envelope.subjectID)")
+        }
+        // 6. producer bound to the subject.
+        if !directory.isBound(identity.producer, envelope.subjectID, now: wallSeconds) {
+            return reject(.producerSubjectForbidden, "producer \(identity.producer) is not bound to subject \(envelope.subjectID)")
+        }
+        // 7. the subject has a current schema.
+        guard let schema = directory.currentSchema(of: envelope.subjectID, now: wallSeconds) else {
+            return reject(.missingSubjectSchema, "subject \(envelope.subjectID) has no current schema")
+        }
+        return .success(Accepted(entry: entry, envelope: envelope, payload: payload, producer: identity.producer, schema: schema))
+    }
+
+    private func verdict(for token: [UInt8], nowSeconds: Int64) -> TokenVerdict {
+        if let cached = verdicts[token] { return cached }
+        let v = authenticator.authenticate(token, nowSeconds: nowSeconds)
+        if verdicts.count >= Self.maxCachedVerdicts { verdicts.removeAll(keepingCapacity: true) }
+        verdicts[token] = v
+        return v
+    }
+
+    /// Check 9: the plugin serving the subject's family and version normalizes the event; then
+    /// the event joins the current batch.
+    private func normalizeAndBatch(_ accepted: [Accepted]) {
+        let registry = router.registry
+        // Group by route, keeping each group's events in arrival order.
+        var groups: [String: [Int]] = [:]
+        var order: [String] = []
+        for (i, a) in accepted.enumerated() {
+            let key = a.schema.family + "@" + String(a.schema.version)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(i)
+        }
+        var results = [Result<NormalizedEvent, NormalizeFailure>?](repeating: nil, count: accepted.count)
+        var typedFamily = [FamilyDescriptor?](repeating: nil, count: accepted.count)
+        for key in order {
+            let indices = groups[key]!
+            let first = accepted[indices[0]]
+            guard let route = registry.route(family: first.schema.family, version: first.schema.version) else { continue }
+            let inputs = indices.map { i -> EventInput in
+                let a = accepted[i]
+                return EventInput(family: a.schema.family, schemaVersion: a.schema.version,
+                                  eventID: a.envelope.eventID.description, subjectID: a.envelope.subjectID.description,
+                                  tsUnixNanos: a.envelope.tsNanos, payload: Array(a.payload[a.envelope.payloadRange]))
+            }
+            let outputs = route.instance.normalizeBatch(inputs)
+            for (j, i) in indices.enumerated() {
+                results[i] = outputs[j]
+                if route.family.isTyped { typedFamily[i] = route.family }
+            }
+        }
+        let now = clock()
+        for (i, a) in accepted.enumerated() {
+            var stored = StoredEvent(
+                entryID: a.entry.id, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
+                tsEventMicros: nil, subjectID: a.envelope.subjectID, producerID: a.producer, schemaID: a.schema.schemaID,
+                family: nil, payloadJSON: Array(a.payload[a.envelope.payloadRange]), rows: [],
+                tags: a.envelope.tags.map { Tag(key: $0.key, value: $0.value) }, mayBeRedelivery: a.entry.mayBeRedelivery)
+            stored.sourcePayload = a.payload
+            stored.sourceDLQID = a.entry.dlqID
+            switch results[i] {
+            case nil:
+                break   // no plugin: generic JSON, payload as published
+            case .failure(let failure)?:
+                acks.put(.deadLetter(DeadLetter(entry: a.entry, reason: .normalizeFailed, detail: failure.message)))
+                continue
+            case .success(let out)?:
+                stored.tsEventMicros = out.eventTimeNanos.map { floorDiv($0, 1000) }
+                stored.tags.append(contentsOf: out.tags)
+                if let family = typedFamily[i] {
+                    stored.family = family
+                    stored.rows = out.rows
+                    stored.payloadJSON = []
+                } else if let json = out.payloadJSON {
+                    stored.payloadJSON = Array(json.utf8)
+                }
+            }
+            if let batch = batcher.append(stored, now: now) { emit(batch) }
+        }
+    }
+}
+
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+func monotonicNanos() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+func wallNanos() -> Int64 { unixNanos() }

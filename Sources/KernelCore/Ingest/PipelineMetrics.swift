@@ -1,0 +1,34 @@
+import Synchronization
+
+/// Live counters of the ingest pipeline (SPEC §11 names). Exported by the metrics endpoint; read
+/// by tests and the benchmark. Increments are lock-free.
+public final class PipelineMetrics: Sendable {
+    public let readTotal = Atomic<Int>(0)
+    public let ackTotal = Atomic<Int>(0)
+    public let dlqTotal = Atomic<Int>(0)
+    public let authDeniedTotal = Atomic<Int>(0)
+    public let commitTotal = Atomic<Int>(0)
+    public let storedEventsTotal = Atomic<Int>(0)
+    public let duplicateEventsTotal = Atomic<Int>(0)
+    public let pgErrorsTotal = Atomic<Int>(0)
+    private let dlqByReason = Mutex<[String: Int]>([:])
+
+    public init() {}
+
+    func read(_ n: Int) { readTotal.add(n, ordering: .relaxed) }
+    func acked(_ n: Int) { ackTotal.add(n, ordering: .relaxed) }
+    func committed(events: Int, duplicates: Int) {
+        commitTotal.add(1, ordering: .relaxed)
+        storedEventsTotal.add(events, ordering: .relaxed)
+        duplicateEventsTotal.add(duplicates, ordering: .relaxed)
+    }
+
+    func deadLettered(_ reason: RejectReason) {
+        dlqTotal.add(1, ordering: .relaxed)
+        if reason == .unauthenticated { authDeniedTotal.add(1, ordering: .relaxed) }
+        dlqByReason.withLock { $0[reason.rawValue, default: 0] += 1 }
+    }
+
+    /// DLQ counts by reason code.
+    public var deadLettersByReason: [String: Int] { dlqByReason.withLock { $0 } }
+}

@@ -1,0 +1,36 @@
+/// Why an event was dead-lettered. The raw value is the reason code, identical in the DLQ
+/// `reason` field, in log lines (`reason_code`) and in the `kernel_redis_dlq_total{reason}` metric.
+/// Listed in the order the checks run (SPEC §7).
+public enum RejectReason: String, Sendable, CaseIterable {
+    case messageTooLarge = "message_too_large"
+    case emptyPayload = "empty_payload"
+    case unauthenticated = "unauthenticated"
+    case producerDisabled = "producer_disabled"
+    case badEventJSON = "bad_event_json"
+    case tsOutOfRange = "ts_out_of_range"
+    case subjectMismatchToken = "subject_mismatch_token"
+    case producerSubjectForbidden = "producer_subject_forbidden"
+    case missingSubjectSchema = "missing_subject_schema"
+    case normalizeFailed = "normalize_failed"
+    case poisonMessage = "poison_message"
+    case persistFailed = "persist_failed"
+}
+
+/// An entry on its way to the DLQ. `detail` is human text and never contains the token.
+public struct DeadLetter: Error, Sendable {
+    public var entry: StreamEntry
+    public var reason: RejectReason
+    public var detail: String
+
+    public init(entry: StreamEntry, reason: RejectReason, detail: String) {
+        self.entry = entry
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
+/// Work for the acknowledger: entries whose events are durable, or entries to dead-letter first.
+public enum AckWork: Sendable {
+    case ack([String])
+    case deadLetter(DeadLetter)
+}

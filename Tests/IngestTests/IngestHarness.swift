@@ -1,0 +1,259 @@
+import Foundation
+import KernelAuth
+import KernelConfig
+import KernelCore
+import KernelEvents
+import KernelPostgres
+import KernelRedis
+import Logging
+import Testing
+
+/// A real kernel environment for one test: a fresh Postgres database (migrated), a fresh Redis
+/// key prefix, an issuer key made by ssh-keygen, the example plugins built by `make test`, and
+/// helpers to seed producers/subjects, mint tokens, publish events and read what landed.
+final class IngestHarness: @unchecked Sendable {
+    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    static var adminDSN: String {
+        ProcessInfo.processInfo.environment["KERNEL_PG_DSN"] ?? "postgres://kernel@127.0.0.1:15432/kernel?sslmode=disable"
+    }
+    static var redisAddr: String { ProcessInfo.processInfo.environment["KERNEL_REDIS_ADDR"] ?? "127.0.0.1:16379" }
+    static var pluginsDir: String {
+        ProcessInfo.processInfo.environment["DK_TEST_PLUGINS_DIR"] ?? repoRoot + "/.build/test-plugins"
+    }
+    static var kernelBinary: String {
+        ProcessInfo.processInfo.environment["DK_KERNEL_BIN"] ?? repoRoot + "/.build/debug/kernel"
+    }
+
+    let database: String
+    let dsn: String
+    let prefix: String
+    let dir: String
+    let logger = Logger(label: "ingest-test") { _ in SwiftLogNoOpLogHandler() }
+    let pg: PGConnection
+    let redis: RedisConnection
+    var extraYAML: [String: String] = [:]
+
+    init() throws {
+        let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        database = "dk_it_\(id)"
+        prefix = "it\(id):"
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("dk-it-\(id)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let admin = try PGConnection(dsn: Self.adminDSN, logger: logger)
+        defer { admin.close() }
+        try admin.execute("CREATE DATABASE \(database)")
+        var components = URLComponents(string: Self.adminDSN)!
+        components.path = "/" + database
+        dsn = components.string!
+        pg = try PGConnection(dsn: dsn, logger: logger)
+        _ = try Migrator(directory: Self.repoRoot + "/migrations", logger: logger).apply(on: pg)
+        redis = try RedisConnection(endpoint: RedisConnection.Endpoint(address: Self.redisAddr)!, timeoutMs: 5000)
+        try run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "issuer", "-f", dir + "/issuer"])
+    }
+
+    /// Drops the database and the Redis keys. Call at the end of each test.
+    func tearDown() {
+        pg.close()
+        if let keys = try? redis.command(["KEYS", prefix + "*"]).array {
+            for key in keys { if let k = key.text { _ = try? redis.command(["DEL", k]) } }
+        }
+        redis.close()
+        if let admin = try? PGConnection(dsn: Self.adminDSN, logger: logger) {
+            try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+            admin.close()
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    // MARK: config
+
+    /// The kernel config for this test, as YAML (also used for out-of-process kernels).
+    func yaml(batchSize: Int = 100, batchMaxWaitMs: Int = 50, maxDeliveries: Int = 3, consumer: String = "kernel-test",
+              queueSize: Int = 1024, writeConnections: Int = 2) -> String {
+        var text = """
+        server:
+          listen: "127.0.0.1:0"
+          max_message_bytes: 4096
+        postgres:
+          dsn: "\(dsn)"
+          apply_migrations: true
+          migrations_dir: "\(Self.repoRoot)/migrations"
+          batch_size: \(batchSize)
+          batch_max_wait_ms: \(batchMaxWaitMs)
+          queue_size: \(queueSize)
+          write_connections: \(writeConnections)
+        redis:
+          addr: "\(Self.redisAddr)"
+          key_prefix: "\(prefix)"
+          stream: "events"
+          consumer_name: "\(consumer)"
+          block_ms: 200
+          max_deliveries: \(maxDeliveries)
+          claim_idle_ms: 60000
+        logging:
+          level: debug
+          output: "\(dir)/kernel.log"
+        auth:
+          issuer: "it-issuer"
+          audience: "it-audience"
+          key_id: "it-1"
+          private_key_file: "\(dir)/issuer"
+          producer_ssh_ca: "none"
+        plugins:
+          dir: "\(Self.pluginsDir)"
+        spill:
+          dir: "\(dir)/spill"
+
+        """
+        for (k, v) in extraYAML { text += "\(k): \(v)\n" }
+        return text
+    }
+
+    func config(batchSize: Int = 100, batchMaxWaitMs: Int = 50, maxDeliveries: Int = 3, consumer: String = "kernel-test",
+                queueSize: Int = 1024, writeConnections: Int = 2) throws -> KernelConfig {
+        try KernelConfig.parse(yaml: yaml(batchSize: batchSize, batchMaxWaitMs: batchMaxWaitMs, maxDeliveries: maxDeliveries,
+                                          consumer: consumer, queueSize: queueSize, writeConnections: writeConnections))
+    }
+
+    /// Writes the YAML to a file for an out-of-process kernel.
+    func configFile(_ text: String) throws -> String {
+        let path = dir + "/kernel.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    // MARK: seeding
+
+    func producer(_ name: String = "producer-\(UUID().uuidString.prefix(8))") throws -> EventUUID {
+        let r = try pg.query("INSERT INTO producers (name) VALUES ($1) RETURNING producer_id::text", [name])
+        return EventUUID(r.scalar!)!
+    }
+
+    /// A subject whose current schema is `family` at `version`.
+    func subject(family: String, version: Int = 1, key: String = "subj-\(UUID().uuidString.prefix(8))") throws -> (subject: EventUUID, schema: EventUUID) {
+        let s = try pg.query("""
+            INSERT INTO schemas (name, version, body) VALUES ($1, $2::int, '{}'::jsonb)
+            ON CONFLICT (name, version) DO UPDATE SET name = EXCLUDED.name RETURNING schema_id::text
+            """, [family, String(version)])
+        let schema = s.scalar!
+        let r = try pg.query("INSERT INTO subjects (subject_key, current_schema_id) VALUES ($1, $2::uuid) RETURNING subject_id::text",
+                             [key, schema])
+        return (EventUUID(r.scalar!)!, EventUUID(schema)!)
+    }
+
+    func bind(_ producer: EventUUID, _ subject: EventUUID) throws {
+        _ = try pg.query("INSERT INTO producer_subjects (producer_id, subject_id) VALUES ($1::uuid, $2::uuid) ON CONFLICT DO NOTHING",
+                         [producer.description, subject.description])
+    }
+
+    /// Mints a token with the issuer key and records it, as `kernel token issue` does.
+    func token(for producer: EventUUID, subject: EventUUID? = nil, ttl: Int = 3600) throws -> String {
+        let cfg = try config()
+        let issuer = try TokenIssuer(config: cfg.auth)
+        let now = Int64(Date().timeIntervalSince1970)
+        let issued = issuer.issue(producer: producer, subject: subject, fingerprint: nil, ttlSeconds: ttl, nowSeconds: now)
+        _ = try pg.query("INSERT INTO producer_tokens (producer_id, jti, expires_at, notes) VALUES ($1::uuid, $2, to_timestamp($3::bigint), 'test')",
+                         [producer.description, issued.jti, String(issued.expiresAt)])
+        return issued.token
+    }
+
+    // MARK: publishing
+
+    var streamKey: String { prefix + "events" }
+    var dlqKey: String { prefix + "events:dlq" }
+
+    @discardableResult
+    func publish(payload: String?, token: String?, id: String? = nil) throws -> String {
+        var args = ["XADD", streamKey, "*"]
+        if let payload { args += ["payload", payload] }
+        if let token { args += ["token", token] }
+        if let id { args += ["id", id] }
+        if payload == nil && token == nil && id == nil { args += ["other", "x"] }
+        return try redis.command(args).text!
+    }
+
+    /// An event envelope with a fresh event id and the current time.
+    static func envelope(subject: EventUUID, payload: String, eventID: UUID = UUID(), ts: Date = Date(),
+                         tags: String = #"[{"key":"core.source","value":"test"}]"#) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return #"{"event_id":"\#(eventID.uuidString.lowercased())","ts":"\#(formatter.string(from: ts))","subject_id":"\#(subject)","payload":\#(payload),"tags":\#(tags)}"#
+    }
+
+    // MARK: observing
+
+    struct DeadLetterEntry: Equatable { var id: String; var reason: String; var detail: String; var payload: String }
+
+    func deadLetters() throws -> [DeadLetterEntry] {
+        let reply = try redis.command(["XRANGE", dlqKey, "-", "+"])
+        return (reply.array ?? []).compactMap { item in
+            guard let pair = item.array, pair.count == 2, let fields = pair[1].array else { return nil }
+            var d: [String: String] = [:]
+            var i = 0
+            while i + 1 < fields.count { d[fields[i].text ?? ""] = fields[i + 1].text ?? ""; i += 2 }
+            return DeadLetterEntry(id: d["id"] ?? "", reason: d["reason"] ?? "", detail: d["detail"] ?? "", payload: d["payload"] ?? "")
+        }
+    }
+
+    func count(_ sql: String) throws -> Int { Int(try pg.query(sql).scalar ?? "0") ?? 0 }
+
+    func pendingCount() throws -> Int {
+        let reply = try redis.command(["XPENDING", streamKey, "kernel"])
+        return Int(reply.array?.first?.integer ?? 0)
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+    func waitUntil(timeout: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return try condition()
+    }
+
+    // MARK: kernels
+
+    /// Starts an in-process kernel (Daemon) on this test's config.
+    func startDaemon(batchSize: Int = 100, batchMaxWaitMs: Int = 50, maxDeliveries: Int = 3,
+                     queueSize: Int = 1024, writeConnections: Int = 2) throws -> Daemon {
+        let daemon = Daemon(config: try config(batchSize: batchSize, batchMaxWaitMs: batchMaxWaitMs, maxDeliveries: maxDeliveries,
+                                               queueSize: queueSize, writeConnections: writeConnections),
+                            logger: logger)
+        try daemon.start()
+        return daemon
+    }
+
+    /// Starts `kernel run` as a child process on `yaml`.
+    func startProcess(yaml: String) throws -> Process {
+        let path = try configFile(yaml)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.kernelBinary)
+        p.arguments = ["run", "--config", path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        return p
+    }
+
+    func run(_ tool: String, _ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw HarnessError(message: "\(tool) \(args) exited \(p.terminationStatus)") }
+    }
+
+    /// The kernel's log lines (JSON), for assertions on what it said.
+    func logLines() -> [String] {
+        (try? String(contentsOfFile: dir + "/kernel.log", encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -53,7 +53,12 @@ let package = Package(
         ]),
 
         // The kernel, in small modules with one job each.
+        .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
+        .target(name: "KernelStore", dependencies: [
+            "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "KernelConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelJSON", "KernelEvents", "KernelConfig"]),
         .target(name: "KernelPostgres", dependencies: [
             "CLibPQ", "COpenSSL", .product(name: "Logging", package: "swift-log"),
         ]),
@@ -64,11 +69,12 @@ let package = Package(
             "KernelPluginABI", "KernelJSON", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelCore", dependencies: [
-            "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON",
+            "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON", "KernelEvents", "KernelStore",
+            "KernelAuth",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kernel", dependencies: [
-            "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins",
+            "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -85,8 +91,15 @@ let package = Package(
 
         // Tests mirror Sources.
         .testTarget(name: "KernelJSONTests", dependencies: ["KernelJSON"]),
+        .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "KernelJSON"]),
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"]),
+        .testTarget(name: "KernelAuthTests", dependencies: ["KernelAuth", "KernelJSON", "KernelEvents"]),
         .testTarget(name: "KernelPostgresTests", dependencies: ["KernelPostgres", "KernelConfig"]),
+        .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
+        .testTarget(name: "IngestTests", dependencies: [
+            "KernelCore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
             "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON",

@@ -1,0 +1,76 @@
+@testable import KernelEvents
+
+/// A ~450-byte trade event as producers send it.
+let sampleEvent = """
+{"event_id":"0190f3c4-7b1e-7cc3-9d2a-5b8e1f0a4c21","ts":"2024-07-15T14:30:01.123456789Z",\
+"subject_id":"3f1e2d4c-5b6a-4789-8c0d-1e2f3a4b5c6d","payload":{"symbol":"AAPL","price":187.2500,\
+"size":300,"exchange":"XNAS","conditions":["@","F","T"],"bid":187.24,"ask":187.26,"seq":1234567890123,\
+"venue_ts":"2024-07-15T14:30:01.120000000Z","odd_lot":false,"notional":-1e-7,"note":null},\
+"tags":[{"key":"core.symbol","value":"AAPL"},{"key":"core.venue","value":"XNAS"},\
+{"key":"desk","value":"equities-\\u00e9t\\u00e9"}]}
+"""
+
+/// The exact payload text inside `sampleEvent`.
+let samplePayload = """
+{"symbol":"AAPL","price":187.2500,\
+"size":300,"exchange":"XNAS","conditions":["@","F","T"],"bid":187.24,"ask":187.26,"seq":1234567890123,\
+"venue_ts":"2024-07-15T14:30:01.120000000Z","odd_lot":false,"notional":-1e-7,"note":null}
+"""
+
+/// 2024-07-15T14:30:01Z in Unix seconds (checked with Python's datetime).
+let sampleSeconds: Int64 = 1_721_053_801
+
+let nanosPerSecond: Int64 = 1_000_000_000
+
+/// Parses `text` (its UTF-8 bytes) as an envelope.
+func parse(_ text: String) -> Result<EventEnvelope, EnvelopeError> {
+    parse(Array(text.utf8))
+}
+
+func parse(_ bytes: [UInt8]) -> Result<EventEnvelope, EnvelopeError> {
+    do throws(EnvelopeError) { return .success(try EventEnvelope.parse(bytes)) } catch { return .failure(error) }
+}
+
+/// The envelope of `text`, or nil if refused.
+func envelope(_ text: String) -> EventEnvelope? {
+    if case .success(let e) = parse(text) { return e }
+    return nil
+}
+
+/// The error `text` is refused with, or nil if accepted.
+func refusal(_ text: String) -> EnvelopeError? {
+    if case .failure(let e) = parse(text) { return e }
+    return nil
+}
+
+/// An envelope with the given member texts (raw JSON) spliced in; nil drops the member.
+func event(eventID: String? = #""0190f3c4-7b1e-7cc3-9d2a-5b8e1f0a4c21""#,
+           ts: String? = #""2024-07-15T14:30:01.123456789Z""#,
+           subjectID: String? = #""3f1e2d4c-5b6a-4789-8c0d-1e2f3a4b5c6d""#,
+           payload: String? = #"{"price":1.5}"#,
+           tags: String? = nil) -> String {
+    var members: [String] = []
+    if let eventID { members.append(#""event_id":"# + eventID) }
+    if let ts { members.append(#""ts":"# + ts) }
+    if let subjectID { members.append(#""subject_id":"# + subjectID) }
+    if let payload { members.append(#""payload":"# + payload) }
+    if let tags { members.append(#""tags":"# + tags) }
+    return "{" + members.joined(separator: ",") + "}"
+}
+
+/// Unix nanoseconds of an RFC 3339 string the test knows is valid.
+func nanos(_ text: String) -> Int64 {
+    RFC3339.parseNanos(text) ?? Int64.min
+}
+
+/// A fixed-seed xorshift64* generator, so hostile-input runs are reproducible.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+    mutating func next() -> UInt64 {
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        return state &* 0x2545_F491_4F6C_DD1D
+    }
+}

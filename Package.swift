@@ -81,7 +81,8 @@ let package = Package(
 
         // `make bench`: prints measurements, asserts nothing.
         .executableTarget(name: "kernel-bench", dependencies: [
-            "KernelPlugins", "KernelJSON", .product(name: "Logging", package: "swift-log"),
+            "KernelPlugins", "KernelJSON", "KernelAuth", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents",
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Example plugins (Swift). The C example, Plugins/Quote, is built by the Makefile with cc.

@@ -52,6 +52,7 @@ extension KernelConfig {
             ("key_prefix", text(redis.keyPrefix)),
             ("stream", text(redis.stream)),
             ("consumer_group", text(redis.consumerGroup)),
+            ("consumer_name", text(redis.consumerName)),
             ("read_count", "\(redis.readCount)"),
             ("block_ms", "\(redis.blockMs)"),
             ("dlq_stream", text(redis.dlqStream)),

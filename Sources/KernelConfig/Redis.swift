@@ -15,6 +15,10 @@ extension KernelConfig {
         public var stream: String
         /// `redis.consumer_group`: group created on every request stream.
         public var consumerGroup = "kernel"
+        /// `redis.consumer_name`: this kernel's consumer name in the group. Default `kernel-<hostname>`,
+        /// computed at load. A stable name lets a restarted kernel finish its own pending entries;
+        /// several kernels on one host need distinct names.
+        public var consumerName: String
         /// `redis.read_count`: XREADGROUP COUNT on the event stream.
         public var readCount = 100
         /// `redis.block_ms`: XREADGROUP BLOCK on the event stream.
@@ -40,6 +44,12 @@ extension KernelConfig {
             self.keyPrefix = keyPrefix
             self.stream = stream
             self.dlqStream = stream + ":dlq"
+            self.consumerName = Redis.defaultConsumerName()
+        }
+
+        /// `kernel-` + the machine's host name.
+        public static func defaultConsumerName() -> String {
+            "kernel-" + HostName.current()
         }
 
         /// Full key of the event stream (`key_prefix` + `stream`), e.g. `fdc:events`.
@@ -48,7 +58,7 @@ extension KernelConfig {
         public var dlqStreamKey: String { keyPrefix + dlqStream }
 
         static let keys = [
-            "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "read_count",
+            "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "consumer_name", "read_count",
             "block_ms", "dlq_stream", "max_deliveries", "claim_idle_ms", "dial_timeout_ms",
             "read_timeout_ms", "write_timeout_ms", "maxlen_approx",
         ]
@@ -70,6 +80,7 @@ extension KernelConfig {
             }
             stream = reader.requiredString("stream")
             consumerGroup = reader.string("consumer_group", default: consumerGroup)
+            consumerName = reader.optionalString("consumer_name") ?? Redis.defaultConsumerName()
             readCount = reader.int("read_count", default: readCount, min: 1, max: 100_000)
             // BLOCK 0 means "forever" to Redis, which would make the reader deaf to shutdown.
             blockMs = reader.int("block_ms", default: blockMs, min: 1)

@@ -35,30 +35,66 @@ public enum PluginLoader {
         return LoadedPlugin(path: path, raw: descriptor, descriptor: model)
     }
 
-    /// Refuses what is plainly not a shared object before dlopen sees it, with a clearer message
-    /// than the dynamic loader gives (and without mapping a half-copied file).
+    /// Refuses what is not a complete shared object before dlopen sees it. This is a safety
+    /// check, not a courtesy: the dynamic loader maps the segments the ELF headers describe, and
+    /// touching a mapped page past the end of a truncated file raises SIGBUS in the kernel
+    /// process. So every loadable segment and the header tables must lie inside the file.
     static func probeFile(_ path: String) throws(PluginLoadError) {
+        func refuse(_ reason: PluginLoadError.Reason, _ detail: String) -> PluginLoadError {
+            PluginLoadError(path: path, reason: reason, detail: detail)
+        }
         var st = stat()
-        guard stat(path, &st) == 0 else {
-            throw PluginLoadError(path: path, reason: .notFound, detail: "cannot stat: \(String(cString: strerror(errno)))")
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw PluginLoadError(path: path, reason: .notRegularFile, detail: "not a regular file")
-        }
-        guard let file = fopen(path, "rb") else {
-            throw PluginLoadError(path: path, reason: .notFound, detail: "cannot open: \(String(cString: strerror(errno)))")
-        }
+        guard stat(path, &st) == 0 else { throw refuse(.notFound, "cannot stat: \(String(cString: strerror(errno)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw refuse(.notRegularFile, "not a regular file") }
+        guard let file = fopen(path, "rb") else { throw refuse(.notFound, "cannot open: \(String(cString: strerror(errno)))") }
         defer { fclose(file) }
-        var header = [UInt8](repeating: 0, count: 18)
-        let n = fread(&header, 1, header.count, file)
-        guard n == header.count, Int(st.st_size) >= minimumELFSize,
-              header[0] == 0x7F, header[1] == UInt8(ascii: "E"), header[2] == UInt8(ascii: "L"), header[3] == UInt8(ascii: "F")
-        else {
-            throw PluginLoadError(path: path, reason: .notSharedObject, detail: "not an ELF file")
+        let size = UInt64(st.st_size)
+        func read(at offset: UInt64, count: Int) -> [UInt8]? {
+            guard offset <= size, UInt64(count) <= size - offset, fseeko(file, off_t(offset), SEEK_SET) == 0 else { return nil }
+            var buffer = [UInt8](repeating: 0, count: count)
+            return fread(&buffer, 1, count, file) == count ? buffer : nil
         }
-        // e_type at offset 16 (little-endian on our targets): 3 = ET_DYN (shared object).
-        guard header[16] == 3, header[17] == 0 else {
-            throw PluginLoadError(path: path, reason: .notSharedObject, detail: "ELF file is not a shared object (e_type \(header[16]))")
+        guard let h = read(at: 0, count: Int(minimumELFSize)),
+              h[0] == 0x7F, h[1] == UInt8(ascii: "E"), h[2] == UInt8(ascii: "L"), h[3] == UInt8(ascii: "F") else {
+            throw refuse(.notSharedObject, "not an ELF file")
+        }
+        guard h[4] == 2, h[5] == 1 else { throw refuse(.notSharedObject, "not a 64-bit little-endian ELF file") }
+        func u16(_ b: [UInt8], _ o: Int) -> UInt64 { UInt64(b[o]) | UInt64(b[o + 1]) << 8 }
+        func u32(_ b: [UInt8], _ o: Int) -> UInt64 { u16(b, o) | u16(b, o + 2) << 16 }
+        func u64(_ b: [UInt8], _ o: Int) -> UInt64 { u32(b, o) | u32(b, o + 4) << 32 }
+        guard u16(h, 16) == 3 else { throw refuse(.notSharedObject, "ELF file is not a shared object (e_type \(u16(h, 16)))") }
+        #if arch(x86_64)
+        let machine: UInt64 = 62
+        #elseif arch(arm64)
+        let machine: UInt64 = 183
+        #else
+        let machine = u16(h, 18)
+        #endif
+        guard u16(h, 18) == machine else {
+            throw refuse(.notSharedObject, "built for another machine (e_machine \(u16(h, 18)))")
+        }
+        let phoff = u64(h, 32), shoff = u64(h, 40)
+        let phentsize = u16(h, 54), phnum = u16(h, 56), shentsize = u16(h, 58), shnum = u16(h, 60)
+        guard phnum > 0, phentsize >= 56, phoff <= size, phnum * phentsize <= size - phoff else {
+            throw refuse(.notSharedObject, "truncated or malformed ELF program headers (file is \(size) bytes)")
+        }
+        if shnum > 0 {
+            guard shentsize >= 64, shoff <= size, shnum * shentsize <= size - shoff else {
+                throw refuse(.notSharedObject, "truncated ELF file: section headers end past the file (\(size) bytes)")
+            }
+        }
+        guard let table = read(at: phoff, count: Int(phnum * phentsize)) else {
+            throw refuse(.notSharedObject, "cannot read ELF program headers")
+        }
+        for i in 0..<Int(phnum) {
+            let o = i * Int(phentsize)
+            let type = u32(table, o), offset = u64(table, o + 8), fileSize = u64(table, o + 32)
+            // PT_LOAD (1) and PT_DYNAMIC (2) are mapped or read by the loader.
+            if type == 1 || type == 2 {
+                guard offset <= size, fileSize <= size - offset else {
+                    throw refuse(.notSharedObject, "truncated ELF file: segment \(i) ends at \(offset &+ fileSize), file is \(size) bytes")
+                }
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ struct Kernel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",
-        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self],
+        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -49,7 +49,7 @@ struct DeadLetterTests {
             ("bad-trade", IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1.5","size":"-3"}"#), token, "normalize_failed"),
         ]
         for (id, payload, tok, _) in cases { try h.publish(payload: payload, token: tok, id: id) }
-        #expect(h.waitUntil { try h.deadLetters().count == cases.count }, "\(try h.deadLetters())")
+        #expect(h.waitUntil { try h.deadLetters().count == cases.count }, "\(String(describing: try? h.deadLetters()))")
         let letters = Dictionary(uniqueKeysWithValues: try h.deadLetters().map { ($0.id, $0) })
         for (id, payload, _, reason) in cases {
             #expect(letters[id]?.reason == reason, "\(id): \(String(describing: letters[id]))")

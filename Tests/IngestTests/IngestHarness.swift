@@ -205,13 +205,14 @@ final class IngestHarness: @unchecked Sendable {
     }
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-    func waitUntil(timeout: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
+    /// A condition that throws counts as not (yet) holding.
+    func waitUntil(timeout: Double = 15, _ condition: () throws -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if try condition() { return true }
+            if (try? condition()) == true { return true }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        return try condition()
+        return (try? condition()) == true
     }
 
     // MARK: kernels

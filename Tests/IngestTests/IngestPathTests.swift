@@ -64,7 +64,7 @@ struct IngestPathTests {
         ])
         #expect(try h.pg.query("SELECT interval, bar_start = '2026-11-25T14:30:00Z'::timestamptz, open::text, high::text, low::text, close::text, volume::text, trades, vwap::text FROM md_bar").rows[0]
                 == ["1m", "t", "410.00", "410.50", "409.90", "410.12", "12500", "321", "410.21"])
-        #expect(try h.deadLetters().isEmpty, "\(try h.deadLetters())")
+        #expect(try h.deadLetters().isEmpty, "\(String(describing: try? h.deadLetters()))")
     }
 
     @Test func familyWithoutPluginIsStoredAsGenericJSON() throws {

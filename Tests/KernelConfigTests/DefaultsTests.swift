@@ -31,6 +31,8 @@ struct DefaultsTests {
         #expect(config.redis.stream == "events")
         #expect(config.redis.streamKey == "fdc:events")
         #expect(config.redis.consumerGroup == "kernel")
+        #expect(config.redis.consumerName == "kernel-" + HostName.current())
+        #expect(config.redis.consumerName.count > "kernel-".count)
         #expect(config.redis.readCount == 100)
         #expect(config.redis.blockMs == 5000)
         #expect(config.redis.dlqStream == "events:dlq")
@@ -145,6 +147,14 @@ struct DefaultsTests {
         #expect(config.redis.maxlenApprox == nil)
         #expect(config.redis.password == nil)
         #expect(config.logging.level == .info)
+    }
+
+    @Test("redis.consumer_name: an explicit name is used, an empty one is refused")
+    func consumerName() throws {
+        let config = try Fixture.parse(Fixture.yaml(["redis": ["consumer_name: \"kernel-a\""]]))
+        #expect(config.redis.consumerName == "kernel-a")
+        let issues = Fixture.issues(Fixture.yaml(["redis": ["consumer_name: \"\""]]))
+        #expect(Fixture.issue(at: "redis.consumer_name", in: issues) != nil)
     }
 
     @Test("the dlq stream defaults to <stream>:dlq for a non-default stream")

@@ -27,13 +27,13 @@ struct ErrorReportingTests {
         let yaml = Fixture.yaml([
             "server": ["read_timeout_ms: 15000", "ingest_queue_size: 10"],
             "postgres": ["default_producer_id: x", "conn_max_lifetime_ms: 0"],
-            "redis": ["consumer_name: x", "retry_max_attempts: 3", "pool_size: 10"],
+            "redis": ["retry_max_attempts: 3", "pool_size: 10"],
             "auth": ["require_token: true", "cache_ttl_seconds: 300", "admin_sign_required: true"],
             "performance": ["json_pool_size: 1000"],
         ])
         let issues = Fixture.issues(yaml)
         for path in ["server.read_timeout_ms", "server.ingest_queue_size", "postgres.default_producer_id",
-                     "postgres.conn_max_lifetime_ms", "redis.consumer_name", "redis.retry_max_attempts",
+                     "postgres.conn_max_lifetime_ms", "redis.retry_max_attempts",
                      "redis.pool_size", "auth.require_token", "auth.cache_ttl_seconds",
                      "auth.admin_sign_required", "performance.json_pool_size"] {
             #expect(Fixture.issue(at: path, in: issues)?.reason == .unknownKey)

@@ -27,7 +27,7 @@ struct OutputContractTests {
         let out = try run(#"{"price":"187.2500","mode":"ok"}"#).get()
         #expect(out.rows == [[.numeric("187.2500"), .text("buy"), .null, .null]])
         #expect(out.tags == [Tag(key: "core.symbol", value: "TEST")])
-        #expect(out.eventTimeNanos == 1_764_000_000_000_000_000 - 1000)
+        #expect(out.eventTimeNanos == Int64(1_764_000_000_000_000_000) - 1000)
         #expect(out.payloadJSON == nil, "payload kept as published")
     }
 

@@ -61,8 +61,9 @@ public final class IngestPipeline: @unchecked Sendable {
             input: entries, batches: batches, acks: acks, directory: directory, authenticator: authenticator,
             router: router, metrics: metrics, logger: logger)
         let abandon = abandonFlag
+        let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.dsn
         writers = (0..<writerCount).map {
-            BatchWriterStage(index: $0, dsn: config.postgres.dsn, input: batches, acks: acks, metrics: metrics,
+            BatchWriterStage(index: $0, dsn: dsn, input: batchQueue, acks: ackQueue, metrics: pipelineMetrics,
                              abandon: abandon, logger: logger)
         }
         acknowledger = Acknowledger(stream: config.redis.streamKey, group: config.redis.consumerGroup,

@@ -1,5 +1,6 @@
 import KernelAuth
 import KernelConfig
+import Logging
 
 /// The pipeline's `TokenAuthenticator` over KernelAuth's `TokenVerifier` (SPEC §5.5 steps 1–2).
 /// The verdict carries the configured skew so cached verdicts re-check the time window alike.
@@ -10,10 +11,34 @@ public struct JWTAuthenticator: TokenAuthenticator {
         self.verifier = verifier
     }
 
-    /// From `auth`: throws when a configured verification key is unusable. A missing or broken
-    /// issuer key does not throw (see `TokenVerifier.issuerKeyProblem`).
+    /// From `auth`, strictly: throws when a configured verification key is unusable. A missing or
+    /// broken issuer key does not throw (see `TokenVerifier.issuerKeyProblem`).
     public init(config: KernelConfig.Auth) throws(AuthKeyError) {
         verifier = try TokenVerifier(config: config)
+    }
+
+    /// The daemon's authenticator: never fails. Unusable keys are left out and logged at error
+    /// level (their tokens then fail `unknown_kid`); a missing issuer key is logged as a warning,
+    /// since the kernel must start without one (SPEC §5.5).
+    public static func make(_ config: KernelConfig, _ logger: Logger) -> any TokenAuthenticator {
+        let (verifier, problems) = TokenVerifier.tolerant(config: config.auth)
+        for problem in problems {
+            logger.error("token verification key unusable", metadata: [
+                "event": "auth", "component": "token", "stage": "startup", "outcome": "failure",
+                "reason_code": .string(problem.reason.rawValue), "details": .string(problem.message),
+            ])
+        }
+        if config.auth.privateKey == nil, config.auth.privateKeyFile == nil {
+            logger.warning("no issuer key configured: tokens cannot be issued", metadata: [
+                "event": "auth", "component": "token", "stage": "startup", "reason_code": "no_issuer_key",
+            ])
+        }
+        if verifier.keys.byKeyID.isEmpty {
+            logger.warning("no token verification keys: every token is refused", metadata: [
+                "event": "auth", "component": "token", "stage": "startup", "reason_code": "no_verification_keys",
+            ])
+        }
+        return JWTAuthenticator(verifier: verifier)
     }
 
     public func authenticate(_ token: [UInt8], nowSeconds: Int64) -> TokenVerdict {

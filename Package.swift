@@ -59,6 +59,8 @@ let package = Package(
         ]),
         .target(name: "KernelConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelJSON", "KernelEvents", "KernelConfig"]),
+        // OpenSSH certificates, SSH keys, fingerprints and producer signatures (libcrypto).
+        .target(name: "KernelSSH", dependencies: ["COpenSSL", "KernelJSON"]),
         .target(name: "KernelPostgres", dependencies: [
             "CLibPQ", "COpenSSL", .product(name: "Logging", package: "swift-log"),
         ]),
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "KernelJSON"]),
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"]),
         .testTarget(name: "KernelAuthTests", dependencies: ["KernelAuth", "KernelJSON", "KernelEvents"]),
+        .testTarget(name: "KernelSSHTests", dependencies: ["KernelSSH", "KernelJSON"]),
         .testTarget(name: "KernelPostgresTests", dependencies: ["KernelPostgres", "KernelConfig"]),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [

@@ -1,0 +1,99 @@
+/// Reads the SSH wire encoding (RFC 4251 §5) from untrusted bytes.
+///
+/// Every read checks the remaining length *before* using a length field, so no length can make it
+/// read past the buffer or allocate more than the buffer holds. A failed read returns nil and
+/// leaves the offset where it was.
+struct SSHWireReader {
+    /// Largest bignum OpenSSH accepts (SSHBUF_MAX_BIGNUM: 16384 bits), plus a sign byte.
+    static let maxMPIntBytes = 16384 / 8 + 1
+
+    private let bytes: [UInt8]
+    private(set) var offset: Int
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.offset = 0
+    }
+
+    var isAtEnd: Bool { offset == bytes.count }
+    var remaining: Int { bytes.count - offset }
+
+    /// The bytes already read (for "the signed part of a certificate").
+    var consumed: ArraySlice<UInt8> { bytes[0..<offset] }
+
+    mutating func readUInt32() -> UInt32? {
+        guard remaining >= 4 else { return nil }
+        var value: UInt32 = 0
+        for i in 0..<4 { value = value << 8 | UInt32(bytes[offset + i]) }
+        offset += 4
+        return value
+    }
+
+    mutating func readUInt64() -> UInt64? {
+        guard remaining >= 8 else { return nil }
+        var value: UInt64 = 0
+        for i in 0..<8 { value = value << 8 | UInt64(bytes[offset + i]) }
+        offset += 8
+        return value
+    }
+
+    /// `string`: uint32 length, then that many bytes.
+    mutating func readString() -> [UInt8]? {
+        let start = offset
+        guard let length = readUInt32() else { return nil }
+        // Compare in UInt64 space: a length near 2^32 must not wrap or trap on 32-bit Int.
+        guard UInt64(length) <= UInt64(remaining) else {
+            offset = start
+            return nil
+        }
+        let value = Array(bytes[offset..<(offset + Int(length))])
+        offset += Int(length)
+        return value
+    }
+
+    /// A `string` that must be text without NUL bytes (OpenSSH's `sshbuf_get_cstring`), as UTF-8.
+    /// Invalid UTF-8 is refused too: names and key ids end up in logs and JSON.
+    mutating func readText() -> String? {
+        let start = offset
+        guard let raw = readString(), !raw.contains(0), let text = String(validating: raw, as: UTF8.self) else {
+            offset = start
+            return nil
+        }
+        return text
+    }
+
+    /// `mpint`: two's complement big-endian. Only non-negative, minimally encoded values of at most
+    /// 16384 bits are accepted (as OpenSSH's `sshbuf_get_bignum2_bytes_direct`). Returns the
+    /// magnitude without the sign byte (empty for zero).
+    mutating func readMPInt() -> [UInt8]? {
+        let start = offset
+        guard let raw = readString(), raw.count <= Self.maxMPIntBytes else {
+            offset = start
+            return nil
+        }
+        if raw.isEmpty { return [] }
+        // Negative numbers, and a leading zero byte that is not needed as a sign byte, are refused.
+        if raw[0] & 0x80 != 0 || (raw[0] == 0 && (raw.count == 1 || raw[1] & 0x80 == 0)) {
+            offset = start
+            return nil
+        }
+        return raw[0] == 0 ? Array(raw.dropFirst()) : raw
+    }
+
+    /// `name-list`: a string of comma-separated, non-empty ASCII names (RFC 4251 §5).
+    mutating func readNameList() -> [String]? {
+        let start = offset
+        guard let raw = readString() else { return nil }
+        if raw.isEmpty { return [] }
+        guard raw.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            offset = start
+            return nil
+        }
+        let names = raw.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+        guard !names.contains(where: \.isEmpty) else {
+            offset = start
+            return nil
+        }
+        return names.map { String(decoding: $0, as: UTF8.self) }
+    }
+}

@@ -1,0 +1,172 @@
+import KernelEvents
+import KernelPlugins
+import KernelPostgres
+
+/// One batch, encoded: every storable event's COPY tuples sit in its table's buffer, so any
+/// subset of events (the whole batch, or a half while isolating a bad event) can be streamed
+/// without encoding again.
+struct BatchPlan {
+    /// One event that will be written.
+    struct Planned {
+        /// Index in the input batch.
+        var input: Int
+        /// Index into `targets`.
+        var target: Int
+        /// Its tuples in `targets[target].buffer`.
+        var rows: Range<Int>
+        /// Its tag links in `tagBuffer` (empty: no tags).
+        var tags: Range<Int>
+    }
+
+    struct Target {
+        var layout: TableLayout
+        var buffer: TupleBuffer
+    }
+
+    var targets: [Target] = []
+    var tagBuffer = TupleBuffer()
+    var planned: [Planned] = []
+    /// Input index → reason, for events refused before reaching Postgres.
+    var rejected: [(input: Int, reason: String)] = []
+    /// (second copy, kept copy) input indices of in-batch duplicates.
+    var twins: [(copy: Int, kept: Int)] = []
+    /// True when any event in the batch may have been delivered before.
+    var mayHaveRedeliveries = false
+
+    /// The (table, month) pairs this plan writes to.
+    func partitionKeys(_ batch: [StoredEvent]) -> Set<PartitionKeeper.Key> {
+        var keys: Set<PartitionKeeper.Key> = []
+        var last: (day: Int64, month: UTCMonth)?
+        for event in planned {
+            let ts = batch[event.input].tsMicros
+            // Batches are mostly one day: skip the calendar math for a day already seen.
+            var day = ts / 86_400_000_000
+            if ts % 86_400_000_000 < 0 { day -= 1 }
+            let month: UTCMonth
+            if let last, last.day == day {
+                month = last.month
+            } else {
+                month = UTCMonth(unixMicros: ts)
+                last = (day, month)
+            }
+            keys.insert(.init(table: targets[event.target].layout.table, month: month))
+            if !event.tags.isEmpty { keys.insert(.init(table: "event_tags", month: month)) }
+        }
+        return keys
+    }
+
+    /// Drops events whose month's partition could not be created.
+    mutating func reject(month: UTCMonth, table: String, reason: String, batch: [StoredEvent]) {
+        planned.removeAll { event in
+            let hit = UTCMonth(unixMicros: batch[event.input].tsMicros) == month
+                && (targets[event.target].layout.table == table || (table == "event_tags" && !event.tags.isEmpty))
+            if hit { rejected.append((event.input, reason)) }
+            return hit
+        }
+    }
+
+    // MARK: - encoding
+
+    /// Appends the tuples of `event` to `target`; on a value that cannot be encoded, leaves the
+    /// buffer as it was and returns the reason.
+    static func encodeTyped(_ event: StoredEvent, family: FamilyDescriptor, into buffer: inout TupleBuffer,
+                            fieldCount: Int) -> String? {
+        let mark = buffer.count
+        let columns = family.columns
+        for (rowNo, row) in event.rows.enumerated() {
+            guard row.count == columns.count else {
+                buffer.truncate(to: mark)
+                return "row \(rowNo) has \(row.count) values but family \(family.name) declares \(columns.count) columns"
+            }
+            buffer.beginTuple(fieldCount: fieldCount)
+            buffer.uuid(event.eventID)
+            buffer.int4(Int32(truncatingIfNeeded: rowNo))
+            buffer.timestamptz(unixMicros: event.tsMicros)
+            if let tsEvent = event.tsEventMicros { buffer.timestamptz(unixMicros: tsEvent) } else { buffer.null() }
+            buffer.uuid(event.subjectID)
+            buffer.uuid(event.producerID)
+            buffer.uuid(event.schemaID)
+            for index in 0..<columns.count {
+                if let problem = encode(row[index], as: columns[index], into: &buffer) {
+                    buffer.truncate(to: mark)
+                    return "row \(rowNo): column \(columns[index].name): \(problem)"
+                }
+            }
+        }
+        return nil
+    }
+
+    static func encodeGeneric(_ event: StoredEvent, into buffer: inout TupleBuffer) {
+        buffer.beginTuple(fieldCount: TableLayout.genericColumns.count)
+        buffer.uuid(event.eventID)
+        buffer.timestamptz(unixMicros: event.tsMicros)
+        if let tsEvent = event.tsEventMicros { buffer.timestamptz(unixMicros: tsEvent) } else { buffer.null() }
+        buffer.uuid(event.subjectID)
+        buffer.uuid(event.producerID)
+        buffer.uuid(event.schemaID)
+        buffer.jsonb(bytes: event.payloadJSON)
+    }
+
+    static func encodeTagLink(_ event: StoredEvent, tagID: Int64, into buffer: inout TupleBuffer) {
+        buffer.beginTuple(fieldCount: 3)
+        buffer.uuid(event.eventID)
+        buffer.timestamptz(unixMicros: event.tsMicros)
+        buffer.int8(tagID)
+    }
+
+    /// One value in the column's binary format. NULLs go to Postgres as they are (it owns NOT
+    /// NULL); a value of the wrong kind for the column, which the plugin host already refuses,
+    /// is refused here too rather than sent as bytes of another type.
+    static func encode(_ value: ColumnValue, as column: ColumnDescriptor, into buffer: inout TupleBuffer) -> String? {
+        switch (value, column.type) {
+        case (.null, _):
+            buffer.null()
+        case (.text(let text), .text):
+            buffer.text(text)
+        case (.numeric(let decimal), .numeric):
+            do throws(PGError) {
+                try buffer.numeric(decimal)
+            } catch {
+                return error.message
+            }
+        case (.int64(let integer), .numeric):
+            do throws(PGError) {
+                try buffer.numeric(String(integer))
+            } catch {
+                return error.message
+            }
+        case (.int64(let integer), .int8):
+            buffer.int8(integer)
+        case (.int64(let integer), .int4):
+            guard let small = Int32(exactly: integer) else { return "\(integer) is out of range for type integer" }
+            buffer.int4(small)
+        case (.float64(let real), .float8):
+            buffer.float8(real)
+        case (.bool(let flag), .bool):
+            buffer.bool(flag)
+        case (.timestampNanos(let nanos), .timestamptz):
+            // Floor to microseconds, as Postgres keeps them.
+            var micros = nanos / 1000
+            if nanos % 1000 < 0 { micros -= 1 }
+            buffer.timestamptz(unixMicros: micros)
+        case (.jsonb(let json), .jsonb):
+            buffer.jsonb(json)
+        default:
+            return "a \(kindName(value)) value does not fit a \(column.type.sqlName) column"
+        }
+        return nil
+    }
+
+    private static func kindName(_ value: ColumnValue) -> String {
+        switch value {
+        case .null: "null"
+        case .text: "text"
+        case .numeric: "numeric"
+        case .int64: "integer"
+        case .float64: "float"
+        case .bool: "boolean"
+        case .timestampNanos: "timestamp"
+        case .jsonb: "jsonb"
+        }
+    }
+}

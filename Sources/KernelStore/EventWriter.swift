@@ -1,0 +1,371 @@
+import KernelEvents
+import KernelPlugins
+import KernelPostgres
+import Logging
+
+/// Writes batches of accepted events to Postgres over one connection: typed rows to
+/// `md_<family>`, generic payloads to `events`, tag links to `event_tags`, one transaction per
+/// batch with synchronous commit.
+///
+/// **Not thread-safe.** One writer per `PGConnection`, used from one thread at a time (the
+/// connection's dedicated thread). It is `@unchecked Sendable` only so it can be handed to that
+/// thread. It caches per-connection state (tag ids, ensured partitions, TEMP staging tables), so
+/// after a `.connectivity` error make a new connection and a new writer.
+///
+/// How a batch is written:
+/// - Events with the same (event_id, ts) inside the batch are kept once; the copies count as
+///   duplicates.
+/// - Tag ids come from the `tags` dictionary, cached in memory; misses are upserted in autocommit
+///   mode before the batch transaction (an unused dictionary entry is harmless).
+/// - The monthly partitions of every (table, month) the batch touches are ensured first, once
+///   per pair per writer.
+/// - Fast path (no event flagged `mayBeRedelivery`): binary COPY straight into the tables.
+///   If Postgres reports a unique violation (an event stored before), the batch is rolled back
+///   and redone on the dedup path.
+/// - Dedup path: binary COPY into TEMP staging tables, then `INSERT … SELECT … ON CONFLICT DO
+///   NOTHING`, counting per event what was new.
+/// - A data error (SQLSTATE class 22/23) isolates the bad events by halving the batch under
+///   savepoints inside one transaction: the good events commit, the bad ones come back in
+///   `WriteReport.rejected` with Postgres' message. Connectivity errors are thrown, never split.
+/// - A deadlock or serialization failure reruns the batch transaction (up to 3 attempts).
+public final class EventWriter: @unchecked Sendable {
+    private let connection: PGConnection
+    private let logger: Logger
+    private var tags = TagDictionary()
+    private var partitions = PartitionKeeper()
+    private var genericLayout: TableLayout?
+    private var typedLayouts: [String: TableLayout] = [:]
+    /// Tables whose TEMP staging table exists with the current layout's columns.
+    private var stagesReady: Set<String> = []
+    private var tagStageReady = false
+
+    /// Creates a writer for `connection`, which it uses exclusively from now on.
+    public init(connection: PGConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Writes one batch in one transaction and reports what happened to each event.
+    ///
+    /// Returns when the batch is committed (or refused entirely); `inserted + duplicates +
+    /// rejected.count == batch.count`. Throws `.connectivity` when Postgres is unreachable or the
+    /// connection broke (nothing committed, see `StoreError`), `.database` for failures that are
+    /// not the events' fault.
+    public func write(_ batch: [StoredEvent]) throws(StoreError) -> WriteReport {
+        guard !batch.isEmpty else { return WriteReport() }
+        do {
+            return try writeBatch(batch)
+        } catch {
+            if error.kind == .connectivity { connection.rollbackQuietly() }
+            throw StoreError.wrap(error)
+        }
+    }
+
+    /// The raw limit, for benchmarks: binary COPY of the batch's typed rows straight into their
+    /// tables in one transaction. No tags, no generic events, no deduplication, no isolation of
+    /// bad rows (a duplicate or a bad value fails the whole batch). Partitions are ensured first.
+    public func rawCopy(_ batch: [StoredEvent]) throws(StoreError) {
+        do {
+            let typedOnly = batch.filter { $0.family?.isTyped == true }
+            var plan = try makePlan(typedOnly, withTags: false)
+            try ensurePartitions(&plan, batch: typedOnly)
+            let all = plan.planned[...]
+            try connection.transaction { () throws(PGError) in try writeFast(plan, all) }
+        } catch {
+            throw StoreError.wrap(error)
+        }
+    }
+
+    // MARK: - batch
+
+    private struct Outcome {
+        var inserted = 0
+        var rejected: [(input: Int, reason: String)] = []
+        var dedup = false
+    }
+
+    private struct DedupKey: Hashable {
+        var id: EventUUID
+        var ts: Int64
+    }
+
+    private func writeBatch(_ batch: [StoredEvent]) throws(PGError) -> WriteReport {
+        var plan = try makePlan(batch, withTags: true)
+        try ensurePartitions(&plan, batch: batch)
+        var outcome = Outcome()
+        var attempt = 1
+        while !plan.planned.isEmpty {
+            do throws(PGError) {
+                outcome = try commit(plan)
+                break
+            } catch where EventWriter.isTransient(error) && attempt < EventWriter.maxAttempts {
+                // Two writers storing the same redelivered events in different orders can
+                // deadlock; Postgres aborts one transaction, which then simply runs again.
+                logger.debug("store_retry", metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
+                attempt += 1
+            }
+        }
+
+        var reasons: [Int: String] = [:]
+        for (input, reason) in plan.rejected { reasons[input] = reason }
+        for (input, reason) in outcome.rejected { reasons[input] = reason }
+        var duplicates = plan.planned.count - outcome.rejected.count - outcome.inserted
+        for (copy, kept) in plan.twins {
+            if let reason = reasons[kept] { reasons[copy] = reason } else { duplicates += 1 }
+        }
+        let rejected = reasons.sorted { $0.key < $1.key }.map { (entryID: batch[$0.key].entryID, reason: $0.value) }
+        if let first = rejected.first {
+            logger.warning("store_rejected", metadata: [
+                "count": "\(rejected.count)", "batch": "\(batch.count)",
+                "entry_id": "\(first.entryID)", "reason": "\(first.reason)",
+            ])
+        }
+        return WriteReport(inserted: outcome.inserted, duplicates: duplicates, rejected: rejected,
+                           usedDedupPath: outcome.dedup)
+    }
+
+    /// Deduplicates, resolves tags and encodes every event once.
+    private func makePlan(_ batch: [StoredEvent], withTags: Bool) throws(PGError) -> BatchPlan {
+        var plan = BatchPlan()
+        var firstIndex: [DedupKey: Int] = [:]
+        firstIndex.reserveCapacity(batch.count)
+        var candidates: [Int] = []
+        candidates.reserveCapacity(batch.count)
+        for (index, event) in batch.enumerated() {
+            if event.mayBeRedelivery { plan.mayHaveRedeliveries = true }
+            let key = DedupKey(id: event.eventID, ts: event.tsMicros)
+            if let kept = firstIndex[key] {
+                plan.twins.append((index, kept))
+            } else {
+                firstIndex[key] = index
+                candidates.append(index)
+            }
+        }
+
+        var refused: [TagDictionary.Key: String] = [:]
+        if withTags {
+            tags.trimIfFull()
+            var misses: [Tag] = []
+            for index in candidates {
+                for tag in batch[index].tags where tags.cached(tag) == nil { misses.append(tag) }
+            }
+            if !misses.isEmpty { refused = try tags.resolve(misses, on: connection) }
+        }
+
+        var tagIDs: [Int64] = []
+        events: for index in candidates {
+            let event = batch[index]
+            tagIDs.removeAll(keepingCapacity: true)
+            if withTags {
+                for tag in event.tags {
+                    guard let id = tags.cached(tag) else {
+                        let why = refused[TagDictionary.Key(tag)] ?? "not found in the dictionary"
+                        plan.rejected.append((index, "tag (\(tag.key.prefix(64)), \(tag.value.prefix(64))): \(why)"))
+                        continue events
+                    }
+                    if !tagIDs.contains(id) { tagIDs.append(id) }
+                }
+            }
+            let target: Int
+            let rows: Range<Int>
+            if let family = event.family, family.isTyped {
+                guard !event.rows.isEmpty else {
+                    plan.rejected.append((index, "no typed row for family \(family.name)"))
+                    continue
+                }
+                target = try targetIndex(typed: family, in: &plan)
+                let start = plan.targets[target].buffer.count
+                if let problem = BatchPlan.encodeTyped(event, family: family, into: &plan.targets[target].buffer,
+                                                       fieldCount: plan.targets[target].layout.fieldCount) {
+                    plan.rejected.append((index, problem))
+                    continue
+                }
+                rows = start..<plan.targets[target].buffer.count
+            } else {
+                target = try targetIndex(typed: nil, in: &plan)
+                let start = plan.targets[target].buffer.count
+                BatchPlan.encodeGeneric(event, into: &plan.targets[target].buffer)
+                rows = start..<plan.targets[target].buffer.count
+            }
+            let tagStart = plan.tagBuffer.count
+            for id in tagIDs { BatchPlan.encodeTagLink(event, tagID: id, into: &plan.tagBuffer) }
+            plan.planned.append(.init(input: index, target: target, rows: rows, tags: tagStart..<plan.tagBuffer.count))
+        }
+        return plan
+    }
+
+    /// The plan's target for a family (nil: the generic table), added on first use.
+    private func targetIndex(typed family: FamilyDescriptor?, in plan: inout BatchPlan) throws(PGError) -> Int {
+        let table = family?.tableName ?? "events"
+        if let index = plan.targets.firstIndex(where: { $0.layout.table == table }) { return index }
+        let layout: TableLayout
+        if let family {
+            if let known = typedLayouts[family.name], known.matches(family) {
+                layout = known
+            } else {
+                layout = try TableLayout.typed(family, on: connection)
+                typedLayouts[family.name] = layout
+                stagesReady.remove(layout.table)
+            }
+        } else if let known = genericLayout {
+            layout = known
+        } else {
+            layout = try TableLayout.generic(on: connection)
+            genericLayout = layout
+        }
+        plan.targets.append(.init(layout: layout, buffer: TupleBuffer(reserving: 64 * 1024)))
+        return plan.targets.count - 1
+    }
+
+    /// Creates missing monthly partitions outside the batch transaction. A month whose partition
+    /// Postgres refuses for data reasons (e.g. a date out of range) rejects its events.
+    private func ensurePartitions(_ plan: inout BatchPlan, batch: [StoredEvent]) throws(PGError) {
+        for key in partitions.missing(plan.partitionKeys(batch)) {
+            do throws(PGError) {
+                try partitions.ensure(key, on: connection)
+            } catch where error.kind == .data {
+                plan.reject(month: key.month, table: key.table, reason: EventWriter.describe(error), batch: batch)
+            }
+        }
+    }
+
+    // MARK: - transactions
+
+    private func commit(_ plan: BatchPlan) throws(PGError) -> Outcome {
+        let all = plan.planned[...]
+        var failure: PGError?
+        if !plan.mayHaveRedeliveries {
+            do throws(PGError) {
+                try connection.transaction { () throws(PGError) in try writeFast(plan, all) }
+                return Outcome(inserted: all.count)
+            } catch where error.sqlState == "23505" {
+                logger.debug("store_dedup_fallback", metadata: ["reason": "\(error.message)"])
+            } catch where EventWriter.isEventError(error) {
+                failure = error
+            }
+        }
+        try ensureStages(plan)
+        if failure == nil {
+            do throws(PGError) {
+                let inserted = try connection.transaction { () throws(PGError) -> Int in
+                    try writeDedup(plan, all, move: false)
+                }
+                return Outcome(inserted: inserted, dedup: true)
+            } catch where EventWriter.isEventError(error) {
+                failure = error
+            }
+        }
+        guard let failure else { return Outcome(dedup: true) }
+        logger.debug("store_isolating", metadata: ["events": "\(all.count)", "reason": "\(failure.message)"])
+        var outcome = Outcome(dedup: true)
+        try connection.transaction { () throws(PGError) in
+            try isolate(plan, all, knownFailure: failure, into: &outcome)
+        }
+        return outcome
+    }
+
+    /// Writes `events` under a savepoint; on a data error rolls back to it and halves, down to
+    /// single events, which are rejected. Runs inside the batch transaction.
+    private func isolate(_ plan: BatchPlan, _ events: ArraySlice<BatchPlan.Planned>, knownFailure: PGError?,
+                         into outcome: inout Outcome) throws(PGError) {
+        guard !events.isEmpty else { return }
+        if let knownFailure {
+            if events.count == 1, let event = events.first {
+                outcome.rejected.append((event.input, EventWriter.describe(knownFailure)))
+                return
+            }
+            let middle = events.startIndex + events.count / 2
+            try isolate(plan, events[..<middle], knownFailure: nil, into: &outcome)
+            try isolate(plan, events[middle...], knownFailure: nil, into: &outcome)
+            return
+        }
+        try connection.execute("SAVEPOINT dk_isolate")
+        do throws(PGError) {
+            outcome.inserted += try writeDedup(plan, events, move: true)
+            try connection.execute("RELEASE SAVEPOINT dk_isolate")
+        } catch where EventWriter.isEventError(error) {
+            try connection.execute("ROLLBACK TO SAVEPOINT dk_isolate; RELEASE SAVEPOINT dk_isolate")
+            try isolate(plan, events, knownFailure: error, into: &outcome)
+        }
+    }
+
+    /// Binary COPY straight into the tables.
+    private func writeFast(_ plan: BatchPlan, _ events: ArraySlice<BatchPlan.Planned>) throws(PGError) {
+        for (index, target) in plan.targets.enumerated() {
+            let ranges = events.lazy.filter { $0.target == index }.map(\.rows)
+            guard !ranges.isEmpty else { continue }
+            try copy(target.layout.copySQL, from: target.buffer, ranges: ranges)
+        }
+        let links = events.lazy.map(\.tags).filter { !$0.isEmpty }
+        if !links.isEmpty { try copy(TagLinkSQL.copy, from: plan.tagBuffer, ranges: links) }
+    }
+
+    /// Binary COPY into the staging tables, then moved with ON CONFLICT DO NOTHING. Returns the
+    /// number of events newly inserted. `move` also empties the stages (several calls in one
+    /// transaction); otherwise COMMIT does (ON COMMIT DELETE ROWS).
+    private func writeDedup(_ plan: BatchPlan, _ events: ArraySlice<BatchPlan.Planned>, move: Bool) throws(PGError) -> Int {
+        var inserted = 0
+        for (index, target) in plan.targets.enumerated() {
+            let ranges = events.lazy.filter { $0.target == index }.map(\.rows)
+            guard !ranges.isEmpty else { continue }
+            try copy(target.layout.stageCopySQL, from: target.buffer, ranges: ranges)
+            let result = try connection.query(move ? target.layout.moveSQL : target.layout.insertSQL)
+            inserted += result.scalar.flatMap { Int($0) } ?? 0
+        }
+        let links = events.lazy.map(\.tags).filter { !$0.isEmpty }
+        if !links.isEmpty {
+            try copy(TagLinkSQL.stageCopy, from: plan.tagBuffer, ranges: links)
+            try connection.execute(move ? TagLinkSQL.move : TagLinkSQL.insert)
+        }
+        return inserted
+    }
+
+    /// Streams header, the given tuple ranges (adjacent ones merged) and trailer as one COPY.
+    private func copy(_ sql: String, from buffer: TupleBuffer, ranges: some Sequence<Range<Int>>) throws(PGError) {
+        try connection.copyIn(sql) { writer in
+            try writer.write(TupleBuffer.streamHeader)
+            var pending: Range<Int>?
+            for range in ranges {
+                if let open = pending, open.upperBound == range.lowerBound {
+                    pending = open.lowerBound..<range.upperBound
+                } else {
+                    if let open = pending { try writer.write(buffer.bytes[open]) }
+                    pending = range
+                }
+            }
+            if let open = pending { try writer.write(buffer.bytes[open]) }
+            try writer.write(TupleBuffer.streamTrailer)
+        }
+    }
+
+    /// Creates the TEMP staging tables the plan needs, outside any transaction (a table created
+    /// in a batch transaction that rolls back would vanish behind the cache's back).
+    private func ensureStages(_ plan: BatchPlan) throws(PGError) {
+        for target in plan.targets where !stagesReady.contains(target.layout.table) {
+            try connection.execute(target.layout.stageCreateSQL)
+            stagesReady.insert(target.layout.table)
+        }
+        if !tagStageReady, plan.planned.contains(where: { !$0.tags.isEmpty }) {
+            try connection.execute(TagLinkSQL.stageCreate)
+            tagStageReady = true
+        }
+    }
+
+    static let maxAttempts = 3
+
+    /// Deadlock and serialization failure: the transaction was rolled back and may simply run again.
+    static func isTransient(_ error: PGError) -> Bool {
+        error.sqlState == "40P01" || error.sqlState == "40001"
+    }
+
+    /// Errors some event of the batch is to blame for: data errors (SQLSTATE classes 22 and 23)
+    /// and program limits (class 54: e.g. a JSON document nested too deep), which would fail
+    /// every retry of the batch just the same.
+    static func isEventError(_ error: PGError) -> Bool {
+        error.kind == .data || error.sqlState?.hasPrefix("54") == true
+    }
+
+    static func describe(_ error: PGError) -> String {
+        "\(error.message) (SQLSTATE \(error.sqlState ?? error.reasonCode))"
+    }
+}

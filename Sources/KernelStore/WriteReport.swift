@@ -1,0 +1,26 @@
+/// The outcome of `EventWriter.write` for one batch.
+///
+/// Every input event is counted exactly once: `inserted + duplicates + rejected.count` equals the
+/// batch size. Inserted and duplicate events are durable (committed) and can be acknowledged;
+/// rejected ones must be dead-lettered (`persist_failed`).
+public struct WriteReport: Sendable {
+    /// Events newly stored by this batch.
+    public var inserted: Int
+    /// Events already stored (redeliveries), including a second copy of an event id inside the batch.
+    public var duplicates: Int
+    /// Events refused for data reasons, with Postgres' message (or the writer's, for values that
+    /// cannot be encoded at all). A copy of a rejected event inside the same batch is rejected too.
+    public var rejected: [(entryID: String, reason: String)]
+    /// True when the batch went through the deduplicating staging path (redeliveries present, a
+    /// unique violation on the fast path, or isolation of bad events).
+    public var usedDedupPath: Bool
+
+    /// Creates a report.
+    public init(inserted: Int = 0, duplicates: Int = 0, rejected: [(entryID: String, reason: String)] = [],
+                usedDedupPath: Bool = false) {
+        self.inserted = inserted
+        self.duplicates = duplicates
+        self.rejected = rejected
+        self.usedDedupPath = usedDedupPath
+    }
+}

@@ -1,0 +1,364 @@
+import Foundation
+import KernelEvents
+import KernelPlugins
+import KernelPostgres
+import KernelStore
+import Testing
+
+@Suite("EventWriter (live Postgres)", .serialized)
+struct EventWriterTests {
+    @Test("trade rows keep exact values: numeric text, enum, NULLs, µs timestamps")
+    func tradeValues() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let ts = Fixtures.nowMicros
+            let first = Fixtures.tradeEvent(entry: "1-1", ts: ts, tsEvent: ts - 999, price: "187.2500", size: "0.000100",
+                                            side: "sell", tradeID: "T-1")
+            let second = Fixtures.tradeEvent(entry: "1-2", ts: ts + 1, price: "-0.00", size: "12345678901234567890.123",
+                                             side: "unknown", tradeID: nil)
+            let report = try writer.write([first, second])
+            #expect(report.inserted == 2 && report.duplicates == 0 && report.rejected.isEmpty)
+            #expect(!report.usedDedupPath)
+
+            let rows = try connection.query("""
+                SELECT event_id::text, row_no, (extract(epoch FROM ts) * 1000000)::bigint,
+                       (extract(epoch FROM ts_event) * 1000000)::bigint, subject_id::text, producer_id::text,
+                       schema_id::text, venue, symbol, price::text, size::text, side, trade_id,
+                       received_at IS NOT NULL AND received_at > now() - interval '1 minute'
+                  FROM md_trade ORDER BY ts
+                """)
+            #expect(rows.count == 2)
+            #expect(rows[0, 0] == first.eventID.description)
+            #expect(rows[0, 1] == "0")
+            #expect(rows[0, 2] == String(ts))
+            #expect(rows[0, 3] == String(ts - 999))
+            #expect(rows[0, 4] == Fixtures.subject.description)
+            #expect(rows[0, 5] == Fixtures.producer.description)
+            #expect(rows[0, 6] == Fixtures.schema.description)
+            #expect(rows[0, 7] == "XNAS" && rows[0, 8] == "AAPL")
+            #expect(rows[0, 9] == "187.2500")
+            #expect(rows[0, 10] == "0.000100")
+            #expect(rows[0, 11] == "sell")
+            #expect(rows[0, 12] == "T-1")
+            #expect(rows[0, 13] == "t")
+            #expect(rows[1, 3] == nil, "ts_event NULL")
+            #expect(rows[1, 9] == "0.00")
+            #expect(rows[1, 10] == "12345678901234567890.123")
+            #expect(rows[1, 11] == "unknown")
+            #expect(rows[1, 12] == nil, "trade_id NULL")
+        }
+    }
+
+    @Test("a book event with 20 levels stores 20 rows numbered 0…19")
+    func bookRows() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let event = Fixtures.bookEvent(levels: 20)
+            let report = try writer.write([event])
+            #expect(report.inserted == 1 && report.total == 1)
+            let rows = try connection.query("""
+                SELECT row_no, side, level, price::text, size::text, sequence, kind FROM md_book
+                 WHERE event_id = $1 ORDER BY row_no
+                """, [event.eventID.description])
+            #expect(rows.count == 20)
+            for index in 0..<20 {
+                #expect(rows[index, 0] == String(index))
+                #expect(rows[index, 1] == (index % 2 == 0 ? "bid" : "ask"))
+                #expect(rows[index, 2] == String(index + 1))
+                #expect(rows[index, 3] == "187.\(index)")
+                #expect(rows[index, 4] == String(index * 10))
+                #expect(rows[index, 5] == (index == 0 ? nil : String(Int64(index) * 1_000_000_000_000)))
+                #expect(rows[index, 6] == "snapshot")
+            }
+        }
+    }
+
+    @Test("a generic event keeps its payload as jsonb")
+    func genericPayload() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let payload = #"{"a": 1, "b": [true, null, "x\u00e9"], "c": {"d": 1.50}, "e": "日本"}"#
+            let event = Fixtures.genericEvent(payload: payload)
+            let report = try writer.write([event])
+            #expect(report.inserted == 1)
+            let row = try connection.query(
+                "SELECT payload = $2::jsonb, ts_event IS NULL, (extract(epoch FROM ts) * 1000000)::bigint FROM events WHERE event_id = $1",
+                [event.eventID.description, payload])
+            #expect(row.count == 1)
+            #expect(row[0, 0] == "t")
+            #expect(row[0, 1] == "t")
+            #expect(row[0, 2] == String(event.tsMicros))
+            #expect(try connection.count("md_trade") == 0)
+        }
+    }
+
+    @Test("tags are deduplicated case-insensitively in the dictionary and linked once per event")
+    func tagDictionary() throws {
+        try Fixtures.withStore { writer, connection, dsn in
+            let odd = Tag(key: "note", value: #"quote " and back\slash, {braces}, comma é"#)
+            let a = Fixtures.tradeEvent(entry: "1", tags: [
+                Tag(key: "core.symbol", value: "AAPL"), Tag(key: "CORE.SYMBOL", value: "aapl"),
+                Tag(key: "core.venue", value: "XNAS"), odd,
+            ])
+            let b = Fixtures.genericEvent(entry: "2", tags: [Tag(key: "Core.Symbol", value: "Aapl")])
+            let report = try writer.write([a, b])
+            #expect(report.inserted == 2 && report.rejected.isEmpty)
+            #expect(try connection.count("tags") == 3)
+            #expect(try connection.count("event_tags") == 4)
+            #expect(try connection.count("event_tags", where: "event_id = '\(a.eventID)'") == 3)
+            let oddStored = try connection.query("SELECT value::text FROM tags WHERE key = 'NOTE'")
+            #expect(oddStored.scalar == odd.value)
+
+            // A second writer starts with an empty cache and must find the same entries.
+            let other = try PGConnection(dsn: dsn, logger: Fixtures.logger)
+            defer { other.close() }
+            let second = EventWriter(connection: other, logger: Fixtures.logger)
+            let c = Fixtures.bookEvent(entry: "3", tags: [Tag(key: "core.SYMBOL", value: "aaPL"), odd])
+            #expect(try second.write([c]).inserted == 1)
+            #expect(try connection.count("tags") == 3)
+            let linked = try connection.query("""
+                SELECT count(DISTINCT tag_id) FROM event_tags
+                 WHERE tag_id = (SELECT tag_id FROM tags WHERE key = 'core.symbol' AND value = 'AAPL')
+                """)
+            #expect(linked.scalar == "1")
+            #expect(try connection.count("event_tags", where: "tag_id = (SELECT tag_id FROM tags WHERE key = 'core.symbol')") == 3)
+        }
+    }
+
+    @Test("writing the same batch twice stores it once", arguments: [false, true])
+    func redelivery(flagged: Bool) throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let symbol = [Tag(key: "core.symbol", value: "AAPL")]
+            var batch: [StoredEvent] = (0..<50).map { Fixtures.tradeEvent(entry: "t\($0)", tradeID: "\($0)", tags: symbol) }
+            batch += (0..<5).map { Fixtures.bookEvent(entry: "b\($0)", levels: 10, tags: symbol) }
+            batch += (0..<5).map { Fixtures.genericEvent(entry: "g\($0)", tags: symbol) }
+            let first = try writer.write(batch)
+            #expect(first.inserted == 60 && first.duplicates == 0)
+            let counts = try ["md_trade", "md_book", "events", "event_tags"].map { try connection.count($0) }
+            #expect(counts == [50, 50, 5, 60])
+
+            let again = batch.map { event in
+                var copy = event
+                copy.mayBeRedelivery = flagged
+                return copy
+            }
+            let second = try writer.write(again)
+            #expect(second.inserted == 0)
+            #expect(second.duplicates == 60)
+            #expect(second.rejected.isEmpty)
+            #expect(second.usedDedupPath)
+            #expect(try ["md_trade", "md_book", "events", "event_tags"].map { try connection.count($0) } == counts)
+
+            // Half old, half new: only the new ones count as inserted.
+            let mixed = Array(again.prefix(30)) + (0..<10).map { Fixtures.tradeEvent(entry: "n\($0)", redelivery: flagged) }
+            let third = try writer.write(mixed)
+            #expect(third.inserted == 10 && third.duplicates == 30 && third.total == 40)
+            #expect(try connection.count("md_trade") == 60)
+        }
+    }
+
+    @Test("the same event twice in one batch is stored once")
+    func inBatchDuplicate() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let tag = [Tag(key: "core.symbol", value: "AAPL")]
+            let a = Fixtures.tradeEvent(entry: "1", tags: tag)
+            let b = Fixtures.tradeEvent(entry: "2", tags: tag)
+            var aCopy = a
+            aCopy.entryID = "3"
+            let report = try writer.write([a, b, aCopy])
+            #expect(report.inserted == 2 && report.duplicates == 1 && report.rejected.isEmpty)
+            #expect(try connection.count("md_trade") == 2)
+            #expect(try connection.count("event_tags") == 2)
+        }
+    }
+
+    @Test("two writers storing the same events at the same time store each once", arguments: [false, true])
+    func concurrentWriters(flagged: Bool) throws {
+        try Fixtures.withStore { _, connection, dsn in
+            let tags = [Tag(key: "core.symbol", value: "AAPL"), Tag(key: "core.venue", value: "XNAS")]
+            let events = (0..<400).map { Fixtures.tradeEvent(entry: "\($0)", tags: tags, redelivery: flagged) }
+            // The second writer sees the events in reverse order, the shape that can deadlock.
+            let batches = [events, events.reversed()]
+            let reports = ReportBox()
+            let group = DispatchGroup()
+            for batch in batches {
+                let connection = try PGConnection(dsn: dsn, logger: Fixtures.logger)
+                let writer = EventWriter(connection: connection, logger: Fixtures.logger)
+                group.enter()
+                Thread.detachNewThread {
+                    defer { connection.close(); group.leave() }
+                    for slice in stride(from: 0, to: batch.count, by: 100).map({ Array(batch[$0..<$0 + 100]) }) {
+                        reports.add(Result { () throws(StoreError) in try writer.write(slice) })
+                    }
+                }
+            }
+            group.wait()
+            let results = reports.all
+            #expect(results.count == 8)
+            let written = try results.map { try $0.get() }
+            #expect(written.reduce(0) { $0 + $1.inserted } == 400)
+            #expect(written.reduce(0) { $0 + $1.duplicates } == 400)
+            #expect(written.allSatisfy { $0.rejected.isEmpty })
+            #expect(try connection.count("md_trade") == 400)
+            #expect(try connection.count("event_tags") == 800)
+            #expect(try connection.count("tags") == 2)
+        }
+    }
+
+    @Test("a CHECK violation rejects only its event; the rest commit", arguments: [false, true])
+    func badRowIsolated(flagged: Bool) throws {
+        try Fixtures.withStore { writer, connection, _ in
+            var batch = (0..<37).map { Fixtures.tradeEvent(entry: "e\($0)", tags: [Tag(key: "n", value: "\($0 % 3)")], redelivery: flagged) }
+            batch[23] = Fixtures.tradeEvent(entry: "bad", side: "sideways", redelivery: flagged)
+            let report = try writer.write(batch)
+            #expect(report.inserted == 36)
+            #expect(report.rejected.count == 1)
+            #expect(report.rejected.first?.entryID == "bad")
+            #expect(report.rejected.first?.reason.contains("side_allowed") == true)
+            #expect(report.rejected.first?.reason.contains("23514") == true)
+            #expect(report.total == 37)
+            #expect(try connection.count("md_trade") == 36)
+            #expect(try connection.count("md_trade", where: "side = 'sideways'") == 0)
+            #expect(try connection.count("event_tags") == 36)
+        }
+    }
+
+    @Test("several bad events of several kinds are all isolated")
+    func severalBadEvents() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            var batch = (0..<20).map { Fixtures.tradeEvent(entry: "e\($0)") }
+            batch[0] = Fixtures.tradeEvent(entry: "nul", symbol: "AA\u{0}PL")            // Postgres: invalid byte 0x00
+            batch[7] = Fixtures.bookEvent(entry: "int4", levels: 3, level: { $0 == 2 ? 3_000_000_000 : 1 })  // client side
+            batch[8] = Fixtures.tradeEvent(entry: "numeric", price: "12,5")               // client side: not a number
+            batch[9] = Fixtures.tradeEvent(entry: "emptytag", tags: [Tag(key: "k", value: "")])  // tags CHECK
+            batch[19] = Fixtures.genericEvent(entry: "json", payload: #"{"a": "\u0000"}"#)  // jsonb refuses \u0000
+            let report = try writer.write(batch)
+            let rejected = Dictionary(uniqueKeysWithValues: report.rejected.map { ($0.entryID, $0.reason) })
+            #expect(Set(rejected.keys) == ["nul", "int4", "numeric", "emptytag", "json"])
+            #expect(rejected["int4"]?.contains("out of range for type integer") == true)
+            #expect(rejected["numeric"]?.contains("numeric") == true)
+            #expect(rejected["emptytag"]?.contains("tags_value_check") == true)
+            #expect(report.inserted == 15 && report.total == 20)
+            #expect(try connection.count("md_trade") == 15)
+            #expect(try connection.count("md_book") == 0)
+            #expect(try connection.count("events") == 0)
+        }
+    }
+
+    @Test("a payload past Postgres' nesting limit (SQLSTATE 54001) is rejected, not retried forever")
+    func programLimitIsolated() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+            let batch = [Fixtures.genericEvent(entry: "ok1"), Fixtures.genericEvent(entry: "deep", payload: deep),
+                         Fixtures.genericEvent(entry: "ok2")]
+            let report = try writer.write(batch)
+            #expect(report.inserted == 2)
+            #expect(report.rejected.map(\.entryID) == ["deep"])
+            #expect(report.rejected.first?.reason.contains("54001") == true)
+            #expect(try connection.count("events") == 2)
+        }
+    }
+
+    @Test("a batch spanning two months creates both months' partitions")
+    func twoMonths() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let january: Int64 = 1_579_000_000_000_000  // 2020-01-14
+            let february: Int64 = 1_581_000_000_000_000  // 2020-02-06
+            let tag = [Tag(key: "core.symbol", value: "AAPL")]
+            let batch = [
+                Fixtures.tradeEvent(entry: "1", ts: january, tags: tag),
+                Fixtures.tradeEvent(entry: "2", ts: february, tags: tag),
+                Fixtures.genericEvent(entry: "3", ts: february),
+            ]
+            let report = try writer.write(batch)
+            #expect(report.inserted == 3)
+            let partitions = try connection.query("""
+                SELECT relname FROM pg_class WHERE relname ~ '_2020_0[12]$' ORDER BY relname
+                """).rows.compactMap { $0[0] }
+            #expect(partitions == ["event_tags_2020_01", "event_tags_2020_02", "events_2020_02",
+                                   "md_trade_2020_01", "md_trade_2020_02"])
+            #expect(try connection.count("md_trade_2020_01") == 1)
+            #expect(try connection.count("md_trade_2020_02") == 1)
+            // A month boundary to the microsecond: 2020-02-01T00:00:00Z lands in February.
+            let boundary: Int64 = 1_580_515_200_000_000
+            #expect(try writer.write([Fixtures.tradeEvent(ts: boundary), Fixtures.tradeEvent(ts: boundary - 1)]).inserted == 2)
+            #expect(try connection.count("md_trade_2020_02") == 2)
+            #expect(try connection.count("md_trade_2020_01") == 2)
+        }
+    }
+
+    @Test("a terminated backend throws .connectivity and commits nothing")
+    func connectivity() throws {
+        try Fixtures.withStore { writer, connection, dsn in
+            // Warm the caches so the first statement of the write is the batch itself.
+            #expect(try writer.write([Fixtures.tradeEvent(tags: [Tag(key: "core.symbol", value: "AAPL")])]).inserted == 1)
+            let killer = try PGConnection(dsn: dsn, logger: Fixtures.logger)
+            defer { killer.close() }
+            _ = try killer.query("SELECT pg_terminate_backend($1::int)", [String(connection.backendPID)])
+            Thread.sleep(forTimeInterval: 0.2)
+            let batch = (0..<10).map { Fixtures.tradeEvent(entry: "\($0)", tags: [Tag(key: "core.symbol", value: "AAPL")]) }
+            do throws(StoreError) {
+                _ = try writer.write(batch)
+                Issue.record("write on a terminated backend did not throw")
+            } catch {
+                guard case .connectivity = error else {
+                    Issue.record("expected .connectivity, got \(error)")
+                    return
+                }
+            }
+            #expect(try killer.count("md_trade") == 1)
+            #expect(try killer.count("event_tags") == 1)
+
+            // The caller's retry on a new connection and writer stores the batch once.
+            let fresh = try PGConnection(dsn: dsn, logger: Fixtures.logger)
+            defer { fresh.close() }
+            let retry = EventWriter(connection: fresh, logger: Fixtures.logger)
+            #expect(try retry.write(batch).inserted == 10)
+            #expect(try killer.count("md_trade") == 11)
+        }
+    }
+
+    @Test("a missing family table is a database error, not a rejection")
+    func missingTable() throws {
+        try Fixtures.withStore { writer, _, _ in
+            var event = Fixtures.tradeEvent()
+            event.family?.name = "nosuchfamily"
+            do throws(StoreError) {
+                _ = try writer.write([event])
+                Issue.record("write to a missing table did not throw")
+            } catch {
+                guard case .database = error else {
+                    Issue.record("expected .database, got \(error)")
+                    return
+                }
+            }
+        }
+    }
+
+    @Test("rawCopy stores the typed rows and nothing else")
+    func rawCopy() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let batch = (0..<10).map { Fixtures.tradeEvent(entry: "\($0)", tags: [Tag(key: "x", value: "y")]) }
+                + [Fixtures.genericEvent()]
+            try writer.rawCopy(batch)
+            #expect(try connection.count("md_trade") == 10)
+            #expect(try connection.count("events") == 0)
+            #expect(try connection.count("event_tags") == 0)
+        }
+    }
+}
+
+/// Collects results from writer threads.
+final class ReportBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<WriteReport, StoreError>] = []
+
+    func add(_ result: Result<WriteReport, StoreError>) {
+        lock.lock()
+        results.append(result)
+        lock.unlock()
+    }
+
+    var all: [Result<WriteReport, StoreError>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results
+    }
+}

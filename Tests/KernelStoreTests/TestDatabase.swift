@@ -1,0 +1,52 @@
+import Foundation
+import KernelPostgres
+import Logging
+
+/// A throwaway database per test: `dk_test_<random>`, created on the server from KERNEL_PG_DSN
+/// and dropped (WITH FORCE) when the test ends, so tests never see each other's tables.
+enum TestDatabase {
+    static var adminDSN: String {
+        ProcessInfo.processInfo.environment["KERNEL_PG_DSN"]
+            ?? "postgres://kernel@127.0.0.1:15432/kernel?sslmode=disable"
+    }
+
+    /// Repo root = three levels up from this file (Tests/KernelStoreTests/TestDatabase.swift).
+    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var migrationsDirectory: String { repoRoot.appendingPathComponent("migrations").path }
+
+    static let logger = Logger(label: "kernel.store.tests")
+
+    /// The admin DSN pointed at another database.
+    static func dsn(database: String) -> String {
+        let base = adminDSN
+        if base.hasPrefix("postgres://") || base.hasPrefix("postgresql://"),
+           var components = URLComponents(string: base) {
+            components.path = "/" + database
+            if let url = components.string { return url }
+        }
+        return base + " dbname=" + database
+    }
+
+    /// Runs `body` with a connection to a fresh, empty database.
+    static func with<T>(_ body: (_ connection: PGConnection, _ dsn: String) throws -> T) throws -> T {
+        let name = "dk_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let admin = try PGConnection(dsn: adminDSN, logger: logger)
+        defer { admin.close() }
+        try admin.execute("CREATE DATABASE \(name)")
+        defer { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        let dsn = dsn(database: name)
+        let connection = try PGConnection(dsn: dsn, logger: logger)
+        defer { connection.close() }
+        return try body(connection, dsn)
+    }
+
+    /// Runs `body` with a fresh database that has every migration applied.
+    static func withMigrated<T>(_ body: (_ connection: PGConnection, _ dsn: String) throws -> T) throws -> T {
+        try with { connection, dsn in
+            _ = try Migrator(directory: migrationsDirectory, logger: logger).apply(on: connection)
+            return try body(connection, dsn)
+        }
+    }
+}

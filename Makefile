@@ -79,11 +79,14 @@ test: deps services
 	@set -a; source .run/env; set +a; \
 		DK_TEST_PLUGINS_DIR="$(CURDIR)/.build/test-plugins" $(SWIFT) test --skip-build
 
+# Flags for kernel-bench, e.g. BENCH_FLAGS="--backlog 5000000" (docs/verification.md lists them).
+BENCH_FLAGS ?=
 bench: deps services
 	@$(MAKE) --no-print-directory plugins PLUGIN_CONFIG=release >/dev/null
+	$(SWIFT) build -c release --product kernel
 	$(SWIFT) build -c release --product kernel-bench
-	@set -a; source .run/env; set +a; \
-		"$$($(SWIFT) build -c release --show-bin-path)/kernel-bench" --plugins $(PLUGIN_DIR)
+	@set -a; source .run/env; set +a; bin="$$($(SWIFT) build -c release --show-bin-path)"; \
+		"$$bin/kernel-bench" all --plugins $(PLUGIN_DIR) --kernel "$$bin/kernel" $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build bin $(PLUGIN_DIR)

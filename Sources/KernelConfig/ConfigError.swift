@@ -29,7 +29,8 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Reason: String, Sendable, Equatable {
         /// The file could not be read.
         case unreadable = "config_unreadable"
-        /// The text is not valid YAML, or is too large or too deeply aliased to process.
+        /// The text is not valid YAML, is too large or too deeply nested, or uses anchors, aliases
+        /// or merge keys (which the kernel configuration refuses).
         case syntax = "config_syntax"
         /// A key the kernel does not know.
         case unknownKey = "config_unknown_key"

@@ -4,8 +4,8 @@ import Yams
 ///
 /// Plain scalars are typed as YAML 1.2's core schema would: `null`/`~`/empty → null, `true`/`false`
 /// → booleans, decimal numbers → numbers; everything else, and every quoted or `!!str` scalar,
-/// is a string. Work is bounded by `YAMLPrecheck`, which has already refused alias bombs and deep
-/// nesting; `maxDepth` here is a second guard for the recursion.
+/// is a string. Work is bounded by `YAMLPrecheck`, which has already refused anchors, aliases and
+/// deep nesting; `maxDepth` here is a second guard for the recursion.
 enum YAMLToJSON {
     static let maxDepth = 64
 

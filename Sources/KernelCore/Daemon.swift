@@ -80,26 +80,17 @@ public final class Daemon {
         }
     }
 
-    /// Blocks the calling thread until SIGTERM or SIGINT. Call `blockShutdownSignals()` first,
-    /// before any thread starts, so the signal is delivered here and nowhere else.
+    /// Blocks the calling thread until SIGTERM or SIGINT. Call `installShutdownHandlers()` first.
     public func waitForShutdownSignal() -> Int32 {
-        var set = Self.shutdownSignals()
-        var signal: Int32 = 0
-        sigwait(&set, &signal)
+        let signal = ShutdownSignal.wait()
         logger.info("kernel stopping", metadata: ["event": "infra", "component": "kernel", "signal": "\(signal)"])
         return signal
     }
 
-    public static func blockShutdownSignals() {
-        var set = shutdownSignals()
-        pthread_sigmask(SIG_BLOCK, &set, nil)
-    }
-
-    private static func shutdownSignals() -> sigset_t {
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, SIGTERM)
-        sigaddset(&set, SIGINT)
-        return set
+    /// Routes SIGTERM and SIGINT to `waitForShutdownSignal` through a self-pipe. A process-wide
+    /// handler, not a blocked-signal mask: a mask only covers threads created after it is set, and
+    /// a signal delivered to any other thread would kill the process before it drains.
+    public static func installShutdownHandlers() {
+        ShutdownSignal.install()
     }
 }

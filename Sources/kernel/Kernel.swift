@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `kernel` command line. `kernel --config F` is `kernel run --config F`.
 @main
-struct Kernel: AsyncParsableCommand {
+struct Kernel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",

@@ -13,8 +13,8 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
-        // Block the shutdown signals before any thread exists, so only sigwait receives them.
-        Daemon.blockShutdownSignals()
+        // Catch SIGTERM/SIGINT before anything starts, so a signal always means "drain and exit 0".
+        Daemon.installShutdownHandlers()
         let config = try loadConfigOrExit(options.config)
         let (logger, sink) = try LoggingSetup.bootstrap(config.logging)
         let daemon = Daemon(config: config, logger: logger)

@@ -20,7 +20,7 @@ struct DeadLetterTests {
         try h.bind(producer, noSchema)
         let token = try h.token(for: producer)
         let scoped = try h.token(for: producer, subject: otherSubject)
-        let expired = try h.token(for: producer, ttl: -600)
+        let expired = try h.token(for: producer, ttl: 600, issuedSecondsAgo: 7200)
         let revoked = try h.token(for: producer)
         _ = try h.pg.query("INSERT INTO revoked_tokens (jti, reason) VALUES ($1, 'test')", [try jtiOf(revoked, h)])
         let disabledProducer = try h.producer()

@@ -29,7 +29,11 @@ final class IngestHarness: @unchecked Sendable {
     let dsn: String
     let prefix: String
     let dir: String
-    let logger = Logger(label: "ingest-test") { _ in SwiftLogNoOpLogHandler() }
+    /// Silent unless DK_TEST_LOG=1 (then kernel log lines go to stderr).
+    let logger = Logger(label: "ingest-test") { label -> any LogHandler in
+        if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" { return StreamLogHandler.standardError(label: label) }
+        return SwiftLogNoOpLogHandler()
+    }
     let pg: PGConnection
     let redis: RedisConnection
     var extraYAML: [String: String] = [:]
@@ -148,10 +152,11 @@ final class IngestHarness: @unchecked Sendable {
     }
 
     /// Mints a token with the issuer key and records it, as `kernel token issue` does.
-    func token(for producer: EventUUID, subject: EventUUID? = nil, ttl: Int = 3600) throws -> String {
+    /// `issuedSecondsAgo` back-dates the token (an expired one: ttl 600, issued 7200 s ago).
+    func token(for producer: EventUUID, subject: EventUUID? = nil, ttl: Int = 3600, issuedSecondsAgo: Int64 = 0) throws -> String {
         let cfg = try config()
         let issuer = try TokenIssuer(config: cfg.auth)
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = Int64(Date().timeIntervalSince1970) - issuedSecondsAgo
         let issued = issuer.issue(producer: producer, subject: subject, fingerprint: nil, ttlSeconds: ttl, nowSeconds: now)
         _ = try pg.query("INSERT INTO producer_tokens (producer_id, jti, expires_at, notes) VALUES ($1::uuid, $2, to_timestamp($3::bigint), 'test')",
                          [producer.description, issued.jti, String(issued.expiresAt)])
@@ -233,8 +238,14 @@ final class IngestHarness: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.kernelBinary)
         p.arguments = ["run", "--config", path]
+        // The test's own environment points KERNEL_PG_DSN / KERNEL_REDIS_ADDR at the shared
+        // services; those would override this test's database in the child's config.
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
+        p.environment = environment
+        FileManager.default.createFile(atPath: dir + "/kernel.stderr", contents: nil)
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        p.standardError = FileHandle(forWritingAtPath: dir + "/kernel.stderr")
         try p.run()
         return p
     }

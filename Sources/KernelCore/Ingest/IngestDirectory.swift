@@ -85,6 +85,9 @@ final class IngestDirectory {
             let pg = try connection()
             let r = try pg.query("SELECT producer_id::text, revoked_at IS NOT NULL FROM producer_tokens WHERE jti = $1 AND expires_at > now()", [jti])
             guard r.count == 1, let p = r[0, 0].flatMap({ EventUUID($0) }) else {
+                logger.debug("token not issued or expired", metadata: [
+                    "event": "auth", "component": "ingest", "jti": .string(jti), "rows": "\(r.count)",
+                ])
                 tokens[jti] = (producer, false, now)
                 return false
             }

@@ -1,0 +1,101 @@
+import Foundation
+import KernelEvents
+import KernelPostgres
+
+/// The ceiling: the same trade rows binary-COPYed straight into `md_trade` over the same number
+/// of connections, one COPY (= one transaction) per `rowsPerTransaction` rows, with no kernel,
+/// no staging table, no tags. Rows are encoded before the clock starts, so this measures what
+/// Postgres (and libpq) can take.
+struct RawCopyRun {
+    let environment: BenchEnvironment
+    let trades: [TradeRow]
+    let connections: Int
+    let rowsPerTransaction: Int
+
+    static let columns = ["event_id", "row_no", "ts", "ts_event", "subject_id", "producer_id", "schema_id",
+                          "venue", "symbol", "price", "size", "side", "trade_id"]
+
+    func run() throws -> (rows: Int, seconds: Double, postgresCPUSeconds: Double) {
+        let env = environment
+        guard let producer = env.producer, let schemaText = env.schemas["trade"], let schema = EventUUID(schemaText)?.bytes else {
+            throw BenchError("raw copy: the environment is not seeded")
+        }
+        var chunks: [[UInt8]] = []
+        var start = 0
+        while start < trades.count {
+            let end = min(trades.count, start + rowsPerTransaction)
+            var encoder = PGBinaryCopyEncoder(reserving: (end - start) * 200)
+            for row in trades[start..<end] {
+                encoder.beginTuple(fieldCount: Self.columns.count)
+                encoder.appendUUID(bytes: row.eventID)
+                encoder.appendInt4(0)
+                encoder.appendTimestamptz(unixMicros: row.tsMicros)
+                if let t = row.tsEventMicros { encoder.appendTimestamptz(unixMicros: t) } else { encoder.appendNull() }
+                encoder.appendUUID(bytes: row.subjectID)
+                encoder.appendUUID(bytes: producer.bytes)
+                encoder.appendUUID(bytes: schema)
+                encoder.appendText(row.venue)
+                encoder.appendText(row.symbol)
+                try encoder.appendNumeric(row.price)
+                try encoder.appendNumeric(row.size)
+                encoder.appendText(row.side)
+                if let id = row.tradeID { encoder.appendText(id) } else { encoder.appendNull() }
+            }
+            encoder.finish()
+            chunks.append(encoder.takeBytes())
+            start = end
+        }
+        // The kernel's rows are removed; indexes and partitions stay as the kernel left them.
+        try env.pg.execute("TRUNCATE md_trade")
+        try env.pg.execute("CHECKPOINT")
+        let sql = "COPY md_trade (\(Self.columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
+        let work = ChunkQueue(chunks)
+        var conns: [PGConnection] = []
+        for _ in 0..<connections { conns.append(try PGConnection(dsn: env.dsn, logger: env.logger)) }
+        defer { for c in conns { c.close() } }
+        let backends = try conns.map { c -> Int32 in
+            guard let pid = try c.query("SELECT pg_backend_pid()").scalar.flatMap({ Int32($0) }) else { throw BenchError("no backend pid") }
+            return pid
+        }
+        let ticks0 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
+        let group = DispatchGroup()
+        let t0 = BenchClock.now()
+        for c in conns {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                while let chunk = work.next() {
+                    do { try c.copyIn(sql) { writer in try writer.write(chunk) } } catch { work.fail("\(error)"); return }
+                }
+            }
+        }
+        group.wait()
+        let seconds = BenchClock.now() - t0
+        let ticks1 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
+        if let failure = work.failure { throw BenchError("raw copy failed: \(failure)") }
+        let rows = try env.rows(in: "md_trade")
+        return (rows, seconds, ProcStat.seconds(ticks: ticks1 - ticks0))
+    }
+}
+
+/// Hands out pre-encoded COPY streams to the writer threads.
+final class ChunkQueue: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private let chunks: [[UInt8]]
+    private var index = 0
+    private var error: String?
+
+    init(_ chunks: [[UInt8]]) { self.chunks = chunks }
+
+    func next() -> [UInt8]? {
+        lock.withLock {
+            guard error == nil, index < chunks.count else { return nil }
+            defer { index += 1 }
+            return chunks[index]
+        }
+    }
+
+    func fail(_ message: String) { lock.withLock { if error == nil { error = message } } }
+    var failure: String? { lock.withLock { error } }
+}

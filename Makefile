@@ -76,8 +76,9 @@ run: build
 test: deps services
 	@$(MAKE) --no-print-directory plugins PLUGIN_CONFIG=debug PLUGIN_DIR=.build/test-plugins >/dev/null
 	$(SWIFT) build --build-tests
+	$(SWIFT) build --product kernel
 	@set -a; source .run/env; set +a; \
-		DK_TEST_PLUGINS_DIR="$(CURDIR)/.build/test-plugins" $(SWIFT) test --skip-build
+		DK_KERNEL_BIN="$$($(SWIFT) build --show-bin-path)/kernel" DK_TEST_PLUGINS_DIR="$(CURDIR)/.build/test-plugins" $(SWIFT) test --skip-build
 
 # Flags for kernel-bench, e.g. BENCH_FLAGS="--backlog 5000000" (docs/verification.md lists them).
 BENCH_FLAGS ?=

@@ -18,6 +18,7 @@ final class BatchWriterStage: @unchecked Sendable {
     let metrics: PipelineMetrics
     let abandon: StopFlag
     let logger: Logger
+    var maxBatch = 1000
     private var writer: EventWriter?
     private var connection: PGConnection?
 
@@ -32,9 +33,13 @@ final class BatchWriterStage: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Runs until the batch queue is closed and drained.
+    /// Runs until the batch queue is closed and drained. Batches that queued up while this writer
+    /// was busy are merged up to `maxBatch` events: at moderate rates the processor cuts many small
+    /// batches (low latency when Postgres keeps up), and merging them keeps one transaction per
+    /// round instead of a queue of tiny ones when it does not.
     func run() {
-        while let batch = input.take() {
+        while var batch = input.take() {
+            while batch.count < maxBatch, let more = input.tryTake() { batch.append(contentsOf: more) }
             write(batch)
         }
         connection?.close()

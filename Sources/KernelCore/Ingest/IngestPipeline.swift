@@ -62,9 +62,12 @@ public final class IngestPipeline: @unchecked Sendable {
             router: router, metrics: metrics, logger: logger)
         let abandon = abandonFlag
         let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.dsn
+        let maxBatch = config.postgres.batchSize
         writers = (0..<writerCount).map {
-            BatchWriterStage(index: $0, dsn: dsn, input: batchQueue, acks: ackQueue, metrics: pipelineMetrics,
-                             abandon: abandon, logger: logger)
+            let w = BatchWriterStage(index: $0, dsn: dsn, input: batchQueue, acks: ackQueue, metrics: pipelineMetrics,
+                                     abandon: abandon, logger: logger)
+            w.maxBatch = maxBatch
+            return w
         }
         acknowledger = Acknowledger(stream: config.redis.streamKey, group: config.redis.consumerGroup,
                                     dlqStream: config.redis.dlqStreamKey, settings: settings, input: acks,

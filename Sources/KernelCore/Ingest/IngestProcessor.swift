@@ -29,6 +29,7 @@ final class IngestProcessor: @unchecked Sendable {
     let clock: () -> Int64
     private var batcher: Batcher<StoredEvent>
     private var verdicts: [[UInt8]: TokenVerdict] = [:]
+    private var lastVerdict: (token: [UInt8], verdict: TokenVerdict)?
     static let maxCachedVerdicts = 100_000
 
     init(options: Options, input: BlockingQueue<[StreamEntry]>, batches: BlockingQueue<[StoredEvent]>,
@@ -154,6 +155,15 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     private func verdict(for token: [UInt8], nowSeconds: Int64) -> TokenVerdict {
+        // Producers send runs of entries with one token: compare with the last one before hashing
+        // ~300 bytes into the dictionary (the hash was the processor's top self-time symbol).
+        if let last = lastVerdict, last.token == token { return last.verdict }
+        let v = cachedVerdict(for: token, nowSeconds: nowSeconds)
+        lastVerdict = (token, v)
+        return v
+    }
+
+    private func cachedVerdict(for token: [UInt8], nowSeconds: Int64) -> TokenVerdict {
         if let cached = verdicts[token] { return cached }
         let v = authenticator.authenticate(token, nowSeconds: nowSeconds)
         if verdicts.count >= Self.maxCachedVerdicts { verdicts.removeAll(keepingCapacity: true) }

@@ -61,11 +61,12 @@ services:
 services-down:
 	@$(SERVICES) down
 
-# Development CAs and keys for producers and admins (ssh-keygen), under ./.run/ca.
+# Development CAs (producers, admins) and the token issuer key (ssh-keygen), under ./.run/ca.
 dev-keys:
 	@mkdir -p .run/ca && chmod 700 .run/ca
 	@[ -f .run/ca/producer_ca ] || ssh-keygen -q -t ed25519 -N '' -C datakernel-dev-producer-ca -f .run/ca/producer_ca
 	@[ -f .run/ca/admin_ca ] || ssh-keygen -q -t ed25519 -N '' -C datakernel-dev-admin-ca -f .run/ca/admin_ca
+	@[ -f .run/ca/issuer ] || ssh-keygen -q -t ed25519 -N '' -C datakernel-dev-token-issuer -f .run/ca/issuer
 
 run: build
 	@if [ -n "$(LOCAL_SERVICES)" ]; then $(SERVICES) up >/dev/null && $(MAKE) --no-print-directory dev-keys; fi

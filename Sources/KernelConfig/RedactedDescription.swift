@@ -97,6 +97,7 @@ extension KernelConfig {
         ])
         section("performance", [
             ("schema_cache_ttl_seconds", "\(performance.schemaCacheTTLSeconds)"),
+            ("processor_threads", "\(performance.processorThreads)"),
         ])
         section("spill", [
             ("dir", text(spill.dir)),

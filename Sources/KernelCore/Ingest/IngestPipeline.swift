@@ -6,7 +6,7 @@ import Logging
 /// joined by bounded queues.
 ///
 /// ```
-/// StreamReader ──[entries: postgres.queue_size events]──▶ IngestProcessor ──[batches]──▶ BatchWriterStage ×N
+/// StreamReader ──[entries: postgres.queue_size events]──▶ IngestProcessor ×P ──[batches]──▶ BatchWriterStage ×N
 ///      │                                                     │ DLQ                        │ committed ids
 ///      └──── poison / deleted ──────────────────────────────▶ Acknowledger ◀──────────────┘  (XADD DLQ, XACK)
 /// ```
@@ -27,7 +27,7 @@ public final class IngestPipeline: @unchecked Sendable {
     let batches: BlockingQueue<[StoredEvent]>
     let acks: BlockingQueue<AckWork>
     let reader: StreamReader
-    let processor: IngestProcessor
+    let processors: [IngestProcessor]
     let writers: [BatchWriterStage]
     let acknowledger: Acknowledger
     private let readerDone = Semaphore()
@@ -53,13 +53,16 @@ public final class IngestPipeline: @unchecked Sendable {
                            claimIdleMs: config.redis.claimIdleMs),
             settings: settings, output: entries, acks: acks, inflight: inflight, stop: stopFlag,
             metrics: metrics, logger: logger)
-        let directory = IngestDirectory(dsn: config.postgres.dsn, keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
-        directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
-        processor = IngestProcessor(
-            options: .init(maxMessageBytes: config.server.maxMessageBytes, batchSize: config.postgres.batchSize,
-                           batchMaxWaitMs: config.postgres.batchMaxWaitMs),
-            input: entries, batches: batches, acks: acks, directory: directory, authenticator: authenticator,
-            router: router, metrics: metrics, logger: logger)
+        let entryQueue = entries, batchQueue0 = batches, ackQueue0 = acks, metrics0 = metrics
+        processors = (0..<max(1, config.performance.processorThreads)).map { _ in
+            let directory = IngestDirectory(dsn: config.postgres.dsn, keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
+            directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
+            return IngestProcessor(
+                options: .init(maxMessageBytes: config.server.maxMessageBytes, batchSize: config.postgres.batchSize,
+                               batchMaxWaitMs: config.postgres.batchMaxWaitMs),
+                input: entryQueue, batches: batchQueue0, acks: ackQueue0, directory: directory, authenticator: authenticator,
+                router: router, metrics: metrics0, logger: logger)
+        }
         let abandon = abandonFlag
         let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.dsn
         let maxBatch = config.postgres.batchSize
@@ -80,7 +83,9 @@ public final class IngestPipeline: @unchecked Sendable {
         for w in writers {
             DedicatedThread.start(name: "dk-writer-\(w.index)") { [self] in w.run(); writersDone.signal() }
         }
-        DedicatedThread.start(name: "dk-process") { [self] in processor.run(); processorDone.signal() }
+        for (i, p) in processors.enumerated() {
+            DedicatedThread.start(name: "dk-process-\(i)") { [self] in p.run(); processorDone.signal() }
+        }
         DedicatedThread.start(name: "dk-reader") { [self] in reader.run(); readerDone.signal() }
     }
 
@@ -92,7 +97,8 @@ public final class IngestPipeline: @unchecked Sendable {
         stopFlag.set()
         var clean = readerDone.wait(timeoutSeconds: remaining())
         entries.close()
-        clean = processorDone.wait(timeoutSeconds: remaining()) && clean   // closes `batches` after the last flush
+        for _ in processors { clean = processorDone.wait(timeoutSeconds: remaining()) && clean }
+        batches.close()   // after every processor flushed its last batch
         for _ in writers { clean = writersDone.wait(timeoutSeconds: remaining()) && clean }
         acks.close()
         clean = ackerDone.wait(timeoutSeconds: remaining()) && clean

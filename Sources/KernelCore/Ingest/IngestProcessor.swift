@@ -48,7 +48,8 @@ final class IngestProcessor: @unchecked Sendable {
         batcher = Batcher(maxEvents: options.batchSize, maxWaitNanos: Int64(options.batchMaxWaitMs) * 1_000_000)
     }
 
-    /// Runs until the input queue is closed and drained; then flushes and closes the batch queue.
+    /// Runs until the input queue is closed and drained, then flushes its last batch. (Several
+    /// processors share the queues; the pipeline closes the batch queue when all have finished.)
     func run() {
         while true {
             let now = clock()
@@ -67,7 +68,6 @@ final class IngestProcessor: @unchecked Sendable {
             }
         }
         if let batch = batcher.inputDrained() { emit(batch) }
-        batches.close()
     }
 
     private func emit(_ batch: [StoredEvent]) {

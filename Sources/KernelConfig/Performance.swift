@@ -5,7 +5,7 @@ extension KernelConfig {
         public var schemaCacheTTLSeconds = 3600
         /// `performance.processor_threads`: threads running the ingest checks and plugins in
         /// parallel (each with its own lookup caches and connections).
-        public var processorThreads = 2
+        public var processorThreads = 1
 
         /// A performance section with every default.
         public init() {}

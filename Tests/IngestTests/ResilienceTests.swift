@@ -94,8 +94,8 @@ struct ResilienceTests {
         // With Postgres stalled the kernel holds at most its queues' worth of entries: the reader
         // stopped reading and the backlog stays in Redis.
         let read = daemon.pipeline!.metrics.readTotal.load(ordering: .relaxed)
-        // Bound: the reader's blocked chunk (read_count 100) + the entry queue (40) + per processor
-        // (2) a chunk, a batch and a blocked emit (≤ 140) + the batch queue (40) + the writer's
+        // Bound: the reader's blocked chunk (read_count 100) + the entry queue (40) + per processor (performance.processor_threads)
+        // a chunk, a batch and a blocked emit (≤ 140 each) + the batch queue (40) + the writer's
         // batch (20) ≈ 480; far below the 2,001 published.
         #expect(read < 600, "read \(read) of 2001 while Postgres was stalled")
         // (Not a count on md_trade: the lock would block that query too.)

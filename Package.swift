@@ -57,12 +57,12 @@ let package = Package(
         .target(name: "KernelStore", dependencies: [
             "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "KernelConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "KernelConfig", dependencies: ["KernelJSON", .product(name: "Yams", package: "Yams")]),
         .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelJSON", "KernelEvents", "KernelConfig"]),
         // OpenSSH certificates, SSH keys, fingerprints and producer signatures (libcrypto).
         .target(name: "KernelSSH", dependencies: ["COpenSSL", "KernelJSON"]),
         .target(name: "KernelPostgres", dependencies: [
-            "CLibPQ", "COpenSSL", .product(name: "Logging", package: "swift-log"),
+            "CLibPQ", "COpenSSL", "KernelJSON", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelRedis", dependencies: [
             "CHiredis", .product(name: "Logging", package: "swift-log"),

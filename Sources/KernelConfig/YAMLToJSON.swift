@@ -1,3 +1,4 @@
+import KernelJSON
 import Yams
 
 /// Turns a YAML subtree (a plugin's `plugins.config.<name>` mapping) into JSON text for the plugin's `init`.
@@ -83,56 +84,13 @@ enum YAMLToJSON {
         return isJSONNumber(candidate) ? candidate : nil
     }
 
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-    static func isJSONNumber(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        var i = 0
-        func digits() -> Int {
-            let start = i
-            while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 { i += 1 }
-            return i - start
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
-        guard i < bytes.count else { return false }
-        if bytes[i] == UInt8(ascii: "0") {
-            i += 1
-        } else if digits() == 0 {
-            return false
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
-            i += 1
-            guard digits() > 0 else { return false }
-        }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            i += 1
-            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-            guard digits() > 0 else { return false }
-        }
-        return i == bytes.count
-    }
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, KernelJSON's grammar.
+    static func isJSONNumber(_ text: String) -> Bool { JSONNumber.isValid(text) }
 
-    /// A JSON string literal: quotes, backslash and control characters escaped; everything else
-    /// (non-ASCII included) written as UTF-8. Lone surrogates cannot occur in a Swift `String`.
+    /// A JSON string literal, escaped by KernelJSON's writer (the kernel's one escaper).
     static func writeString(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        var bytes: [UInt8] = []
+        JSONWriter.appendString(text, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import KernelJSON
 /// The typed table a schema family declares: `md_<family>` with the kernel's identity columns
 /// plus these columns.
 public struct FamilyTableSpec: Sendable, Equatable {
@@ -113,25 +114,11 @@ public struct FamilyTableSpec: Sendable, Equatable {
 }
 
 /// Minimal JSON string quoting for the few documents this module writes.
+/// JSON string literals for the `family_tables.columns` document, via KernelJSON's writer.
 enum JSONText {
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        var bytes: [UInt8] = []
+        JSONWriter.appendString(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -73,10 +73,7 @@ struct DeadLetterTests {
     @Test func revocationTakesEffectWithinTheBound() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        let producer = try h.producer()
-        let (subject, _) = try h.subject(family: "trade")
-        try h.bind(producer, subject)
-        let token = try h.token(for: producer)
+        let (producer, subject, _, token) = try h.boundProducer()
         let jti = try jtiOf(token, h)
         let daemon = try h.startDaemon()
         defer { daemon.stop() }
@@ -100,10 +97,7 @@ struct DeadLetterTests {
     @Test func poisonMessageIsDeadLetteredAfterMaxDeliveries() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        let producer = try h.producer()
-        let (subject, _) = try h.subject(family: "trade")
-        try h.bind(producer, subject)
-        let token = try h.token(for: producer)
+        let (producer, subject, _, token) = try h.boundProducer()
         // Deliver the entry to this kernel's consumer four times without acknowledging it, as a
         // kernel crashing inside a plugin would.
         _ = try h.redis.command(["XGROUP", "CREATE", h.streamKey, "kernel", "0-0", "MKSTREAM"])

@@ -151,6 +151,14 @@ final class IngestHarness: @unchecked Sendable {
                          [producer.description, subject.description])
     }
 
+    /// A producer bound to a new subject of `family`, with a token: the usual start of a test.
+    func boundProducer(family: String = "trade") throws -> (producer: EventUUID, subject: EventUUID, schema: EventUUID, token: String) {
+        let producer = try self.producer()
+        let (subject, schema) = try self.subject(family: family)
+        try bind(producer, subject)
+        return (producer, subject, schema, try token(for: producer))
+    }
+
     /// Mints a token with the issuer key and records it, as `kernel token issue` does.
     /// `issuedSecondsAgo` back-dates the token (an expired one: ttl 600, issued 7200 s ago).
     func token(for producer: EventUUID, subject: EventUUID? = nil, ttl: Int = 3600, issuedSecondsAgo: Int64 = 0) throws -> String {

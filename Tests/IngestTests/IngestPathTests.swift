@@ -9,10 +9,7 @@ struct IngestPathTests {
     @Test func tradeEventLandsInTypedTableWithExactValues() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        let producer = try h.producer()
-        let (subject, schema) = try h.subject(family: "trade")
-        try h.bind(producer, subject)
-        let token = try h.token(for: producer)
+        let (producer, subject, schema, token) = try h.boundProducer()
         let daemon = try h.startDaemon()
         defer { daemon.stop() }
         let eventID = UUID()
@@ -84,10 +81,7 @@ struct IngestPathTests {
     @Test func duplicateEventIDIsStoredOnce() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        let producer = try h.producer()
-        let (subject, _) = try h.subject(family: "trade")
-        try h.bind(producer, subject)
-        let token = try h.token(for: producer)
+        let (producer, subject, _, token) = try h.boundProducer()
         let daemon = try h.startDaemon()
         defer { daemon.stop() }
         let envelope = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1.5","size":"1"}"#)
@@ -103,10 +97,7 @@ struct IngestPathTests {
     @Test func manyEventsAcrossSmallBatchesAllLand() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        let producer = try h.producer()
-        let (subject, _) = try h.subject(family: "trade")
-        try h.bind(producer, subject)
-        let token = try h.token(for: producer)
+        let (producer, subject, _, token) = try h.boundProducer()
         let daemon = try h.startDaemon(batchSize: 5, batchMaxWaitMs: 200)
         defer { daemon.stop() }
         for i in 0..<13 {

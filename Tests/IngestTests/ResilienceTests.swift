@@ -9,10 +9,7 @@ import Testing
 struct ResilienceTests {
     /// Seeds a producer bound to a trade subject and publishes `count` trade events.
     func seedAndPublish(_ h: IngestHarness, count: Int) throws -> EventUUID {
-        let producer = try h.producer()
-        let (subject, _) = try h.subject(family: "trade")
-        try h.bind(producer, subject)
-        let token = try h.token(for: producer)
+        let (producer, subject, _, token) = try h.boundProducer()
         var commands: [[String]] = []
         for i in 0..<count {
             let payload = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(100 + i % 50).25","size":"\#(1 + i)"}"#)

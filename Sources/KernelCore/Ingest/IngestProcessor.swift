@@ -79,6 +79,8 @@ final class IngestProcessor: @unchecked Sendable {
         var entry: StreamEntry
         var envelope: EventEnvelope
         var payload: [UInt8]
+        /// The envelope's `payload` member, sliced once for the plugin and the generic table.
+        var inner: [UInt8]
         var producer: EventUUID
         var schema: IngestDirectory.Schema
     }
@@ -151,7 +153,8 @@ final class IngestProcessor: @unchecked Sendable {
         guard let schema = directory.currentSchema(of: envelope.subjectID, now: wallSeconds) else {
             return reject(.missingSubjectSchema, "subject \(envelope.subjectID) has no current schema")
         }
-        return .success(Accepted(entry: entry, envelope: envelope, payload: payload, producer: identity.producer, schema: schema))
+        return .success(Accepted(entry: entry, envelope: envelope, payload: payload,
+                                 inner: Array(payload[envelope.payloadRange]), producer: identity.producer, schema: schema))
     }
 
     private func verdict(for token: [UInt8], nowSeconds: Int64) -> TokenVerdict {
@@ -193,7 +196,7 @@ final class IngestProcessor: @unchecked Sendable {
                 let a = accepted[i]
                 return EventInput(family: a.schema.family, schemaVersion: a.schema.version,
                                   eventID: a.envelope.eventID.description, subjectID: a.envelope.subjectID.description,
-                                  tsUnixNanos: a.envelope.tsNanos, payload: Array(a.payload[a.envelope.payloadRange]))
+                                  tsUnixNanos: a.envelope.tsNanos, payload: a.inner)
             }
             let outputs = route.instance.normalizeBatch(inputs)
             for (j, i) in indices.enumerated() {
@@ -206,7 +209,7 @@ final class IngestProcessor: @unchecked Sendable {
             var stored = StoredEvent(
                 entryID: a.entry.id, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
                 tsEventMicros: nil, subjectID: a.envelope.subjectID, producerID: a.producer, schemaID: a.schema.schemaID,
-                family: nil, payloadJSON: Array(a.payload[a.envelope.payloadRange]), rows: [],
+                family: nil, payloadJSON: a.inner, rows: [],
                 tags: a.envelope.tags.map { Tag(key: $0.key, value: $0.value) }, mayBeRedelivery: a.entry.mayBeRedelivery)
             stored.sourcePayload = a.payload
             stored.sourceDLQID = a.entry.dlqID

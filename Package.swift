@@ -34,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The admin HTTP API (issue 6). Default traits off: no swift-configuration, no full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, as system-library shims.
@@ -70,13 +74,37 @@ let package = Package(
         .target(name: "KernelPlugins", dependencies: [
             "KernelPluginABI", "KernelJSON", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The filesystem spill: segment files of CRC32C-framed records (Postgres outages only).
+        .target(name: "KernelSpill", dependencies: [
+            "KernelStore", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Producer onboarding over the control streams: registration, token exchange, subjects.
+        .target(name: "KernelOnboarding", dependencies: [
+            "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
+            "KernelPlugins", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Every metric of SPEC §11, registered at start-up, rendered in Prometheus text.
+        .target(name: "KernelMetrics", dependencies: [
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // The admin HTTP API, /metrics, /healthz, /readyz (Hummingbird).
+        .target(name: "KernelAdmin", dependencies: [
+            "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "KernelCore", dependencies: [
             "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON", "KernelEvents", "KernelStore",
-            "KernelAuth",
+            "KernelAuth", "KernelSpill", "KernelOnboarding", "KernelAdmin", "KernelMetrics",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kernel", dependencies: [
-            "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth",
+            "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
+            "KernelSSH",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -86,6 +114,9 @@ let package = Package(
             "KernelPlugins", "KernelJSON", "KernelAuth", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents",
             .product(name: "Logging", package: "swift-log"),
         ]),
+
+        // `make fuzz`: bounded-time fuzzing of the parsers of untrusted bytes.
+        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelJSON", "KernelConfig", "KernelEvents"]),
 
         // Example plugins (Swift). The C example, Plugins/Quote, is built by the Makefile with cc.
         swiftPlugin("TradePlugin", folder: "Trade"),
@@ -102,6 +133,15 @@ let package = Package(
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [
             "KernelCore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "KernelSpillTests", dependencies: ["KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
+        .testTarget(name: "OnboardingTests", dependencies: [
+            "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
+            "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "AdminTests", dependencies: [
+            "KernelAdmin", "KernelMetrics", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),

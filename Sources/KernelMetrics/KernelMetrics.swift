@@ -1,0 +1,1 @@
+// SPEC §11 metrics.

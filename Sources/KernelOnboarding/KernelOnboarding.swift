@@ -1,0 +1,1 @@
+// Producer onboarding over the control streams.

@@ -1,0 +1,1 @@
+// The filesystem spill (see SpillSegment*.swift).

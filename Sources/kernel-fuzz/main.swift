@@ -1,0 +1,1 @@
+print("kernel-fuzz: not built yet")

@@ -111,7 +111,7 @@ let package = Package(
 
         // `make bench`: prints measurements, asserts nothing.
         .executableTarget(name: "kernel-bench", dependencies: [
-            "KernelPlugins", "KernelJSON", "KernelAuth", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents",
+            "KernelCore", "KernelSpill", "KernelStore", "KernelPlugins", "KernelJSON", "KernelAuth", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "KernelPostgresTests", dependencies: ["KernelPostgres", "KernelConfig"]),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [
-            "KernelCore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins",
+            "KernelCore", "KernelSpill", "KernelStore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),

@@ -104,6 +104,7 @@ extension KernelConfig {
             ("max_bytes", "\(spill.maxBytes)"),
             ("segment_bytes", "\(spill.segmentBytes)"),
             ("replay_batch_size", "\(spill.replayBatchSize)"),
+            ("replay_interval_ms", "\(spill.replayIntervalMs)"),
         ])
         let pluginConfigs = plugins.configJSON.keys.sorted()
             .map { "\(quote($0)): <\(plugins.configJSON[$0]!.utf8.count) bytes of JSON>" }

@@ -2,6 +2,7 @@ import KernelConfig
 import KernelPlugins
 import KernelPostgres
 import KernelRedis
+import KernelSpill
 import Logging
 
 #if canImport(Glibc)
@@ -18,6 +19,9 @@ public final class Daemon {
     public let logger: Logger
     public private(set) var registry = PluginRegistry()
     public private(set) var pipeline: IngestPipeline?
+    /// Held for the daemon's lifetime: keeps `kernel spill replay` (and a second kernel on the
+    /// same spill directory) out while this kernel owns the spill.
+    private var spillLock: SpillDirectoryLock?
     /// Builds the token authenticator from the config; injected so tests and tools can choose.
     let makeAuthenticator: @Sendable (KernelConfig, Logger) -> any TokenAuthenticator
 
@@ -46,8 +50,9 @@ public final class Daemon {
         let redis = try Startup.connectRedis(config)
         defer { redis.close() }
         try ensureConsumerGroup(redis)
+        let spill = try openSpill()
         let pipeline = IngestPipeline(config: config, router: PluginRouter(registry),
-                                      authenticator: makeAuthenticator(config, logger), logger: logger)
+                                      authenticator: makeAuthenticator(config, logger), spill: spill, logger: logger)
         pipeline.start()
         self.pipeline = pipeline
         let families = registry.servedFamilies.map { "\($0.family.name)@\($0.plugin.name)-\($0.plugin.version)" }
@@ -65,6 +70,28 @@ public final class Daemon {
     public func stop(timeoutSeconds: Double = 30) {
         pipeline?.stop(timeoutSeconds: timeoutSeconds)
         pipeline = nil
+        spillLock = nil
+    }
+
+    /// Opens `spill.dir` (created if missing) and locks it. Segments left by an earlier run are
+    /// replayed once Postgres answers.
+    func openSpill() throws(StartupError) -> (appender: SpillAppender, directory: SpillDirectory) {
+        do {
+            let directory = try SpillDirectory(path: config.spill.dir)
+            spillLock = try directory.lock()
+            let appender = try SpillAppender(directory: directory, segmentBytes: config.spill.segmentBytes,
+                                             maxBytes: config.spill.maxBytes, logger: logger)
+            let existing = try directory.segments()
+            if !existing.isEmpty {
+                logger.warning("spill holds segments from an earlier run; they are replayed once postgres answers", metadata: [
+                    "event": "infra", "component": "spill", "segments": "\(existing.count)",
+                    "bytes": "\(existing.reduce(0) { $0 + $1.bytes })",
+                ])
+            }
+            return (appender, directory)
+        } catch {
+            throw StartupError(step: "spill", message: "spill.dir \(config.spill.dir): \(error)")
+        }
     }
 
     /// Creates the consumer group at 0-0 with MKSTREAM (SPEC §1 decision); "already exists" is fine.

@@ -24,6 +24,15 @@ public struct FamilyDescriptor: Sendable, Equatable {
     public var columns: [ColumnDescriptor]
     public var maxRowsPerEvent: Int
 
+    public init(name: String, versions: ClosedRange<UInt32>, payloadSchemaJSON: String?, columns: [ColumnDescriptor],
+                maxRowsPerEvent: Int) {
+        self.name = name
+        self.versions = versions
+        self.payloadSchemaJSON = payloadSchemaJSON
+        self.columns = columns
+        self.maxRowsPerEvent = maxRowsPerEvent
+    }
+
     public var isTyped: Bool { !columns.isEmpty }
 
     /// The table the kernel stores this family's typed rows in.
@@ -38,6 +47,14 @@ public struct ColumnDescriptor: Sendable, Equatable {
     /// Allowed values of an enum-like text column, in declaration order.
     public var allowedValues: [String]?
     public var description: String?
+
+    public init(name: String, type: ColumnType, nullable: Bool, allowedValues: [String]?, description: String?) {
+        self.name = name
+        self.type = type
+        self.nullable = nullable
+        self.allowedValues = allowedValues
+        self.description = description
+    }
 }
 
 /// The Postgres types a plugin column may have (mirrors `kp_column_type`).

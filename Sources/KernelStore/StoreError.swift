@@ -35,4 +35,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     static func wrap(_ error: PGError) -> StoreError {
         error.kind == .connectivity ? .connectivity(error) : .database(error)
     }
+
+    /// Wraps a Postgres error raised outside the writer (e.g. while connecting) by its kind.
+    public static func connectivityOrDatabase(_ error: PGError) -> StoreError { wrap(error) }
 }

@@ -3,7 +3,8 @@
 //
 //   kernel-bench plugins [--plugins DIR] [--events N]      plugin normalize throughput, in process
 //   kernel-bench ingest [flags]                            the kernel process end to end (IngestBench)
-//   kernel-bench all [flags]                               both (the default)
+//   kernel-bench spill [--spill-mib N]                     spill write and replay rates, RSS during replay
+//   kernel-bench all [flags]                               all of them (the default)
 import Foundation
 
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ import Glibc
 #endif
 
 let usage = """
-    usage: kernel-bench [plugins|ingest|all] [flags]
+    usage: kernel-bench [plugins|ingest|spill|all] [flags]
       --plugins DIR            plugin directory (default plugins)
       --events N               plugin bench: events per family (default 200000)
       --kernel PATH            kernel binary (default: `kernel` next to kernel-bench)
@@ -23,6 +24,7 @@ let usage = """
       --seconds S              latency test measured duration (default 20)
       --warmup S               latency test warm-up, not measured (default 2)
       --write-connections N    postgres.write_connections for the kernel and the raw COPY (default 2)
+      --spill-mib N            spill bench: MiB of spill written, then replayed (default 1024)
       --only LIST              comma list of drain,raw,mixed,latency,backlog (default all)
     Postgres and Redis come from KERNEL_PG_DSN and KERNEL_REDIS_ADDR (make bench sources .run/env).
     """
@@ -35,7 +37,7 @@ func fail(_ message: String) -> Never {
 var args = Array(CommandLine.arguments.dropFirst())
 var command = "all"
 if let first = args.first, !first.hasPrefix("-") { command = first; args.removeFirst() }
-guard ["plugins", "ingest", "all"].contains(command) else { fail(usage) }
+guard ["plugins", "ingest", "spill", "all"].contains(command) else { fail(usage) }
 
 let environment = ProcessInfo.processInfo.environment
 let selfDir = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -48,6 +50,7 @@ var settings = BenchEnvironment.Settings(
     redisAddr: environment["KERNEL_REDIS_ADDR"] ?? "127.0.0.1:16379",
     kernelBinary: selfDir + "/kernel", writeConnections: 2)
 var ingest = IngestBench.Options(settings: settings)
+var spillMiB = 1024
 
 func intValue(_ flag: String, _ text: String?) -> Int {
     guard let text, let v = Int(text.replacingOccurrences(of: "_", with: "")), v > 0 else { fail("\(flag) needs a positive integer\n\(usage)") }
@@ -78,6 +81,7 @@ while let arg = it.next() {
     case "--seconds": ingest.latencySeconds = doubleValue(arg, it.next())
     case "--warmup": ingest.warmupSeconds = doubleValue(arg, it.next())
     case "--write-connections": settings.writeConnections = intValue(arg, it.next())
+    case "--spill-mib": spillMiB = intValue(arg, it.next())
     case "--only":
         let list = Set((it.next() ?? "").split(separator: ",").map(String.init))
         let known: Set<String> = ["drain", "raw", "mixed", "latency", "backlog"]
@@ -105,5 +109,13 @@ if command == "ingest" || command == "all" {
         try IngestBench(options: ingest).run()
     } catch {
         fail("kernel-bench ingest: \(error)")
+    }
+}
+if command == "spill" || command == "all" {
+    print("")
+    do {
+        try SpillBench(settings: settings, targetBytes: spillMiB << 20).run()
+    } catch {
+        fail("kernel-bench spill: \(error)")
     }
 }

@@ -27,6 +27,8 @@ final class IngestHarness: @unchecked Sendable {
 
     let database: String
     let dsn: String
+    /// The server the test database lives on (the shared one, or a PrivatePostgres).
+    let serverDSN: String
     let prefix: String
     let dir: String
     /// Silent unless DK_TEST_LOG=1 (then kernel log lines go to stderr).
@@ -34,26 +36,37 @@ final class IngestHarness: @unchecked Sendable {
         if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" { return StreamLogHandler.standardError(label: label) }
         return SwiftLogNoOpLogHandler()
     }
-    let pg: PGConnection
+    private(set) var pg: PGConnection
     let redis: RedisConnection
     var extraYAML: [String: String] = [:]
+    /// Extra `key: value` lines for the postgres and spill sections of the config.
+    var postgresLines: [String] = []
+    var spillLines: [String] = []
 
-    init() throws {
+    /// - Parameter adminDSN: a superuser DSN of the server to use (default: the shared test server).
+    init(adminDSN: String = IngestHarness.adminDSN) throws {
+        serverDSN = adminDSN
         let id = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
         database = "dk_it_\(id)"
         prefix = "it\(id):"
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("dk-it-\(id)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let admin = try PGConnection(dsn: Self.adminDSN, logger: logger)
+        let admin = try PGConnection(dsn: adminDSN, logger: logger)
         defer { admin.close() }
         try admin.execute("CREATE DATABASE \(database)")
-        var components = URLComponents(string: Self.adminDSN)!
+        var components = URLComponents(string: adminDSN)!
         components.path = "/" + database
         dsn = components.string!
         pg = try PGConnection(dsn: dsn, logger: logger)
         _ = try Migrator(directory: Self.repoRoot + "/migrations", logger: logger).apply(on: pg)
         redis = try RedisConnection(endpoint: RedisConnection.Endpoint(address: Self.redisAddr)!, timeoutMs: 5000)
         try run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "issuer", "-f", dir + "/issuer"])
+    }
+
+    /// Reconnects the test's own Postgres connection (after the server was restarted).
+    func reconnectPostgres() throws {
+        pg.close()
+        pg = try PGConnection(dsn: dsn, logger: logger)
     }
 
     /// Drops the database and the Redis keys. Call at the end of each test.
@@ -63,7 +76,7 @@ final class IngestHarness: @unchecked Sendable {
             for key in keys { if let k = key.text { _ = try? redis.command(["DEL", k]) } }
         }
         redis.close()
-        if let admin = try? PGConnection(dsn: Self.adminDSN, logger: logger) {
+        if let admin = try? PGConnection(dsn: serverDSN, logger: logger) {
             try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
             admin.close()
         }
@@ -87,6 +100,7 @@ final class IngestHarness: @unchecked Sendable {
           batch_max_wait_ms: \(batchMaxWaitMs)
           queue_size: \(queueSize)
           write_connections: \(writeConnections)
+        \(postgresLines.map { "  " + $0 }.joined(separator: "\n"))
         redis:
           addr: "\(Self.redisAddr)"
           key_prefix: "\(prefix)"
@@ -108,6 +122,7 @@ final class IngestHarness: @unchecked Sendable {
           dir: "\(Self.pluginsDir)"
         spill:
           dir: "\(dir)/spill"
+        \(spillLines.map { "  " + $0 }.joined(separator: "\n"))
 
         """
         for (k, v) in extraYAML { text += "\(k): \(v)\n" }

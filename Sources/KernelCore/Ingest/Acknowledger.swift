@@ -73,12 +73,7 @@ final class Acknowledger: @unchecked Sendable {
             case .deadLetter(let letter):
                 letters.append(letter)
                 ids.append(letter.entry.id)
-                let payload = letter.entry.payload.flatMap { $0.isEmpty ? nil : $0 } ?? Array("{}".utf8)
-                commands.append([Array("XADD".utf8), Array(dlqStream.utf8), Array("*".utf8),
-                                 Array("id".utf8), Array(letter.entry.dlqID.utf8),
-                                 Array("payload".utf8), payload,
-                                 Array("reason".utf8), Array(letter.reason.rawValue.utf8),
-                                 Array("detail".utf8), Array(letter.detail.utf8)])
+                commands.append(DeadLetterWriter.xadd(letter, stream: dlqStream))
             }
         }
         if !ids.isEmpty {

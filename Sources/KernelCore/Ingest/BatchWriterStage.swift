@@ -1,4 +1,5 @@
 import KernelPostgres
+import KernelSpill
 import KernelStore
 import Logging
 
@@ -6,9 +7,16 @@ import Logging
 /// hands the entry ids to the acknowledger only after COMMIT. Several run in parallel so Postgres
 /// writes one batch while the processor prepares the next.
 ///
-/// Connectivity errors are retried with backoff and the batch is never acknowledged until it is
-/// durable (the spill for long outages builds on this loop). Rows Postgres refuses for data
-/// reasons are dead-lettered as `persist_failed`; the rest of the batch commits.
+/// Failure handling (SPEC §8):
+/// - Rows Postgres refuses for data reasons are dead-lettered as `persist_failed`; the rest of
+///   the batch commits (the store isolates them).
+/// - A connectivity error is retried 3 times with backoff (200 ms·2^i, capped at 5 s, jittered);
+///   if it still fails, or while the circuit breaker is open, the batch goes to the spill and is
+///   acknowledged once the spill file is fsynced.
+/// - At the spill's disk budget the batch is held: nothing is acknowledged, the queues fill and
+///   the reader stops (Redis keeps the data) until Postgres or disk space is back.
+/// - Other database errors (a missing table, a permission) never spill: the batch is retried
+///   with backoff and stays unacknowledged until the cause is fixed.
 final class BatchWriterStage: @unchecked Sendable {
     // @unchecked: state confined to the writer's thread.
     let index: Int
@@ -17,19 +25,26 @@ final class BatchWriterStage: @unchecked Sendable {
     let acks: BlockingQueue<AckWork>
     let metrics: PipelineMetrics
     let abandon: StopFlag
+    let health: PostgresHealth
+    let spill: SpillAppender?
     let logger: Logger
     var maxBatch = 1000
+    /// Connectivity retries before a batch is spilled (SPEC §8: 3).
+    var connectivityRetries = 3
     private var writer: EventWriter?
     private var connection: PGConnection?
+    private var lastBudgetWarning: Int64 = 0
 
     init(index: Int, dsn: String, input: BlockingQueue<[StoredEvent]>, acks: BlockingQueue<AckWork>,
-         metrics: PipelineMetrics, abandon: StopFlag, logger: Logger) {
+         metrics: PipelineMetrics, abandon: StopFlag, health: PostgresHealth, spill: SpillAppender?, logger: Logger) {
         self.index = index
         self.abandon = abandon
         self.dsn = dsn
         self.input = input
         self.acks = acks
         self.metrics = metrics
+        self.health = health
+        self.spill = spill
         self.logger = logger
     }
 
@@ -47,45 +62,120 @@ final class BatchWriterStage: @unchecked Sendable {
 
     private func write(_ batch: [StoredEvent]) {
         var backoff = Backoff(baseMs: 200, maxMs: 5000)
+        var connectivityFailures = 0
         while true {
-            do {
-                let writer = try currentWriter()
-                let report = try writer.write(batch)
-                let rejected = Set(report.rejected.map(\.entryID))
-                var ids: [String] = []
-                ids.reserveCapacity(batch.count)
-                for event in batch where !rejected.contains(event.entryID) { ids.append(event.entryID) }
-                if !ids.isEmpty { acks.put(.ack(ids)) }
-                for (entryID, reason) in report.rejected {
-                    guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
-                    let entry = StreamEntry(id: entryID, payload: event.sourcePayload, token: nil,
-                                            clientID: event.sourceDLQID, deliveries: 1, mayBeRedelivery: false, deleted: false)
-                    acks.put(.deadLetter(DeadLetter(entry: entry, reason: .persistFailed, detail: reason)))
+            if health.allowsAttempt() && connectivityFailures <= connectivityRetries {
+                do throws(StoreError) {
+                    let report = try currentWriter().write(batch)
+                    health.recordSuccess()
+                    finish(batch, report)
+                    return
+                } catch {
+                    dropConnection()
+                    metrics.pgErrorsTotal.add(1, ordering: .relaxed)
+                    if case .connectivity = error {
+                        health.recordFailure(reasonCode: error.reasonCode)
+                        connectivityFailures += 1
+                        if connectivityFailures <= connectivityRetries && !abandon.isSet && health.allowsAttempt() {
+                            let delay = backoff.nextDelayMs()
+                            logFailure(error, batch: batch, retryMs: delay)
+                            sleepMs(delay)
+                            continue
+                        }
+                        // Out of retries (or the breaker opened): to the spill.
+                    } else {
+                        // Not connectivity: never spilled (SPEC §8). Retried until fixed.
+                        if abandon.isSet { return }
+                        let delay = backoff.nextDelayMs()
+                        logFailure(error, batch: batch, retryMs: delay)
+                        sleepMs(delay)
+                        continue
+                    }
                 }
-                metrics.committed(events: report.inserted, duplicates: report.duplicates)
-                return
-            } catch {
-                metrics.pgErrorsTotal.add(1, ordering: .relaxed)
-                if abandon.isSet { return }
-                let delay = backoff.nextDelayMs()
-                logger.error("batch write failed; retrying", metadata: [
-                    "event": "infra", "component": "writer", "writer": "\(index)", "events": "\(batch.count)",
-                    "details": .string("\(error)"), "retry_ms": "\(delay)",
-                ])
-                connection?.close()
-                connection = nil
-                writer = nil
-                sleepMs(delay)
             }
+            if spillBatch(batch) { return }
+            if abandon.isSet { return }
+            // The spill refused (budget or I/O): hold the batch, try Postgres again later.
+            connectivityFailures = connectivityRetries
+            sleepMs(min(1000, backoff.nextDelayMs()))
         }
     }
 
-    private func currentWriter() throws -> EventWriter {
+    /// Appends the batch to the spill and acknowledges it once fsynced. False when the spill
+    /// cannot take it (no spill configured, budget reached, I/O error).
+    private func spillBatch(_ batch: [StoredEvent]) -> Bool {
+        guard let spill else { return false }
+        do throws(SpillError) {
+            let report = try spill.append(batch)
+            metrics.spilled(events: batch.count, bytes: report.bytes)
+            metrics.spillBudgetBlocked.store(false, ordering: .relaxed)
+            acks.put(.ack(batch.map(\.entryID)))
+            return true
+        } catch {
+            let now = monotonicNanos()
+            if error.isBudgetExceeded {
+                metrics.spillBudgetBlocked.store(true, ordering: .relaxed)
+                // One line per 10 s, not one per batch.
+                if now - lastBudgetWarning > 10_000_000_000 {
+                    lastBudgetWarning = now
+                    logger.warning("spill budget reached; holding batches, reading stops until Postgres or disk space is back", metadata: [
+                        "event": "infra", "component": "spill", "reason_code": .string(error.reasonCode),
+                        "details": .string("\(error)"), "writer": "\(index)",
+                    ])
+                }
+            } else {
+                metrics.spillErrorsTotal.add(1, ordering: .relaxed)
+                logger.error("spill write failed; holding the batch", metadata: [
+                    "event": "infra", "component": "spill", "reason_code": .string(error.reasonCode),
+                    "details": .string("\(error)"), "writer": "\(index)",
+                ])
+            }
+            return false
+        }
+    }
+
+    private func finish(_ batch: [StoredEvent], _ report: WriteReport) {
+        let rejected = Set(report.rejected.map(\.entryID))
+        var ids: [String] = []
+        ids.reserveCapacity(batch.count)
+        for event in batch where !rejected.contains(event.entryID) { ids.append(event.entryID) }
+        if !ids.isEmpty { acks.put(.ack(ids)) }
+        for (entryID, reason) in report.rejected {
+            guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
+            acks.put(.deadLetter(DeadLetter(persistFailed: event, detail: reason)))
+        }
+        metrics.committed(events: report.inserted, duplicates: report.duplicates)
+    }
+
+    private func logFailure(_ error: StoreError, batch: [StoredEvent], retryMs: Int) {
+        logger.error("batch write failed; retrying", metadata: [
+            "event": "infra", "component": "writer", "writer": "\(index)", "events": "\(batch.count)",
+            "reason_code": .string(error.reasonCode), "details": .string("\(error)"), "retry_ms": "\(retryMs)",
+        ])
+    }
+
+    private func dropConnection() {
+        connection?.close()
+        connection = nil
+        writer = nil
+    }
+
+    private func currentWriter() throws(StoreError) -> EventWriter {
         if let writer, let connection, connection.isConnected { return writer }
-        let c = try PGConnection(dsn: dsn, logger: logger)
+        let c: PGConnection
+        do { c = try PGConnection(dsn: dsn, logger: logger) } catch { throw StoreError.connectivityOrDatabase(error) }
         let w = EventWriter(connection: c, logger: logger)
         connection = c
         writer = w
         return w
+    }
+}
+
+extension DeadLetter {
+    /// A row Postgres refused: dead-lettered with the bytes the producer sent.
+    init(persistFailed event: StoredEvent, detail: String) {
+        let entry = StreamEntry(id: event.entryID, payload: event.sourcePayload, token: nil, clientID: event.sourceDLQID,
+                                deliveries: 1, mayBeRedelivery: false, deleted: false)
+        self.init(entry: entry, reason: .persistFailed, detail: detail)
     }
 }

@@ -1,4 +1,5 @@
 import KernelConfig
+import KernelSpill
 import KernelStore
 import Logging
 
@@ -9,6 +10,8 @@ import Logging
 /// StreamReader ──[entries: postgres.queue_size events]──▶ IngestProcessor ×P ──[batches]──▶ BatchWriterStage ×N
 ///      │                                                     │ DLQ                        │ committed ids
 ///      └──── poison / deleted ──────────────────────────────▶ Acknowledger ◀──────────────┘  (XADD DLQ, XACK)
+///                                                                 spill (Postgres down) ◀──┘
+///                                                       SpillReplayLoop ──▶ Postgres (when it is back)
 /// ```
 /// Shutdown (`stop`) runs the same way, front to back: the reader stops reading, the processor
 /// drains its queue and flushes the last batch, the writers commit, the acknowledger acks, and
@@ -30,14 +33,28 @@ public final class IngestPipeline: @unchecked Sendable {
     let processors: [IngestProcessor]
     let writers: [BatchWriterStage]
     let acknowledger: Acknowledger
+    /// The circuit breaker the writers and the replayer share.
+    public let health: PostgresHealth
+    /// The spill the writers fall back to while Postgres is unreachable.
+    public let spill: SpillAppender?
+    let replayLoop: SpillReplayLoop?
+    private let replayStop = StopFlag()
+    private let replayDone = Semaphore()
     private let readerDone = Semaphore()
     private let processorDone = Semaphore()
     private let writersDone = Semaphore()
     private let ackerDone = Semaphore()
     let logger: Logger
 
-    public init(config: KernelConfig, router: PluginRouter, authenticator: any TokenAuthenticator, logger: Logger) {
+    /// - Parameters:
+    ///   - spill: the spill (its directory locked by the caller); nil disables spilling (batches
+    ///     are then held and retried until Postgres is back).
+    public init(config: KernelConfig, router: PluginRouter, authenticator: any TokenAuthenticator,
+                spill: (appender: SpillAppender, directory: SpillDirectory)? = nil, logger: Logger) {
         self.router = router
+        self.spill = spill?.appender
+        health = PostgresHealth(threshold: config.postgres.circuitBreakerThreshold,
+                                timeoutSeconds: Double(config.postgres.circuitBreakerTimeoutSeconds), logger: logger)
         self.logger = logger
         let settings = RedisSettings(config)
         let writerCount = max(1, config.postgres.writeConnections)
@@ -66,15 +83,25 @@ public final class IngestPipeline: @unchecked Sendable {
         let abandon = abandonFlag
         let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.dsn
         let maxBatch = config.postgres.batchSize
+        let sharedHealth = health, appender = spill?.appender
         writers = (0..<writerCount).map {
             let w = BatchWriterStage(index: $0, dsn: dsn, input: batchQueue, acks: ackQueue, metrics: pipelineMetrics,
-                                     abandon: abandon, logger: logger)
+                                     abandon: abandon, health: sharedHealth, spill: appender, logger: logger)
             w.maxBatch = maxBatch
             return w
         }
         acknowledger = Acknowledger(stream: config.redis.streamKey, group: config.redis.consumerGroup,
                                     dlqStream: config.redis.dlqStreamKey, settings: settings, input: acks,
                                     inflight: inflight, metrics: metrics, abandon: abandon, logger: logger)
+        if let spill {
+            let replayer = SpillReplayer(directory: spill.directory, dsn: dsn, batchSize: config.spill.replayBatchSize,
+                                         deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: settings),
+                                         metrics: metrics, logger: logger)
+            replayLoop = SpillReplayLoop(appender: spill.appender, replayer: replayer, health: health, stop: replayStop,
+                                         intervalSeconds: Double(config.spill.replayIntervalMs) / 1000, logger: logger)
+        } else {
+            replayLoop = nil
+        }
     }
 
     /// Starts every thread.
@@ -87,6 +114,9 @@ public final class IngestPipeline: @unchecked Sendable {
             DedicatedThread.start(name: "dk-process-\(i)") { [self] in p.run(); processorDone.signal() }
         }
         DedicatedThread.start(name: "dk-reader") { [self] in reader.run(); readerDone.signal() }
+        if let replayLoop {
+            DedicatedThread.start(name: "dk-spill-replay") { [self] in replayLoop.run(); replayDone.signal() }
+        }
     }
 
     /// Stops reading, drains, commits and acknowledges everything in flight, then returns; within
@@ -102,6 +132,10 @@ public final class IngestPipeline: @unchecked Sendable {
         for _ in writers { clean = writersDone.wait(timeoutSeconds: remaining()) && clean }
         acks.close()
         clean = ackerDone.wait(timeoutSeconds: remaining()) && clean
+        // The replayer stops between batches; a segment it was replaying stays and is replayed
+        // again (idempotently) after the restart.
+        replayStop.set()
+        if replayLoop != nil { clean = replayDone.wait(timeoutSeconds: remaining()) && clean }
         if !clean {
             abandonFlag.set()
             logger.error("ingest shutdown timed out; unacknowledged entries stay pending for redelivery", metadata: [

@@ -11,6 +11,17 @@ public final class PipelineMetrics: Sendable {
     public let storedEventsTotal = Atomic<Int>(0)
     public let duplicateEventsTotal = Atomic<Int>(0)
     public let pgErrorsTotal = Atomic<Int>(0)
+    /// Events written to the spill, and their encoded bytes (`kernel_spill_write_total`, `kernel_spill_bytes_total`).
+    public let spillWriteTotal = Atomic<Int>(0)
+    public let spillBytesTotal = Atomic<Int>(0)
+    /// Spill writes that failed for I/O reasons (the batch was held, not lost).
+    public let spillErrorsTotal = Atomic<Int>(0)
+    /// Events replayed from the spill into Postgres (`kernel_spill_replay_total`).
+    public let spillReplayTotal = Atomic<Int>(0)
+    /// Damaged spill records found during replay (torn tails, bad checksums).
+    public let spillDamageTotal = Atomic<Int>(0)
+    /// True while a writer holds a batch because the spill is at `spill.max_bytes`.
+    public let spillBudgetBlocked = Atomic<Bool>(false)
     private let dlqByReason = Mutex<[String: Int]>([:])
 
     public init() {}
@@ -21,6 +32,11 @@ public final class PipelineMetrics: Sendable {
         commitTotal.add(1, ordering: .relaxed)
         storedEventsTotal.add(events, ordering: .relaxed)
         duplicateEventsTotal.add(duplicates, ordering: .relaxed)
+    }
+
+    func spilled(events: Int, bytes: Int) {
+        spillWriteTotal.add(events, ordering: .relaxed)
+        spillBytesTotal.add(bytes, ordering: .relaxed)
     }
 
     func deadLettered(_ reason: RejectReason) {

@@ -1,0 +1,71 @@
+import Logging
+import Synchronization
+
+/// The circuit breaker shared by every writer thread and the spill replayer, with the log lines
+/// and the `kernel_pg_circuit_state` gauge that go with its transitions.
+public final class PostgresHealth: Sendable {
+    private let breaker: Mutex<CircuitBreaker>
+    private let gauge: Atomic<Int>
+    private let logger: Logger
+    private let clock: @Sendable () -> UInt64
+
+    /// - Parameters:
+    ///   - threshold: `postgres.circuit_breaker_threshold`.
+    ///   - timeoutSeconds: `postgres.circuit_breaker_timeout_seconds`.
+    ///   - clock: monotonic nanoseconds (injectable for tests).
+    public init(threshold: Int, timeoutSeconds: Double, logger: Logger,
+                clock: (@Sendable () -> UInt64)? = nil) {
+        breaker = Mutex(CircuitBreaker(threshold: threshold, timeoutNanos: UInt64(max(0, timeoutSeconds) * 1e9)))
+        gauge = Atomic(0)
+        self.logger = logger
+        self.clock = clock ?? { UInt64(monotonicNanos()) }
+    }
+
+    /// The breaker's state now.
+    public var state: CircuitBreaker.State {
+        let now = clock()
+        return breaker.withLock { $0.state(now: now) }
+    }
+
+    /// `kernel_pg_circuit_state`: 0 closed, 1 half-open, 2 open.
+    public var gaugeValue: Int { state.gaugeValue }
+
+    /// Whether a Postgres write may be attempted now.
+    public func allowsAttempt() -> Bool {
+        let now = clock()
+        return breaker.withLock { $0.allowsAttempt(now: now) }
+    }
+
+    /// A write (or probe) succeeded.
+    public func recordSuccess() {
+        let now = clock()
+        let before = breaker.withLock { b in
+            let s = b.state(now: now)
+            b.recordSuccess()
+            return s
+        }
+        if before != .closed {
+            logger.info("postgres reachable again; circuit closed", metadata: [
+                "event": "infra", "component": "postgres", "action": "circuit", "outcome": "closed",
+            ])
+        }
+        gauge.store(0, ordering: .relaxed)
+    }
+
+    /// A write failed with a connectivity error.
+    public func recordFailure(reasonCode: String) {
+        let now = clock()
+        let (before, after, failures) = breaker.withLock { b in
+            let s = b.state(now: now)
+            b.recordFailure(now: now)
+            return (s, b.state(now: now), b.consecutiveFailures)
+        }
+        if before != .open && after == .open {
+            logger.error("postgres unreachable; circuit open, batches go to the spill", metadata: [
+                "event": "infra", "component": "postgres", "action": "circuit", "outcome": "open",
+                "reason_code": .string(reasonCode), "failures": "\(failures)",
+            ])
+        }
+        gauge.store(after.gaugeValue, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,209 @@
+import KernelPostgres
+import KernelSpill
+import KernelStore
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Replays spill segments into Postgres, oldest first, in bounded batches, and erases each
+/// segment once every row of it is committed (SPEC §8, decision: durable and idempotent).
+///
+/// - Memory stays flat whatever the spill size: the reader streams a segment record by record
+///   and at most `batchSize` events are held at a time.
+/// - Idempotent: a kill -9 mid-segment replays the segment again from its start after restart;
+///   rows already committed come back as duplicates (the store's unique-violation fallback) and
+///   are not stored twice.
+/// - Rows Postgres refuses for data reasons are dead-lettered as `persist_failed` (synchronously,
+///   before the segment is erased).
+/// - Damage (torn tail, bad checksum) is reported with file and offset; the good records are
+///   replayed and the segment is then renamed `<name>.damaged` for inspection, not erased.
+/// - A connectivity error stops the round: the segment stays and is retried on the next one.
+public final class SpillReplayer: @unchecked Sendable {
+    // @unchecked: used from one thread at a time (the replay thread, or the CLI).
+    public struct Outcome: Sendable, Equatable {
+        public var segments = 0
+        public var events = 0
+        public var inserted = 0
+        public var duplicates = 0
+        public var deadLettered = 0
+        public var damaged = 0
+        /// False when Postgres went away mid-round (what is left stays for the next round).
+        public var complete = true
+    }
+
+    let directory: SpillDirectory
+    let dsn: String
+    let batchSize: Int
+    let deadLetters: DeadLetterWriter
+    let metrics: PipelineMetrics?
+    let logger: Logger
+    private var connection: PGConnection?
+    private var writer: EventWriter?
+
+    public init(directory: SpillDirectory, dsn: String, batchSize: Int, deadLetters: DeadLetterWriter,
+                metrics: PipelineMetrics?, logger: Logger) {
+        self.directory = directory
+        self.dsn = dsn
+        self.batchSize = max(1, batchSize)
+        self.deadLetters = deadLetters
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Replays `segments` in order. `progress` is called after each batch with the bytes of
+    /// segments consumed so far (for the CLI's progress bar).
+    public func replay(_ segments: [SpillSegmentInfo], progress: ((Int64) -> Void)? = nil) -> Outcome {
+        var outcome = Outcome()
+        var doneBytes: Int64 = 0
+        for segment in segments {
+            do throws(StoreError) {
+                try replay(segment, into: &outcome, progress: { progress?(doneBytes + $0) })
+                doneBytes += Int64(segment.bytes)
+                outcome.segments += 1
+            } catch {
+                close()
+                outcome.complete = false
+                logger.warning("spill replay paused: postgres unreachable", metadata: [
+                    "event": "infra", "component": "spill", "action": "replay", "outcome": "paused",
+                    "reason_code": .string(error.reasonCode), "file": .string(segment.fileName),
+                ])
+                return outcome
+            }
+        }
+        return outcome
+    }
+
+    /// Closes the Postgres connection.
+    public func close() {
+        connection?.close()
+        connection = nil
+        writer = nil
+    }
+
+    private func replay(_ segment: SpillSegmentInfo, into outcome: inout Outcome,
+                        progress: (Int64) -> Void) throws(StoreError) {
+        var batch: [StoredEvent] = []
+        batch.reserveCapacity(batchSize)
+        var damage = 0
+        var reader: SpillSegmentReader
+        do {
+            reader = try SpillSegmentReader(path: segment.path)
+        } catch {
+            report(damageAt: 0, in: segment, "\(error)")
+            quarantine(segment)
+            outcome.damaged += 1
+            return
+        }
+        var offset: Int64 = 0
+        while true {
+            let item: SpillReadItem?
+            do { item = try reader.next() } catch {
+                report(damageAt: offset, in: segment, "read failed: \(error)")
+                damage += 1
+                break
+            }
+            guard let item else { break }
+            switch item {
+            case .record(let at, let payload):
+                offset = at
+                do {
+                    batch.append(try SpillEventCodec.decode(payload[...]))
+                } catch {
+                    report(damageAt: at, in: segment, "undecodable record: \(error)")
+                    damage += 1
+                }
+            case .damage(let d):
+                offset = d.offset
+                if d.kind == .tornTail {
+                    // The normal trace of a crash mid-append: that batch was never fsynced, so
+                    // never acknowledged, and Redis delivers it again. Nothing acknowledged is lost.
+                    logger.warning("spill segment has a torn tail (crash mid-write); its unacknowledged batch is redelivered by Redis", metadata: [
+                        "event": "infra", "component": "spill", "action": "replay", "reason_code": "spill_torn_tail",
+                        "file": .string(segment.path), "offset": "\(d.offset)",
+                    ])
+                } else {
+                    report(damageAt: d.offset, in: segment, "\(d.kind): \(d.description)")
+                    damage += 1
+                }
+            }
+            if batch.count >= batchSize {
+                try write(batch, into: &outcome)
+                batch.removeAll(keepingCapacity: true)
+                progress(offset)
+            }
+        }
+        if !batch.isEmpty { try write(batch, into: &outcome) }
+        progress(Int64(segment.bytes))
+        if damage > 0 {
+            outcome.damaged += damage
+            metrics?.spillDamageTotal.add(damage, ordering: .relaxed)
+            quarantine(segment)
+        } else {
+            do { try directory.remove(segment) } catch {
+                logger.error("spill segment replayed but could not be erased", metadata: [
+                    "event": "infra", "component": "spill", "file": .string(segment.path), "details": .string("\(error)"),
+                ])
+            }
+        }
+        logger.info("spill segment replayed", metadata: [
+            "event": "infra", "component": "spill", "action": "replay", "outcome": damage > 0 ? "damaged" : "erased",
+            "file": .string(segment.fileName), "events": "\(outcome.events)", "damaged": "\(damage)",
+        ])
+    }
+
+    private func write(_ batch: [StoredEvent], into outcome: inout Outcome) throws(StoreError) {
+        var events = batch
+        // The fast path is safe for replays: a row stored before makes Postgres report a unique
+        // violation and the store redoes the batch on its deduplicating path.
+        for i in events.indices { events[i].mayBeRedelivery = false }
+        let report = try currentWriter().write(events)
+        let letters = report.rejected.compactMap { rejected -> DeadLetter? in
+            guard let event = batch.first(where: { $0.entryID == rejected.entryID }) else { return nil }
+            return DeadLetter(persistFailed: event, detail: rejected.reason)
+        }
+        if !letters.isEmpty {
+            // Durable before the segment is erased; if Redis is down the round stops here and
+            // the segment is replayed again later (its committed rows as duplicates).
+            do { try deadLetters.write(letters) } catch {
+                throw StoreError.connectivity(PGError(clientReason: "spill_dlq_unavailable", kind: .connectivity,
+                                                      message: "dead-letter write failed: \(error)"))
+            }
+        }
+        outcome.events += batch.count
+        outcome.inserted += report.inserted
+        outcome.duplicates += report.duplicates
+        outcome.deadLettered += letters.count
+        metrics?.spillReplayTotal.add(batch.count, ordering: .relaxed)
+        metrics?.committed(events: report.inserted, duplicates: report.duplicates)
+    }
+
+    private func currentWriter() throws(StoreError) -> EventWriter {
+        if let writer, let connection, connection.isConnected { return writer }
+        close()
+        let c: PGConnection
+        do { c = try PGConnection(dsn: dsn, logger: logger) } catch { throw StoreError.connectivityOrDatabase(error) }
+        connection = c
+        let w = EventWriter(connection: c, logger: logger)
+        writer = w
+        return w
+    }
+
+    private func report(damageAt offset: Int64, in segment: SpillSegmentInfo, _ detail: String) {
+        logger.error("spill damage found; skipping the damaged bytes", metadata: [
+            "event": "infra", "component": "spill", "action": "replay", "outcome": "damaged",
+            "reason_code": "spill_damaged", "file": .string(segment.path), "offset": "\(offset)", "details": .string(detail),
+        ])
+    }
+
+    /// Renames a damaged segment out of the replay set (`.damaged`), so it is kept for inspection.
+    private func quarantine(_ segment: SpillSegmentInfo) {
+        let target = segment.path + ".damaged"
+        if rename(segment.path, target) != 0 {
+            logger.error("could not quarantine damaged spill segment", metadata: [
+                "event": "infra", "component": "spill", "file": .string(segment.path), "errno": "\(errno)",
+            ])
+        }
+    }
+}

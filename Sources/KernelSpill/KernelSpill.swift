@@ -1,1 +1,0 @@
-// The filesystem spill (see SpillSegment*.swift).

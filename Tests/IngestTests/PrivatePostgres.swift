@@ -1,0 +1,106 @@
+import Foundation
+
+/// A Postgres cluster of the test's own, on a free loopback port, that the test may stop and
+/// start (`pg_ctl stop -m immediate` is the outage of SPEC §8). The shared test server cannot be
+/// stopped: other tests run against it in parallel.
+///
+/// initdb refuses to run as root (PITFALLS.md), so as root the cluster runs as `postgres` in a
+/// directory it owns under /tmp.
+final class PrivatePostgres: @unchecked Sendable {
+    let port: Int
+    let dataDir: String
+    let bin: String
+    let asRoot = getuid() == 0
+
+    /// The superuser DSN of the cluster's `postgres` database (for IngestHarness's adminDSN).
+    var adminDSN: String { "postgres://kernel@127.0.0.1:\(port)/postgres?sslmode=disable" }
+
+    init() throws {
+        bin = try Self.binDir()
+        port = try Self.freePort()
+        dataDir = "/tmp/dk-pg-\(UUID().uuidString.prefix(8).lowercased())"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        if asRoot { try shell("chown postgres:postgres '\(dataDir)'") }
+        try asPostgres("'\(bin)/initdb' -D '\(dataDir)' -U kernel --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null")
+        let conf = """
+        listen_addresses = '127.0.0.1'
+        port = \(port)
+        unix_socket_directories = '\(dataDir)'
+        max_connections = 50
+        shared_buffers = 32MB
+        fsync = off
+        synchronous_commit = on
+
+        """
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDir + "/postgresql.conf"))
+        handle.seekToEndOfFile()
+        handle.write(conf.data(using: .utf8)!)
+        try handle.close()
+        try start()
+    }
+
+    func start() throws {
+        try asPostgres("'\(bin)/pg_ctl' -D '\(dataDir)' -l '\(dataDir)/server.log' -w -t 60 start >/dev/null")
+    }
+
+    /// Stops the server the hard way: no checkpoint, connections cut (what a crash or an
+    /// operator's emergency stop looks like to the kernel).
+    func stopImmediate() throws {
+        try asPostgres("'\(bin)/pg_ctl' -D '\(dataDir)' -m immediate -w stop >/dev/null")
+    }
+
+    func destroy() {
+        try? asPostgres("'\(bin)/pg_ctl' -D '\(dataDir)' -m immediate -w stop >/dev/null 2>&1")
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    private func asPostgres(_ command: String) throws {
+        if asRoot {
+            try shell("su postgres -s /bin/sh -c \"\(command.replacingOccurrences(of: "\"", with: "\\\""))\"")
+        } else {
+            try shell(command)
+        }
+    }
+
+    private func shell(_ command: String) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw HarnessError(message: "`\(command)` exited \(p.terminationStatus)") }
+    }
+
+    static func binDir() throws -> String {
+        if let dir = ProcessInfo.processInfo.environment["DK_PG_BINDIR"], FileManager.default.fileExists(atPath: dir + "/initdb") {
+            return dir
+        }
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .compactMap(Int.init).sorted()
+        for v in versions.reversed() where FileManager.default.fileExists(atPath: "/usr/lib/postgresql/\(v)/bin/initdb") {
+            return "/usr/lib/postgresql/\(v)/bin"
+        }
+        throw HarnessError(message: "no Postgres server binaries (initdb) found; install postgresql")
+    }
+
+    /// A port nobody listens on right now (bind to 0, read it, close).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError(message: "socket failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw HarnessError(message: "bind failed") }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}

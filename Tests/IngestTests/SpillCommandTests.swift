@@ -1,0 +1,66 @@
+import Foundation
+import KernelSpill
+import Logging
+import Testing
+
+/// `kernel spill status` and `kernel spill replay`, as an operator runs them (the built binary).
+@Suite("kernel spill CLI")
+struct SpillCommandTests {
+    func runKernel(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: IngestHarness.kernelBinary)
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func statusListsSegmentsAndReplayStoresThemAndRefusesWhileLocked() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let config = try h.configFile(h.yaml())
+        let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
+        let directory = try SpillDirectory(path: h.dir + "/spill")
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try SpillReplayTests().events(h, count: 40, from: 0))
+        try appender.sealActive()
+        _ = try appender.append(try SpillReplayTests().events(h, count: 60, from: 100))
+        try appender.sealActive()
+
+        let status = try runKernel(["spill", "status", "--config", config])
+        #expect(status.status == 0, "\(status.err)")
+        #expect(status.out.contains("segments: 2"))
+        #expect(status.out.contains("records: 100"))
+        #expect(status.out.contains("HEALTH"))
+        let json = try runKernel(["spill", "status", "--config", config, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any]
+        #expect((object?["records"] as? Int) == 100)
+        #expect((object?["segments"] as? [Any])?.count == 2)
+
+        // A running kernel (here: a held lock) keeps the manual replay out.
+        do {
+            let lock = try directory.lock()
+            let refused = try runKernel(["spill", "replay", "--config", config])
+            #expect(refused.status == 1)
+            #expect(refused.err.contains(h.dir + "/spill"), "the message names the directory: \(refused.err)")
+            withExtendedLifetime(lock) {}
+        }
+
+        let replay = try runKernel(["spill", "replay", "--config", config])
+        #expect(replay.status == 0, "\(replay.err)")
+        #expect(replay.out.contains("100 events"))
+        #expect(try h.count("SELECT count(*) FROM events") == 100)
+        #expect(try directory.segments().isEmpty)
+        let empty = try runKernel(["spill", "replay", "--config", config])
+        #expect(empty.status == 0)
+        #expect(empty.out.contains("nothing to replay"))
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import KernelEvents
+import KernelPostgres
+import Testing
+
+/// SPEC §8 end to end: Postgres really stops (`pg_ctl stop -m immediate` on a cluster of the
+/// test's own), the kernel spills and acknowledges, and when Postgres is back everything is
+/// replayed exactly once and the spill directory ends empty. The kernel is a real child process.
+@Suite("Spill: Postgres outages", .serialized)
+struct SpillOutageTests {
+    /// A harness on its own Postgres, configured to open the breaker fast and replay often.
+    func makeHarness(_ server: PrivatePostgres, spill: [String] = []) throws -> IngestHarness {
+        let h = try IngestHarness(adminDSN: server.adminDSN)
+        h.postgresLines = ["circuit_breaker_threshold: 2", "circuit_breaker_timeout_seconds: 1", "connect_timeout_ms: 1000"]
+        h.spillLines = ["replay_interval_ms: 200", "segment_bytes: 65536"] + spill
+        return h
+    }
+
+    func publishTrades(_ h: IngestHarness, subject: EventUUID, token: String, from start: Int, count: Int) throws {
+        var commands: [[[UInt8]]] = []
+        for i in start..<(start + count) {
+            let payload = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(100 + i % 50).25","size":"\#(1 + i)"}"#)
+            commands.append(["XADD", h.streamKey, "*", "payload", payload, "token", token].map { Array($0.utf8) })
+            if commands.count == 200 {
+                _ = try h.redis.pipeline(commands)
+                commands.removeAll()
+            }
+        }
+        if !commands.isEmpty { _ = try h.redis.pipeline(commands) }
+    }
+
+    func segments(_ h: IngestHarness) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: h.dir + "/spill")) ?? []).filter { $0.hasSuffix(".seg") }.sorted()
+    }
+
+    func spillBytes(_ h: IngestHarness) -> Int {
+        segments(h).reduce(0) { total, name in
+            let size = (try? FileManager.default.attributesOfItem(atPath: h.dir + "/spill/" + name)[.size] as? Int) ?? 0
+            return total + (size ?? 0)
+        }
+    }
+
+    /// Counts rows once Postgres answers again (the harness connection died with the server).
+    func storedTrades(_ h: IngestHarness) throws -> Int {
+        if (try? h.count("SELECT 1")) != 1 { try h.reconnectPostgres() }
+        return try h.count("SELECT count(*) FROM md_trade")
+    }
+
+    @Test func postgresStopsUnderLoadEventsSpillThenReplayExactlyOnce() throws {
+        let server = try PrivatePostgres()
+        defer { server.destroy() }
+        let h = try makeHarness(server)
+        defer { h.tearDown() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let kernel = try h.startProcess(yaml: h.yaml(batchSize: 200, batchMaxWaitMs: 50))
+        defer { kernel.terminate(); kernel.waitUntilExit() }
+        try publishTrades(h, subject: subject, token: token, from: 0, count: 2000)
+        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 2000 })
+
+        // The outage, under load: publishing goes on while Postgres is down.
+        let publisher = Thread {
+            for chunk in 0..<20 {
+                try? publishTrades(h, subject: subject, token: token, from: 2000 + chunk * 150, count: 150)
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        publisher.start()
+        try server.stopImmediate()
+        #expect(h.waitUntil(timeout: 60) { try h.redis.command(["XLEN", h.streamKey]).integer == 5000 })
+        // Every entry is acknowledged while Postgres is down: the spill holds them.
+        #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 }, "pending \((try? h.pendingCount()) ?? -1)")
+        #expect(!segments(h).isEmpty, "the spill holds segments while Postgres is down")
+        #expect(kernel.isRunning)
+
+        try server.start()
+        #expect(h.waitUntil(timeout: 90) { try storedTrades(h) == 5000 && segments(h).isEmpty },
+                "stored \((try? storedTrades(h)) ?? -1), segments \(segments(h))")
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 5000, "no event stored twice")
+        #expect(try h.deadLetters().isEmpty)
+        #expect(kernel.isRunning, "the kernel never exited")
+        let log = h.logLines().joined(separator: "\n")
+        #expect(log.contains("circuit open"))
+        #expect(log.contains("spill segment replayed"))
+    }
+
+    @Test func killMinus9WhileSpillingAndWhileReplayingLosesAndDuplicatesNothing() throws {
+        let server = try PrivatePostgres()
+        defer { server.destroy() }
+        let h = try makeHarness(server)
+        defer { h.tearDown() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let yaml = h.yaml(batchSize: 200, batchMaxWaitMs: 50)
+        let first = try h.startProcess(yaml: yaml)
+        try publishTrades(h, subject: subject, token: token, from: 0, count: 1)
+        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 1 })
+        try server.stopImmediate()
+        try publishTrades(h, subject: subject, token: token, from: 1, count: 12_000)
+        // Kill it mid-spill: some batches spilled and acknowledged, others not yet.
+        #expect(h.waitUntil(timeout: 60) { spillBytes(h) > 0 })
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let pendingAfterKill = try h.pendingCount()
+
+        // Postgres back; a new kernel replays the spill and the redelivered entries…
+        try server.start()
+        let second = try h.startProcess(yaml: yaml)
+        // …and is killed while replaying: rows are landing and segments remain.
+        let replaying = h.waitUntil(timeout: 60) { (try storedTrades(h)) > 1 && !segments(h).isEmpty }
+        kill(second.processIdentifier, SIGKILL)
+        second.waitUntilExit()
+
+        let third = try h.startProcess(yaml: yaml)
+        defer { third.terminate(); third.waitUntilExit() }
+        #expect(h.waitUntil(timeout: 120) { try storedTrades(h) == 12_001 && segments(h).isEmpty && h.pendingCount() == 0 },
+                "stored \((try? storedTrades(h)) ?? -1), segments \(segments(h)), pending after first kill \(pendingAfterKill), killed while replaying: \(replaying)")
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 12_001, "no event stored twice")
+        #expect(try h.deadLetters().isEmpty)
+    }
+
+    @Test func atTheDiskBudgetNothingIsLostAndReadingResumesWhenSpaceReturns() throws {
+        let server = try PrivatePostgres()
+        defer { server.destroy() }
+        // Room for a few batches only.
+        let h = try makeHarness(server, spill: ["max_bytes: 65536"])
+        h.spillLines = ["replay_interval_ms: 200", "segment_bytes: 16384", "max_bytes: 65536"]
+        defer { h.tearDown() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let kernel = try h.startProcess(yaml: h.yaml(batchSize: 50, batchMaxWaitMs: 20, queueSize: 100))
+        defer { kernel.terminate(); kernel.waitUntilExit() }
+        try publishTrades(h, subject: subject, token: token, from: 0, count: 1)
+        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 1 })
+        try server.stopImmediate()
+        try publishTrades(h, subject: subject, token: token, from: 1, count: 3000)
+        #expect(h.waitUntil(timeout: 60) { h.logLines().contains { $0.contains("spill budget reached") } })
+        Thread.sleep(forTimeInterval: 1)
+        // Held, not dropped: the kernel stopped acknowledging and reading; Redis keeps the rest.
+        let spilled = spillBytes(h)
+        #expect(spilled <= 65536, "spill \(spilled) bytes within the budget")
+        let info = try h.redis.command(["XINFO", "GROUPS", h.streamKey]).array?.first?.array ?? []
+        var read = -1
+        var i = 0
+        while i + 1 < info.count { if info[i].text == "entries-read" { read = Int(info[i + 1].integer ?? -1) }; i += 2 }
+        #expect(read < 3001, "the reader stopped (read \(read) of 3001)")
+        #expect(try h.deadLetters().isEmpty)
+
+        try server.start()
+        #expect(h.waitUntil(timeout: 120) { try storedTrades(h) == 3001 && segments(h).isEmpty && h.pendingCount() == 0 },
+                "stored \((try? storedTrades(h)) ?? -1)")
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 3001)
+        #expect(kernel.isRunning)
+    }
+}
+
+/// A data error inside a batch during normal operation: only that row is dead-lettered.
+@Suite("Spill: data errors never spill")
+struct DataErrorTests {
+    @Test func aRowPostgresRefusesIsDeadLetteredAloneAndTheRestCommits() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let daemon = try h.startDaemon(batchSize: 100, batchMaxWaitMs: 500)
+        defer { daemon.stop() }
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1","size":"1"}"#), token: token)
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
+        // A constraint the kernel cannot know about: Postgres refuses one row for data reasons.
+        try h.pg.execute("ALTER TABLE md_trade ADD CONSTRAINT no_666 CHECK (price <> 666)")
+        var commands: [[[UInt8]]] = []
+        for i in 0..<50 {
+            let price = i == 17 ? "666" : "\(200 + i)"
+            let payload = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(price)","size":"1"}"#)
+            commands.append(["XADD", h.streamKey, "*", "payload", payload, "token", token, "id", "client-\(i)"].map { Array($0.utf8) })
+        }
+        _ = try h.redis.pipeline(commands)
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 50 && h.pendingCount() == 0 })
+        let letters = try h.deadLetters()
+        #expect(letters.count == 1)
+        #expect(letters.first?.reason == "persist_failed")
+        #expect(letters.first?.id == "client-17")
+        #expect(letters.first?.detail.contains("no_666") == true)
+        #expect(letters.first?.payload.contains("666") == true)
+        #expect(try h.count("SELECT count(*) FROM md_trade WHERE price = 666") == 0)
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 50)
+    }
+}

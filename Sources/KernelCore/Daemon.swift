@@ -2,6 +2,7 @@ import KernelConfig
 import KernelPlugins
 import KernelPostgres
 import KernelRedis
+import KernelOnboarding
 import KernelSpill
 import Logging
 
@@ -19,6 +20,8 @@ public final class Daemon {
     public let logger: Logger
     public private(set) var registry = PluginRegistry()
     public private(set) var pipeline: IngestPipeline?
+    /// The control-stream consumers (registration, token exchange, subjects, schema upgrades).
+    public private(set) var onboarding: OnboardingService?
     /// Held for the daemon's lifetime: keeps `kernel spill replay` (and a second kernel on the
     /// same spill directory) out while this kernel owns the spill.
     private var spillLock: SpillDirectoryLock?
@@ -51,10 +54,12 @@ public final class Daemon {
         defer { redis.close() }
         try ensureConsumerGroup(redis)
         let spill = try openSpill()
-        let pipeline = IngestPipeline(config: config, router: PluginRouter(registry),
+        let router = PluginRouter(registry)
+        let pipeline = IngestPipeline(config: config, router: router,
                                       authenticator: makeAuthenticator(config, logger), spill: spill, logger: logger)
         pipeline.start()
         self.pipeline = pipeline
+        try startOnboarding(router)
         let families = registry.servedFamilies.map { "\($0.family.name)@\($0.plugin.name)-\($0.plugin.version)" }
         logger.info("kernel ready", metadata: [
             "event": "infra", "component": "kernel",
@@ -68,9 +73,29 @@ public final class Daemon {
 
     /// Stops the pipeline: stop reading, flush, commit, acknowledge (bounded by `timeoutSeconds`).
     public func stop(timeoutSeconds: Double = 30) {
+        onboarding?.stop()
+        onboarding = nil
         pipeline?.stop(timeoutSeconds: timeoutSeconds)
         pipeline = nil
         spillLock = nil
+    }
+
+    /// Starts one consumer thread per control stream (SPEC §5, §6). Subject registration checks
+    /// schemas against the families the router serves at the time of each request.
+    func startOnboarding(_ router: PluginRouter) throws(StartupError) {
+        let settings = OnboardingSettings(config: config)
+        let families: @Sendable () -> [FamilyDescriptor] = { router.registry.servedFamilies.map(\.family) }
+        let handlers = OnboardingService.standardHandlers(settings: settings) + [
+            SubjectRegistrationHandler(settings: settings, families: families),
+            SchemaUpgradeHandler(settings: settings, families: families),
+        ]
+        let service = OnboardingService(settings: settings, handlers: handlers, logger: logger)
+        do {
+            try service.start()
+        } catch {
+            throw StartupError(step: "redis", message: "control stream consumers: \(error.message)")
+        }
+        onboarding = service
     }
 
     /// Opens `spill.dir` (created if missing) and locks it. Segments left by an earlier run are

@@ -63,13 +63,12 @@ final class PrivatePostgres: @unchecked Sendable {
         }
     }
 
+    /// Runs `command` with /bin/sh and waits for it. `system(3)`, not Foundation's Process: pg_ctl
+    /// leaves a daemon holding descriptors it inherited, and Process.waitUntilExit was seen to
+    /// hang on that.
     private func shell(_ command: String) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw HarnessError(message: "`\(command)` exited \(p.terminationStatus)") }
+        let status = system(command)
+        guard status == 0 else { throw HarnessError(message: "`\(command)` exited with status \(status)") }
     }
 
     static func binDir() throws -> String {

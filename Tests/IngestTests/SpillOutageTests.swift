@@ -114,7 +114,8 @@ struct SpillOutageTests {
         #expect(h.waitUntil(timeout: 120) { try storedTrades(h) == 12_001 && segments(h).isEmpty && h.pendingCount() == 0 },
                 "stored \((try? storedTrades(h)) ?? -1), segments \(segments(h)), pending after first kill \(pendingAfterKill), killed while replaying: \(replaying)")
         #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 12_001, "no event stored twice")
-        #expect(try h.deadLetters().isEmpty)
+        let letters = try h.deadLetters()
+        #expect(letters.isEmpty, "dead letters: \(Dictionary(grouping: letters, by: \.reason).mapValues(\.count)) \(letters.first.map { $0.detail } ?? "")")
     }
 
     @Test func atTheDiskBudgetNothingIsLostAndReadingResumesWhenSpaceReturns() throws {

@@ -11,8 +11,12 @@ import Logging
 ///   revocation or a deregistration takes effect within that bound (issue: within 5 s);
 /// - producer↔subject bindings: positive answers kept `bindingTTL`, negative ones `negativeTTL`;
 /// - a subject's current schema: kept `schemaTTL`; schema rows themselves are immutable.
-/// Lookup errors follow SPEC §7: token state unknown ⇒ refused, disabled ⇒ not disabled,
-/// binding ⇒ forbidden, schema ⇒ missing.
+/// Lookup errors: a data or permission error follows SPEC §7 (token state unknown ⇒ refused,
+/// disabled ⇒ not disabled, binding ⇒ forbidden, schema ⇒ missing). An unreachable Postgres is
+/// not an answer: an outage must not dead-letter good events (they spill instead). Then the last
+/// known answer is used, however old; with none, the lookup waits for Postgres (the queues fill
+/// and the reader stops) until it answers or the pipeline gives up at shutdown, when the entry is
+/// left pending for redelivery (`LookupDeferred`).
 final class IngestDirectory {
     struct Schema: Sendable {
         var schemaID: EventUUID
@@ -28,6 +32,8 @@ final class IngestDirectory {
     var negativeTTL = 1.0
     var schemaTTL = 2.0
     var redisSchemaTTLSeconds = 3600
+    /// Polled while a lookup waits for Postgres: true ⇒ stop waiting and defer the entry.
+    var giveUp: @Sendable () -> Bool = { false }
 
     private var pg: PGConnection?
     private var redis: RedisConnection?
@@ -77,12 +83,13 @@ final class IngestDirectory {
     func isDisabled(_ producer: EventUUID) -> Bool { disabled.contains(producer) }
 
     /// True if `jti` was issued by this kernel family to `producer` (SPEC §5.5 step 3).
-    func isIssued(jti: String, to producer: EventUUID, now: Double) -> Bool {
-        if let cached = tokens[jti], cached.known || now - cached.at < negativeTTL {
+    func isIssued(jti: String, to producer: EventUUID, now: Double) throws(LookupDeferred) -> Bool {
+        let cached = tokens[jti]
+        if let cached, cached.known || now - cached.at < negativeTTL {
             return cached.known && cached.producer == producer
         }
-        do {
-            let pg = try connection()
+        let stale: Bool? = cached.map { $0.known && $0.producer == producer }
+        let answer = try lookup(stale: stale) { pg throws(PGError) -> Bool in
             let r = try pg.query("SELECT producer_id::text, revoked_at IS NOT NULL FROM producer_tokens WHERE jti = $1 AND expires_at > now()", [jti])
             guard r.count == 1, let p = r[0, 0].flatMap({ EventUUID($0) }) else {
                 logger.debug("token not issued or expired", metadata: [
@@ -94,33 +101,30 @@ final class IngestDirectory {
             if r[0, 1] == "t" { revoked.insert(jti) }
             tokens[jti] = (p, true, now)
             return p == producer
-        } catch {
-            dropConnection(error)
-            return false
         }
+        return answer ?? false
     }
 
-    func isBound(_ producer: EventUUID, _ subject: EventUUID, now: Double) -> Bool {
+    func isBound(_ producer: EventUUID, _ subject: EventUUID, now: Double) throws(LookupDeferred) -> Bool {
         let key = Pair(producer: producer, subject: subject)
-        if let cached = bindings[key], now - cached.at < (cached.bound ? bindingTTL : negativeTTL) {
+        let cached = bindings[key]
+        if let cached, now - cached.at < (cached.bound ? bindingTTL : negativeTTL) {
             return cached.bound
         }
-        do {
-            let pg = try connection()
+        let answer = try lookup(stale: cached?.bound) { pg throws(PGError) -> Bool in
             let r = try pg.query("SELECT 1 FROM producer_subjects WHERE producer_id = $1::uuid AND subject_id = $2::uuid",
                                  [producer.description, subject.description])
             bindings[key] = (r.count == 1, now)
             return r.count == 1
-        } catch {
-            dropConnection(error)
-            return false
         }
+        return answer ?? false
     }
 
     /// The subject's current schema: local cache, then the Redis key `P+schemas:<subject_id>`
     /// (refreshing its TTL), then Postgres (and the Redis key is set, SPEC §7).
-    func currentSchema(of subject: EventUUID, now: Double) -> Schema? {
-        if let cached = subjectSchemas[subject], now - cached.at < (cached.schema == nil ? negativeTTL : schemaTTL) {
+    func currentSchema(of subject: EventUUID, now: Double) throws(LookupDeferred) -> Schema? {
+        let cached = subjectSchemas[subject]
+        if let cached, now - cached.at < (cached.schema == nil ? negativeTTL : schemaTTL) {
             return cached.schema
         }
         var schemaID: EventUUID?
@@ -136,25 +140,49 @@ final class IngestDirectory {
                 self.redis = nil
             }
         }
-        do {
-            let pg = try connection()
-            if schemaID == nil {
+        // Schema rows are immutable: a known id needs no query.
+        if let schemaID, let known = schemas[schemaID] {
+            subjectSchemas[subject] = (known, now)
+            return known
+        }
+        let found = schemaID
+        // One level of optional for "no schema", one for "no answer": boxed to keep them apart.
+        struct Answer { var schema: Schema? }
+        let answer = try lookup(stale: cached.map { Answer(schema: $0.schema) }) { pg throws(PGError) -> Answer in
+            var id = found
+            if id == nil {
                 let r = try pg.query("SELECT current_schema_id::text FROM subjects WHERE subject_id = $1::uuid", [subject.description])
-                schemaID = r.scalar.flatMap { EventUUID($0) }
-                if let schemaID, let redis = redisConnection() {
-                    _ = try? redis.command(["SET", redisKey, schemaID.description, "EX", String(redisSchemaTTLSeconds)])
+                id = r.scalar.flatMap { EventUUID($0) }
+                if let id, let redis = redisConnection() {
+                    _ = try? redis.command(["SET", redisKey, id.description, "EX", String(redisSchemaTTLSeconds)])
                 }
             }
-            guard let schemaID else {
+            guard let id else {
                 subjectSchemas[subject] = (nil, now)
-                return nil
+                return Answer(schema: nil)
             }
-            let schema = try schemaRow(schemaID, pg)
+            let schema = try schemaRow(id, pg)
             subjectSchemas[subject] = (schema, now)
-            return schema
-        } catch {
-            dropConnection(error)
-            return nil
+            return Answer(schema: schema)
+        }
+        return answer?.schema
+    }
+
+    /// Runs `body` on the connection. A connectivity error answers `stale` when there is one,
+    /// else waits (with backoff) for Postgres, or throws `LookupDeferred` once `giveUp()`. Any
+    /// other error answers nil (the caller's SPEC §7 default).
+    private func lookup<T>(stale: T?, _ body: (PGConnection) throws(PGError) -> T) throws(LookupDeferred) -> T? {
+        var backoff = Backoff(baseMs: 100, maxMs: 2000)
+        while true {
+            do throws(PGError) {
+                return try body(try connection())
+            } catch {
+                dropConnection(error)
+                guard error.kind == .connectivity else { return nil }
+                if let stale { return stale }
+                if giveUp() { throw LookupDeferred() }
+                sleepMs(backoff.nextDelayMs())
+            }
         }
     }
 
@@ -201,3 +229,7 @@ final class IngestDirectory {
         lastRefresh = -Double.infinity
     }
 }
+
+/// A lookup that could not be answered (Postgres unreachable, nothing known) when the pipeline
+/// gave up waiting: the entry is left pending in Redis and redelivered later.
+struct LookupDeferred: Error {}

@@ -70,15 +70,19 @@ public final class IngestPipeline: @unchecked Sendable {
                            claimIdleMs: config.redis.claimIdleMs),
             settings: settings, output: entries, acks: acks, inflight: inflight, stop: stopFlag,
             metrics: metrics, logger: logger)
+        let inflightSet = inflight, abandonFlag0 = abandonFlag
         let entryQueue = entries, batchQueue0 = batches, ackQueue0 = acks, metrics0 = metrics
         processors = (0..<max(1, config.performance.processorThreads)).map { _ in
             let directory = IngestDirectory(dsn: config.postgres.dsn, keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
             directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
-            return IngestProcessor(
+            directory.giveUp = { abandonFlag0.isSet }
+            let processor = IngestProcessor(
                 options: .init(maxMessageBytes: config.server.maxMessageBytes, batchSize: config.postgres.batchSize,
                                batchMaxWaitMs: config.postgres.batchMaxWaitMs),
                 input: entryQueue, batches: batchQueue0, acks: ackQueue0, directory: directory, authenticator: authenticator,
                 router: router, metrics: metrics0, logger: logger)
+            processor.inflight = inflightSet
+            return processor
         }
         let abandon = abandonFlag
         let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.dsn

@@ -27,6 +27,8 @@ final class IngestProcessor: @unchecked Sendable {
     let metrics: PipelineMetrics
     let logger: Logger
     let clock: () -> Int64
+    /// Entries in flight, to release those deferred at shutdown (set by the pipeline).
+    var inflight: InflightSet?
     private var batcher: Batcher<StoredEvent>
     private var verdicts: [[UInt8]: TokenVerdict] = [:]
     private var lastVerdict: (token: [UInt8], verdict: TokenVerdict)?
@@ -91,18 +93,30 @@ final class IngestProcessor: @unchecked Sendable {
         directory.refreshIfDue(now: wallSeconds)
         var accepted: [Accepted] = []
         accepted.reserveCapacity(chunk.count)
+        var deferred: [String] = []
         for entry in chunk {
-            switch check(entry, nowNanos: nowNanos, wallSeconds: wallSeconds) {
-            case .success(let a): accepted.append(a)
-            case .failure(let letter): acks.put(.deadLetter(letter))
+            do {
+                switch try check(entry, nowNanos: nowNanos, wallSeconds: wallSeconds) {
+                case .success(let a): accepted.append(a)
+                case .failure(let letter): acks.put(.deadLetter(letter))
+                }
+            } catch {
+                deferred.append(entry.id)
             }
+        }
+        if !deferred.isEmpty {
+            // Not acknowledged: they stay in the pending list and come back after a restart.
+            inflight?.release(deferred)
+            logger.warning("entries deferred: postgres unreachable at shutdown", metadata: [
+                "event": "infra", "component": "ingest", "entries": "\(deferred.count)",
+            ])
         }
         guard !accepted.isEmpty else { return }
         normalizeAndBatch(accepted)
     }
 
     /// Checks 0–7 of SPEC §7, first failure wins.
-    private func check(_ entry: StreamEntry, nowNanos: Int64, wallSeconds: Double) -> Result<Accepted, DeadLetter> {
+    private func check(_ entry: StreamEntry, nowNanos: Int64, wallSeconds: Double) throws(LookupDeferred) -> Result<Accepted, DeadLetter> {
         func reject(_ reason: RejectReason, _ detail: String) -> Result<Accepted, DeadLetter> {
             .failure(DeadLetter(entry: entry, reason: reason, detail: detail))
         }
@@ -124,7 +138,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
         if let problem = identity.timeProblem(nowSeconds: nowSeconds) { return reject(.unauthenticated, problem) }
         if directory.isRevoked(jti: identity.jti) { return reject(.unauthenticated, "token_revoked") }
-        if !directory.isIssued(jti: identity.jti, to: identity.producer, now: wallSeconds) {
+        if try !directory.isIssued(jti: identity.jti, to: identity.producer, now: wallSeconds) {
             return reject(.unauthenticated, "unknown_or_mismatched_token")
         }
         if directory.isRevoked(jti: identity.jti) { return reject(.unauthenticated, "token_revoked") }
@@ -146,11 +160,11 @@ final class IngestProcessor: @unchecked Sendable {
             return reject(.subjectMismatchToken, "token is scoped to subject \(sid), event names \(envelope.subjectID)")
         }
         // 6. producer bound to the subject.
-        if !directory.isBound(identity.producer, envelope.subjectID, now: wallSeconds) {
+        if try !directory.isBound(identity.producer, envelope.subjectID, now: wallSeconds) {
             return reject(.producerSubjectForbidden, "producer \(identity.producer) is not bound to subject \(envelope.subjectID)")
         }
         // 7. the subject has a current schema.
-        guard let schema = directory.currentSchema(of: envelope.subjectID, now: wallSeconds) else {
+        guard let schema = try directory.currentSchema(of: envelope.subjectID, now: wallSeconds) else {
             return reject(.missingSubjectSchema, "subject \(envelope.subjectID) has no current schema")
         }
         return .success(Accepted(entry: entry, envelope: envelope, payload: payload,

@@ -1,1 +1,0 @@
-// Producer onboarding over the control streams.

@@ -1,0 +1,139 @@
+import KernelAuth
+import KernelConfig
+import KernelRedis
+import KernelSSH
+import Logging
+
+/// Everything the onboarding flows take from the configuration, resolved once at start-up.
+///
+/// Building settings never fails (SPEC §4, §5.5, §12): an unparseable producer CA leaves
+/// `certificatePolicy.caKey` nil, so every certificate is refused with `wrong_ca`; a missing or
+/// broken issuer key leaves `issuer` nil, so token issuance fails (no response) while the kernel
+/// runs. `logProblems` reports both once.
+public struct OnboardingSettings: Sendable {
+    /// `redis.key_prefix` (`P`).
+    public var keyPrefix: String
+    /// `redis.consumer_group`, created on every control stream.
+    public var consumerGroup: String
+    /// `redis.consumer_name`; each control stream's consumer appends `-<suffix>`.
+    public var consumerName: String
+    /// What producer certificates must satisfy (SPEC §4 and its [decision]s).
+    public var certificatePolicy: CertificatePolicy
+    /// Why `auth.producer_ssh_ca` could not be used; nil when it loaded.
+    public var caProblem: SSHKeyError?
+    /// `auth.producer_principals` (empty = not checked).
+    public var principals: [String]
+    /// `auth.skew_seconds`: tolerance on certificate validity and token times.
+    public var skewSeconds: Int
+    /// EXPIRE on response streams (`auth.registration_response_ttl_seconds`; ≤ 0 → 300).
+    public var responseTTLSeconds: Int
+    /// Token-bucket refill per minute (`auth.registration_rate_limit_rpm`).
+    public var rateLimitRPM: Int
+    /// Token-bucket capacity (`auth.registration_rate_limit_burst`).
+    public var rateLimitBurst: Int
+    /// Lifetime of issued tokens (`auth.token_ttl_seconds`).
+    public var tokenTTLSeconds: Int
+    /// The token issuer; nil when no usable issuer key is configured.
+    public var issuer: TokenIssuer?
+    /// Why the issuer key could not be loaded (nil when it loaded).
+    public var issuerProblem: AuthKeyError?
+    /// Verifies tokens presented for renewal (SPEC §5.5 steps 1–2).
+    public var verifier: TokenVerifier
+    /// Unusable verification keys (left out of `verifier`).
+    public var verifierProblems: [AuthKeyError]
+    /// `postgres.dsn`.
+    public var postgresDSN: String
+    /// How control-stream consumers connect to Redis.
+    public var redis: RedisEndpointSettings
+
+    public init(config: KernelConfig) {
+        keyPrefix = config.redis.keyPrefix
+        consumerGroup = config.redis.consumerGroup
+        consumerName = config.redis.consumerName
+        principals = config.auth.producerPrincipals
+        skewSeconds = config.auth.skewSeconds
+        let caKey: SSHPublicKey?
+        switch SSHPublicKey.load(configValue: config.auth.producerSSHCA) {
+        case .success(let key):
+            caKey = key
+            caProblem = nil
+        case .failure(let error):
+            caKey = nil
+            caProblem = error
+        }
+        certificatePolicy = .producer(caKey: caKey, principals: config.auth.producerPrincipals,
+                                      skewSeconds: UInt64(max(0, config.auth.skewSeconds)))
+        let ttl = config.auth.registrationResponseTTLSeconds
+        responseTTLSeconds = ttl <= 0 ? 300 : ttl
+        rateLimitRPM = config.auth.registrationRateLimitRPM
+        rateLimitBurst = config.auth.registrationRateLimitBurst
+        tokenTTLSeconds = config.auth.tokenTTLSeconds
+        do {
+            issuer = try TokenIssuer(config: config.auth)
+            issuerProblem = nil
+        } catch {
+            issuer = nil
+            issuerProblem = error
+        }
+        let (verifier, problems) = TokenVerifier.tolerant(config: config.auth)
+        self.verifier = verifier
+        // The issuer key's problem is already `issuerProblem`.
+        let known = issuerProblem
+        verifierProblems = problems.filter { $0 != known }
+        postgresDSN = config.postgres.dsn
+        redis = RedisEndpointSettings(config)
+    }
+
+    /// The full Redis key for `suffix`: `P + suffix`.
+    public func key(_ suffix: String) -> String { keyPrefix + suffix }
+
+    /// Logs, once at start-up, what makes part of onboarding refuse everything.
+    public func logProblems(_ logger: Logger) {
+        if let caProblem {
+            logger.error("producer CA unusable: every producer certificate will be refused", metadata: [
+                "event": "registration", "component": "onboarding", "stage": "startup", "outcome": "failure",
+                "reason_code": .string(caProblem.reason.rawValue), "details": .string(caProblem.detail),
+            ])
+        }
+        if let issuerProblem {
+            logger.warning("no usable issuer key: token exchange cannot issue tokens", metadata: [
+                "event": "token", "component": "onboarding", "stage": "startup", "outcome": "failure",
+                "reason_code": .string(issuerProblem.reason.rawValue), "details": .string(issuerProblem.message),
+            ])
+        }
+        for problem in verifierProblems {
+            logger.error("token verification key unusable", metadata: [
+                "event": "token", "component": "onboarding", "stage": "startup", "outcome": "failure",
+                "reason_code": .string(problem.reason.rawValue), "details": .string(problem.message),
+            ])
+        }
+    }
+}
+
+/// How to open a Redis connection (`redis.*`).
+public struct RedisEndpointSettings: Sendable {
+    public var endpoint: RedisConnection.Endpoint
+    public var username: String?
+    public var password: String?
+    public var db: Int
+    public var dialTimeoutMs: Int
+    public var commandTimeoutMs: Int
+
+    public init(_ config: KernelConfig) {
+        endpoint = RedisConnection.Endpoint(host: config.redis.addr.host.isEmpty ? "127.0.0.1" : config.redis.addr.host,
+                                            port: Int32(config.redis.addr.port))
+        username = config.redis.username
+        password = config.redis.password
+        db = config.redis.db
+        dialTimeoutMs = config.redis.dialTimeoutMs
+        commandTimeoutMs = max(config.redis.readTimeoutMs, config.redis.writeTimeoutMs)
+    }
+
+    /// A new connection with the command timeout set.
+    public func connect() throws(RedisError) -> RedisConnection {
+        let connection = try RedisConnection(endpoint: endpoint, timeoutMs: dialTimeoutMs, username: username,
+                                             password: password, db: db)
+        connection.setTimeout(ms: commandTimeoutMs)
+        return connection
+    }
+}

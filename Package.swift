@@ -24,6 +24,7 @@ let package = Package(
     products: [
         .executable(name: "kernel", targets: ["kernel"]),
         .executable(name: "kernel-bench", targets: ["kernel-bench"]),
+        .executable(name: "producer-example", targets: ["ProducerExample"]),
         .library(name: "KernelPluginSDK", targets: ["KernelPluginSDK"]),
         .library(name: "KernelPluginTesting", targets: ["KernelPluginTesting"]),
         .library(name: "TradePlugin", type: .dynamic, targets: ["TradePlugin"]),
@@ -115,6 +116,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The example producer (issue 7): register, wait for approval, exchange a token, register
+        // subjects, publish market events.
+        .executableTarget(name: "ProducerExample", dependencies: [
+            "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelEvents",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // `make fuzz`: bounded-time fuzzing of the parsers of untrusted bytes.
         .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelJSON", "KernelConfig", "KernelEvents"]),
 

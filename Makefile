@@ -6,6 +6,7 @@
 #   make build   release build; the daemon lands at bin/kernel
 #   make plugins every example plugin .so into ./plugins (PLUGIN_CONFIG=debug|release)
 #   make bench   benchmarks (print numbers; never part of `make test`)
+#   make fuzz    bounded-time fuzzing of every parser of untrusted bytes (FUZZ_SECONDS per target)
 #   make clean   remove build outputs (not ./.run)
 
 SHELL := /bin/bash
@@ -22,7 +23,7 @@ SERVICES := .ci/services
 # Only the dev config gets local services; any other config points at real ones.
 LOCAL_SERVICES := $(if $(filter config/kernel.yaml,$(CONFIG)),yes,)
 
-.PHONY: all build plugins c-plugins swift-plugins test run services services-down bench clean deps dev-keys
+.PHONY: all build plugins c-plugins swift-plugins test run services services-down bench fuzz clean deps dev-keys
 
 all: build
 
@@ -89,6 +90,20 @@ bench: deps services
 	$(SWIFT) build -c release --product kernel-bench
 	@set -a; source .run/env; set +a; bin="$$($(SWIFT) build -c release --show-bin-path)"; \
 		"$$bin/kernel-bench" all --plugins $(PLUGIN_DIR) --kernel "$$bin/kernel" $(BENCH_FLAGS)
+
+# `make fuzz`: bounded-time fuzzing of every parser of untrusted bytes (docs/fuzzing.md).
+# FUZZ_SECONDS per target; FUZZ_ARGS e.g. "--seed 7" or "--stats". Failures land in .fuzz-failures/.
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS ?= cert token canonical event config
+FUZZ_ARGS ?=
+
+fuzz:
+	$(SWIFT) build -c release --product kernel-fuzz
+	@bin="$$($(SWIFT) build -c release --show-bin-path)"; status=0; \
+	for t in $(FUZZ_TARGETS); do \
+		"$$bin/kernel-fuzz" $$t --seconds $(FUZZ_SECONDS) $(FUZZ_ARGS) || status=1; \
+	done; \
+	exit $$status
 
 clean:
 	rm -rf .build bin $(PLUGIN_DIR)

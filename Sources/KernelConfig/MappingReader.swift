@@ -23,7 +23,8 @@ struct MappingReader {
             }
             let key = keyScalar.string
             guard known.contains(key) else {
-                let shown = key.count <= ValueDisplay.maxEcho && key.allSatisfy({ $0.isASCII && !$0.isWhitespace })
+                // An empty key is quoted too, so the message names it ("" rather than nothing).
+                let shown = !key.isEmpty && key.count <= ValueDisplay.maxEcho && key.allSatisfy({ $0.isASCII && !$0.isWhitespace })
                     ? key : ValueDisplay.quote(key)
                 log.add(IssueLog.join(path, shown),
                         "unknown key" + Suggestion.hint(for: key, in: known), .unknownKey)

@@ -2,6 +2,8 @@ import KernelConfig
 import KernelPlugins
 import KernelPostgres
 import KernelRedis
+import KernelAdmin
+import KernelMetrics
 import KernelOnboarding
 import KernelSpill
 import Logging
@@ -22,6 +24,11 @@ public final class Daemon {
     public private(set) var pipeline: IngestPipeline?
     /// The control-stream consumers (registration, token exchange, subjects, schema upgrades).
     public private(set) var onboarding: OnboardingService?
+    /// Every SPEC §11 metric, rendered at `/metrics`.
+    public let metrics = KernelMetrics()
+    /// The admin HTTP API, `/metrics`, `/healthz`, `/readyz` on `server.listen`.
+    public private(set) var admin: AdminServer?
+    private var metricsBridge: MetricsBridge?
     /// Held for the daemon's lifetime: keeps `kernel spill replay` (and a second kernel on the
     /// same spill directory) out while this kernel owns the spill.
     private var spillLock: SpillDirectoryLock?
@@ -60,6 +67,7 @@ public final class Daemon {
         pipeline.start()
         self.pipeline = pipeline
         try startOnboarding(router)
+        try startAdmin(pipeline)
         let families = registry.servedFamilies.map { "\($0.family.name)@\($0.plugin.name)-\($0.plugin.version)" }
         logger.info("kernel ready", metadata: [
             "event": "infra", "component": "kernel",
@@ -73,11 +81,40 @@ public final class Daemon {
 
     /// Stops the pipeline: stop reading, flush, commit, acknowledge (bounded by `timeoutSeconds`).
     public func stop(timeoutSeconds: Double = 30) {
+        admin?.stopBlocking()
+        admin = nil
+        metricsBridge?.shutdown()
+        metricsBridge = nil
         onboarding?.stop()
         onboarding = nil
         pipeline?.stop(timeoutSeconds: timeoutSeconds)
         pipeline = nil
         spillLock = nil
+    }
+
+    /// The port the admin API listens on (useful with `server.listen: "…:0"`).
+    public var adminPort: Int? { admin?.boundPort }
+
+    /// Starts the admin API last, so that readiness implies the consumers run (SPEC §9).
+    func startAdmin(_ pipeline: IngestPipeline) throws(StartupError) {
+        let bridge = MetricsBridge(metrics: metrics, pipeline: pipeline, onboarding: onboarding, settings: RedisSettings(config),
+                                   stream: config.redis.streamKey, group: config.redis.consumerGroup, logger: logger)
+        bridge.start()
+        metricsBridge = bridge
+        let health = pipeline.health
+        let server = AdminServer(config: config, metrics: metrics, logger: logger,
+                                 spillState: { health.state == .closed ? nil : "postgres unreachable" },
+                                 beforeScrape: { bridge.syncCounters() })
+        do {
+            try server.startBlocking()
+        } catch {
+            throw StartupError(step: "server", message: "server.listen \(config.server.listen): \(error)")
+        }
+        admin = server
+        logger.info("admin api listening", metadata: [
+            "event": "infra", "component": "admin", "port": "\(server.boundPort ?? 0)",
+            "tls": "\(config.server.tls != nil)",
+        ])
     }
 
     /// Starts one consumer thread per control stream (SPEC §5, §6). Subject registration checks

@@ -1,6 +1,7 @@
 import Foundation
 import KernelEvents
 import KernelPostgres
+import KernelRedis
 import Testing
 
 /// SPEC §8 end to end: Postgres really stops (`pg_ctl stop -m immediate` on a cluster of the
@@ -16,17 +17,21 @@ struct SpillOutageTests {
         return h
     }
 
-    func publishTrades(_ h: IngestHarness, subject: EventUUID, token: String, from start: Int, count: Int) throws {
+    /// Publishes on `redis` (default: the harness's connection, which only the test's own thread
+    /// may use: a hiredis connection is not thread-safe).
+    func publishTrades(_ h: IngestHarness, subject: EventUUID, token: String, from start: Int, count: Int,
+                       redis: RedisConnection? = nil) throws {
+        let redis = redis ?? h.redis
         var commands: [[[UInt8]]] = []
         for i in start..<(start + count) {
             let payload = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(100 + i % 50).25","size":"\#(1 + i)"}"#)
             commands.append(["XADD", h.streamKey, "*", "payload", payload, "token", token].map { Array($0.utf8) })
             if commands.count == 200 {
-                _ = try h.redis.pipeline(commands)
+                _ = try redis.pipeline(commands)
                 commands.removeAll()
             }
         }
-        if !commands.isEmpty { _ = try h.redis.pipeline(commands) }
+        if !commands.isEmpty { _ = try redis.pipeline(commands) }
     }
 
     func segments(_ h: IngestHarness) -> [String] {
@@ -59,8 +64,12 @@ struct SpillOutageTests {
 
         // The outage, under load: publishing goes on while Postgres is down.
         let publisher = Thread {
+            // Its own connection: a hiredis connection is not thread-safe.
+            guard let publisherRedis = try? RedisConnection(endpoint: RedisConnection.Endpoint(address: IngestHarness.redisAddr)!,
+                                                            timeoutMs: 5000) else { return }
+            defer { publisherRedis.close() }
             for chunk in 0..<20 {
-                try? publishTrades(h, subject: subject, token: token, from: 2000 + chunk * 150, count: 150)
+                try? publishTrades(h, subject: subject, token: token, from: 2000 + chunk * 150, count: 150, redis: publisherRedis)
                 Thread.sleep(forTimeInterval: 0.05)
             }
         }

@@ -1,0 +1,262 @@
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import KernelConfig
+import KernelMetrics
+import KernelRedis
+import KernelSSH
+import Logging
+import NIOCore
+import NIOSSL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The admin listener (SPEC §9): `/metrics`, `/healthz`, `/readyz`, `/auth`, `/auth/review`,
+/// `/auth/revoke` on `server.listen`, over HTTPS with required client certificates when
+/// `server.tls` is set.
+///
+/// Blocking Redis/Postgres work runs on two dedicated threads with their own connections (one for
+/// admin operations, one for readiness probes), never on the event loops. Use `start()`/`stop()`
+/// from async code, or `startBlocking()`/`stopBlocking()` from the thread-based daemon.
+public final class AdminServer: @unchecked Sendable {
+    private let config: KernelConfig
+    private let metrics: KernelMetrics
+    private let logger: Logger
+    private let spillState: @Sendable () -> String?
+    private let beforeScrape: @Sendable () -> Void
+    private let operationsWorker: BlockingWorker
+    private let probeWorker: BlockingWorker
+    private let adminCA: SSHPublicKey?
+    private let now: @Sendable () -> Int64
+    /// Runs the server's tasks off Swift's cooperative pool (see `DedicatedTaskExecutor`).
+    private let executor = DedicatedTaskExecutor(name: "dk-admin")
+
+    private var mutex = pthread_mutex_t()
+    private var task: Task<Void, any Error>?
+    private var port: Int?
+
+    /// - Parameters:
+    ///   - config: uses `server.listen`, `server.tls`, `auth.admin_*`, `auth.skew_seconds`,
+    ///     `auth.registration_response_ttl_seconds`, `redis.*` (connection, `key_prefix`) and `postgres.dsn`.
+    ///   - metrics: rendered at `/metrics`; admin counters are incremented here.
+    ///   - spillState: non-nil while the daemon is spilling (e.g. `"postgres unreachable"`), shown by `/readyz`.
+    ///   - beforeScrape: called before each `/metrics` render, so the daemon can push counter deltas.
+    ///   - now: Unix seconds (certificate validity); tests may inject a clock.
+    public init(config: KernelConfig, metrics: KernelMetrics, logger: Logger,
+                spillState: @escaping @Sendable () -> String? = { nil },
+                beforeScrape: @escaping @Sendable () -> Void = {},
+                now: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+        self.config = config
+        self.metrics = metrics
+        self.logger = logger
+        self.spillState = spillState
+        self.beforeScrape = beforeScrape
+        self.now = now
+        let redis = config.redis
+        let endpoint = RedisConnection.Endpoint(host: redis.addr.host.isEmpty ? "127.0.0.1" : redis.addr.host,
+                                                port: Int32(redis.addr.port))
+        func connections(timeoutMs: Int, connectTimeoutSeconds: Int) -> BlockingWorker.Connections {
+            BlockingWorker.Connections(redisEndpoint: endpoint, redisTimeoutMs: timeoutMs, redisUsername: redis.username,
+                                       redisPassword: redis.password, redisDB: redis.db,
+                                       dsn: Self.dsn(config.postgres.dsn, connectTimeoutSeconds: connectTimeoutSeconds),
+                                       logger: logger)
+        }
+        operationsWorker = BlockingWorker(name: "admin-ops",
+                                          connections: connections(timeoutMs: max(redis.readTimeoutMs, 1000), connectTimeoutSeconds: 5))
+        // libpq's connect_timeout has a floor of 2 s; Redis gets the ~1 s of SPEC §9 readiness.
+        probeWorker = BlockingWorker(name: "admin-probe", connections: connections(timeoutMs: 1000, connectTimeoutSeconds: 2))
+        if let text = config.auth.adminSSHCA {
+            switch SSHPublicKey.load(configValue: text) {
+            case .success(let key): adminCA = key
+            case .failure(let error):
+                adminCA = nil
+                logger.error("admin_ca_unusable", metadata: [
+                    "event": "admin", "component": "admin_api", "action": "configure", "outcome": "failure",
+                    "reason_code": .string(error.reason.rawValue), "details": .string(error.description),
+                ])
+            }
+        } else {
+            adminCA = nil
+        }
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    /// The bound TCP port once started (the real one when `server.listen` asked for port 0).
+    public var boundPort: Int? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return port
+    }
+
+    /// Binds and starts serving; returns once the listener is bound. Throws if binding fails or
+    /// the TLS files cannot be loaded.
+    public func start() async throws {
+        operationsWorker.start()
+        probeWorker.start()
+        let server = try makeServerBuilder()
+        let listen = config.server.listen
+        let host = listen.host.isEmpty ? "0.0.0.0" : listen.host
+        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
+        let responder = makeResponder()
+        let app = Application(
+            responder: responder,
+            server: server,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: listen.port), serverName: nil),
+            onServerRunning: { channel in
+                boundContinuation.yield(channel.localAddress?.port ?? listen.port)
+                boundContinuation.finish()
+            },
+            logger: Self.quiet(logger))
+        let task = Task(executorPreference: executor) {
+            defer { boundContinuation.finish() }
+            try await app.run()
+        }
+        var iterator = bound.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            // The server ended before binding: surface its error.
+            try await task.value
+            throw AdminServerError(message: "the admin listener stopped before binding \(listen)")
+        }
+        pthread_mutex_lock(&mutex)
+        self.task = task
+        self.port = port
+        pthread_mutex_unlock(&mutex)
+        logger.info("admin_listening", metadata: [
+            "event": "admin", "component": "admin_api", "action": "start", "outcome": "success",
+            "target": .string("\(host):\(port)"), "details": .string(config.server.tls == nil ? "http" : "https, client certificates required"),
+        ])
+    }
+
+    /// Stops accepting, ends the server and the worker threads.
+    public func stop() async {
+        pthread_mutex_lock(&mutex)
+        let task = self.task
+        self.task = nil
+        pthread_mutex_unlock(&mutex)
+        task?.cancel()
+        _ = try? await task?.value
+        operationsWorker.stop()
+        probeWorker.stop()
+    }
+
+    /// `start()` for synchronous callers: blocks the calling thread until the listener is bound.
+    public func startBlocking() throws {
+        let outcome = BlockingResult<Void>()
+        Task(executorPreference: executor) {
+            do {
+                try await self.start()
+                outcome.set(.success(()))
+            } catch {
+                outcome.set(.failure(error))
+            }
+        }
+        try outcome.wait().get()
+    }
+
+    /// `stop()` for synchronous callers.
+    public func stopBlocking() {
+        let outcome = BlockingResult<Void>()
+        Task(executorPreference: executor) {
+            await self.stop()
+            outcome.set(.success(()))
+        }
+        _ = outcome.wait()
+    }
+
+    // MARK: Wiring
+
+    private func makeResponder() -> AdminResponder {
+        let auth = config.auth
+        let authenticator = AdminAuthenticator(
+            policy: CertificatePolicy.admin(caKey: adminCA, principal: auth.adminPrincipal,
+                                            skewSeconds: UInt64(max(auth.skewSeconds, 0))),
+            adminPrincipal: auth.adminPrincipal,
+            allowedSubjects: auth.adminAllowedSubjects,
+            tlsEnabled: config.server.tls != nil,
+            keyPrefix: config.redis.keyPrefix,
+            metrics: metrics,
+            worker: operationsWorker,
+            now: now)
+        let handlers = AdminHandlers(worker: operationsWorker, keyPrefix: config.redis.keyPrefix,
+                                     responseTTLSeconds: auth.registrationResponseTTLSeconds, logger: logger)
+        return AdminResponder(authenticator: authenticator, handlers: handlers,
+                              readiness: ReadinessProbe(worker: probeWorker, spillState: spillState),
+                              metrics: metrics, tlsEnabled: config.server.tls != nil, beforeScrape: beforeScrape,
+                              logger: logger)
+    }
+
+    /// HTTP/1.1, or TLS ≥ 1.2 with client certificates verified against `client_ca_file`.
+    /// Verification is "optional" at the handshake so a request without a certificate reaches
+    /// the handler, is counted (`kernel_admin_mtls_denied_total`), logged and answered 401; a
+    /// certificate that is presented must verify or the handshake fails.
+    private func makeServerBuilder() throws -> HTTPServerBuilder {
+        guard let tls = config.server.tls else { return .http1() }
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certFile).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)
+            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            configuration.certificateVerification = .optionalVerification
+            configuration.trustRoots = .file(tls.clientCAFile)
+            return try .tls(.http1(), tlsConfiguration: configuration)
+        } catch {
+            throw AdminServerError(message: "cannot load server.tls files: \(error)")
+        }
+    }
+
+    /// Adds `connect_timeout` to a libpq connection string unless it already has one.
+    static func dsn(_ dsn: String, connectTimeoutSeconds: Int) -> String {
+        if dsn.contains("connect_timeout") { return dsn }
+        if dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") {
+            return dsn + (dsn.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeoutSeconds)"
+        }
+        return dsn + " connect_timeout=\(connectTimeoutSeconds)"
+    }
+
+    /// Hummingbird's own request logs stay at warning: the admin API logs its own lines.
+    static func quiet(_ logger: Logger) -> Logger {
+        var logger = logger
+        if logger.logLevel < .warning { logger.logLevel = .warning }
+        return logger
+    }
+}
+
+/// The admin listener could not start.
+public struct AdminServerError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// A value handed from an async task to a blocked thread.
+final class BlockingResult<T>: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var value: Result<T, any Error>?
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(&condition)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    func set(_ result: Result<T, any Error>) {
+        pthread_mutex_lock(&mutex)
+        value = result
+        pthread_cond_broadcast(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    func wait() -> Result<T, any Error> {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while value == nil { pthread_cond_wait(&condition, &mutex) }
+        return value!
+    }
+}

@@ -1,0 +1,170 @@
+import KernelPostgres
+import KernelRedis
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One OS thread that runs blocking hiredis/libpq work for the admin API, one job at a time, with
+/// its own Redis and Postgres connections. HTTP handlers `await run { … }`: the event loops and the
+/// Swift concurrency pool never block on a socket.
+final class BlockingWorker: @unchecked Sendable {
+    /// The connections a job may use; opened on first use, dropped after an I/O error so the next
+    /// job reconnects. Touched only on the worker thread.
+    final class Connections {
+        let redisEndpoint: RedisConnection.Endpoint
+        let redisTimeoutMs: Int
+        let redisUsername: String?
+        let redisPassword: String?
+        let redisDB: Int
+        let dsn: String
+        let logger: Logger
+        private var redisConnection: RedisConnection?
+        private var pgConnection: PGConnection?
+
+        init(redisEndpoint: RedisConnection.Endpoint, redisTimeoutMs: Int, redisUsername: String?, redisPassword: String?,
+             redisDB: Int, dsn: String, logger: Logger) {
+            self.redisEndpoint = redisEndpoint
+            self.redisTimeoutMs = redisTimeoutMs
+            self.redisUsername = redisUsername
+            self.redisPassword = redisPassword
+            self.redisDB = redisDB
+            self.dsn = dsn
+            self.logger = logger
+        }
+
+        /// The Redis connection, connecting if needed.
+        func redis() throws(RedisError) -> RedisConnection {
+            if let redisConnection, redisConnection.isOpen { return redisConnection }
+            let connection = try RedisConnection(endpoint: redisEndpoint, timeoutMs: redisTimeoutMs, username: redisUsername,
+                                                 password: redisPassword, db: redisDB)
+            redisConnection = connection
+            return connection
+        }
+
+        /// Runs `body` with the Redis connection; an I/O error drops the connection.
+        func withRedis<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(RedisError) -> T {
+            do {
+                return try body(try redis())
+            } catch {
+                if error.isConnectionLost { redisConnection?.close(); redisConnection = nil }
+                throw error
+            }
+        }
+
+        /// Runs `body` with the Postgres connection (connecting if needed); a connectivity error
+        /// drops the connection.
+        func withPostgres<T>(_ body: (PGConnection) throws(PGError) -> T) throws(PGError) -> T {
+            do {
+                if pgConnection == nil || pgConnection?.isConnected == false {
+                    pgConnection?.close()
+                    pgConnection = nil
+                    pgConnection = try PGConnection(dsn: dsn, logger: logger)
+                }
+                return try body(pgConnection!)
+            } catch {
+                if error.kind == .connectivity || pgConnection?.isConnected == false {
+                    pgConnection?.close()
+                    pgConnection = nil
+                }
+                throw error
+            }
+        }
+
+        /// Same settings, no open connections.
+        func copy() -> Connections {
+            Connections(redisEndpoint: redisEndpoint, redisTimeoutMs: redisTimeoutMs, redisUsername: redisUsername,
+                        redisPassword: redisPassword, redisDB: redisDB, dsn: dsn, logger: logger)
+        }
+
+        func close() {
+            redisConnection?.close()
+            redisConnection = nil
+            pgConnection?.close()
+            pgConnection = nil
+        }
+    }
+
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var jobs: [(Connections) -> Void] = []
+    private var stopping = false
+    private var started = false
+    private let connections: Connections
+    private let name: String
+
+    init(name: String, connections: Connections) {
+        self.name = name
+        self.connections = connections
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(&condition)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    /// Starts the thread (once).
+    func start() {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        guard !started else { return }
+        started = true
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let worker = Unmanaged<BlockingWorker>.fromOpaque(raw!).takeRetainedValue()
+            worker.loop()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        pthread_detach(thread)
+    }
+
+    /// Finishes queued jobs, closes the connections and ends the thread.
+    func stop() {
+        pthread_mutex_lock(&mutex)
+        stopping = true
+        pthread_cond_signal(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Runs `body` on the worker thread and returns its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable (Connections) -> T) async -> T {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            enqueue { connections in continuation.resume(returning: body(connections)) }
+        }
+    }
+
+    private func enqueue(_ job: @escaping (Connections) -> Void) {
+        pthread_mutex_lock(&mutex)
+        if stopping {
+            pthread_mutex_unlock(&mutex)
+            // After stop the job still runs (on the caller's thread, with its own connections,
+            // closed right after) so no continuation is left hanging.
+            let throwaway = connections.copy()
+            job(throwaway)
+            throwaway.close()
+            return
+        }
+        jobs.append(job)
+        pthread_cond_signal(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    private func loop() {
+        while true {
+            pthread_mutex_lock(&mutex)
+            while jobs.isEmpty && !stopping { pthread_cond_wait(&condition, &mutex) }
+            if jobs.isEmpty && stopping {
+                pthread_mutex_unlock(&mutex)
+                connections.close()
+                return
+            }
+            let job = jobs.removeFirst()
+            pthread_mutex_unlock(&mutex)
+            job(connections)
+        }
+    }
+}

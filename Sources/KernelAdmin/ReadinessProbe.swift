@@ -1,0 +1,43 @@
+import KernelPostgres
+import KernelRedis
+
+/// `/readyz`: a Redis PING and a Postgres `SELECT 1` on the probe worker (its own connections,
+/// short timeouts), plus the spill state the daemon reports.
+struct ReadinessProbe: Sendable {
+    struct State: Sendable, Equatable {
+        var ready: Bool
+        var body: String
+    }
+
+    let worker: BlockingWorker
+    let spillState: @Sendable () -> String?
+
+    /// 200 `ready` (or `ready (spilling: …)`) when both answer; otherwise 503 `not ready: …`
+    /// naming what is unreachable. Postgres down is 503 even while spilling: the kernel keeps
+    /// ingesting, but its control plane and reviews need the database.
+    func check() async -> State {
+        let (redisOK, postgresOK) = await worker.run { connections -> (Bool, Bool) in
+            let redisOK: Bool
+            do throws(RedisError) {
+                let reply = try connections.withRedis { redis throws(RedisError) in try redis.command(["PING"]) }
+                redisOK = reply.text == "PONG"
+            } catch {
+                redisOK = false
+            }
+            let postgresOK: Bool
+            do throws(PGError) {
+                let result = try connections.withPostgres { pg throws(PGError) in try pg.query("SELECT 1") }
+                postgresOK = result.scalar == "1"
+            } catch {
+                postgresOK = false
+            }
+            return (redisOK, postgresOK)
+        }
+        var down: [String] = []
+        if !redisOK { down.append("redis unreachable") }
+        if !postgresOK { down.append("postgres unreachable") }
+        guard down.isEmpty else { return State(ready: false, body: "not ready: " + down.joined(separator: ", ")) }
+        if let spill = spillState() { return State(ready: true, body: "ready (spilling: \(spill))") }
+        return State(ready: true, body: "ready")
+    }
+}

@@ -1,0 +1,96 @@
+import KernelMetrics
+import KernelOnboarding
+import KernelRedis
+import Logging
+
+/// Carries the kernel's cheap in-process counters (atomics on the hot path) into the Prometheus
+/// registry `/metrics` renders: counters advance to the running totals at each scrape, and a
+/// sampler thread refreshes the gauges that need Redis or the disk (stream length, pending
+/// entries, spill files) every few seconds, so a scrape never blocks on I/O.
+final class MetricsBridge: @unchecked Sendable {
+    // @unchecked: the references are immutable; the registry and the sources are thread-safe.
+    let metrics: KernelMetrics
+    let pipeline: IngestPipeline
+    let onboarding: OnboardingService?
+    let settings: RedisSettings
+    let stream: String
+    let group: String
+    let logger: Logger
+    private let stop = StopFlag()
+    private let done = Semaphore()
+
+    init(metrics: KernelMetrics, pipeline: IngestPipeline, onboarding: OnboardingService?, settings: RedisSettings,
+         stream: String, group: String, logger: Logger) {
+        self.metrics = metrics
+        self.pipeline = pipeline
+        self.onboarding = onboarding
+        self.settings = settings
+        self.stream = stream
+        self.group = group
+        self.logger = logger
+    }
+
+    /// Advances every counter to its current total (called before each `/metrics` render).
+    func syncCounters() {
+        let p = pipeline.metrics
+        metrics.redisReadTotal.advance(toTotal: p.readTotal.load(ordering: .relaxed))
+        metrics.redisAckTotal.advance(toTotal: p.ackTotal.load(ordering: .relaxed))
+        metrics.redisDLQTotal.advance(toTotal: p.dlqTotal.load(ordering: .relaxed))
+        metrics.authDeniedTotal.advance(toTotal: p.authDeniedTotal.load(ordering: .relaxed))
+        metrics.pgCommitTotal.advance(toTotal: p.commitTotal.load(ordering: .relaxed))
+        metrics.pgErrorsTotal.advance(toTotal: p.pgErrorsTotal.load(ordering: .relaxed))
+        metrics.duplicateEventsTotal.advance(toTotal: p.duplicateEventsTotal.load(ordering: .relaxed))
+        metrics.spillWriteTotal.advance(toTotal: p.spillWriteTotal.load(ordering: .relaxed))
+        metrics.spillBytesTotal.advance(toTotal: p.spillBytesTotal.load(ordering: .relaxed))
+        metrics.spillReplayTotal.advance(toTotal: p.spillReplayTotal.load(ordering: .relaxed))
+        metrics.spillReplayEventsTotal.advance(toTotal: p.spillReplayTotal.load(ordering: .relaxed))
+        metrics.spillReplayErrorsTotal.advance(toTotal: p.spillDamageTotal.load(ordering: .relaxed))
+        for (reason, count) in p.deadLettersByReason { metrics.dlqReason(reason).advance(toTotal: count) }
+        metrics.pgCircuitState.set(pipeline.health.gaugeValue)
+        if let spill = pipeline.spill {
+            let stats = spill.stats()
+            metrics.spillFiles.set(stats.files)
+            metrics.spillBytes.set(stats.currentBytes)
+        }
+        if let o = onboarding?.metrics {
+            metrics.registrationRateLimitedTotal.advance(toTotal: o.rateLimited.load(ordering: .relaxed))
+            metrics.registrationRateLimitErrorsTotal.advance(toTotal: o.rateLimitErrors.load(ordering: .relaxed))
+            metrics.canonicalVerifyFailTotal.advance(toTotal: o.canonicalVerifyFailures.load(ordering: .relaxed))
+            for (status, count) in o.outcomesByStatus {
+                metrics.registrationOutcome(stage: "registration", action: "register", outcome: status).advance(toTotal: count)
+            }
+            for d in o.rateDecisionsByOp {
+                (d.allowed ? metrics.rateLimitAllow(op: d.op) : metrics.rateLimitDeny(op: d.op)).advance(toTotal: d.count)
+            }
+        }
+    }
+
+    /// Starts the gauge sampler (Redis stream length and group pending count every 5 s).
+    func start() {
+        DedicatedThread.start(name: "dk-metrics") { [self] in
+            var redis: RedisConnection?
+            while !stop.isSet {
+                do {
+                    let c: RedisConnection
+                    if let redis { c = redis } else { c = try settings.connect(); redis = c }
+                    let replies = try c.pipeline([["XLEN", stream], ["XPENDING", stream, group]].map { $0.map { Array($0.utf8) } })
+                    if let length = replies[0].integer { metrics.redisStreamLength.set(Int(length)) }
+                    if let pending = replies[1].array?.first?.integer { metrics.redisPending.set(Int(pending)) }
+                } catch {
+                    redis?.close()
+                    redis = nil
+                }
+                syncCounters()
+                var slept = 0
+                while slept < 5000 && !stop.isSet { sleepMs(100); slept += 100 }
+            }
+            redis?.close()
+            done.signal()
+        }
+    }
+
+    func shutdown() {
+        stop.set()
+        _ = done.wait(timeoutSeconds: 2)
+    }
+}

@@ -24,6 +24,8 @@ public final class Daemon {
     public private(set) var pipeline: IngestPipeline?
     /// The control-stream consumers (registration, token exchange, subjects, schema upgrades).
     public private(set) var onboarding: OnboardingService?
+    /// Watches `plugins.dir`: hot add, upgrade, removal, quarantine (docs/plugins.md).
+    public private(set) var pluginLifecycle: PluginLifecycle?
     /// Every SPEC §11 metric, rendered at `/metrics`.
     public let metrics = KernelMetrics()
     /// The admin HTTP API, `/metrics`, `/healthz`, `/readyz` on `server.listen`.
@@ -66,6 +68,10 @@ public final class Daemon {
                                       authenticator: makeAuthenticator(config, logger), spill: spill, logger: logger)
         pipeline.start()
         self.pipeline = pipeline
+        let lifecycle = PluginLifecycle(router: router, config: config, logger: logger)
+        lifecycle.writesStatusFile = true
+        lifecycle.start()
+        pluginLifecycle = lifecycle
         try startOnboarding(router)
         try startAdmin(pipeline)
         let families = registry.servedFamilies.map { "\($0.family.name)@\($0.plugin.name)-\($0.plugin.version)" }
@@ -81,6 +87,8 @@ public final class Daemon {
 
     /// Stops the pipeline: stop reading, flush, commit, acknowledge (bounded by `timeoutSeconds`).
     public func stop(timeoutSeconds: Double = 30) {
+        pluginLifecycle?.stop()
+        pluginLifecycle = nil
         admin?.stopBlocking()
         admin = nil
         metricsBridge?.shutdown()

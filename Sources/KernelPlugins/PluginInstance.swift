@@ -35,25 +35,35 @@ public final class PluginInstance: @unchecked Sendable {
 
     /// Normalizes events of one family. Uses the plugin's `normalize_batch` when it has one.
     public func normalizeBatch(_ events: [EventInput]) -> [Result<NormalizedEvent, NormalizeFailure>] {
-        guard let first = events.first else { return [] }
+        normalizeBatch(events, budgetNanos: .max).results
+    }
+
+    /// Normalizes events of one family and times each call into the plugin against
+    /// `budgetNanos` (per event: a `normalize_batch` call of n events has n budgets).
+    public func normalizeBatch(_ events: [EventInput], budgetNanos: Int64)
+        -> (results: [Result<NormalizedEvent, NormalizeFailure>], timing: CallTiming)
+    {
+        var timing = CallTiming()
+        guard let first = events.first else { return ([], timing) }
         guard let family = plugin.descriptor.families.first(where: { $0.name == first.family }) else {
-            return events.map { .failure(NormalizeFailure(kind: .unsupportedVersion, message: "plugin \(plugin.descriptor.name) does not serve family \($0.family)")) }
+            return (events.map { .failure(NormalizeFailure(kind: .unsupportedVersion, message: "plugin \(plugin.descriptor.name) does not serve family \($0.family)")) }, timing)
         }
         precondition(events.allSatisfy { $0.family == first.family }, "normalizeBatch takes events of one family")
         let collector = OutputCollector(family: family, count: events.count)
         if plugin.descriptor.threadSafe {
-            call(events, collector)
+            call(events, collector, budgetNanos, &timing)
         } else {
-            gate.withLock { _ in call(events, collector) }
+            gate.withLock { _ in call(events, collector, budgetNanos, &timing) }
         }
         collector.finish()
-        return (0..<events.count).map { i in
+        let results = (0..<events.count).map { i -> Result<NormalizedEvent, NormalizeFailure> in
             if let failure = collector.failures[i] { return .failure(failure) }
             return .success(collector.outputs[i])
         }
+        return (results, timing)
     }
 
-    private func call(_ events: [EventInput], _ collector: OutputCollector) {
+    private func call(_ events: [EventInput], _ collector: OutputCollector, _ budgetNanos: Int64, _ timing: inout CallTiming) {
         let raw = plugin.raw
         let unmanaged = Unmanaged.passUnretained(collector)
         var output = kp_output(api: BuilderAPI.table, builder: OpaquePointer(unmanaged.toOpaque()))
@@ -62,7 +72,11 @@ public final class PluginInstance: @unchecked Sendable {
                 if events.count > 1, let batch = raw.normalize_batch {
                     withCEvents(events) { pointers in
                         err.initialize(repeating: 0)
+                        let started = CallTiming.now()
                         let status = batch(state, pointers.baseAddress, pointers.count, &output, err.baseAddress, err.count)
+                        let scaled = budgetNanos.multipliedReportingOverflow(by: Int64(events.count))
+                        let budget = scaled.overflow ? Int64.max : scaled.partialValue
+                        timing.record(CallTiming.now() - started, budgetNanos: budget)
                         if status != KP_OK {
                             err[err.count - 1] = 0
                             let message = String(cString: err.baseAddress!)
@@ -77,7 +91,9 @@ public final class PluginInstance: @unchecked Sendable {
                     _ = collector.select(i)
                     withCEvents([events[i]]) { pointers in
                         err.initialize(repeating: 0)
+                        let started = CallTiming.now()
                         let status = raw.normalize(state, pointers[0], &output, err.baseAddress, err.count)
+                        timing.record(CallTiming.now() - started, budgetNanos: budgetNanos)
                         if status != KP_OK {
                             err[err.count - 1] = 0
                             _ = collector.fail(i, status: status.rawValue, message: String(cString: err.baseAddress!))
@@ -86,6 +102,30 @@ public final class PluginInstance: @unchecked Sendable {
                 }
             }
         }
+    }
+}
+
+/// How long the calls into a plugin took during one `normalizeBatch`.
+public struct CallTiming: Sendable, Equatable {
+    /// Time spent inside the plugin, summed over its calls.
+    public var totalNanos: Int64 = 0
+    /// The slowest single call.
+    public var slowestNanos: Int64 = 0
+    /// Calls that ran past their budget.
+    public var slowCalls = 0
+
+    public init() {}
+
+    mutating func record(_ nanos: Int64, budgetNanos: Int64) {
+        totalNanos &+= nanos
+        slowestNanos = max(slowestNanos, nanos)
+        if nanos > budgetNanos { slowCalls += 1 }
+    }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }
 

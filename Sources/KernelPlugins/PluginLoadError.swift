@@ -20,6 +20,12 @@ public struct PluginLoadError: Error, Sendable, Equatable, CustomStringConvertib
         case duplicateFamily = "duplicate_family"
         case duplicatePlugin = "duplicate_plugin"
         case initFailed = "init_failed"
+        /// The file changed while it was being read (still being copied in place).
+        case fileChanging = "file_changing"
+        /// A plugin of this name is already active with the same or a higher version.
+        case versionNotNewer = "version_not_newer"
+        /// The typed table of one of its families could not be created or evolved.
+        case familyTableRefused = "family_table_refused"
     }
 
     public let path: String

@@ -15,10 +15,16 @@ public enum PluginLoader {
     /// Loads and validates one plugin file. It is not initialised yet: see `LoadedPlugin.instantiate`.
     public static func load(path: String) throws(PluginLoadError) -> LoadedPlugin {
         try probeFile(path)
+        return try open(objectPath: path, reportedPath: path)
+    }
+
+    /// dlopens a probed file and reads its descriptor. `objectPath` is what the dynamic loader
+    /// maps; `reportedPath` is the name used in errors and logs (they differ for a snapshot).
+    static func open(objectPath: String, reportedPath path: String) throws(PluginLoadError) -> LoadedPlugin {
         // dlopen runs the object's constructors; nothing in a valid plugin may fail there, but a
         // broken file surfaces as a dlerror we report verbatim.
         _ = dlerror()
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        guard let handle = dlopen(objectPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw PluginLoadError(path: path, reason: .dlopenFailed, detail: message)
         }
@@ -39,9 +45,9 @@ public enum PluginLoader {
     /// check, not a courtesy: the dynamic loader maps the segments the ELF headers describe, and
     /// touching a mapped page past the end of a truncated file raises SIGBUS in the kernel
     /// process. So every loadable segment and the header tables must lie inside the file.
-    static func probeFile(_ path: String) throws(PluginLoadError) {
+    static func probeFile(_ path: String, reportedPath: String? = nil) throws(PluginLoadError) {
         func refuse(_ reason: PluginLoadError.Reason, _ detail: String) -> PluginLoadError {
-            PluginLoadError(path: path, reason: reason, detail: detail)
+            PluginLoadError(path: reportedPath ?? path, reason: reason, detail: detail)
         }
         var st = stat()
         guard stat(path, &st) == 0 else { throw refuse(.notFound, "cannot stat: \(String(cString: strerror(errno)))") }

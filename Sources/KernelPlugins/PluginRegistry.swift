@@ -41,6 +41,13 @@ public struct PluginRegistry: Sendable {
 
     /// Adds a loaded plugin, refusing it if it would serve a family+version already served.
     public mutating func add(_ plugin: LoadedPlugin, configJSON: String, logger: Logger) throws(PluginLoadError) {
+        try checkAdmissible(plugin)
+        add(instance: try plugin.instantiate(configJSON: configJSON, logger: logger))
+    }
+
+    /// Throws if `plugin` has the name of a plugin in the registry or would serve a family+version
+    /// already served.
+    public func checkAdmissible(_ plugin: LoadedPlugin) throws(PluginLoadError) {
         if let same = entries.first(where: { $0.descriptor.name == plugin.descriptor.name }) {
             throw PluginLoadError(path: plugin.path, reason: .duplicatePlugin,
                                   detail: "plugin \(plugin.descriptor.name) is already loaded from \(same.path)")
@@ -53,38 +60,78 @@ public struct PluginRegistry: Sendable {
                     detail: "family \(family.name) versions \(family.versions.lowerBound)...\(family.versions.upperBound) already served by plugin \(other.descriptor.name) from \(other.path)")
             }
         }
-        let instance = try plugin.instantiate(configJSON: configJSON, logger: logger)
+    }
+
+    /// Adds an initialised plugin whose admissibility was checked (`checkAdmissible`). The
+    /// plugin lifecycle builds each new routing table this way from instances it already holds.
+    public mutating func add(instance: PluginInstance) {
         let index = entries.count
         entries.append(Entry(instance: instance))
-        for family in plugin.descriptor.families {
+        for family in instance.descriptor.families {
             routes[family.name, default: []].append((family.versions, index))
         }
     }
 
+    /// A registry routing to `instances` (checked to be admissible together, in this order).
+    public init(instances: [PluginInstance]) {
+        for instance in instances { add(instance: instance) }
+    }
+
+    /// Files of a plugin name that also loads, with a higher version, from another file: they
+    /// are not instantiated (see `load(directory:)`).
+    public private(set) var superseded: [(plugin: PluginDescriptor, path: String, by: String)] = []
+
     /// Loads every `*.so` in `directory` in name order. Each refused file is logged once with its
     /// reason and skipped; the rest keep working. A missing directory is an empty registry.
+    ///
+    /// When several files carry the same plugin name, the highest version is the one loaded and
+    /// the others are reported as superseded (not refused): an upgrade copied in beside the old
+    /// file while the kernel ran goes on serving after a restart.
     public static func load(directory: String, logger: Logger,
                             configJSON: (String) -> String = { _ in "{}" }) -> PluginRegistry {
         var registry = PluginRegistry()
+        var opened: [LoadedPlugin] = []
         for path in sharedObjects(in: directory) {
+            do { opened.append(try PluginLoader.load(path: path)) } catch { registry.refuse(error, logger: logger) }
+        }
+        var best: [String: LoadedPlugin] = [:]
+        for plugin in opened {
+            let name = plugin.descriptor.name
+            if let current = best[name], current.descriptor.version >= plugin.descriptor.version { continue }
+            best[name] = plugin
+        }
+        for plugin in opened {
+            let winner = best[plugin.descriptor.name]!
+            guard winner === plugin else {
+                registry.superseded.append((plugin.descriptor, plugin.path, winner.path))
+                logger.info("plugin superseded", metadata: [
+                    "event": "infra", "component": "plugins", "file": .string(plugin.path),
+                    "plugin": .string(plugin.descriptor.name), "version": .string(plugin.descriptor.version.description),
+                    "by_file": .string(winner.path), "by_version": .string(winner.descriptor.version.description),
+                ])
+                continue
+            }
             do {
-                let plugin = try PluginLoader.load(path: path)
                 try registry.add(plugin, configJSON: configJSON(plugin.descriptor.name), logger: logger)
                 let d = plugin.descriptor
                 logger.info("plugin loaded", metadata: [
-                    "event": "infra", "component": "plugins", "file": .string(path), "plugin": .string(d.name),
+                    "event": "infra", "component": "plugins", "file": .string(plugin.path), "plugin": .string(d.name),
                     "version": .string(d.version.description),
                     "families": .string(d.families.map { "\($0.name)@\($0.versions.lowerBound)-\($0.versions.upperBound)" }.joined(separator: ",")),
                 ])
             } catch {
-                registry.refused.append(error)
-                logger.error("plugin refused", metadata: [
-                    "event": "infra", "component": "plugins", "file": .string(path),
-                    "reason_code": .string(error.reasonCode), "details": .string(error.detail),
-                ])
+                registry.refuse(error, logger: logger)
             }
         }
         return registry
+    }
+
+    private mutating func refuse(_ error: PluginLoadError, logger: Logger) {
+        refused.append(error)
+        logger.error("plugin refused", metadata: [
+            "event": "infra", "component": "plugins", "file": .string(error.path),
+            "reason_code": .string(error.reasonCode), "details": .string(error.detail),
+        ])
     }
 
     /// `*.so` files in `directory`, sorted by name; hidden and temporary files are skipped so a

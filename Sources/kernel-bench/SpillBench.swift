@@ -6,6 +6,7 @@ import KernelPlugins
 import KernelSpill
 import KernelStore
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -78,26 +79,29 @@ struct SpillBench {
               + "(\(bytes / max(1, events)) bytes/event)")
 
         // Phase 2: replay into Postgres, RSS sampled every 50 ms.
-        let replayer = SpillReplayer(directory: directory, dsn: env.dsn, batchSize: batchSize,
-                                     deadLetters: DeadLetterWriter(dlqStream: env.dlqKey, settings: RedisSettings(try KernelConfig.parse(yaml: env.yaml()))),
-                                     metrics: nil, logger: logger)
+        let replayers = (0..<max(1, settings.writeConnections)).map { _ in
+            SpillReplayer(directory: directory, dsn: env.dsn, batchSize: batchSize,
+                          deadLetters: DeadLetterWriter(dlqStream: env.dlqKey, settings: RedisSettings(try! KernelConfig.parse(yaml: env.yaml()))),
+                          metrics: nil, logger: logger)
+        }
         let sampler = RSSSampler()
         let rssBefore = RSSSampler.currentKiB()
         sampler.start()
         let t0 = BenchClock.now()
-        var marks: [(Double, Int)] = []
-        let outcome = replayer.replay(segments) { done in
-            marks.append((Double(done) / Double(max(1, bytes)), RSSSampler.currentKiB()))
+        let marks = Mutex<[(Double, Int)]>([])
+        let totalBytes = bytes
+        let outcome = ParallelSpillReplay.run(segments, replayers: replayers) { done in
+            marks.withLock { $0.append((Double(done) / Double(max(1, totalBytes)), RSSSampler.currentKiB())) }
         }
         let seconds = BenchClock.now() - t0
         sampler.stop()
-        replayer.close()
+        for replayer in replayers { replayer.close() }
         let stored = try env.rows(in: "md_trade")
-        print("spill replay: \(Fmt.grouped(outcome.events)) events in \(Fmt.fixed(seconds, 1)) s = "
+        print("spill replay (\(replayers.count) connections): \(Fmt.grouped(outcome.events)) events in \(Fmt.fixed(seconds, 1)) s = "
               + "\(Fmt.grouped(Int(Double(outcome.events) / seconds))) events/s (stored \(Fmt.grouped(stored)) rows, complete: \(outcome.complete))")
         // RSS at 10 %, 50 % and 90 % of the bytes replayed: flat means the replay holds one batch, not the spill.
         func at(_ fraction: Double) -> String {
-            guard let mark = marks.first(where: { $0.0 >= fraction }) else { return "-" }
+            guard let mark = marks.withLock({ $0 }).first(where: { $0.0 >= fraction }) else { return "-" }
             return "\(mark.1 / 1024) MiB"
         }
         print("  RSS before replay \(rssBefore / 1024) MiB; during replay: at 10% \(at(0.1)), 50% \(at(0.5)), 90% \(at(0.9)); "

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KernelConfig
+import KernelCore
 import KernelJSON
 import KernelPlugins
 import Logging
@@ -25,13 +26,17 @@ struct PluginsCommand: ParsableCommand {
             let logger = quietLogger()
             let registry = PluginRegistry.load(directory: config.plugins.dir, logger: logger,
                                                configJSON: { config.pluginConfigJSON(for: $0) })
+            PluginsCommand.printRunningKernel(directory: config.plugins.dir)
             print("plugins directory: \(config.plugins.dir)")
-            if registry.entries.isEmpty && registry.refused.isEmpty {
+            if registry.entries.isEmpty && registry.refused.isEmpty && registry.superseded.isEmpty {
                 print("  (no *.so files)")
             }
             for entry in registry.entries {
                 let d = entry.descriptor
                 print("loaded   \(d.name) \(d.version)  \(entry.path)  [abi 1.\(d.abiMinor), \(d.buildInfo)]")
+            }
+            for old in registry.superseded {
+                print("retired  \(old.plugin.name) \(old.plugin.version)  \(old.path)  (superseded by \(old.by))")
             }
             for error in registry.refused {
                 print("refused  \(error.path): \(error.reasonCode): \(error.detail)")
@@ -46,6 +51,29 @@ struct PluginsCommand: ParsableCommand {
             print("every other family is stored as generic JSON in the `events` table")
             if !registry.refused.isEmpty { throw ExitCode(1) }
         }
+    }
+
+    /// What a kernel running on this directory serves now: active versions (and quarantines),
+    /// retired versions (upgraded or removed while it ran) and files it refused. Read from the
+    /// status file the kernel keeps in `plugins.dir`; nothing is printed when no kernel runs.
+    static func printRunningKernel(directory: String) {
+        let path = (directory.hasSuffix("/") ? directory : directory + "/") + pluginStatusFileName
+        guard let bytes = readWholeFile(path), let status = try? JSONParser.parse(bytes),
+              let pid = status["pid"]?.numberText.flatMap({ Int32($0) }), pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return }
+        print("running kernel (pid \(pid), status of \(status["updated_at"]?.numberText ?? "?")):")
+        for a in status["active"]?.arrayValue ?? [] {
+            let families = (a["families"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ",")
+            let state = a["quarantined"]?.stringValue.map { "QUARANTINED (\($0))" } ?? "active"
+            print("  \(state)  \(a["name"]?.stringValue ?? "?") \(a["version"]?.stringValue ?? "?")  \(a["path"]?.stringValue ?? "?")  families \(families)")
+        }
+        for r in status["retired"]?.arrayValue ?? [] {
+            let by = r["replaced_by"]?.stringValue.map { " by \($0)" } ?? ""
+            print("  retired  \(r["name"]?.stringValue ?? "?") \(r["version"]?.stringValue ?? "?")  \(r["path"]?.stringValue ?? "?")  (\(r["reason"]?.stringValue ?? "?")\(by))")
+        }
+        for r in status["refused"]?.arrayValue ?? [] {
+            print("  refused  \(r["path"]?.stringValue ?? "?"): \(r["reason_code"]?.stringValue ?? "?"): \(r["detail"]?.stringValue ?? "")")
+        }
+        print("")
     }
 
     /// `kernel plugins check FILE.so [--sample payload.json]`: validate one file in isolation.

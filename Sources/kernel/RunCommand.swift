@@ -28,6 +28,11 @@ struct RunCommand: ParsableCommand {
             printError("kernel: start failed: \(error)")
             throw ExitCode(1)
         }
+        // SIGHUP re-reads plugins.dir and the plugins section of the config (docs/plugins.md).
+        if let lifecycle = daemon.pluginLifecycle {
+            let path = options.config
+            ShutdownSignal.onReload { lifecycle.reload(reason: "sighup", configPath: path) }
+        }
         _ = daemon.waitForShutdownSignal()
         daemon.stop()
         logger.info("kernel stopped", metadata: ["event": "infra", "component": "kernel"])

@@ -4,6 +4,7 @@ import KernelCore
 import KernelJSON
 import KernelSpill
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -109,13 +110,14 @@ struct SpillCommand: ParsableCommand {
                 return
             }
             let total = segments.reduce(Int64(0)) { $0 + Int64($1.bytes) }
-            let replayer = SpillReplayer(directory: directory, dsn: config.postgres.dsn, batchSize: config.spill.replayBatchSize,
-                                         deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey,
-                                                                       settings: RedisSettings(config)),
-                                         metrics: nil, logger: logger)
+            let replayers = (0..<max(1, config.postgres.writeConnections)).map { _ in
+                SpillReplayer(directory: directory, dsn: config.postgres.dsn, batchSize: config.spill.replayBatchSize,
+                              deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: RedisSettings(config)),
+                              metrics: nil, logger: logger)
+            }
             let bar = ProgressBar(total: total, enabled: isatty(STDOUT_FILENO) == 1)
-            let outcome = replayer.replay(segments) { bar.update($0) }
-            replayer.close()
+            let outcome = ParallelSpillReplay.run(segments, replayers: replayers) { bar.update($0) }
+            for replayer in replayers { replayer.close() }
             bar.finish()
             print("replayed \(outcome.segments) of \(segments.count) segments: \(outcome.events) events "
                   + "(\(outcome.inserted) stored, \(outcome.duplicates) already stored, \(outcome.deadLettered) dead-lettered as persist_failed)"
@@ -128,11 +130,12 @@ struct SpillCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress bar, redrawn in place (only on a terminal).
-final class ProgressBar {
+/// A one-line progress bar, redrawn in place (only on a terminal). Updated from the replay
+/// worker threads, hence the lock.
+final class ProgressBar: Sendable {
     let total: Int64
     let enabled: Bool
-    private var lastPercent = -1
+    private let lastPercent = Mutex(-1)
 
     init(total: Int64, enabled: Bool) {
         self.total = max(1, total)
@@ -142,8 +145,12 @@ final class ProgressBar {
     func update(_ done: Int64) {
         guard enabled else { return }
         let percent = Int(min(100, done * 100 / total))
-        guard percent != lastPercent else { return }
-        lastPercent = percent
+        let changed = lastPercent.withLock { last in
+            guard percent > last else { return false }
+            last = percent
+            return true
+        }
+        guard changed else { return }
         let width = 40
         let filled = width * percent / 100
         let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)

@@ -42,6 +42,8 @@ final class IngestHarness: @unchecked Sendable {
     /// Extra `key: value` lines for the postgres and spill sections of the config.
     var postgresLines: [String] = []
     var spillLines: [String] = []
+    /// `auth.producer_ssh_ca`: CA key text or a path to it; "none" (no usable CA) by default.
+    var producerSSHCA = "none"
 
     /// - Parameter adminDSN: a superuser DSN of the server to use (default: the shared test server).
     init(adminDSN: String = IngestHarness.adminDSN) throws {
@@ -117,7 +119,7 @@ final class IngestHarness: @unchecked Sendable {
           audience: "it-audience"
           key_id: "it-1"
           private_key_file: "\(dir)/issuer"
-          producer_ssh_ca: "none"
+          producer_ssh_ca: "\(producerSSHCA)"
         plugins:
           dir: "\(Self.pluginsDir)"
         spill:

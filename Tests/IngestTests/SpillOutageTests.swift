@@ -192,3 +192,52 @@ struct DataErrorTests {
         #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 50)
     }
 }
+
+/// `/readyz` follows Postgres: not ready while it is down (the kernel spills), ready when it is
+/// back; `/metrics` shows the breaker and the spill meanwhile.
+@Suite("Readiness during an outage", .serialized)
+struct ReadinessOutageTests {
+    func get(_ port: Int, _ path: String) -> (status: Int, body: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "-m", "5", "-o", "-", "-w", "\n%{http_code}", "http://127.0.0.1:\(port)\(path)"]
+        let out = Pipe()
+        p.standardOutput = out
+        guard (try? p.run()) != nil else { return (0, "") }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    @Test func readyzTurnsNotReadyWhenPostgresStopsAndReadyWhenItIsBack() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
+            Issue.record("curl is needed for this test (apt-get install curl)")
+            return
+        }
+        let server = try PrivatePostgres()
+        defer { server.destroy() }
+        let h = try IngestHarness(adminDSN: server.adminDSN)
+        h.postgresLines = ["circuit_breaker_threshold: 1", "circuit_breaker_timeout_seconds: 1", "connect_timeout_ms: 1000"]
+        h.spillLines = ["replay_interval_ms: 200"]
+        defer { h.tearDown() }
+        let daemon = try h.startDaemon()
+        defer { daemon.stop() }
+        let port = try #require(daemon.adminPort)
+        #expect(get(port, "/healthz").status == 200)
+        #expect(h.waitUntil(timeout: 10) { get(port, "/readyz").status == 200 })
+
+        try server.stopImmediate()
+        #expect(h.waitUntil(timeout: 20) { get(port, "/readyz").status == 503 }, "\(get(port, "/readyz"))")
+        #expect(get(port, "/healthz").status == 200, "alive while not ready")
+
+        try server.start()
+        #expect(h.waitUntil(timeout: 30) { get(port, "/readyz").status == 200 }, "\(get(port, "/readyz"))")
+        let metrics = get(port, "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.body.contains("kernel_pg_circuit_state"))
+        #expect(metrics.body.contains("kernel_spill_files"))
+        #expect(metrics.body.contains("kernel_redis_read_total"))
+    }
+}

@@ -98,10 +98,12 @@ public final class IngestPipeline: @unchecked Sendable {
                                     dlqStream: config.redis.dlqStreamKey, settings: settings, input: acks,
                                     inflight: inflight, metrics: metrics, abandon: abandon, logger: logger)
         if let spill {
-            let replayer = SpillReplayer(directory: spill.directory, dsn: dsn, batchSize: config.spill.replayBatchSize,
-                                         deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: settings),
-                                         metrics: metrics, logger: logger)
-            replayLoop = SpillReplayLoop(appender: spill.appender, replayer: replayer, health: health, stop: replayStop,
+            let replayers = (0..<writerCount).map { _ in
+                SpillReplayer(directory: spill.directory, dsn: dsn, batchSize: config.spill.replayBatchSize,
+                              deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: settings),
+                              metrics: pipelineMetrics, logger: logger)
+            }
+            replayLoop = SpillReplayLoop(appender: spill.appender, replayers: replayers, health: health, stop: replayStop,
                                          intervalSeconds: Double(config.spill.replayIntervalMs) / 1000, logger: logger)
         } else {
             replayLoop = nil

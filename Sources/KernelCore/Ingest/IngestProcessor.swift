@@ -32,6 +32,8 @@ final class IngestProcessor: @unchecked Sendable {
     private var batcher: Batcher<StoredEvent>
     private var verdicts: [[UInt8]: TokenVerdict] = [:]
     private var lastVerdict: (token: [UInt8], verdict: TokenVerdict)?
+    /// The router generation the open batch was normalized under.
+    private var routingGeneration: UInt64 = 0
     static let maxCachedVerdicts = 100_000
 
     init(options: Options, input: BlockingQueue<[StreamEntry]>, batches: BlockingQueue<[StoredEvent]>,
@@ -191,7 +193,14 @@ final class IngestProcessor: @unchecked Sendable {
     /// Check 9: the plugin serving the subject's family and version normalizes the event; then
     /// the event joins the current batch.
     private func normalizeAndBatch(_ accepted: [Accepted]) {
-        let registry = router.registry
+        let (registry, generation) = router.snapshot
+        if generation != routingGeneration {
+            // Routing changed (plugin added, upgraded, removed, quarantined): close the batch
+            // normalized under the old routing, so the switch falls on a batch boundary.
+            routingGeneration = generation
+            if let batch = batcher.inputDrained() { emit(batch) }
+        }
+        let budget = router.callBudgetNanos
         // Group by route, keeping each group's events in arrival order.
         var groups: [String: [Int]] = [:]
         var order: [String] = []
@@ -212,7 +221,8 @@ final class IngestProcessor: @unchecked Sendable {
                                   eventID: a.envelope.eventID.description, subjectID: a.envelope.subjectID.description,
                                   tsUnixNanos: a.envelope.tsNanos, payload: a.inner)
             }
-            let outputs = route.instance.normalizeBatch(inputs)
+            let (outputs, timing) = route.instance.normalizeBatch(inputs, budgetNanos: budget)
+            account(route.instance, family: first.schema.family, outputs: outputs, timing: timing, budget: budget)
             for (j, i) in indices.enumerated() {
                 results[i] = outputs[j]
                 if route.family.isTyped { typedFamily[i] = route.family }
@@ -246,6 +256,29 @@ final class IngestProcessor: @unchecked Sendable {
             }
             if let batch = batcher.append(stored, now: now) { emit(batch) }
         }
+    }
+}
+
+extension IngestProcessor {
+    /// Per-family counters, and a report of every call over `plugins.call_budget_ms` (logged
+    /// here, and handed to the lifecycle, which quarantines a plugin that keeps doing it).
+    func account(_ instance: PluginInstance, family: String, outputs: [Result<NormalizedEvent, NormalizeFailure>],
+                 timing: CallTiming, budget: Int64) {
+        let counters = router.metrics.family(family)
+        var errors = 0
+        for output in outputs { if case .failure = output { errors += 1 } }
+        counters.events.add(outputs.count, ordering: .relaxed)
+        if errors > 0 { counters.errors.add(errors, ordering: .relaxed) }
+        counters.nanos.add(Int(timing.totalNanos), ordering: .relaxed)
+        guard timing.slowCalls > 0 else { return }
+        counters.slowCalls.add(timing.slowCalls, ordering: .relaxed)
+        logger.warning("plugin call over budget", metadata: [
+            "event": "infra", "component": "plugins", "reason_code": "plugin_call_over_budget",
+            "plugin": .string(instance.descriptor.name), "version": .string(instance.descriptor.version.description),
+            "family": .string(family), "slow_calls": "\(timing.slowCalls)", "events": "\(outputs.count)",
+            "slowest_ms": "\(timing.slowestNanos / 1_000_000)", "budget_ms": "\(budget / 1_000_000)",
+        ])
+        router.reportSlowCall(SlowPluginCall(instance: instance, family: family, timing: timing, budgetNanos: budget))
     }
 }
 

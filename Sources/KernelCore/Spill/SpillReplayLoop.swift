@@ -8,16 +8,17 @@ import Logging
 final class SpillReplayLoop: @unchecked Sendable {
     // @unchecked: state confined to the replay thread.
     let appender: SpillAppender
-    let replayer: SpillReplayer
+    /// One per connection (`postgres.write_connections`), replaying segments in parallel.
+    let replayers: [SpillReplayer]
     let health: PostgresHealth
     let stop: StopFlag
     let intervalSeconds: Double
     let logger: Logger
 
-    init(appender: SpillAppender, replayer: SpillReplayer, health: PostgresHealth, stop: StopFlag,
+    init(appender: SpillAppender, replayers: [SpillReplayer], health: PostgresHealth, stop: StopFlag,
          intervalSeconds: Double, logger: Logger) {
         self.appender = appender
-        self.replayer = replayer
+        self.replayers = replayers
         self.health = health
         self.stop = stop
         self.intervalSeconds = intervalSeconds
@@ -31,7 +32,7 @@ final class SpillReplayLoop: @unchecked Sendable {
             var slept = 0.0
             while slept < intervalSeconds && !stop.isSet { sleepMs(100); slept += 0.1 }
         }
-        replayer.close()
+        for replayer in replayers { replayer.close() }
     }
 
     func round() {
@@ -48,7 +49,7 @@ final class SpillReplayLoop: @unchecked Sendable {
             return
         }
         guard !segments.isEmpty else { return }
-        let outcome = replayer.replay(segments)
+        let outcome = ParallelSpillReplay.run(segments, replayers: replayers)
         if outcome.complete {
             health.recordSuccess()
         } else {

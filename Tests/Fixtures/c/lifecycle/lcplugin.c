@@ -1,0 +1,77 @@
+/*
+ * A test plugin for the plugin lifecycle tests (hot add, upgrade, quarantine). Compiled by the
+ * tests with `cc -shared` and -D flags choosing its name, version, family and speed. Every row
+ * records the plugin version that produced it and the payload's `seq`, so a test can see where
+ * routing switched.
+ */
+#include "kernel_plugin.h"
+#include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#ifndef PLUGIN_NAME
+#define PLUGIN_NAME "lc"
+#endif
+#ifndef PLUGIN_VERSION
+#define PLUGIN_VERSION "1.0.0"
+#endif
+#ifndef FAMILY_NAME
+#define FAMILY_NAME "lcfam"
+#endif
+#ifndef SLEEP_MS
+#define SLEEP_MS 0
+#endif
+
+typedef struct { const kp_host_services *host; } state_t;
+
+static const kp_column columns[] = {
+    {"seq", KP_COL_INT8, 0, NULL, "publish order"},
+    {"plugin_version", KP_COL_TEXT, 0, NULL, "version of the plugin that normalized the event"},
+};
+
+static const kp_family families[] = {
+    {sizeof(kp_family), FAMILY_NAME, 1, 1, NULL, columns, 2, 1, sizeof(kp_column)},
+};
+
+static kp_status lc_init(const kp_host_services *host, const char *cfg, size_t len, void **state, char *err, size_t cap) {
+    (void)cfg; (void)len; (void)err; (void)cap;
+    state_t *s = calloc(1, sizeof *s);
+    if (!s) return KP_ERR_INTERNAL;
+    s->host = host;
+    *state = s;
+    return KP_OK;
+}
+
+static kp_status lc_normalize(void *state, const kp_event *ev, const kp_output *out, char *err, size_t cap) {
+    state_t *s = state;
+    if (SLEEP_MS > 0) {
+        struct timespec ts = {SLEEP_MS / 1000, (long)(SLEEP_MS % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    const char *seq; size_t seq_len;
+    if (s->host->json_field(ev->payload_json, ev->payload_len, "seq", &seq, &seq_len) != KP_JSON_NUMBER) {
+        snprintf(err, cap, "missing field: seq");
+        return KP_ERR_INVALID_PAYLOAD;
+    }
+    char buf[32];
+    if (seq_len >= sizeof buf) { snprintf(err, cap, "seq too long"); return KP_ERR_INVALID_PAYLOAD; }
+    memcpy(buf, seq, seq_len);
+    buf[seq_len] = 0;
+    const kp_builder_api *api = out->api;
+    api->begin_row(out->builder);
+    api->set_int64(out->builder, 0, strtoll(buf, NULL, 10));
+    api->set_text(out->builder, 1, PLUGIN_VERSION, strlen(PLUGIN_VERSION));
+    return KP_OK;
+}
+
+static void lc_destroy(void *state) { free(state); }
+
+static const kp_plugin_descriptor descriptor = {
+    KP_ABI_MAJOR, KP_ABI_MINOR, sizeof(kp_plugin_descriptor), 0,
+    PLUGIN_NAME, PLUGIN_VERSION, "cc lifecycle test",
+    families, 1,
+    lc_init, lc_normalize, NULL, lc_destroy,
+};
+
+KP_EXPORT const kp_plugin_descriptor *kernel_plugin_entry_v1(void) { return &descriptor; }

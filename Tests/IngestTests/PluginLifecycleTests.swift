@@ -1,0 +1,386 @@
+import Foundation
+import KernelConfig
+import KernelCore
+import KernelEvents
+import KernelPlugins
+import KernelRedis
+import Logging
+import Testing
+
+/// Plugin lifecycle against a real kernel (in process), real Redis and Postgres: hot add, upgrade
+/// and removal under load, refused files, quarantine, reload. Each test has its own plugins
+/// directory with plugins compiled from Tests/Fixtures/c/lifecycle/lcplugin.c.
+@Suite("Plugin lifecycle", .serialized)
+struct PluginLifecycleTests {
+    @Test func hotAddUnderLoadSwitchesFamilyToTypedStorageWithExactCount() throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
+        let plugin = try env.build(name: "lc", version: "1.0.0")
+        try env.start()
+        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
+        load.start()
+        Thread.sleep(forTimeInterval: 0.7)
+        try env.install(plugin, as: "liblc.so")
+        load.wait()
+        #expect(load.failures == 0)
+        let h = env.h
+        #expect(h.waitUntil(timeout: 20) { try h.count("SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM md_lcfam)") == 600 },
+                "events: \(String(describing: try? h.count("SELECT count(*) FROM events")))")
+        #expect(h.waitUntil { try h.pendingCount() == 0 })
+        let generic = try h.count("SELECT count(*) FROM events")
+        let typed = try h.count("SELECT count(DISTINCT event_id) FROM md_lcfam")
+        #expect(generic > 0 && typed > 0, "before the add generic, after it typed (generic \(generic), typed \(typed))")
+        #expect(generic + typed == 600, "no event lost")
+        #expect(try h.count("SELECT count(*) FROM events e JOIN md_lcfam m USING (event_id)") == 0, "no event stored twice")
+        #expect(try h.count("SELECT count(*) FROM md_lcfam") == typed, "one row per event")
+        #expect(try h.deadLetters().isEmpty)
+        // Generic before, typed after: the switch is one point in the stream.
+        let lastGeneric = try h.count("SELECT max((payload->>'seq')::int) FROM events")
+        let firstTyped = try h.count("SELECT min(seq) FROM md_lcfam")
+        #expect(lastGeneric < firstTyped, "generic up to seq \(lastGeneric), typed from seq \(firstTyped)")
+        #expect(env.lifecycle!.status.active.map(\.name) == ["lc"])
+        #expect(env.router.metrics.loadsTotal.load(ordering: .relaxed) == 1)
+        #expect(env.router.metrics.familySnapshots.first { $0.family == "lcfam" }?.events == typed)
+    }
+
+    @Test func upgradeUnderLoadSwitchesAtABatchBoundaryAndRetiresTheOldVersion() throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        let v2 = try env.build(name: "lc", version: "2.0.0")
+        try env.start()
+        #expect(env.lifecycle!.status.active.map(\.version) == ["1.0.0"])
+        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
+        load.start()
+        Thread.sleep(forTimeInterval: 0.7)
+        // Renamed over the loaded file: the loader must still get the new code (a snapshot).
+        try env.install(v2, as: "liblc.so")
+        load.wait()
+        #expect(load.failures == 0)
+        let h = env.h
+        #expect(h.waitUntil(timeout: 20) { try h.count("SELECT count(*) FROM md_lcfam") == 600 })
+        #expect(h.waitUntil { try h.pendingCount() == 0 })
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_lcfam") == 600, "no event lost or stored twice")
+        #expect(try h.count("SELECT count(*) FROM events") == 0)
+        let v1Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0'")
+        let v2Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '2.0.0'")
+        #expect(v1Rows > 0 && v2Rows > 0, "v1 \(v1Rows), v2 \(v2Rows)")
+        let lastV1 = try h.count("SELECT max(seq) FROM md_lcfam WHERE plugin_version = '1.0.0'")
+        let firstV2 = try h.count("SELECT min(seq) FROM md_lcfam WHERE plugin_version = '2.0.0'")
+        #expect(lastV1 < firstV2, "v1 up to seq \(lastV1), v2 from seq \(firstV2): one switch point")
+        let status = env.lifecycle!.status
+        #expect(status.active.map(\.version) == ["2.0.0"])
+        #expect(status.retired.map { "\($0.version) \($0.reason)" } == ["1.0.0 upgraded"])
+        #expect(env.router.metrics.upgradesTotal.load(ordering: .relaxed) == 1)
+
+        // A downgrade (and the same version again) is refused; 2.0.0 keeps serving.
+        try env.install(try env.build(name: "lc", version: "1.5.0"), as: "liblc-old.so")
+        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-old.so") && $0.reasonCode == "version_not_newer" } })
+        try env.install(try env.build(name: "lc", version: "2.0.0"), as: "liblc-same.so")
+        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-same.so") && $0.reasonCode == "version_not_newer" } })
+        #expect(env.lifecycle!.status.active.map(\.version) == ["2.0.0"])
+        #expect(env.logs.lines.contains { $0.contains("version_not_newer") && $0.contains("liblc-old.so") })
+    }
+
+    @Test func removalFallsBackToGenericStorage() throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
+        let installed = try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        try env.start()
+        let h = env.h
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"seq":1}"#), token: token)
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_lcfam") == 1 })
+        try FileManager.default.removeItem(atPath: installed)
+        #expect(h.waitUntil { env.lifecycle!.status.active.isEmpty })
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"seq":2}"#), token: token)
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM events") == 1 })
+        #expect(try h.count("SELECT (payload->>'seq')::int FROM events") == 2)
+        #expect(env.lifecycle!.status.retired.map(\.reason) == ["removed"])
+        #expect(env.logs.lines.contains { $0.contains("plugin removed") })
+    }
+
+    @Test func halfWrittenAndGarbageFilesAreRefusedAndTheKernelKeepsRunning() throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        let other = try env.build(name: "lcother", version: "1.0.0", family: "lcother")
+        try env.start()
+        let h = env.h
+        // Garbage bytes, an ELF header alone, and half of a real plugin, written in place.
+        var garbage = [UInt8](repeating: 0, count: 4096)
+        for i in garbage.indices { garbage[i] = UInt8.random(in: 0...255) }
+        try Data(garbage).write(to: URL(fileURLWithPath: env.pluginsDir + "/garbage.so"))
+        let full = try Data(contentsOf: URL(fileURLWithPath: other))
+        try full.prefix(64).write(to: URL(fileURLWithPath: env.pluginsDir + "/header-only.so"))
+        let halfPath = env.pluginsDir + "/libother.so"
+        try full.prefix(full.count / 2).write(to: URL(fileURLWithPath: halfPath))
+        #expect(h.waitUntil {
+            Set(env.lifecycle!.status.refused.map { ($0.path as NSString).lastPathComponent }) == ["garbage.so", "header-only.so", "libother.so"]
+        }, "\(env.lifecycle!.status.refused)")
+        #expect(env.lifecycle!.status.refused.allSatisfy { $0.reasonCode == "not_shared_object" })
+        // Still running and still typed.
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"seq":7}"#), token: token)
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_lcfam") == 1 })
+        // The half-written file is completed in place: it is tried again and loads.
+        try full.write(to: URL(fileURLWithPath: halfPath))
+        #expect(h.waitUntil { env.lifecycle!.status.active.map(\.name).sorted() == ["lc", "lcother"] })
+        #expect(!env.lifecycle!.status.refused.contains { $0.path == halfPath })
+        #expect(env.router.registry.route(family: "lcother", version: 1) != nil)
+    }
+
+    @Test func pluginOverItsCallBudgetIsQuarantinedAndTheRestKeepFlowing() throws {
+        let env = try LifecycleEnv(callBudgetMs: 20)
+        defer { env.tearDown() }
+        let h = env.h
+        let producer = try h.producer()
+        let token = try h.token(for: producer)
+        let fast = try h.subject(family: "lcfam").subject
+        let slow = try h.subject(family: "lcslow").subject
+        try h.bind(producer, fast)
+        try h.bind(producer, slow)
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        try env.install(try env.build(name: "lcslow", version: "1.0.0", family: "lcslow", sleepMs: 60), as: "libslow.so")
+        try env.start(batchSize: 10)
+        func publish(_ range: Range<Int>) throws {
+            for i in range {
+                try h.publish(payload: IngestHarness.envelope(subject: slow, payload: #"{"seq":\#(i)}"#), token: token)
+                try h.publish(payload: IngestHarness.envelope(subject: fast, payload: #"{"seq":\#(i)}"#), token: token)
+            }
+        }
+        try publish(0..<10)
+        #expect(h.waitUntil(timeout: 30) { env.lifecycle!.status.active.first { $0.name == "lcslow" }?.quarantined != nil })
+        try publish(10..<40)
+        #expect(env.router.metrics.quarantinedPlugins.load(ordering: .relaxed) == 1)
+        #expect(env.router.metrics.quarantinesTotal.load(ordering: .relaxed) == 1)
+        #expect(h.waitUntil(timeout: 30) {
+            try h.count("SELECT (SELECT count(*) FROM md_lcslow) + (SELECT count(*) FROM events)") == 40
+        }, "every slow-family event stored once, typed before the quarantine and generic after")
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_lcfam") == 40 }, "the other family keeps flowing, typed")
+        #expect(try h.count("SELECT count(*) FROM events") > 0, "after the quarantine the slow family is stored generically")
+        #expect(try h.count("SELECT count(*) FROM md_lcslow m JOIN events e USING (event_id)") == 0)
+        #expect(env.router.registry.route(family: "lcslow", version: 1) == nil)
+        #expect(env.router.registry.route(family: "lcfam", version: 1) != nil)
+        let slowStats = env.router.metrics.familySnapshots.first { $0.family == "lcslow" }
+        #expect((slowStats?.slowCalls ?? 0) >= 3)
+        #expect(env.logs.lines.contains { $0.contains("plugin_call_over_budget") })
+        #expect(env.logs.lines.contains { $0.contains("plugin_quarantined") })
+        #expect(try h.deadLetters().isEmpty)
+        // Replacing the file with a newer version lifts the quarantine.
+        try env.install(try env.build(name: "lcslow", version: "1.1.0", family: "lcslow"), as: "libslow.so")
+        #expect(h.waitUntil { env.lifecycle!.status.active.first { $0.name == "lcslow" }.map { $0.version == "1.1.0" && $0.quarantined == nil } == true })
+        #expect(env.router.registry.route(family: "lcslow", version: 1) != nil)
+    }
+
+    @Test func reloadAppliesBudgetAndDirectoryAndLogsChanges() throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        try env.start()
+        let h = env.h
+        #expect(env.router.callBudgetNanos == 50_000_000)
+        let otherDir = env.h.dir + "/plugins2"
+        try FileManager.default.createDirectory(atPath: otherDir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try env.build(name: "lcother", version: "1.0.0", family: "lcother"),
+                                         toPath: otherDir + "/libother.so")
+        let yaml = env.yaml(pluginsDir: otherDir, callBudgetMs: 7)
+        let path = try h.configFile(yaml)
+        env.lifecycle!.reload(reason: "test", configPath: path)
+        #expect(h.waitUntil { env.lifecycle!.status.active.map(\.name) == ["lcother"] })
+        #expect(env.router.callBudgetNanos == 7_000_000)
+        #expect(env.lifecycle!.status.retired.map { "\($0.name) \($0.reason)" } == ["lc removed"])
+        #expect(env.logs.lines.contains { $0.contains("plugins settings reloaded") && $0.contains("call_budget_ms 50 -> 7") })
+        #expect(env.logs.lines.contains { $0.contains("plugins directory rescanned") && $0.contains("reason=test") })
+        #expect(env.logs.lines.contains { $0.contains("plugin loaded") && $0.contains("plugin=lcother") })
+        // An invalid file: logged, the running settings stay, the directory is still rescanned.
+        try "plugins: [".write(toFile: path, atomically: true, encoding: .utf8)
+        env.lifecycle!.reload(reason: "test", configPath: path)
+        #expect(h.waitUntil { env.logs.lines.contains { $0.contains("config_invalid") } })
+        #expect(env.router.callBudgetNanos == 7_000_000)
+    }
+
+    /// `kernel run` as a child process: hot upgrade through inotify, SIGHUP re-reading the config
+    /// file, `kernel plugins list` showing active and retired versions, SIGTERM still draining.
+    @Test
+    func sighupReloadsTheRunningKernel() throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let h = env.h
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        let process = try h.startProcess(yaml: env.yaml())
+        defer { if process.isRunning { process.terminate() } }
+        #expect(h.waitUntil(timeout: 30) { h.logLines().contains { $0.contains("kernel ready") } })
+        #expect(h.logLines().contains { $0.contains("plugin lifecycle started") })
+        try env.install(try env.build(name: "lc", version: "2.0.0"), as: "liblc.so")
+        #expect(h.waitUntil { h.logLines().contains { $0.contains("plugin upgraded") } })
+        _ = try h.configFile(env.yaml(callBudgetMs: 9))
+        kill(process.processIdentifier, SIGHUP)
+        #expect(h.waitUntil { h.logLines().contains { $0.contains("plugins settings reloaded") && $0.contains("call_budget_ms 50 -") } })
+        #expect(h.waitUntil { h.logLines().contains { $0.contains("plugins directory rescanned") && $0.contains("sighup") } })
+        #expect(process.isRunning, "SIGHUP does not stop the kernel")
+        let list = Process()
+        list.executableURL = URL(fileURLWithPath: IngestHarness.kernelBinary)
+        list.arguments = ["plugins", "list", "--config", h.dir + "/kernel.yaml"]
+        let out = Pipe()
+        list.standardOutput = out
+        list.standardError = FileHandle.nullDevice
+        try list.run()
+        list.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.contains("active  lc 2.0.0"), "\(text)")
+        #expect(text.contains("retired  lc 1.0.0"), "\(text)")
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
+
+/// One test's kernel with its own plugins directory and the lifecycle beside the daemon.
+final class LifecycleEnv: @unchecked Sendable {
+    let h: IngestHarness
+    let pluginsDir: String
+    let buildDir: String
+    let callBudgetMs: Int
+    var daemon: Daemon?
+    var lifecycle: PluginLifecycle?
+    private var ownsLifecycle = false
+    var router: PluginRouter { daemon!.pipeline!.router }
+    /// Every line the kernel logs (message and metadata), for assertions on what it said.
+    let logs = CapturedLogs()
+    var logger: Logger {
+        let logs = self.logs
+        var logger = Logger(label: "lifecycle-test") { _ in CapturingLogHandler(logs: logs) }
+        logger.logLevel = .debug
+        return logger
+    }
+
+    init(callBudgetMs: Int = 50) throws {
+        h = try IngestHarness()
+        pluginsDir = h.dir + "/plugins"
+        buildDir = h.dir + "/build"
+        self.callBudgetMs = callBudgetMs
+        for dir in [pluginsDir, buildDir] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+    }
+
+    func yaml(pluginsDir: String? = nil, callBudgetMs: Int? = nil, batchSize: Int = 100) -> String {
+        h.yaml(batchSize: batchSize).replacingOccurrences(
+            of: "  dir: \"\(IngestHarness.pluginsDir)\"",
+            with: "  dir: \"\(pluginsDir ?? self.pluginsDir)\"\n  call_budget_ms: \(callBudgetMs ?? self.callBudgetMs)")
+    }
+
+    func start(batchSize: Int = 100) throws {
+        let config = try KernelConfig.parse(yaml: yaml(batchSize: batchSize))
+        let daemon = Daemon(config: config, logger: logger)
+        try daemon.start()
+        self.daemon = daemon
+        if let running = daemon.pipeline!.router.lifecycle {
+            lifecycle = running
+            return
+        }
+        // A daemon that does not start the lifecycle itself: the test does, as the daemon would.
+        let lifecycle = PluginLifecycle(router: daemon.pipeline!.router, config: config, logger: logger,
+                                        options: { var o = PluginLifecycle.Options(); o.rescanIntervalSeconds = 0.5; return o }())
+        lifecycle.start()
+        self.lifecycle = lifecycle
+        ownsLifecycle = true
+    }
+
+    func tearDown() {
+        if ownsLifecycle { lifecycle?.stop() }
+        daemon?.stop()
+        h.tearDown()
+    }
+
+    /// Compiles lcplugin.c with the given identity into the build folder (not the plugins dir).
+    func build(name: String, version: String, family: String = "lcfam", sleepMs: Int = 0) throws -> String {
+        let output = buildDir + "/\(name)-\(version)-\(UUID().uuidString.prefix(8)).so"
+        let source = IngestHarness.repoRoot + "/Tests/Fixtures/c/lifecycle/lcplugin.c"
+        let include = IngestHarness.repoRoot + "/Sources/KernelPluginABI/include"
+        try h.run("/usr/bin/cc", ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-shared", "-fPIC", "-I", include,
+                                  "-DPLUGIN_NAME=\"\(name)\"", "-DPLUGIN_VERSION=\"\(version)\"", "-DFAMILY_NAME=\"\(family)\"",
+                                  "-DSLEEP_MS=\(sleepMs)", "-o", output, source])
+        return output
+    }
+
+    /// Installs a plugin the documented way: copy under a hidden temporary name, then rename.
+    @discardableResult
+    func install(_ built: String, as name: String) throws -> String {
+        let temp = pluginsDir + "/.\(name).tmp"
+        let target = pluginsDir + "/" + name
+        try? FileManager.default.removeItem(atPath: temp)
+        try FileManager.default.copyItem(atPath: built, toPath: temp)
+        guard rename(temp, target) == 0 else { throw HarnessError(message: "rename \(temp) failed") }
+        return target
+    }
+}
+
+/// Publishes `count` events with `seq` 0..<count at a steady rate on its own Redis connection.
+final class Publisher: @unchecked Sendable {
+    let h: IngestHarness
+    let subject: EventUUID
+    let token: String
+    let count: Int
+    let perSecond: Double
+    private let done = DispatchSemaphore(value: 0)
+    private(set) var failures = 0
+
+    init(h: IngestHarness, subject: EventUUID, token: String, count: Int, perSecond: Double) {
+        self.h = h
+        self.subject = subject
+        self.token = token
+        self.count = count
+        self.perSecond = perSecond
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            defer { done.signal() }
+            guard let redis = try? RedisConnection(endpoint: RedisConnection.Endpoint(address: IngestHarness.redisAddr)!, timeoutMs: 5000) else {
+                failures = count
+                return
+            }
+            defer { redis.close() }
+            let started = Date()
+            for i in 0..<count {
+                let due = started.addingTimeInterval(Double(i) / perSecond)
+                let wait = due.timeIntervalSinceNow
+                if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                let payload = IngestHarness.envelope(subject: subject, payload: #"{"seq":\#(i)}"#)
+                if (try? redis.command(["XADD", h.streamKey, "*", "payload", payload, "token", token])) == nil { failures += 1 }
+            }
+        }
+    }
+
+    func wait() { done.wait() }
+}
+
+/// Lines logged through `CapturingLogHandler`.
+final class CapturedLogs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var lines: [String] { lock.withLock { stored } }
+    func append(_ line: String) { lock.withLock { stored.append(line) } }
+}
+
+/// Keeps each log line as text ("level message key=value …"); echoes to stderr with DK_TEST_LOG=1.
+struct CapturingLogHandler: LogHandler {
+    let logs: CapturedLogs
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .debug
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
+             file: String, function: String, line: UInt) {
+        let all = metadata.merging(extra ?? [:]) { $1 }
+        let text = "\(level) \(message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        logs.append(text)
+        if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+}

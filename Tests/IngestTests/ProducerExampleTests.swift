@@ -1,0 +1,145 @@
+import Foundation
+import KernelCore
+import Testing
+
+/// The example producers (Sources/ProducerExample, examples/python) against a real in-process
+/// kernel: each registers its key, waits while the test approves it the way an admin would
+/// (SPEC §5.3), gets a token, registers its subjects and publishes; every event must land in the
+/// typed tables with nothing dead-lettered.
+@Suite("Example producers")
+struct ProducerExampleTests {
+    static let pythonDir = IngestHarness.repoRoot + "/examples/python"
+    static var producerBinary: String {
+        ProcessInfo.processInfo.environment["DK_PRODUCER_BIN"] ?? IngestHarness.repoRoot + "/.build/debug/producer-example"
+    }
+    static let typedTables = ["md_trade", "md_quote", "md_book", "md_bar"]
+
+    @Test func pythonCanonicalJSONMatchesEveryVector() throws {
+        let (status, output) = try Self.runToEnd("/usr/bin/env", ["python3", "-m", "unittest", "-v", "test_canonical.py"],
+                                                 directory: Self.pythonDir)
+        #expect(status == 0, "python3 -m unittest test_canonical.py failed:\n\(output)")
+        #expect(output.contains("test_every_vector") && output.contains("\nOK"), "\(output)")
+    }
+
+    @Test func swiftProducerOnboardsPublishesAndStopsOnSIGINT() throws {
+        let binary = Self.producerBinary
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("\(binary) is missing: run `swift build --product producer-example` (or set DK_PRODUCER_BIN)")
+            return
+        }
+        try Self.runScenario(name: "swift-example", tool: binary, extraArgs: ["--rate", "200"], interrupt: true)
+    }
+
+    @Test func pythonProducerOnboardsAndPublishes() throws {
+        let (status, output) = try Self.runToEnd("/usr/bin/env", ["python3", "-c", "import redis, cryptography"], directory: Self.pythonDir)
+        guard status == 0 else {
+            // Skip (with the reason in the log) rather than fail where the packages are absent.
+            print("SKIPPED pythonProducerOnboardsAndPublishes: python3 lacks redis or cryptography (pip install redis cryptography): \(output)")
+            return
+        }
+        try Self.runScenario(name: "python-example", tool: "/usr/bin/env",
+                             toolArgs: ["python3", Self.pythonDir + "/producer.py"],
+                             extraArgs: ["--rate", "200", "--seconds", "4"], interrupt: false)
+    }
+
+    // MARK: scenario
+
+    /// Starts a kernel with a producer CA made by ssh-keygen, runs the producer, approves its key,
+    /// and checks what landed.
+    static func runScenario(name: String, tool: String, toolArgs: [String] = [], extraArgs: [String], interrupt: Bool) throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "producer-ca", "-f", h.dir + "/producer_ca"])
+        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", h.dir + "/producer"])
+        try h.run("/usr/bin/ssh-keygen", ["-q", "-s", h.dir + "/producer_ca", "-I", name, "-n", "producer", "-V", "-5m:+1h",
+                                          h.dir + "/producer.pub"])
+        h.producerSSHCA = h.dir + "/producer_ca.pub"
+        let daemon = try h.startDaemon()
+        defer { daemon.stop() }
+
+        let outputPath = h.dir + "/producer.out"
+        // The renewal margin just under the 1 h token lifetime makes the producer renew within seconds.
+        let process = try start(tool, toolArgs + ["--redis", IngestHarness.redisAddr, "--prefix", h.prefix, "--key", h.dir + "/producer",
+                                                  "--name", name, "--renew-margin", "3597"] + extraArgs, output: outputPath)
+        defer { if process.isRunning { process.terminate() } }
+        func output() -> String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+        // The admin's part: wait for the pending key, approve it, notify the waiting producer.
+        var pending: [String?] = []
+        #expect(h.waitUntil(timeout: 30) {
+            pending = try h.pg.query("SELECT fingerprint, producer_id::text FROM producer_keys WHERE status = 'pending'").rows.first ?? []
+            return pending.count == 2
+        }, "the registration reached the kernel: \(output())")
+        guard pending.count == 2, let fingerprint = pending[0], let producerID = pending[1] else { return }
+        #expect(try h.count("SELECT count(*) FROM producers WHERE producer_id = '\(producerID)' AND name = '\(name)'") == 1)
+        try approve(h, fingerprint: fingerprint, producerID: producerID)
+
+        let perTable = typedTables.map { "(SELECT count(DISTINCT event_id) FROM \($0) WHERE producer_id = '\(producerID)')" }
+        let eventsLanded = "SELECT " + perTable.joined(separator: " + ")
+        let everyFamily = "SELECT " + perTable.map { "(\($0) > 0)::int" }.joined(separator: " + ")
+        #expect(h.waitUntil(timeout: 60) { try h.count(everyFamily) == typedTables.count },
+                "events of every family landed: \(output())")
+        if interrupt {
+            Thread.sleep(forTimeInterval: 2.5)
+            process.interrupt()
+        }
+        let exited = h.waitUntil(timeout: 30) { !process.isRunning }
+        #expect(exited, "the producer exits\(interrupt ? " on SIGINT" : " after --seconds")")
+        guard exited else { return }
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "clean exit: \(output())")
+
+        let text = output()
+        #expect(text.contains("approved producer_id=\(producerID)"), "\(text)")
+        #expect(text.contains("fingerprint \(fingerprint.prefix(16))"), "the producer computes the kernel's fingerprint: \(text)")
+        let published = Int(text.split(separator: "\n").last { $0.hasPrefix("published=") }?
+            .dropFirst("published=".count).prefix { $0.isNumber } ?? "") ?? 0
+        #expect(published > 0, "the producer reports its count: \(text)")
+        #expect(!text.contains("renewals=0"), "the token was renewed: \(text)")
+        // Everything published is stored exactly once, in the typed tables.
+        #expect(h.waitUntil(timeout: 30) { try h.count(eventsLanded) == published },
+                "\(published) published, \((try? h.count(eventsLanded)) ?? -1) stored")
+        #expect(try h.count("SELECT count(*) FROM events") == 0, "no event fell back to generic storage")
+        let deadLetters = try h.deadLetters()
+        #expect(deadLetters.isEmpty, "nothing dead-lettered: \(deadLetters.prefix(3))")
+        #expect(try h.count("SELECT count(*) FROM producer_tokens WHERE producer_id = '\(producerID)'") >= 2,
+                "an exchange and at least one renewal")
+        #expect(try h.count("SELECT count(*) FROM producer_subjects WHERE producer_id = '\(producerID)'") == typedTables.count)
+    }
+
+    /// What the admin API does on approval (SPEC §5.3): key → approved, pending audit rows →
+    /// approved, then the notification on the stream of the newest audit row's nonce.
+    static func approve(_ h: IngestHarness, fingerprint: String, producerID: String) throws {
+        _ = try h.pg.query("SELECT approve_producer_key_new($1, $2::uuid, 'test-admin')", [fingerprint, producerID])
+        let nonce = try h.pg.query("SELECT nonce FROM producer_registrations WHERE fingerprint = $1 ORDER BY ts DESC LIMIT 1",
+                                   [fingerprint]).scalar ?? ""
+        #expect(try h.count("SELECT count(*) FROM producer_keys WHERE fingerprint = '\(fingerprint)' AND status = 'approved' AND approved_at IS NOT NULL") == 1)
+        #expect(try h.count("SELECT count(*) FROM producer_registrations WHERE fingerprint = '\(fingerprint)' AND status = 'pending'") == 0)
+        let stream = h.prefix + "register:resp:" + nonce
+        try h.redis.command(["XADD", stream, "*", "fingerprint", fingerprint, "producer_id", producerID, "status", "approved"])
+        try h.redis.command(["EXPIRE", stream, "300"])
+    }
+
+    // MARK: processes
+
+    static func start(_ tool: String, _ args: [String], output: String, directory: String? = nil) throws -> Process {
+        _ = FileManager.default.createFile(atPath: output, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let handle = FileHandle(forWritingAtPath: output)
+        p.standardOutput = handle
+        p.standardError = handle
+        try p.run()
+        return p
+    }
+
+    /// Runs a command to completion; returns its status and combined output.
+    static func runToEnd(_ tool: String, _ args: [String], directory: String) throws -> (Int32, String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dk-pe-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let p = try start(tool, args, output: path, directory: directory)
+        while p.isRunning { Thread.sleep(forTimeInterval: 0.02) }
+        return (p.terminationStatus, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+    }
+}

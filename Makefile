@@ -6,6 +6,7 @@
 #   make build   release build; the daemon lands at bin/kernel
 #   make plugins every example plugin .so into ./plugins (PLUGIN_CONFIG=debug|release)
 #   make bench   benchmarks (print numbers; never part of `make test`)
+#   make demo    services, kernel, example producer approved by an admin, events for 20 s, results
 #   make fuzz    bounded-time fuzzing of every parser of untrusted bytes (FUZZ_SECONDS per target)
 #   make clean   remove build outputs (not ./.run)
 
@@ -23,7 +24,7 @@ SERVICES := .ci/services
 # Only the dev config gets local services; any other config points at real ones.
 LOCAL_SERVICES := $(if $(filter config/kernel.yaml,$(CONFIG)),yes,)
 
-.PHONY: all build plugins c-plugins swift-plugins test run services services-down bench fuzz clean deps dev-keys
+.PHONY: all build plugins c-plugins swift-plugins test run services services-down bench fuzz demo clean deps dev-keys
 
 all: build
 
@@ -90,6 +91,10 @@ bench: deps services
 	$(SWIFT) build -c release --product kernel-bench
 	@set -a; source .run/env; set +a; bin="$$($(SWIFT) build -c release --show-bin-path)"; \
 		"$$bin/kernel-bench" all --plugins $(PLUGIN_DIR) --kernel "$$bin/kernel" $(BENCH_FLAGS)
+
+# `make demo`: the end-to-end tour (examples/demo.sh); DEMO_SECONDS and DEMO_RATE adjust it.
+demo: deps
+	@examples/demo.sh
 
 # `make fuzz`: bounded-time fuzzing of every parser of untrusted bytes (docs/fuzzing.md).
 # FUZZ_SECONDS per target; FUZZ_ARGS e.g. "--seed 7" or "--stats". Failures land in .fuzz-failures/.

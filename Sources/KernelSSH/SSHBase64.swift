@@ -1,11 +1,11 @@
 /// Standard-alphabet base64 (RFC 4648 §4), decoded strictly: no whitespace, no URL-safe
 /// characters, complete padding when present, and zero trailing bits, so every value has exactly
 /// one accepted spelling per padding style.
-enum SSHBase64 {
+public enum SSHBase64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Padded standard base64.
-    static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         let input = Array(bytes)
         var out: [UInt8] = []
         out.reserveCapacity((input.count + 2) / 3 * 4)
@@ -25,7 +25,7 @@ enum SSHBase64 {
     }
 
     /// Decodes unpadded base64 if `text` has no `=`, else padded base64 (length a multiple of 4).
-    static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+    public static func decode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
         var chars = Array(text)
         var padding = 0
         while chars.last == UInt8(ascii: "=") {
@@ -57,7 +57,7 @@ enum SSHBase64 {
     }
 
     /// Decodes a string, unpadded form tried first (SPEC §3 signatures), then padded.
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         decode(Array(text.utf8))
     }
 

@@ -52,6 +52,15 @@ final class MetricsBridge: @unchecked Sendable {
             metrics.spillFiles.set(stats.files)
             metrics.spillBytes.set(stats.currentBytes)
         }
+        let plugins = pipeline.router.metrics
+        metrics.pluginsActive.set(plugins.activePlugins.load(ordering: .relaxed))
+        metrics.pluginsRetired.set(plugins.retiredPlugins.load(ordering: .relaxed))
+        metrics.pluginsQuarantined.set(plugins.quarantinedPlugins.load(ordering: .relaxed))
+        for f in plugins.familySnapshots {
+            metrics.normalize(family: f.family, outcome: "ok").advance(toTotal: f.events - f.errors)
+            metrics.normalize(family: f.family, outcome: "error").advance(toTotal: f.errors)
+            metrics.pluginSlowCalls(family: f.family).advance(toTotal: f.slowCalls)
+        }
         if let o = onboarding?.metrics {
             metrics.registrationRateLimitedTotal.advance(toTotal: o.rateLimited.load(ordering: .relaxed))
             metrics.registrationRateLimitErrorsTotal.advance(toTotal: o.rateLimitErrors.load(ordering: .relaxed))

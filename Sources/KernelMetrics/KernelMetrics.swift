@@ -59,6 +59,10 @@ public final class KernelMetrics: Sendable {
     public let pgCircuitState: MetricGauge
     /// Bytes currently held in spill files.
     public let spillBytes: MetricGauge
+    /// Plugins serving, retired (still mapped, never called) and quarantined (the alert).
+    public let pluginsActive: MetricGauge
+    public let pluginsRetired: MetricGauge
+    public let pluginsQuarantined: MetricGauge
 
     /// Rate-limit ops pre-created at zero (SPEC §5.6).
     public static let rateLimitOps = ["reg", "subject", "token", "schema"]
@@ -78,9 +82,9 @@ public final class KernelMetrics: Sendable {
         .init("kernel_ingest_dropped_total", .counter, "Accepted events dropped before storage (never, unless dropping is enabled)."),
         .init("kernel_pg_commit_total", .counter, "Postgres batch transactions committed."),
         .init("kernel_pg_errors_total", .counter, "Postgres batch failures."),
-        .init("kernel_spill_write_total", .counter, "Spill files written (Postgres unreachable)."),
+        .init("kernel_spill_write_total", .counter, "Events written to spill files (Postgres unreachable)."),
         .init("kernel_spill_bytes_total", .counter, "Bytes written to spill files."),
-        .init("kernel_spill_replay_total", .counter, "Spill files replayed into Postgres and erased."),
+        .init("kernel_spill_replay_total", .counter, "Events replayed from spill files into Postgres."),
         .init("kernel_registration_rate_limited_total", .counter, "Control-plane requests refused by the rate limiter."),
         .init("kernel_registration_rate_limit_errors_total", .counter, "Rate-limiter Redis errors (fail closed)."),
         .init("kernel_admin_mtls_denied_total", .counter, "Admin requests refused at the TLS client-certificate check."),
@@ -96,7 +100,7 @@ public final class KernelMetrics: Sendable {
         .init("kernel_dlq_reason_total", .counter, "Dead-lettered events by reason code.", labels: ["reason"]),
         .init("kernel_normalize_total", .counter, "Normalizer plugin calls by family and outcome (ok, error).",
               labels: ["family", "outcome"]),
-        .init("kernel_spill_replay_errors_total", .counter, "Spill file replays that failed (file kept)."),
+        .init("kernel_spill_replay_errors_total", .counter, "Damaged spill records found during replay."),
         .init("kernel_spill_replay_events_total", .counter, "Events replayed from spill files."),
         .init("kernel_admin_requests_total", .counter, "Admin API requests by route and HTTP status.", labels: ["route", "code"]),
         .init("kernel_admin_denied_total", .counter, "Admin API authentication refusals by reason code.", labels: ["reason"]),
@@ -118,6 +122,11 @@ public final class KernelMetrics: Sendable {
         .init("kernel_producer_active", .gauge, "Distinct producers seen in the last 5 minutes."),
         .init("kernel_subject_active", .gauge, "Distinct subjects seen in the last 5 minutes."),
         .init("kernel_pg_circuit_state", .gauge, "Postgres circuit breaker: 0 closed, 1 half-open, 2 open."),
+        .init("kernel_plugins_active", .gauge, "Normalizer plugins serving."),
+        .init("kernel_plugins_retired", .gauge, "Plugin versions retired by an upgrade or removal (still mapped)."),
+        .init("kernel_plugins_quarantined", .gauge, "Plugins quarantined for exceeding their call budget (alert when > 0)."),
+        .init("kernel_plugin_slow_calls_total", .counter, "Normalize calls past plugins.call_budget_ms, by family.",
+              labels: ["family"]),
     ]
 
     /// Registers every family; labeled families with a known value set (rate-limit ops, DLQ
@@ -171,6 +180,9 @@ public final class KernelMetrics: Sendable {
         producerActive = gauge("kernel_producer_active")
         subjectActive = gauge("kernel_subject_active")
         pgCircuitState = gauge("kernel_pg_circuit_state")
+        pluginsActive = gauge("kernel_plugins_active")
+        pluginsRetired = gauge("kernel_plugins_retired")
+        pluginsQuarantined = gauge("kernel_plugins_quarantined")
         for op in Self.rateLimitOps {
             _ = rateLimitAllow(op: op)
             _ = rateLimitDeny(op: op)
@@ -202,6 +214,11 @@ public final class KernelMetrics: Sendable {
     public func normalize(family: String, outcome: String) -> MetricCounter {
         labeledCounter("kernel_normalize_total", [("family", family), ("outcome", outcome)])
     }
+    /// `kernel_plugin_slow_calls_total{family}`.
+    public func pluginSlowCalls(family: String) -> MetricCounter {
+        labeledCounter("kernel_plugin_slow_calls_total", [("family", family)])
+    }
+
     /// `kernel_normalize_seconds{family}`.
     public func normalizeSeconds(family: String) -> MetricHistogram {
         let family = family

@@ -105,6 +105,7 @@ public final class Daemon {
 
     /// Starts the admin API last, so that readiness implies the consumers run (SPEC §9).
     func startAdmin(_ pipeline: IngestPipeline) throws(StartupError) {
+        pipeline.metrics.attach(metrics)
         let bridge = MetricsBridge(metrics: metrics, pipeline: pipeline, onboarding: onboarding, settings: RedisSettings(config),
                                    stream: config.redis.streamKey, group: config.redis.consumerGroup, logger: logger)
         bridge.start()

@@ -66,7 +66,9 @@ final class BatchWriterStage: @unchecked Sendable {
         while true {
             if health.allowsAttempt() && connectivityFailures <= connectivityRetries {
                 do throws(StoreError) {
+                    let started = monotonicNanos()
                     let report = try currentWriter().write(batch)
+                    metrics.observeWrite(events: batch.count, seconds: Double(monotonicNanos() - started) / 1e9)
                     health.recordSuccess()
                     finish(batch, report)
                     return

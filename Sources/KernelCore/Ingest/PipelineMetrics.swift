@@ -1,3 +1,4 @@
+import KernelMetrics
 import Synchronization
 
 /// Live counters of the ingest pipeline (SPEC §11 names). Exported by the metrics endpoint; read
@@ -23,6 +24,25 @@ public final class PipelineMetrics: Sendable {
     /// True while a writer holds a batch because the spill is at `spill.max_bytes`.
     public let spillBudgetBlocked = Atomic<Bool>(false)
     private let dlqByReason = Mutex<[String: Int]>([:])
+    /// The Prometheus registry's histograms, once the daemon attaches it (per batch, not per event).
+    private let histograms = Mutex<KernelMetrics?>(nil)
+
+    /// Sends per-batch observations (batch sizes, write times, lag) to `metrics` from now on.
+    public func attach(_ metrics: KernelMetrics) { histograms.withLock { $0 = metrics } }
+
+    func observeRead(entries: Int, oldestIDMillis: Int64?) {
+        guard let m = histograms.withLock({ $0 }) else { return }
+        m.redisReadBatchSize.observe(Double(entries))
+        if let ms = oldestIDMillis {
+            m.redisMessageLagSeconds.observe(max(0, Double(Int64(wallNanos() / 1_000_000) - ms) / 1000))
+        }
+    }
+
+    func observeWrite(events: Int, seconds: Double) {
+        guard let m = histograms.withLock({ $0 }) else { return }
+        m.pgBatchSize.observe(Double(events))
+        m.pgBatchSeconds.observe(seconds)
+    }
 
     public init() {}
 

@@ -166,6 +166,7 @@ public final class StreamReader: @unchecked Sendable {
         let fresh = inflight.admit(entries)
         guard !fresh.isEmpty else { return }
         metrics.read(fresh.count)
+        metrics.observeRead(entries: fresh.count, oldestIDMillis: fresh.first.flatMap { Int64($0.id.prefix { $0 != "-" }) })
         var work: [StreamEntry] = []
         work.reserveCapacity(fresh.count)
         for entry in fresh {

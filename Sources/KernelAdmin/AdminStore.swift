@@ -116,10 +116,15 @@ enum AdminStore {
         }
     }
 
-    /// The nonce of the newest audit row for `fingerprint`: the waiting producer's response stream.
+    /// The nonce of the newest genuine audit row for `fingerprint`: the waiting producer's response
+    /// stream. Rows of refused requests (bad signature or certificate, replays, rejections) do not
+    /// count: anyone can send a victim's public certificate with a nonce of their choosing, and the
+    /// approval notice must not go to that stream.
     static func newestNonce(_ pg: PGConnection, fingerprint: String) throws(PGError) -> String? {
         try pg.query("""
-            SELECT nonce FROM producer_registrations WHERE fingerprint = $1 ORDER BY ts DESC, reg_id DESC LIMIT 1
+            SELECT nonce FROM producer_registrations
+            WHERE fingerprint = $1 AND status NOT IN ('replay', 'invalid_sig', 'invalid_cert', 'rejected')
+            ORDER BY ts DESC, reg_id DESC LIMIT 1
             """, [fingerprint]).scalar
     }
 

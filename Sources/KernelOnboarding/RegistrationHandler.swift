@@ -82,7 +82,10 @@ public final class RegistrationHandler: ControlMessageHandler {
             self.log(context, .error, "nonce guard unavailable; allowing", action: action, outcome: "failure",
                      reason: "nonce_guard_error", fingerprint: fingerprint, extra: ["details": .string(error)])
         }
-        if claim == .replay {
+        // The Redis key lasts an hour (and a Redis error allows): the audit table's (fingerprint,
+        // nonce) row is the lasting record, so a signed request captured from the stream cannot be
+        // replayed later (e.g. an old deregistration, or a registration that re-enables).
+        if claim == .replay || seenBefore(context, fingerprint: fingerprint, nonce: nonce) {
             guard audit(context, request, status: "replay", reason: "duplicate_nonce") else { return }
             finish(context, request, status: "replay", reason: "duplicate_nonce", stream: responseStream,
                    fields: [("status", "replay"), ("reason", "duplicate_nonce")])
@@ -228,6 +231,19 @@ public final class RegistrationHandler: ControlMessageHandler {
 
     /// Steps 4–6: the audit row of a refused request (its own statement, no transaction needed).
     /// False when the database failed: the request is then dropped without a response.
+    /// True when an audit row for (fingerprint, nonce) exists already. A database error answers
+    /// false: the request then fails at its own persist step, which needs the database anyway.
+    private func seenBefore(_ context: ControlContext, fingerprint: String, nonce: String) -> Bool {
+        do throws(PGError) {
+            let r = try context.postgres().query(
+                "SELECT 1 FROM producer_registrations WHERE fingerprint = $1 AND nonce = $2", [fingerprint, nonce])
+            return r.count > 0
+        } catch {
+            context.discardPostgres(after: error)
+            return false
+        }
+    }
+
     private func audit(_ context: ControlContext, _ request: Request, status: String, reason: String) -> Bool {
         do throws(PGError) {
             try auditRow(try context.postgres(), request, status: status, reason: reason)

@@ -128,7 +128,7 @@ public final class TokenExchangeHandler: ControlMessageHandler {
         if record.producerDisabled {
             throw Refusal(reason: "producer_disabled", fingerprint: key.fingerprint, producerID: record.producerID)
         }
-        try rateLimit(record.producerID, context, fingerprint: key.fingerprint)
+        // The nonce before the rate limit: a replayed message must not use up the producer's bucket.
         let nonceKey = context.key("nonce:token:" + record.producerID + ":" + nonce)
         let claim = nonces.claim(key: nonceKey, ttlSeconds: Self.nonceTTLSeconds, onRedisError: .allow, redis: context.redis) { error in
             context.logger.error("nonce guard unavailable; allowing", metadata: [
@@ -138,6 +138,7 @@ public final class TokenExchangeHandler: ControlMessageHandler {
         guard claim == .fresh else {
             throw Refusal(reason: "duplicate_nonce", fingerprint: key.fingerprint, producerID: record.producerID)
         }
+        try rateLimit(record.producerID, context, fingerprint: key.fingerprint)
         return Grant(producer: producer, fingerprint: key.fingerprint, notes: "exchange")
     }
 

@@ -303,6 +303,28 @@ struct RegistrationTests {
         #expect(try h.auditStatus(producer.fingerprint, nonce) == "replay")
     }
 
+    /// A signed deregistration captured from the stream and replayed after the Redis nonce key is
+    /// gone (expired after an hour, or Redis was down) must not disable the producer again: the
+    /// audit table's (fingerprint, nonce) row is the lasting record.
+    @Test func oldDeregistrationReplayedAfterTheNonceKeyExpiredIsRefused() throws {
+        let h = try OnboardingHarness()
+        defer { h.tearDown() }
+        let settings = try h.settings()
+        let producer = try h.producerIdentity()
+        let pid = try h.insertKey(producer, status: "approved")
+        let deregister = try OnboardingHarness.signedFields(producer, payload: "{}", extra: [("action", "deregister")])
+        #expect(try Self.register(h, deregister, settings: settings).first?["status"] == "deregistered")
+        let again = try OnboardingHarness.signedFields(producer, payload: "{}")
+        #expect(try Self.register(h, again, settings: settings).first?["status"] == "approved")
+        #expect(try h.scalar("SELECT disabled_at IS NULL FROM producers WHERE producer_id = $1::uuid", [pid]) == "t")
+        let nonce = Self.nonce(of: deregister)
+        _ = try h.redis.command(["DEL", h.prefix + "reg:nonce:\(producer.fingerprint):\(nonce)"])
+        let replayed = try Self.register(h, deregister, settings: settings)
+        #expect(replayed.last == ["status": "replay", "reason": "duplicate_nonce"])
+        #expect(try h.scalar("SELECT disabled_at IS NULL FROM producers WHERE producer_id = $1::uuid", [pid]) == "t",
+                "the replay did not disable the producer again")
+    }
+
     @Test func rateLimitedRequestLeavesNoTrace() throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }

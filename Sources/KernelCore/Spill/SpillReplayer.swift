@@ -91,18 +91,20 @@ public final class SpillReplayer: @unchecked Sendable {
         do {
             reader = try SpillSegmentReader(path: segment.path)
         } catch {
-            report(damageAt: 0, in: segment, "\(error)")
-            quarantine(segment)
-            outcome.damaged += 1
+            // An I/O error (EMFILE, EACCES, EIO), not damage: the header's own damage comes back
+            // as an item. The segment stays as it is and is retried next round (SPEC §8: skip).
+            ioError(segment, "open failed: \(error)")
             return
         }
         var offset: Int64 = 0
         while true {
             let item: SpillReadItem?
             do { item = try reader.next() } catch {
-                report(damageAt: offset, in: segment, "read failed: \(error)")
-                damage += 1
-                break
+                // Rows written so far are committed (replays deduplicate); the segment stays and
+                // is read again from its start next round.
+                if !batch.isEmpty { try write(batch, into: &outcome) }
+                ioError(segment, "read failed at offset \(offset): \(error)")
+                return
             }
             guard let item else { break }
             switch item {
@@ -194,6 +196,13 @@ public final class SpillReplayer: @unchecked Sendable {
         logger.error("spill damage found; skipping the damaged bytes", metadata: [
             "event": "infra", "component": "spill", "action": "replay", "outcome": "damaged",
             "reason_code": "spill_damaged", "file": .string(segment.path), "offset": "\(offset)", "details": .string(detail),
+        ])
+    }
+
+    private func ioError(_ segment: SpillSegmentInfo, _ detail: String) {
+        logger.error("spill segment unreadable; kept and retried next round", metadata: [
+            "event": "infra", "component": "spill", "action": "replay", "outcome": "skipped",
+            "reason_code": "spill_io_error", "file": .string(segment.path), "details": .string(detail),
         ])
     }
 

@@ -70,7 +70,7 @@ let package = Package(
             "CLibPQ", "COpenSSL", "KernelJSON", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelRedis", dependencies: [
-            "CHiredis", .product(name: "Logging", package: "swift-log"),
+            "CHiredis", "KernelConfig", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelPlugins", dependencies: [
             "KernelPluginABI", "KernelJSON", .product(name: "Logging", package: "swift-log"),
@@ -105,7 +105,7 @@ let package = Package(
         ]),
         .executableTarget(name: "kernel", dependencies: [
             "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
-            "KernelSSH",
+            "KernelSSH", "KernelRedis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

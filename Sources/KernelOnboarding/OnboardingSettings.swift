@@ -44,7 +44,7 @@ public struct OnboardingSettings: Sendable {
     /// `postgres.dsn`.
     public var postgresDSN: String
     /// How control-stream consumers connect to Redis.
-    public var redis: RedisEndpointSettings
+    public var redis: RedisSettings
 
     public init(config: KernelConfig) {
         keyPrefix = config.redis.keyPrefix
@@ -81,7 +81,7 @@ public struct OnboardingSettings: Sendable {
         let known = issuerProblem
         verifierProblems = problems.filter { $0 != known }
         postgresDSN = config.postgres.dsn
-        redis = RedisEndpointSettings(config)
+        redis = RedisSettings(config)
     }
 
     /// The full Redis key for `suffix`: `P + suffix`.
@@ -107,33 +107,5 @@ public struct OnboardingSettings: Sendable {
                 "reason_code": .string(problem.reason.rawValue), "details": .string(problem.message),
             ])
         }
-    }
-}
-
-/// How to open a Redis connection (`redis.*`).
-public struct RedisEndpointSettings: Sendable {
-    public var endpoint: RedisConnection.Endpoint
-    public var username: String?
-    public var password: String?
-    public var db: Int
-    public var dialTimeoutMs: Int
-    public var commandTimeoutMs: Int
-
-    public init(_ config: KernelConfig) {
-        endpoint = RedisConnection.Endpoint(host: config.redis.addr.host.isEmpty ? "127.0.0.1" : config.redis.addr.host,
-                                            port: Int32(config.redis.addr.port))
-        username = config.redis.username
-        password = config.redis.password
-        db = config.redis.db
-        dialTimeoutMs = config.redis.dialTimeoutMs
-        commandTimeoutMs = max(config.redis.readTimeoutMs, config.redis.writeTimeoutMs)
-    }
-
-    /// A new connection with the command timeout set.
-    public func connect() throws(RedisError) -> RedisConnection {
-        let connection = try RedisConnection(endpoint: endpoint, timeoutMs: dialTimeoutMs, username: username,
-                                             password: password, db: db)
-        connection.setTimeout(ms: commandTimeoutMs)
-        return connection
     }
 }

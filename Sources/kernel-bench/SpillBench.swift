@@ -1,5 +1,6 @@
 import Foundation
 import KernelConfig
+import KernelRedis
 import KernelCore
 import KernelEvents
 import KernelPlugins

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KernelConfig
+import KernelRedis
 import KernelCore
 import KernelJSON
 import KernelSpill

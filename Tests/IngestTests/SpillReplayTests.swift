@@ -1,6 +1,7 @@
 import Foundation
 import KernelCore
 import KernelEvents
+import KernelRedis
 import KernelPlugins
 import KernelSpill
 import KernelStore

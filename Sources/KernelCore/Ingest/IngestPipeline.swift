@@ -1,4 +1,5 @@
 import KernelConfig
+import KernelRedis
 import KernelSpill
 import KernelStore
 import Logging

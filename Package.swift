@@ -151,6 +151,7 @@ let package = Package(
             "KernelAdmin", "KernelMetrics", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "KernelRedisTests", dependencies: ["KernelRedis", "KernelConfig"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
             "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON",

@@ -200,6 +200,32 @@ struct MappingReader {
         return result
     }
 
+    /// A sequence of distinct integers in `min...max`; absent means empty.
+    func intList(_ key: String, min: Int, max: Int) -> [Int] {
+        guard let node = node(key) else { return [] }
+        guard case .sequence(let sequence) = node else {
+            log.add(child(key), "expected a list of integers, got \(ValueDisplay.describe(node))", .wrongType)
+            return []
+        }
+        var result: [Int] = []
+        for (index, item) in sequence.enumerated() {
+            let itemPath = "\(child(key))[\(index)]"
+            guard case .scalar(let scalar) = item, let value = ScalarParsing.integer(scalar.string),
+                  value >= min, value <= max
+            else {
+                log.add(itemPath, "expected \(MappingReader.describeRange(min: min, max: max)), got \(ValueDisplay.describe(item))",
+                        .invalidValue)
+                continue
+            }
+            if result.contains(value) {
+                log.add(itemPath, "\(value) is listed twice", .conflict)
+                continue
+            }
+            result.append(value)
+        }
+        return result
+    }
+
     /// A mapping of names to non-empty strings; absent means empty. `validate` returns a message for a bad value.
     func stringMap(_ key: String, validate: (String) -> String? = { _ in nil }) -> [String: String] {
         guard let node = node(key) else { return [:] }

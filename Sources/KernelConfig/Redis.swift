@@ -37,6 +37,18 @@ extension KernelConfig {
         public var writeTimeoutMs = 1000
         /// `redis.maxlen_approx`: XTRIM MAXLEN ~ after acks; nil = never trim.
         public var maxlenApprox: Int?
+        /// `redis.cluster`: `addr` is a seed node of a Redis Cluster; the kernel discovers the slot map
+        /// (CLUSTER SLOTS) and follows MOVED/ASK redirections and failovers.
+        public var cluster = false
+        /// `redis.shards`: the event stream is split into this many streams, `<stream>:{0}` …
+        /// `<stream>:{N-1}` (hash tags, so Redis Cluster spreads them over its masters); 1 = the
+        /// single stream `<stream>`. Producers pick the shard from the subject id (docs/producers.md).
+        public var shards = 1
+        /// `redis.read_shards`: the shards this kernel reads; empty = all of them.
+        public var readShards: [Int] = []
+        /// `redis.dead_consumer_ms`: other consumers of the group idle this long with nothing pending
+        /// are removed (XGROUP DELCONSUMER); 0 = never.
+        public var deadConsumerMs = 3_600_000
 
         /// A redis section with every default and the required values.
         public init(addr: HostPort, keyPrefix: String, stream: String) {
@@ -57,10 +69,20 @@ extension KernelConfig {
         /// Full key of the dead-letter stream, e.g. `fdc:events:dlq`.
         public var dlqStreamKey: String { keyPrefix + dlqStream }
 
+        /// Full key of event-stream shard `index`: `fdc:events` when there is one shard, else
+        /// `fdc:events:{index}` (the braces are a Redis Cluster hash tag).
+        public func shardStreamKey(_ index: Int) -> String {
+            shards == 1 ? streamKey : streamKey + ":{\(index)}"
+        }
+
+        /// The shards this kernel reads, in order.
+        public var assignedShards: [Int] { readShards.isEmpty ? Array(0..<shards) : readShards }
+
         static let keys = [
             "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "consumer_name", "read_count",
             "block_ms", "dlq_stream", "max_deliveries", "claim_idle_ms", "dial_timeout_ms",
-            "read_timeout_ms", "write_timeout_ms", "maxlen_approx",
+            "read_timeout_ms", "write_timeout_ms", "maxlen_approx", "cluster", "shards", "read_shards",
+            "dead_consumer_ms",
         ]
 
         init(_ reader: MappingReader, overrides: EnvironmentOverrides, origins: inout [String: String]) {
@@ -94,6 +116,10 @@ extension KernelConfig {
             readTimeoutMs = reader.int("read_timeout_ms", default: readTimeoutMs, min: 1)
             writeTimeoutMs = reader.int("write_timeout_ms", default: writeTimeoutMs, min: 1)
             maxlenApprox = reader.optionalInt("maxlen_approx", min: 1, max: Int(Int64(1) << 53))
+            cluster = reader.bool("cluster", default: cluster)
+            shards = reader.int("shards", default: shards, min: 1, max: 1024)
+            readShards = reader.intList("read_shards", min: 0, max: shards - 1)
+            deadConsumerMs = reader.int("dead_consumer_ms", default: deadConsumerMs, min: 0)
         }
 
         private static func readAddr(_ reader: MappingReader, overrides: EnvironmentOverrides,

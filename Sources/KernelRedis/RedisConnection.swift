@@ -6,7 +6,7 @@ import Glibc
 
 /// One blocking hiredis connection. hiredis 0.14 has no RESP3 and no TLS (PITFALLS.md).
 /// Not thread-safe: a connection belongs to one dedicated thread at a time; calls block.
-public final class RedisConnection {
+public final class RedisConnection: RedisClient {
     public struct Endpoint: Sendable, Equatable {
         public var host: String
         public var port: Int32
@@ -83,11 +83,6 @@ public final class RedisConnection {
 
     /// Runs one command. An error reply is returned as `.error`; I/O failures throw and close the
     /// connection (hiredis contexts are unusable after an I/O error).
-    @discardableResult
-    public func command(_ args: [String]) throws(RedisError) -> RedisReply {
-        try command(args.map { Array($0.utf8) })
-    }
-
     @discardableResult
     public func command(_ args: [[UInt8]]) throws(RedisError) -> RedisReply {
         try append(args)

@@ -9,6 +9,8 @@ public struct RedisSettings: Sendable {
     public var db: Int
     public var dialTimeoutMs: Int
     public var commandTimeoutMs: Int
+    /// `redis.cluster`: `endpoint` is a seed node of a Redis Cluster.
+    public var cluster: Bool
 
     public init(_ config: KernelConfig) {
         endpoint = RedisConnection.Endpoint(host: config.redis.addr.host.isEmpty ? "127.0.0.1" : config.redis.addr.host,
@@ -18,8 +20,17 @@ public struct RedisSettings: Sendable {
         db = config.redis.db
         dialTimeoutMs = config.redis.dialTimeoutMs
         commandTimeoutMs = max(config.redis.readTimeoutMs, config.redis.writeTimeoutMs)
+        cluster = config.redis.cluster
     }
 
+    /// A client for the configured deployment: one connection, or a cluster client when
+    /// `redis.cluster` is set.
+    public func connectClient() throws(RedisError) -> any RedisClient {
+        if cluster { return try RedisClusterClient(settings: self) }
+        return try connect()
+    }
+
+    /// One connection to `endpoint` (standalone Redis, or one node of a cluster).
     public func connect() throws(RedisError) -> RedisConnection {
         let c = try RedisConnection(endpoint: endpoint, timeoutMs: dialTimeoutMs, username: username, password: password, db: db)
         c.setTimeout(ms: commandTimeoutMs)

@@ -54,11 +54,11 @@ public final class AdminServer: @unchecked Sendable {
         self.beforeScrape = beforeScrape
         self.now = now
         let redis = config.redis
-        let endpoint = RedisConnection.Endpoint(host: redis.addr.host.isEmpty ? "127.0.0.1" : redis.addr.host,
-                                                port: Int32(redis.addr.port))
         func connections(timeoutMs: Int, connectTimeoutSeconds: Int) -> BlockingWorker.Connections {
-            BlockingWorker.Connections(redisEndpoint: endpoint, redisTimeoutMs: timeoutMs, redisUsername: redis.username,
-                                       redisPassword: redis.password, redisDB: redis.db,
+            var settings = RedisSettings(config)
+            settings.dialTimeoutMs = timeoutMs
+            settings.commandTimeoutMs = timeoutMs
+            return BlockingWorker.Connections(redisSettings: settings,
                                        dsn: Self.dsn(config.postgres.dsn, connectTimeoutSeconds: connectTimeoutSeconds),
                                        logger: logger)
         }

@@ -130,7 +130,7 @@ enum AdminStore {
 
     /// XADD `{fingerprint, producer_id, status: approved}` to `P+"register:resp:"+nonce`, then
     /// EXPIRE (SPEC §1 response streams, §5.3).
-    static func notifyApproval(_ redis: RedisConnection, prefix: String, nonce: String, fingerprint: String,
+    static func notifyApproval(_ redis: any RedisClient, prefix: String, nonce: String, fingerprint: String,
                                producerID: String, ttlSeconds: Int) throws(RedisError) {
         let stream = prefix + "register:resp:" + nonce
         let replies = try redis.pipeline([
@@ -164,7 +164,7 @@ enum AdminStore {
 
     /// `SET P+"revoked:jti:"+jti 1 EX 30d` and `DEL P+"auth:jti:"+jti`: the running verifiers'
     /// caches refuse the token from now on.
-    static func markRevoked(_ redis: RedisConnection, prefix: String, jti: String) throws(RedisError) {
+    static func markRevoked(_ redis: any RedisClient, prefix: String, jti: String) throws(RedisError) {
         let replies = try redis.pipeline([
             ["SET", prefix + "revoked:jti:" + jti, "1", "EX", String(revokedMarkerTTLSeconds)].map { Array($0.utf8) },
             ["DEL", prefix + "auth:jti:" + jti].map { Array($0.utf8) },

@@ -12,38 +12,29 @@ final class BlockingWorker: @unchecked Sendable {
     /// The connections a job may use; opened on first use, dropped after an I/O error so the next
     /// job reconnects. Touched only on the worker thread.
     final class Connections {
-        let redisEndpoint: RedisConnection.Endpoint
-        let redisTimeoutMs: Int
-        let redisUsername: String?
-        let redisPassword: String?
-        let redisDB: Int
+        let redisSettings: RedisSettings
         let dsn: String
         let logger: Logger
-        private var redisConnection: RedisConnection?
+        private var redisConnection: (any RedisClient)?
         private var pgConnection: PGConnection?
 
-        init(redisEndpoint: RedisConnection.Endpoint, redisTimeoutMs: Int, redisUsername: String?, redisPassword: String?,
-             redisDB: Int, dsn: String, logger: Logger) {
-            self.redisEndpoint = redisEndpoint
-            self.redisTimeoutMs = redisTimeoutMs
-            self.redisUsername = redisUsername
-            self.redisPassword = redisPassword
-            self.redisDB = redisDB
+        /// `redisSettings`' timeouts bound connect and every command.
+        init(redisSettings: RedisSettings, dsn: String, logger: Logger) {
+            self.redisSettings = redisSettings
             self.dsn = dsn
             self.logger = logger
         }
 
         /// The Redis connection, connecting if needed.
-        func redis() throws(RedisError) -> RedisConnection {
+        func redis() throws(RedisError) -> any RedisClient {
             if let redisConnection, redisConnection.isOpen { return redisConnection }
-            let connection = try RedisConnection(endpoint: redisEndpoint, timeoutMs: redisTimeoutMs, username: redisUsername,
-                                                 password: redisPassword, db: redisDB)
+            let connection = try redisSettings.connectClient()
             redisConnection = connection
             return connection
         }
 
         /// Runs `body` with the Redis connection; an I/O error drops the connection.
-        func withRedis<T>(_ body: (RedisConnection) throws(RedisError) -> T) throws(RedisError) -> T {
+        func withRedis<T>(_ body: (any RedisClient) throws(RedisError) -> T) throws(RedisError) -> T {
             do {
                 return try body(try redis())
             } catch {
@@ -73,8 +64,7 @@ final class BlockingWorker: @unchecked Sendable {
 
         /// Same settings, no open connections.
         func copy() -> Connections {
-            Connections(redisEndpoint: redisEndpoint, redisTimeoutMs: redisTimeoutMs, redisUsername: redisUsername,
-                        redisPassword: redisPassword, redisDB: redisDB, dsn: dsn, logger: logger)
+            Connections(redisSettings: redisSettings, dsn: dsn, logger: logger)
         }
 
         func close() {

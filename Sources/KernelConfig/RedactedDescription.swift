@@ -62,6 +62,10 @@ extension KernelConfig {
             ("read_timeout_ms", "\(redis.readTimeoutMs)"),
             ("write_timeout_ms", "\(redis.writeTimeoutMs)"),
             ("maxlen_approx", redis.maxlenApprox.map { "\($0)" } ?? "null"),
+            ("cluster", "\(redis.cluster)"),
+            ("shards", "\(redis.shards)"),
+            ("read_shards", "[" + redis.readShards.map(String.init).joined(separator: ", ") + "]"),
+            ("dead_consumer_ms", "\(redis.deadConsumerMs)"),
         ])
         let output: String
         switch logging.output {

@@ -117,6 +117,10 @@ extension KernelConfig {
             writeTimeoutMs = reader.int("write_timeout_ms", default: writeTimeoutMs, min: 1)
             maxlenApprox = reader.optionalInt("maxlen_approx", min: 1, max: Int(Int64(1) << 53))
             cluster = reader.bool("cluster", default: cluster)
+            if cluster, db != 0 {
+                reader.log.add(reader.child("db"), "must be 0 with redis.cluster: true (a Redis Cluster has one database), got \(db)",
+                               .conflict)
+            }
             shards = reader.int("shards", default: shards, min: 1, max: 1024)
             readShards = reader.intList("read_shards", min: 0, max: shards - 1)
             deadConsumerMs = reader.int("dead_consumer_ms", default: deadConsumerMs, min: 0)

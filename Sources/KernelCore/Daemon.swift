@@ -107,7 +107,7 @@ public final class Daemon {
     func startAdmin(_ pipeline: IngestPipeline) throws(StartupError) {
         pipeline.metrics.attach(metrics)
         let bridge = MetricsBridge(metrics: metrics, pipeline: pipeline, onboarding: onboarding, settings: RedisSettings(config),
-                                   stream: config.redis.streamKey, group: config.redis.consumerGroup, logger: logger)
+                                   streams: config.redis.assignedShards.map(config.redis.shardStreamKey), group: config.redis.consumerGroup, logger: logger)
         bridge.start()
         metricsBridge = bridge
         let health = pipeline.health
@@ -165,16 +165,20 @@ public final class Daemon {
         }
     }
 
-    /// Creates the consumer group at 0-0 with MKSTREAM (SPEC §1 decision); "already exists" is fine.
-    func ensureConsumerGroup(_ redis: RedisConnection) throws(StartupError) {
-        let reply: RedisReply
-        do {
-            reply = try redis.command(["XGROUP", "CREATE", config.redis.streamKey, config.redis.consumerGroup, "0-0", "MKSTREAM"])
-        } catch {
-            throw StartupError(step: "redis", message: "XGROUP CREATE: \(error.message)")
-        }
-        if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
-            throw StartupError(step: "redis", message: "XGROUP CREATE \(config.redis.streamKey): \(message)")
+    /// Creates the consumer group at 0-0 with MKSTREAM (SPEC §1 decision) on every shard this
+    /// kernel reads; "already exists" is fine.
+    func ensureConsumerGroup(_ redis: any RedisClient) throws(StartupError) {
+        for shard in config.redis.assignedShards {
+            let stream = config.redis.shardStreamKey(shard)
+            let reply: RedisReply
+            do {
+                reply = try redis.command(["XGROUP", "CREATE", stream, config.redis.consumerGroup, "0-0", "MKSTREAM"])
+            } catch {
+                throw StartupError(step: "redis", message: "XGROUP CREATE \(stream): \(error.message)")
+            }
+            if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
+                throw StartupError(step: "redis", message: "XGROUP CREATE \(stream): \(message)")
+            }
         }
     }
 

@@ -13,19 +13,20 @@ final class MetricsBridge: @unchecked Sendable {
     let pipeline: IngestPipeline
     let onboarding: OnboardingService?
     let settings: RedisSettings
-    let stream: String
+    /// The event streams this kernel reads (one per assigned shard); the gauges sum them.
+    let streams: [String]
     let group: String
     let logger: Logger
     private let stop = StopFlag()
     private let done = Semaphore()
 
     init(metrics: KernelMetrics, pipeline: IngestPipeline, onboarding: OnboardingService?, settings: RedisSettings,
-         stream: String, group: String, logger: Logger) {
+         streams: [String], group: String, logger: Logger) {
         self.metrics = metrics
         self.pipeline = pipeline
         self.onboarding = onboarding
         self.settings = settings
-        self.stream = stream
+        self.streams = streams
         self.group = group
         self.logger = logger
     }
@@ -77,14 +78,20 @@ final class MetricsBridge: @unchecked Sendable {
     /// Starts the gauge sampler (Redis stream length and group pending count every 5 s).
     func start() {
         DedicatedThread.start(name: "dk-metrics") { [self] in
-            var redis: RedisConnection?
+            var redis: (any RedisClient)?
             while !stop.isSet {
                 do {
-                    let c: RedisConnection
-                    if let redis { c = redis } else { c = try settings.connect(); redis = c }
-                    let replies = try c.pipeline([["XLEN", stream], ["XPENDING", stream, group]].map { $0.map { Array($0.utf8) } })
-                    if let length = replies[0].integer { metrics.redisStreamLength.set(Int(length)) }
-                    if let pending = replies[1].array?.first?.integer { metrics.redisPending.set(Int(pending)) }
+                    let c: any RedisClient
+                    if let redis { c = redis } else { c = try settings.connectClient(); redis = c }
+                    let commands = streams.flatMap { [["XLEN", $0], ["XPENDING", $0, group]] }
+                    let replies = try c.pipeline(commands.map { $0.map { Array($0.utf8) } })
+                    var length = 0, pending = 0
+                    for i in stride(from: 0, to: replies.count - 1, by: 2) {
+                        length += Int(replies[i].integer ?? 0)
+                        pending += Int(replies[i + 1].array?.first?.integer ?? 0)
+                    }
+                    metrics.redisStreamLength.set(length)
+                    metrics.redisPending.set(pending)
                 } catch {
                     redis?.close()
                     redis = nil

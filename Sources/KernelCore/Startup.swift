@@ -72,12 +72,13 @@ public enum Startup {
     }
 
     /// Opens a Redis connection and checks it with PING (5 s timeout, SPEC §12).
-    public static func connectRedis(_ config: KernelConfig) throws(StartupError) -> RedisConnection {
-        let endpoint = RedisConnection.Endpoint(host: config.redis.addr.host.isEmpty ? "127.0.0.1" : config.redis.addr.host,
-                                                port: Int32(config.redis.addr.port))
+    public static func connectRedis(_ config: KernelConfig) throws(StartupError) -> any RedisClient {
+        var settings = RedisSettings(config)
+        settings.dialTimeoutMs = 5000
+        settings.commandTimeoutMs = 5000
+        let endpoint = settings.endpoint
         do throws(RedisError) {
-            let redis = try RedisConnection(endpoint: endpoint, timeoutMs: 5000, username: config.redis.username,
-                                            password: config.redis.password, db: config.redis.db)
+            let redis = try settings.connectClient()
             let pong = try redis.command(["PING"])
             guard pong.text == "PONG" else {
                 throw RedisError(kind: .reply, message: "PING answered \(pong)")

@@ -9,7 +9,7 @@ import Logging
 /// connection, the settings and a clock. Confined to the consumer's thread (not Sendable).
 public final class ControlContext {
     /// The consumer's Redis connection (also used for XREADGROUP/XACK; calls are sequential).
-    public internal(set) var redis: RedisConnection
+    public internal(set) var redis: any RedisClient
     /// `redis.key_prefix` (`P`).
     public let keyPrefix: String
     public let settings: OnboardingSettings
@@ -24,7 +24,7 @@ public final class ControlContext {
 
     /// - Parameters:
     ///   - postgres: opens a new connection when needed (default: `settings.postgresDSN`).
-    public init(redis: RedisConnection, settings: OnboardingSettings, logger: Logger,
+    public init(redis: any RedisClient, settings: OnboardingSettings, logger: Logger,
                 metrics: OnboardingMetrics = OnboardingMetrics(),
                 now: @escaping () -> Int64 = ControlContext.wallClockSeconds,
                 postgres: (() -> Result<PGConnection, PGError>)? = nil) {

@@ -47,7 +47,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
     }
 
     /// Creates the consumer group on `stream` (MKSTREAM, from `0-0`); an existing group is fine.
-    public static func createGroup(stream: String, group: String, redis: RedisConnection) throws(RedisError) {
+    public static func createGroup(stream: String, group: String, redis: any RedisClient) throws(RedisError) {
         let reply = try redis.command(["XGROUP", "CREATE", stream, group, "0-0", "MKSTREAM"])
         if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
             throw RedisError(kind: .reply, message: "XGROUP CREATE \(stream): \(message)")
@@ -80,7 +80,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
         var context: ControlContext?
         while !isStopping {
             do {
-                let redis = try settings.redis.connect()
+                let redis = try settings.redis.connectClient()
                 // A BLOCK read needs a socket timeout longer than the block (PITFALLS.md).
                 redis.setTimeout(ms: max(settings.redis.commandTimeoutMs, blockMs + 2000))
                 try Self.createGroup(stream: stream, group: settings.consumerGroup, redis: redis)
@@ -107,7 +107,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
     }
 
     /// Re-reads this consumer's pending messages from the start, in pages.
-    private func drainOwnPending(_ redis: RedisConnection, _ context: ControlContext) throws(RedisError) {
+    private func drainOwnPending(_ redis: any RedisClient, _ context: ControlContext) throws(RedisError) {
         var cursor = "0-0"
         while !isStopping {
             let reply = try redis.command(["XREADGROUP", "GROUP", settings.consumerGroup, consumerName,
@@ -119,7 +119,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
         }
     }
 
-    private func readNew(_ redis: RedisConnection, _ context: ControlContext) throws(RedisError) {
+    private func readNew(_ redis: any RedisClient, _ context: ControlContext) throws(RedisError) {
         let reply = try redis.command(["XREADGROUP", "GROUP", settings.consumerGroup, consumerName,
                                        "COUNT", String(Self.count), "BLOCK", String(blockMs), "STREAMS", stream, ">"])
         try process(try Self.entries(of: reply), context)

@@ -22,7 +22,7 @@ public struct NonceGuard: Sendable {
 
     /// Claims `key` for `ttlSeconds`; `onError` decides when Redis fails. `failure`, when given,
     /// receives the Redis error text (for a log line).
-    public func claim(key: String, ttlSeconds: Int, onRedisError: NonceErrorPolicy, redis: RedisConnection,
+    public func claim(key: String, ttlSeconds: Int, onRedisError: NonceErrorPolicy, redis: any RedisClient,
                       failure: ((String) -> Void)? = nil) -> NonceClaim {
         do {
             let reply = try redis.command(["SET", key, "1", "NX", "EX", String(max(1, ttlSeconds))])

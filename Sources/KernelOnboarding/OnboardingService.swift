@@ -39,7 +39,7 @@ public final class OnboardingService: @unchecked Sendable {
     public func start() throws(RedisError) {
         guard consumers.isEmpty else { return }
         settings.logProblems(logger)
-        let redis = try settings.redis.connect()
+        let redis = try settings.redis.connectClient()
         defer { redis.close() }
         for handler in handlers {
             try ControlStreamConsumer.createGroup(stream: settings.key(handler.streamSuffix), group: settings.consumerGroup,

@@ -71,7 +71,7 @@ public struct RateLimiter: Sendable {
 
     /// Takes one token from the bucket of (`op`, `identity`). EVALSHA first; on NOSCRIPT (a
     /// restarted or flushed Redis) EVAL, which also caches the script.
-    public func allow(op: String, identity: String, redis: RedisConnection) -> RateDecision {
+    public func allow(op: String, identity: String, redis: any RedisClient) -> RateDecision {
         let args = [key(op: op, identity: identity), String(burst), String(rpm)]
         do {
             var reply = try redis.command(["EVALSHA", Self.scriptSHA, "1"] + args)

@@ -9,7 +9,7 @@ public struct ResponseWriter: Sendable {
     /// XADDs `fields` (in order) to `stream` (the full key, prefix included) and sets its TTL.
     /// Returns false (after nothing else) when Redis refused or failed; the caller logs.
     @discardableResult
-    public func respond(stream: String, fields: [(String, String)], ttlSeconds: Int, redis: RedisConnection) -> Bool {
+    public func respond(stream: String, fields: [(String, String)], ttlSeconds: Int, redis: any RedisClient) -> Bool {
         var xadd: [[UInt8]] = [Array("XADD".utf8), Array(stream.utf8), Array("*".utf8)]
         for (name, value) in fields {
             xadd.append(Array(name.utf8))

@@ -6,7 +6,8 @@ import Logging
 /// if Redis is down, nothing is acknowledged and the acknowledger retries until it is back.
 final class Acknowledger: @unchecked Sendable {
     // @unchecked: state confined to the acknowledger thread.
-    let stream: String
+    /// The stream key of a shard (nil: the unsharded stream).
+    let streamKey: @Sendable (Int?) -> String
     let group: String
     let dlqStream: String
     let settings: RedisSettings
@@ -15,14 +16,14 @@ final class Acknowledger: @unchecked Sendable {
     let metrics: PipelineMetrics
     let abandon: StopFlag
     let logger: Logger
-    private var connection: RedisConnection?
+    private var connection: (any RedisClient)?
 
     static let maxPerRound = 2000
 
-    init(stream: String, group: String, dlqStream: String, settings: RedisSettings, input: BlockingQueue<AckWork>,
+    init(streamKey: @escaping @Sendable (Int?) -> String, group: String, dlqStream: String, settings: RedisSettings, input: BlockingQueue<AckWork>,
          inflight: InflightSet, metrics: PipelineMetrics, abandon: StopFlag, logger: Logger) {
         self.abandon = abandon
-        self.stream = stream
+        self.streamKey = streamKey
         self.group = group
         self.dlqStream = dlqStream
         self.settings = settings
@@ -59,9 +60,9 @@ final class Acknowledger: @unchecked Sendable {
     }
 
     private func send(_ round: [AckWork]) throws(RedisError) {
-        let redis: RedisConnection
+        let redis: any RedisClient
         if let connection { redis = connection } else {
-            redis = try settings.connect()
+            redis = try settings.connectClient()
             connection = redis
         }
         var commands: [[[UInt8]]] = []
@@ -69,15 +70,23 @@ final class Acknowledger: @unchecked Sendable {
         var letters: [DeadLetter] = []
         for work in round {
             switch work {
-            case .ack(let entryIDs): ids.append(contentsOf: entryIDs)
+            case .ack(let refs): ids.append(contentsOf: refs)
             case .deadLetter(let letter):
                 letters.append(letter)
-                ids.append(letter.entry.id)
+                ids.append(letter.entry.ref)
                 commands.append(DeadLetterWriter.xadd(letter, stream: dlqStream))
             }
         }
-        if !ids.isEmpty {
-            commands.append([Array("XACK".utf8), Array(stream.utf8), Array(group.utf8)] + ids.map { Array($0.utf8) })
+        // One XACK per stream, after every DLQ XADD (a cluster client runs them in this order).
+        var byShard: [Int?: [[UInt8]]] = [:]
+        var shardOrder: [Int?] = []
+        for ref in ids {
+            let (shard, id) = EntryRef.split(ref)
+            if byShard[shard] == nil { shardOrder.append(shard) }
+            byShard[shard, default: []].append(Array(id.utf8))
+        }
+        for shard in shardOrder {
+            commands.append([Array("XACK".utf8), Array(streamKey(shard).utf8), Array(group.utf8)] + byShard[shard]!)
         }
         let replies = try redis.pipeline(commands)
         for (i, reply) in replies.enumerated() {

@@ -176,7 +176,8 @@ final class BatchWriterStage: @unchecked Sendable {
 extension DeadLetter {
     /// A row Postgres refused: dead-lettered with the bytes the producer sent.
     init(persistFailed event: StoredEvent, detail: String) {
-        let entry = StreamEntry(id: event.entryID, payload: event.sourcePayload, token: nil, clientID: event.sourceDLQID,
+        let ref = EntryRef.split(event.entryID)
+        let entry = StreamEntry(id: String(ref.id), shard: ref.shard, payload: event.sourcePayload, token: nil, clientID: event.sourceDLQID,
                                 deliveries: 1, mayBeRedelivery: false, deleted: false)
         self.init(entry: entry, reason: .persistFailed, detail: detail)
     }

@@ -7,7 +7,7 @@ public final class DeadLetterWriter: @unchecked Sendable {
     // @unchecked: used from one thread at a time.
     let dlqStream: String
     let settings: RedisSettings
-    private var connection: RedisConnection?
+    private var connection: (any RedisClient)?
 
     public init(dlqStream: String, settings: RedisSettings) {
         self.dlqStream = dlqStream
@@ -17,9 +17,9 @@ public final class DeadLetterWriter: @unchecked Sendable {
     /// XADDs every letter (pipelined); throws if any was refused or Redis is unreachable.
     public func write(_ letters: [DeadLetter]) throws(RedisError) {
         guard !letters.isEmpty else { return }
-        let redis: RedisConnection
+        let redis: any RedisClient
         if let connection { redis = connection } else {
-            redis = try settings.connect()
+            redis = try settings.connectClient()
             connection = redis
         }
         do throws(RedisError) {

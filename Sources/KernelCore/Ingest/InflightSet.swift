@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Entry ids handed to the pipeline and not yet acknowledged. The reader consults it when it
+/// Entry references (`StreamEntry.ref`) handed to the pipeline and not yet acknowledged. The reader consults it when it
 /// re-reads its pending list after a reconnect, so an entry still being processed is not
 /// processed twice; shutdown waits for it to empty.
 public final class InflightSet: Sendable {
@@ -10,7 +10,7 @@ public final class InflightSet: Sendable {
 
     /// Adds ids; returns those that were not already in flight.
     public func admit(_ entries: [StreamEntry]) -> [StreamEntry] {
-        ids.withLock { set in entries.filter { set.insert($0.id).inserted } }
+        ids.withLock { set in entries.filter { set.insert($0.ref).inserted } }
     }
 
     public func release(_ entryIDs: [String]) {

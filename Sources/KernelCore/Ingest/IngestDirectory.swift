@@ -36,7 +36,7 @@ final class IngestDirectory {
     var giveUp: @Sendable () -> Bool = { false }
 
     private var pg: PGConnection?
-    private var redis: RedisConnection?
+    private var redis: (any RedisClient)?
     private let redisSettings: RedisSettings?
     private var lastRefresh = -Double.infinity
     private var revokedWatermark = "-infinity"
@@ -204,10 +204,10 @@ final class IngestDirectory {
         return c
     }
 
-    private func redisConnection() -> RedisConnection? {
+    private func redisConnection() -> (any RedisClient)? {
         if let redis, redis.isOpen { return redis }
         guard let redisSettings else { return nil }
-        redis = try? redisSettings.connect()
+        redis = try? redisSettings.connectClient()
         return redis
     }
 

@@ -30,7 +30,8 @@ public final class IngestPipeline: @unchecked Sendable {
     let entries: BlockingQueue<[StreamEntry]>
     let batches: BlockingQueue<[StoredEvent]>
     let acks: BlockingQueue<AckWork>
-    let reader: StreamReader
+    /// One reader per assigned shard (one when the stream is not sharded).
+    let readers: [StreamReader]
     let processors: [IngestProcessor]
     let writers: [BatchWriterStage]
     let acknowledger: Acknowledger
@@ -64,13 +65,19 @@ public final class IngestPipeline: @unchecked Sendable {
         // processor under load, and memory stays bounded by a few batches.
         batches = BlockingQueue(capacity: config.postgres.batchSize * (writerCount + 1))
         acks = BlockingQueue(capacity: 1 << 20)
-        reader = StreamReader(
-            options: .init(stream: config.redis.streamKey, group: config.redis.consumerGroup,
-                           consumer: config.redis.consumerName, count: config.redis.readCount,
-                           blockMs: config.redis.blockMs, maxDeliveries: config.redis.maxDeliveries,
-                           claimIdleMs: config.redis.claimIdleMs),
-            settings: settings, output: entries, acks: acks, inflight: inflight, stop: stopFlag,
-            metrics: metrics, logger: logger)
+        let redisConfig = config.redis
+        let sharded = redisConfig.shards > 1
+        let entryQueue0 = entries, ackQueue1 = acks, inflight0 = inflight, stop0 = stopFlag, metrics1 = metrics
+        readers = redisConfig.assignedShards.map { shard in
+            StreamReader(
+                options: .init(stream: redisConfig.shardStreamKey(shard), shard: sharded ? shard : nil,
+                               group: redisConfig.consumerGroup, consumer: redisConfig.consumerName,
+                               count: redisConfig.readCount, blockMs: redisConfig.blockMs,
+                               maxDeliveries: redisConfig.maxDeliveries, claimIdleMs: redisConfig.claimIdleMs,
+                               deadConsumerMs: redisConfig.deadConsumerMs),
+                settings: settings, output: entryQueue0, acks: ackQueue1, inflight: inflight0, stop: stop0,
+                metrics: metrics1, logger: logger)
+        }
         let inflightSet = inflight, abandonFlag0 = abandonFlag
         let entryQueue = entries, batchQueue0 = batches, ackQueue0 = acks, metrics0 = metrics
         processors = (0..<max(1, config.performance.processorThreads)).map { _ in
@@ -95,7 +102,8 @@ public final class IngestPipeline: @unchecked Sendable {
             w.maxBatch = maxBatch
             return w
         }
-        acknowledger = Acknowledger(stream: config.redis.streamKey, group: config.redis.consumerGroup,
+        acknowledger = Acknowledger(streamKey: { shard in shard.map(redisConfig.shardStreamKey) ?? redisConfig.streamKey },
+                                    group: config.redis.consumerGroup,
                                     dlqStream: config.redis.dlqStreamKey, settings: settings, input: acks,
                                     inflight: inflight, metrics: metrics, abandon: abandon, logger: logger)
         if let spill {
@@ -120,7 +128,9 @@ public final class IngestPipeline: @unchecked Sendable {
         for (i, p) in processors.enumerated() {
             DedicatedThread.start(name: "dk-process-\(i)") { [self] in p.run(); processorDone.signal() }
         }
-        DedicatedThread.start(name: "dk-reader") { [self] in reader.run(); readerDone.signal() }
+        for (i, reader) in readers.enumerated() {
+            DedicatedThread.start(name: "dk-reader-\(i)") { [self] in reader.run(); readerDone.signal() }
+        }
         if let replayLoop {
             DedicatedThread.start(name: "dk-spill-replay") { [self] in replayLoop.run(); replayDone.signal() }
         }
@@ -132,7 +142,8 @@ public final class IngestPipeline: @unchecked Sendable {
         let deadline = monotonicSeconds() + timeoutSeconds
         func remaining() -> Double { max(0.1, deadline - monotonicSeconds()) }
         stopFlag.set()
-        var clean = readerDone.wait(timeoutSeconds: remaining())
+        var clean = true
+        for _ in readers { clean = readerDone.wait(timeoutSeconds: remaining()) && clean }
         entries.close()
         for _ in processors { clean = processorDone.wait(timeoutSeconds: remaining()) && clean }
         batches.close()   // after every processor flushed its last batch

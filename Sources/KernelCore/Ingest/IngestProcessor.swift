@@ -103,7 +103,7 @@ final class IngestProcessor: @unchecked Sendable {
                 case .failure(let letter): acks.put(.deadLetter(letter))
                 }
             } catch {
-                deferred.append(entry.id)
+                deferred.append(entry.ref)
             }
         }
         if !deferred.isEmpty {
@@ -231,7 +231,7 @@ final class IngestProcessor: @unchecked Sendable {
         let now = clock()
         for (i, a) in accepted.enumerated() {
             var stored = StoredEvent(
-                entryID: a.entry.id, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
+                entryID: a.entry.ref, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
                 tsEventMicros: nil, subjectID: a.envelope.subjectID, producerID: a.producer, schemaID: a.schema.schemaID,
                 family: nil, payloadJSON: a.inner, rows: [],
                 tags: a.envelope.tags.map { Tag(key: $0.key, value: $0.value) }, mayBeRedelivery: a.entry.mayBeRedelivery)

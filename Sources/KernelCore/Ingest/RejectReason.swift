@@ -31,6 +31,7 @@ public struct DeadLetter: Error, Sendable {
 
 /// Work for the acknowledger: entries whose events are durable, or entries to dead-letter first.
 public enum AckWork: Sendable {
+    /// Entry references (`StreamEntry.ref`) whose events are durable.
     case ack([String])
     case deadLetter(DeadLetter)
 }

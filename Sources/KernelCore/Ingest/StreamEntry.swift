@@ -2,8 +2,10 @@ import KernelRedis
 
 /// One entry read from the event stream, before any check.
 public struct StreamEntry: Sendable {
-    /// Redis entry id ("1764081000000-0").
+    /// Redis entry id ("1764081000000-0") within its stream.
     public var id: String
+    /// The event-stream shard it was read from; nil when the stream is not sharded.
+    public var shard: Int?
     /// The `payload` field; nil when absent (or the entry was deleted from the stream).
     public var payload: [UInt8]?
     /// The `token` field.
@@ -17,8 +19,14 @@ public struct StreamEntry: Sendable {
     /// True when the entry's fields are gone (trimmed or deleted after delivery).
     public var deleted: Bool
 
-    /// The id the DLQ reports: the producer's `id` field, else the entry id (SPEC §1).
-    public var dlqID: String { clientID.flatMap { $0.isEmpty ? nil : $0 } ?? id }
+    /// The entry's name inside the kernel (in-flight set, batches, acks, spill records): the entry
+    /// id, qualified with the shard when the stream is sharded (`EntryRef`), since ids repeat
+    /// across shards.
+    public var ref: String { EntryRef.make(shard: shard, id: id) }
+
+    /// The id the DLQ reports: the producer's `id` field, else the entry reference (SPEC §1; on a
+    /// sharded stream `<shard>/<entry id>`).
+    public var dlqID: String { clientID.flatMap { $0.isEmpty ? nil : $0 } ?? ref }
 
     /// Milliseconds part of the entry id: when Redis accepted it (for lag metrics).
     public var redisMillis: Int64? {
@@ -27,13 +35,13 @@ public struct StreamEntry: Sendable {
     }
 
     /// Parses an XREADGROUP / XAUTOCLAIM entry list: `[[id, [field, value, …] | nil], …]`.
-    static func parseList(_ reply: RedisReply, deliveries: Int, mayBeRedelivery: Bool) -> [StreamEntry] {
+    static func parseList(_ reply: RedisReply, shard: Int? = nil, deliveries: Int, mayBeRedelivery: Bool) -> [StreamEntry] {
         guard let items = reply.array else { return [] }
         var out: [StreamEntry] = []
         out.reserveCapacity(items.count)
         for item in items {
             guard let pair = item.array, pair.count >= 1, let id = pair[0].text else { continue }
-            var entry = StreamEntry(id: id, payload: nil, token: nil, clientID: nil, deliveries: deliveries,
+            var entry = StreamEntry(id: id, shard: shard, payload: nil, token: nil, clientID: nil, deliveries: deliveries,
                                     mayBeRedelivery: mayBeRedelivery, deleted: true)
             if pair.count >= 2, let fields = pair[1].array {
                 entry.deleted = false
@@ -53,5 +61,20 @@ public struct StreamEntry: Sendable {
             out.append(entry)
         }
         return out
+    }
+}
+
+/// How an entry is named inside the kernel: `<entry id>` on a single stream, `<shard>/<entry id>`
+/// on a sharded one. Redis entry ids never contain `/`.
+public enum EntryRef {
+    public static func make(shard: Int?, id: String) -> String {
+        guard let shard else { return id }
+        return "\(shard)/\(id)"
+    }
+
+    /// The shard (nil when unqualified) and the Redis entry id of a reference.
+    public static func split(_ ref: String) -> (shard: Int?, id: Substring) {
+        guard let slash = ref.firstIndex(of: "/"), let shard = Int(ref[..<slash]) else { return (nil, Substring(ref)) }
+        return (shard, ref[ref.index(after: slash)...])
     }
 }

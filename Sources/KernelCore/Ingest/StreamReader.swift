@@ -5,7 +5,7 @@ import Logging
 import Glibc
 #endif
 
-/// Reads the event stream with the consumer group on its own thread and connection, and hands
+/// Reads one event stream (one shard) with the consumer group on its own thread and connection, and hands
 /// entries to the pipeline through a bounded queue: when the queue is full, `put` blocks and the
 /// reader stops reading (backpressure; Redis keeps the backlog, the kernel's memory stays flat).
 ///
@@ -13,17 +13,24 @@ import Glibc
 /// consumer but never acknowledged), skipping those still in flight, then reads new ones (`>`).
 /// Every `claimIdleMs` it also claims entries other consumers left pending that long (XAUTOCLAIM),
 /// so the work of a kernel that died is finished. Entries delivered more than `maxDeliveries`
-/// times go straight to the DLQ as `poison_message`, without being processed again.
+/// times go straight to the DLQ as `poison_message`, without being processed again. At the same
+/// interval it removes consumers that stayed idle longer than `deadConsumerMs` with nothing pending
+/// (a kernel that is gone for good), atomically in a script so a consumer that just read is never
+/// removed with entries in its pending list.
 public final class StreamReader: @unchecked Sendable {
     // @unchecked: all mutable state is confined to the reader thread.
     public struct Options: Sendable {
         public var stream: String
+        /// The shard this stream is; nil when the event stream is not sharded.
+        public var shard: Int?
         public var group: String
         public var consumer: String
         public var count: Int
         public var blockMs: Int
         public var maxDeliveries: Int
         public var claimIdleMs: Int
+        /// 0 = never remove other consumers.
+        public var deadConsumerMs: Int
     }
 
     let options: Options
@@ -35,8 +42,9 @@ public final class StreamReader: @unchecked Sendable {
     let logger: Logger
     let metrics: PipelineMetrics
 
-    private var connection: RedisConnection?
+    private var connection: (any RedisClient)?
     private var lastClaim: Double = 0
+    private var lastReap: Double = 0
 
     init(options: Options, settings: RedisSettings, output: BlockingQueue<[StreamEntry]>, acks: BlockingQueue<AckWork>,
          inflight: InflightSet, stop: StopFlag, metrics: PipelineMetrics, logger: Logger) {
@@ -60,6 +68,7 @@ public final class StreamReader: @unchecked Sendable {
                 try drainOwnPending(redis)
                 while !stop.isSet {
                     try claimAbandoned(redis)
+                    try removeDeadConsumers(redis)
                     try readNew(redis)
                 }
             } catch {
@@ -68,7 +77,7 @@ public final class StreamReader: @unchecked Sendable {
                 if stop.isSet { break }
                 let delay = backoff.nextDelayMs()
                 logger.error("event stream read failed; reconnecting", metadata: [
-                    "event": "infra", "component": "reader", "reason_code": .string(error.kind.rawValue),
+                    "event": "infra", "component": "reader", "stream": .string(options.stream), "reason_code": .string(error.kind.rawValue),
                     "details": .string(error.message), "retry_ms": "\(delay)",
                 ])
                 sleepMs(delay)
@@ -78,8 +87,8 @@ public final class StreamReader: @unchecked Sendable {
         connection = nil
     }
 
-    private func connectAndPrepare() throws(RedisError) -> RedisConnection {
-        let redis = try settings.connect()
+    private func connectAndPrepare() throws(RedisError) -> any RedisClient {
+        let redis = try settings.connectClient()
         // A BLOCK read needs a socket timeout longer than the block (PITFALLS.md).
         redis.setTimeout(ms: max(settings.commandTimeoutMs, blockMs + 2000))
         let reply = try redis.command(["XGROUP", "CREATE", options.stream, options.group, "0-0", "MKSTREAM"])
@@ -94,7 +103,7 @@ public final class StreamReader: @unchecked Sendable {
     private var blockMs: Int { min(options.blockMs, 1000) }
 
     /// Re-reads this consumer's pending list from the start ("0"), in pages.
-    private func drainOwnPending(_ redis: RedisConnection) throws(RedisError) {
+    private func drainOwnPending(_ redis: any RedisClient) throws(RedisError) {
         var cursor = "0-0"
         while !stop.isSet {
             let reply = try redis.command(["XREADGROUP", "GROUP", options.group, options.consumer,
@@ -107,7 +116,7 @@ public final class StreamReader: @unchecked Sendable {
     }
 
     /// Claims entries idle longer than `claimIdleMs` in other consumers' pending lists.
-    private func claimAbandoned(_ redis: RedisConnection) throws(RedisError) {
+    private func claimAbandoned(_ redis: any RedisClient) throws(RedisError) {
         let now = monotonicSeconds()
         guard now - lastClaim >= Double(options.claimIdleMs) / 1000 else { return }
         lastClaim = now
@@ -118,10 +127,10 @@ public final class StreamReader: @unchecked Sendable {
             if case .error(let message) = reply { throw RedisError(kind: .reply, message: "XAUTOCLAIM: \(message)") }
             guard let parts = reply.array, parts.count >= 2 else { return }
             cursor = parts[0].text ?? "0-0"
-            let entries = StreamEntry.parseList(parts[1], deliveries: 0, mayBeRedelivery: true)
+            let entries = StreamEntry.parseList(parts[1], shard: options.shard, deliveries: 0, mayBeRedelivery: true)
             if !entries.isEmpty {
                 logger.info("claimed abandoned entries", metadata: [
-                    "event": "infra", "component": "reader", "count": "\(entries.count)",
+                    "event": "infra", "component": "reader", "stream": .string(options.stream), "count": "\(entries.count)",
                 ])
                 try dispatch(redis, withDeliveryCounts(redis, entries))
             }
@@ -129,7 +138,54 @@ public final class StreamReader: @unchecked Sendable {
         } while cursor != "0-0" && !stop.isSet
     }
 
-    private func readNew(_ redis: RedisConnection) throws(RedisError) {
+    /// Removes other consumers idle longer than `deadConsumerMs` whose pending list is empty. The
+    /// check and the removal run in one script: XGROUP DELCONSUMER drops a consumer's pending
+    /// entries with it, so a kernel that came back and read between a separate check and the
+    /// removal would lose them.
+    private func removeDeadConsumers(_ redis: any RedisClient) throws(RedisError) {
+        guard options.deadConsumerMs > 0 else { return }
+        let now = monotonicSeconds()
+        // At most every claim interval (and at least every dead_consumer_ms), never in a tight loop.
+        let interval = max(1.0, Double(min(max(options.claimIdleMs, 1000), options.deadConsumerMs)) / 1000)
+        guard now - lastReap >= interval else { return }
+        lastReap = now
+        let reply = try redis.command(["EVAL", Self.removeDeadConsumersScript, "1", options.stream, options.group,
+                                       options.consumer, String(options.deadConsumerMs)])
+        if case .error(let message) = reply {
+            // NOGROUP right after a FLUSHALL: the next read recreates the group.
+            logger.warning("dead consumer sweep failed", metadata: [
+                "event": "infra", "component": "reader", "stream": .string(options.stream), "details": .string(message),
+            ])
+            return
+        }
+        for name in reply.array ?? [] {
+            logger.info("removed dead consumer", metadata: [
+                "event": "infra", "component": "reader", "stream": .string(options.stream),
+                "consumer": .string(name.text ?? "?"), "idle_ms_over": "\(options.deadConsumerMs)",
+            ])
+        }
+    }
+
+    /// KEYS[1] stream; ARGV group, own consumer name, idle threshold (ms). Returns removed names.
+    static let removeDeadConsumersScript = """
+        local removed = {}
+        local threshold = tonumber(ARGV[3])
+        for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+          local name, pending, idle
+          for i = 1, #c, 2 do
+            if c[i] == 'name' then name = c[i + 1]
+            elseif c[i] == 'pending' then pending = c[i + 1]
+            elseif c[i] == 'idle' then idle = c[i + 1] end
+          end
+          if name and name ~= ARGV[2] and pending == 0 and idle and idle >= threshold then
+            redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+            removed[#removed + 1] = name
+          end
+        end
+        return removed
+        """
+
+    private func readNew(_ redis: any RedisClient) throws(RedisError) {
         let reply = try redis.command(["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.count),
                                        "BLOCK", String(blockMs), "STREAMS", options.stream, ">"])
         let entries = try entriesOf(reply, deliveries: 1, mayBeRedelivery: false)
@@ -144,13 +200,13 @@ public final class StreamReader: @unchecked Sendable {
             throw RedisError(kind: message.hasPrefix("NOGROUP") ? .io : .reply, message: message)
         case .array(let streams):
             guard let first = streams.first?.array, first.count >= 2 else { return [] }
-            return StreamEntry.parseList(first[1], deliveries: deliveries, mayBeRedelivery: mayBeRedelivery)
+            return StreamEntry.parseList(first[1], shard: options.shard, deliveries: deliveries, mayBeRedelivery: mayBeRedelivery)
         default: return []
         }
     }
 
     /// Fills `deliveries` from the pending list (XPENDING with a range covering the entries).
-    private func withDeliveryCounts(_ redis: RedisConnection, _ entries: [StreamEntry]) throws(RedisError) -> [StreamEntry] {
+    private func withDeliveryCounts(_ redis: any RedisClient, _ entries: [StreamEntry]) throws(RedisError) -> [StreamEntry] {
         guard let first = entries.first, let last = entries.last else { return entries }
         let reply = try redis.command(["XPENDING", options.stream, options.group, first.id, last.id,
                                        String(entries.count + 16), options.consumer])
@@ -162,7 +218,7 @@ public final class StreamReader: @unchecked Sendable {
     }
 
     /// Sends entries on: deleted ones are acknowledged, poison ones dead-lettered, the rest queued.
-    private func dispatch(_ redis: RedisConnection, _ entries: [StreamEntry]) throws(RedisError) {
+    private func dispatch(_ redis: any RedisClient, _ entries: [StreamEntry]) throws(RedisError) {
         let fresh = inflight.admit(entries)
         guard !fresh.isEmpty else { return }
         metrics.read(fresh.count)
@@ -171,7 +227,7 @@ public final class StreamReader: @unchecked Sendable {
         work.reserveCapacity(fresh.count)
         for entry in fresh {
             if entry.deleted {
-                acks.put(.ack([entry.id]))
+                acks.put(.ack([entry.ref]))
             } else if entry.deliveries > options.maxDeliveries {
                 acks.put(.deadLetter(DeadLetter(entry: entry, reason: .poisonMessage,
                                                 detail: "delivered \(entry.deliveries) times (max_deliveries \(options.maxDeliveries))")))

@@ -17,6 +17,9 @@ final class Acknowledger: @unchecked Sendable {
     let abandon: StopFlag
     let logger: Logger
     private var connection: (any RedisClient)?
+    /// `redis.maxlen_approx`: after acks, `XTRIM <stream> MAXLEN ~ N` (at most once a second per stream).
+    var maxlenApprox: Int?
+    private var lastTrim: [Int?: Double] = [:]
 
     static let maxPerRound = 2000
 
@@ -104,5 +107,31 @@ final class Acknowledger: @unchecked Sendable {
         }
         metrics.acked(ids.count)
         inflight.release(ids)
+        trim(redis, shards: shardOrder)
+    }
+
+    /// Keeps each acknowledged stream near `maxlenApprox` entries. Trimming is by length, not by
+    /// acknowledgement (Redis has no "trim acked" before 8.2): an entry still unread when the
+    /// stream outgrows the limit is lost, which is why the key is off by default.
+    private func trim(_ redis: any RedisClient, shards: [Int?]) {
+        guard let maxlen = maxlenApprox else { return }
+        let now = monotonicSeconds()
+        for shard in shards where now - (lastTrim[shard] ?? 0) >= 1 {
+            lastTrim[shard] = now
+            let stream = streamKey(shard)
+            do {
+                if case .error(let message) = try redis.command(["XTRIM", stream, "MAXLEN", "~", String(maxlen)]) {
+                    logger.warning("stream trim refused", metadata: [
+                        "event": "infra", "component": "acker", "stream": .string(stream), "details": .string(message),
+                    ])
+                }
+            } catch {
+                // The next round reconnects; a skipped trim only delays the next one.
+                logger.warning("stream trim failed", metadata: [
+                    "event": "infra", "component": "acker", "stream": .string(stream), "details": .string(error.message),
+                ])
+                return
+            }
+        }
     }
 }

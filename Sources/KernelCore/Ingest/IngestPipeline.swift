@@ -106,6 +106,7 @@ public final class IngestPipeline: @unchecked Sendable {
                                     group: config.redis.consumerGroup,
                                     dlqStream: config.redis.dlqStreamKey, settings: settings, input: acks,
                                     inflight: inflight, metrics: metrics, abandon: abandon, logger: logger)
+        acknowledger.maxlenApprox = redisConfig.maxlenApprox
         if let spill {
             let replayers = (0..<writerCount).map { _ in
                 SpillReplayer(directory: spill.directory, dsn: dsn, batchSize: config.spill.replayBatchSize,

@@ -18,10 +18,24 @@ public enum DedicatedThread {
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            // Named so `top -H`, `perf` and /proc/<pid>/task/*/comm show each stage's CPU.
+            DedicatedThread.setCurrentName(box.name)
             box.body()
             return nil
         }, box)
         precondition(rc == 0, "pthread_create failed: \(rc)")
         pthread_detach(thread)
+    }
+
+    private typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
+    /// glibc's `pthread_setname_np` is a GNU extension the Glibc module does not import.
+    nonisolated(unsafe) private static let setName: SetName? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pthread_setname_np") else { return nil }
+        return unsafeBitCast(symbol, to: SetName.self)
+    }()
+
+    static func setCurrentName(_ name: String) {
+        guard let setName else { return }
+        _ = name.withCString { setName(pthread_self(), $0) }
     }
 }

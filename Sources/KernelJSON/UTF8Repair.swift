@@ -92,3 +92,15 @@ enum UTF8Repair {
         }
     }
 }
+
+/// Well-formed UTF-8 to `String`, without the generic `String(validating:as:)` (whose unspecialized
+/// path looked up generic metadata on every call: 8 % of the plugin host's time).
+public enum UTF8Text {
+    /// The text, or nil when `bytes` is not well-formed UTF-8.
+    public static func string(validating bytes: UnsafeRawBufferPointer) -> String? {
+        guard let base = bytes.baseAddress else { return "" }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        guard UTF8Repair.isValid(p, from: 0, to: bytes.count) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: p, count: bytes.count), as: UTF8.self)
+    }
+}

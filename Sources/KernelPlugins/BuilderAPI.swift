@@ -21,8 +21,14 @@ enum BuilderAPI {
             },
             set_numeric: { b, col, p, n in
                 status(b) { c in
-                    let s = String(decoding: bytes(p, n), as: UTF8.self)
-                    return c.set(col, .numeric(s), setter: "set_numeric")
+                    // Checked on the bytes, so a good value costs one String and no second scan.
+                    let raw = bytes(p, n)
+                    let text = String(decoding: raw, as: UTF8.self)
+                    guard OutputCollector.isDecimal(raw) else {
+                        return c.set(col, .numeric(text), setter: "set_numeric",
+                                     invalid: "\"\(text.prefix(64))\" is not a decimal number")
+                    }
+                    return c.set(col, .numeric(text), setter: "set_numeric", prechecked: true)
                 }
             },
             set_int64: { b, col, v in status(b) { $0.set(col, .int64(v), setter: "set_int64") } },

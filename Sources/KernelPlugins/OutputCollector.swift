@@ -1,11 +1,19 @@
 import KernelJSON
 import KernelPluginABI
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The host side of `kp_builder`: collects one batch of events' output and checks every value
 /// against the family's declared columns as it arrives, so a plugin cannot hand the store a value
 /// Postgres would reject mid-batch.
 final class OutputCollector {
     let family: FamilyDescriptor
+    /// Per column, what `set` checks: read by index so a value check copies no descriptor (each
+    /// copy retained and released its name, description and allowed values).
+    private let columnTypes: [ColumnType]
+    private let allowedValues: [[String]?]
     private(set) var outputs: [NormalizedEvent]
     private(set) var failures: [NormalizeFailure?]
     private var current = 0
@@ -19,6 +27,8 @@ final class OutputCollector {
 
     init(family: FamilyDescriptor, count: Int) {
         self.family = family
+        columnTypes = family.columns.map(\.type)
+        allowedValues = family.columns.map(\.allowedValues)
         outputs = Array(repeating: NormalizedEvent(), count: count)
         failures = Array(repeating: nil, count: count)
     }
@@ -87,13 +97,17 @@ final class OutputCollector {
     }
 
     /// Stores `value` in column `index` of the current row after checking it against the declaration.
-    func set(_ index: UInt32, _ value: ColumnValue, setter: String) -> String? {
+    /// `invalid`: a problem the caller already found in the raw bytes (reported after the row and
+    /// column checks, like any other); `prechecked`: the caller validated the value already.
+    func set(_ index: UInt32, _ value: ColumnValue, setter: String, invalid: String? = nil, prechecked: Bool = false) -> String? {
         guard !outputs[current].rows.isEmpty else { return violate("\(setter): no row begun (call begin_row first)") }
-        guard Int(index) < family.columns.count else {
+        let i = Int(index)
+        guard i < columnTypes.count else {
             return violate("\(setter): column index \(index) out of range (family \(family.name) has \(family.columns.count))")
         }
-        let column = family.columns[Int(index)]
-        if let problem = Self.check(value, for: column) { return violate("\(setter): column \(column.name): \(problem)") }
+        if let problem = invalid ?? (prechecked ? nil : Self.check(value, type: columnTypes[i], allowed: allowedValues[i])) {
+            return violate("\(setter): column \(family.columns[i].name): \(problem)")
+        }
         outputs[current].rows[outputs[current].rows.count - 1][Int(index)] = value
         return nil
     }
@@ -115,11 +129,15 @@ final class OutputCollector {
     }
 
     static func check(_ value: ColumnValue, for column: ColumnDescriptor) -> String? {
-        switch (value, column.type) {
+        check(value, type: column.type, allowed: column.allowedValues)
+    }
+
+    static func check(_ value: ColumnValue, type: ColumnType, allowed allowedValues: [String]?) -> String? {
+        switch (value, type) {
         case (.null, _):
             return nil
         case (.text(let s), .text):
-            if let allowed = column.allowedValues, !allowed.contains(s) {
+            if let allowed = allowedValues, !allowed.contains(s) {
                 return "\"\(s.prefix(64))\" is not one of \(allowed.joined(separator: "|"))"
             }
             return nil
@@ -138,13 +156,17 @@ final class OutputCollector {
         case (.jsonb, .jsonb):
             return nil
         default:
-            return "wrong setter for a \(column.type.sqlName) column"
+            return "wrong setter for a \(type.sqlName) column"
         }
     }
 
     /// Decimal text Postgres `numeric` accepts and we promise: -?digits[.digits][e[+-]digits].
     static func isDecimal(_ s: String) -> Bool {
-        let u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { isDecimal(UnsafeRawBufferPointer($0)) }
+    }
+
+    static func isDecimal(_ u: UnsafeRawBufferPointer) -> Bool {
         guard !u.isEmpty, u.count <= maxNumericBytes else { return false }
         var i = 0
         func digits() -> Int {
@@ -171,8 +193,9 @@ final class OutputCollector {
     }
 
     static func text(_ bytes: UnsafeRawBufferPointer, max: Int) -> String? {
-        guard bytes.count <= max, !bytes.contains(0) else { return nil }
-        return String(validating: bytes, as: UTF8.self)
+        guard bytes.count <= max else { return nil }
+        if let base = bytes.baseAddress, memchr(base, 0, bytes.count) != nil { return nil }
+        return UTF8Text.string(validating: bytes)
     }
 
     private func isJSONSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }

@@ -87,16 +87,20 @@ public final class PluginInstance: @unchecked Sendable {
                     }
                     return
                 }
-                for i in 0..<events.count {
-                    _ = collector.select(i)
-                    withCEvents([events[i]]) { pointers in
-                        err.initialize(repeating: 0)
+                // One arena of C events for the whole group, then one call per event.
+                withCEvents(events) { pointers in
+                    // All zeros before every call (re-zeroed only after a failure, which is rare),
+                    // so a message the plugin leaves unterminated still ends in the buffer.
+                    err.initialize(repeating: 0)
+                    for i in 0..<events.count {
+                        _ = collector.select(i)
                         let started = CallTiming.now()
-                        let status = raw.normalize(state, pointers[0], &output, err.baseAddress, err.count)
+                        let status = raw.normalize(state, pointers[i], &output, err.baseAddress, err.count)
                         timing.record(CallTiming.now() - started, budgetNanos: budgetNanos)
                         if status != KP_OK {
                             err[err.count - 1] = 0
                             _ = collector.fail(i, status: status.rawValue, message: String(cString: err.baseAddress!))
+                            err.update(repeating: 0)
                         }
                     }
                 }

@@ -12,9 +12,16 @@ public protocol RedisClient: AnyObject {
     /// Runs several commands, replies in order. On a cluster, commands for different nodes run
     /// node by node in their original order (a later command never runs before an earlier one).
     func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply]
+    /// Runs one command and decodes its reply in place (`RedisReplyView`, valid inside `decode`
+    /// only). The default copies the reply first; `RedisConnection` hands out hiredis' own memory.
+    func command<T>(_ args: [[UInt8]], decode: (RedisReplyView) -> T) throws(RedisError) -> T
 }
 
 extension RedisClient {
+    public func command<T>(_ args: [[UInt8]], decode: (RedisReplyView) -> T) throws(RedisError) -> T {
+        decode(RedisReplyView(try command(args)))
+    }
+
     @discardableResult
     public func command(_ args: [String]) throws(RedisError) -> RedisReply {
         try command(args.map { Array($0.utf8) })

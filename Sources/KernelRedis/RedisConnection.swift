@@ -7,7 +7,7 @@ import Glibc
 /// One blocking hiredis connection. hiredis 0.14 has no RESP3 and no TLS (PITFALLS.md).
 /// Not thread-safe: a connection belongs to one dedicated thread at a time; calls block.
 public final class RedisConnection: RedisClient {
-    public struct Endpoint: Sendable, Equatable {
+    public struct Endpoint: Sendable, Hashable {
         public var host: String
         public var port: Int32
         public init(host: String, port: Int32) { self.host = host; self.port = port }
@@ -132,7 +132,21 @@ public final class RedisConnection: RedisClient {
         return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
     }
 
-    private static func convert(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
+    /// Runs one command and hands its reply to `decode` without copying it (`RedisReplyView`).
+    public func command<T>(_ args: [[UInt8]], decode: (RedisReplyView) -> T) throws(RedisError) -> T {
+        try append(args)
+        guard let context else { throw RedisError(kind: .io, message: "connection closed") }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            let message = Self.errorString(context)
+            close()
+            throw RedisError(kind: .io, message: message)
+        }
+        defer { freeReplyObject(raw) }
+        return decode(RedisReplyView(raw: UnsafePointer(raw.assumingMemoryBound(to: redisReply.self))))
+    }
+
+    static func convert(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let reply = r.pointee
         switch reply.type {
         case REDIS_REPLY_STRING:

@@ -1,5 +1,9 @@
 import KernelRedis
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One entry read from the event stream, before any check.
 public struct StreamEntry: Sendable {
     /// Redis entry id ("1764081000000-0") within its stream.
@@ -34,33 +38,60 @@ public struct StreamEntry: Sendable {
         return Int64(id[..<dash])
     }
 
-    /// Parses an XREADGROUP / XAUTOCLAIM entry list: `[[id, [field, value, …] | nil], …]`.
-    static func parseList(_ reply: RedisReply, shard: Int? = nil, deliveries: Int, mayBeRedelivery: Bool) -> [StreamEntry] {
-        guard let items = reply.array else { return [] }
+    /// Parses an XREADGROUP / XAUTOCLAIM entry list, `[[id, [field, value, …] | nil], …]`, copying
+    /// only what an entry keeps (payload, token, client id).
+    static func parseList(_ list: RedisReplyView, shard: Int? = nil, deliveries: Int, mayBeRedelivery: Bool,
+                          tokens: inout TokenInterner) -> [StreamEntry] {
+        let count = list.count
         var out: [StreamEntry] = []
-        out.reserveCapacity(items.count)
-        for item in items {
-            guard let pair = item.array, pair.count >= 1, let id = pair[0].text else { continue }
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            let pair = list[i]
+            guard pair.count >= 1 else { continue }
+            let idView = pair[0]
+            guard idView.kind == .string || idView.kind == .status else { continue }
+            let id = idView.withBytes { String(decoding: $0, as: UTF8.self) }
             var entry = StreamEntry(id: id, shard: shard, payload: nil, token: nil, clientID: nil, deliveries: deliveries,
                                     mayBeRedelivery: mayBeRedelivery, deleted: true)
-            if pair.count >= 2, let fields = pair[1].array {
+            let fields = pair[1]
+            if pair.count >= 2, fields.kind == .array {
                 entry.deleted = false
-                var i = 0
-                while i + 1 < fields.count {
-                    if case .string(let name) = fields[i], case .string(let value) = fields[i + 1] {
-                        switch name {
-                        case Array("payload".utf8): entry.payload = value
-                        case Array("token".utf8): entry.token = value
-                        case Array("id".utf8): entry.clientID = String(decoding: value, as: UTF8.self)
-                        default: break
+                var f = 0
+                let n = fields.count
+                while f + 1 < n {
+                    let name = fields[f], value = fields[f + 1]
+                    if name.kind == .string, value.kind == .string {
+                        if name.equals("payload") {
+                            entry.payload = value.bytes
+                        } else if name.equals("token") {
+                            entry.token = value.withBytes { tokens.intern($0) }
+                        } else if name.equals("id") {
+                            entry.clientID = value.withBytes { String(decoding: $0, as: UTF8.self) }
                         }
                     }
-                    i += 2
+                    f += 2
                 }
             }
             out.append(entry)
         }
         return out
+    }
+}
+
+/// Hands out one shared buffer for a run of equal tokens: a producer sends the same token on every
+/// entry, so this saves an allocation per event in the reader and lets the processor's "same token
+/// as before" check succeed on buffer identity.
+struct TokenInterner {
+    private var last: [UInt8]?
+
+    mutating func intern(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        if let last, last.count == bytes.count,
+           last.isEmpty || last.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) {
+            return last
+        }
+        let fresh = Array(bytes)
+        last = fresh
+        return fresh
     }
 }
 

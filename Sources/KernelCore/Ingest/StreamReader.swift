@@ -45,6 +45,8 @@ public final class StreamReader: @unchecked Sendable {
     private var connection: (any RedisClient)?
     private var lastClaim: Double = 0
     private var lastReap: Double = 0
+    /// Producers send the same token on every entry: consecutive equal tokens share one buffer.
+    private var tokens = TokenInterner()
 
     init(options: Options, settings: RedisSettings, output: BlockingQueue<[StreamEntry]>, acks: BlockingQueue<AckWork>,
          inflight: InflightSet, stop: StopFlag, metrics: PipelineMetrics, logger: Logger) {
@@ -106,9 +108,9 @@ public final class StreamReader: @unchecked Sendable {
     private func drainOwnPending(_ redis: any RedisClient) throws(RedisError) {
         var cursor = "0-0"
         while !stop.isSet {
-            let reply = try redis.command(["XREADGROUP", "GROUP", options.group, options.consumer,
-                                           "COUNT", String(options.count), "STREAMS", options.stream, cursor])
-            let entries = try entriesOf(reply, deliveries: 0, mayBeRedelivery: true)
+            let entries = try read(redis, ["XREADGROUP", "GROUP", options.group, options.consumer,
+                                           "COUNT", String(options.count), "STREAMS", options.stream, cursor],
+                                   deliveries: 0, mayBeRedelivery: true)
             guard let last = entries.last else { return }
             cursor = last.id
             try dispatch(redis, withDeliveryCounts(redis, entries))
@@ -127,7 +129,9 @@ public final class StreamReader: @unchecked Sendable {
             if case .error(let message) = reply { throw RedisError(kind: .reply, message: "XAUTOCLAIM: \(message)") }
             guard let parts = reply.array, parts.count >= 2 else { return }
             cursor = parts[0].text ?? "0-0"
-            let entries = StreamEntry.parseList(parts[1], shard: options.shard, deliveries: 0, mayBeRedelivery: true)
+            var tokens = TokenInterner()
+            let entries = StreamEntry.parseList(RedisReplyView(parts[1]), shard: options.shard, deliveries: 0,
+                                                mayBeRedelivery: true, tokens: &tokens)
             if !entries.isEmpty {
                 logger.info("claimed abandoned entries", metadata: [
                     "event": "infra", "component": "reader", "stream": .string(options.stream), "count": "\(entries.count)",
@@ -186,23 +190,32 @@ public final class StreamReader: @unchecked Sendable {
         """
 
     private func readNew(_ redis: any RedisClient) throws(RedisError) {
-        let reply = try redis.command(["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.count),
-                                       "BLOCK", String(blockMs), "STREAMS", options.stream, ">"])
-        let entries = try entriesOf(reply, deliveries: 1, mayBeRedelivery: false)
+        let entries = try read(redis, ["XREADGROUP", "GROUP", options.group, options.consumer, "COUNT", String(options.count),
+                                       "BLOCK", String(blockMs), "STREAMS", options.stream, ">"],
+                               deliveries: 1, mayBeRedelivery: false)
         if !entries.isEmpty { try dispatch(redis, entries) }
     }
 
-    private func entriesOf(_ reply: RedisReply, deliveries: Int, mayBeRedelivery: Bool) throws(RedisError) -> [StreamEntry] {
-        switch reply {
-        case .null: return []
-        case .error(let message):
-            // NOGROUP after a FLUSHALL or a deleted stream: recreate on reconnect.
-            throw RedisError(kind: message.hasPrefix("NOGROUP") ? .io : .reply, message: message)
-        case .array(let streams):
-            guard let first = streams.first?.array, first.count >= 2 else { return [] }
-            return StreamEntry.parseList(first[1], shard: options.shard, deliveries: deliveries, mayBeRedelivery: mayBeRedelivery)
-        default: return []
+    /// Runs an XREADGROUP and decodes its entries straight from the reply (no intermediate copy).
+    private func read(_ redis: any RedisClient, _ args: [String], deliveries: Int,
+                      mayBeRedelivery: Bool) throws(RedisError) -> [StreamEntry] {
+        let shard = options.shard
+        let result = try redis.command(args.map { Array($0.utf8) }) { reply -> Result<[StreamEntry], RedisError> in
+            switch reply.kind {
+            case .null: return .success([])
+            case .error:
+                let message = reply.text ?? reply.withBytes { String(decoding: $0, as: UTF8.self) }
+                // NOGROUP after a FLUSHALL or a deleted stream: recreate on reconnect.
+                return .failure(RedisError(kind: message.hasPrefix("NOGROUP") ? .io : .reply, message: message))
+            case .array:
+                let stream = reply[0]
+                guard stream.count >= 2 else { return .success([]) }
+                return .success(StreamEntry.parseList(stream[1], shard: shard, deliveries: deliveries,
+                                                      mayBeRedelivery: mayBeRedelivery, tokens: &tokens))
+            default: return .success([])
+            }
         }
+        return try result.get()
     }
 
     /// Fills `deliveries` from the pending list (XPENDING with a range covering the entries).

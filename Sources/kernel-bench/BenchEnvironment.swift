@@ -35,7 +35,9 @@ final class BenchEnvironment {
 
     var streamKey: String { prefix + "events" }
     var dlqKey: String { prefix + "events:dlq" }
-    var logPath: String { dir + "/kernel.log" }
+    var logPath: String { logPath(kernel: 0) }
+    /// Kernel `index`'s log (several kernels can share one environment).
+    func logPath(kernel index: Int) -> String { dir + (index == 0 ? "/kernel.log" : "/kernel-\(index).log") }
     let group = "kernel"
 
     init(settings: Settings) throws {
@@ -61,6 +63,9 @@ final class BenchEnvironment {
         }
         redis = try RedisConnection(endpoint: endpoint, timeoutMs: 30_000)
         try Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bench-issuer", "-f", dir + "/issuer"])
+        // A producer CA the kernel can read (no producer registers during the bench; without a
+        // readable CA the kernel logs an error at start-up, which would mark the run unclean).
+        try Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bench-producer-ca", "-f", dir + "/producer_ca"])
     }
 
     /// Drops the database, deletes the keys, removes the directory.
@@ -82,8 +87,10 @@ final class BenchEnvironment {
     }
 
     /// The kernel's config: every performance-relevant key at its default except
-    /// `postgres.write_connections`; logs at info to a file.
-    func yaml() -> String {
+    /// `postgres.write_connections`; logs at info to a file. Kernel `index` gets its own
+    /// consumer name (`bench-<index>`), log file and spill directory, so several kernels can
+    /// share the database, the prefix and the consumer group.
+    func yaml(kernel index: Int = 0) -> String {
         """
         server:
           listen: "127.0.0.1:0"
@@ -96,26 +103,27 @@ final class BenchEnvironment {
           addr: "\(settings.redisAddr)"
           key_prefix: "\(prefix)"
           stream: "events"
+          consumer_name: "bench-\(index)"
         logging:
           level: info
-          output: "\(logPath)"
+          output: "\(logPath(kernel: index))"
         auth:
           issuer: "bench-issuer"
           audience: "bench-audience"
           key_id: "bench-1"
           private_key_file: "\(dir)/issuer"
-          producer_ssh_ca: "none"
+          producer_ssh_ca: "\(dir)/producer_ca.pub"
         plugins:
           dir: "\(settings.pluginsDir)"
         spill:
-          dir: "\(dir)/spill"
+          dir: "\(dir)/spill\(index == 0 ? "" : "-\(index)")"
 
         """
     }
 
-    func configFile() throws -> String {
-        let path = dir + "/kernel.yaml"
-        try yaml().write(toFile: path, atomically: true, encoding: .utf8)
+    func configFile(kernel index: Int = 0) throws -> String {
+        let path = dir + (index == 0 ? "/kernel.yaml" : "/kernel-\(index).yaml")
+        try yaml(kernel: index).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -161,15 +169,35 @@ final class BenchEnvironment {
         if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") { throw BenchError("XGROUP CREATE: \(message)") }
     }
 
+    /// Moves the group's last-delivered id to the end of the stream, so kernels started now
+    /// find nothing to read until `releaseGroup` (several kernels then start draining together).
+    func holdGroup(entries: Int) throws {
+        let reply = try redis.command(["XGROUP", "SETID", streamKey, group, "$", "ENTRIESREAD", String(entries)])
+        if case .error(let message) = reply { throw BenchError("XGROUP SETID $: \(message)") }
+    }
+
+    /// Rewinds the group to the start of the stream (as created), after `holdGroup`.
+    func releaseGroup() throws {
+        let reply = try redis.command(["XGROUP", "SETID", streamKey, group, "0-0", "ENTRIESREAD", "0"])
+        if case .error(let message) = reply { throw BenchError("XGROUP SETID 0-0: \(message)") }
+    }
+
     func count(_ sql: String) throws -> Int { Int(try pg.query(sql).scalar ?? "0") ?? 0 }
 
     /// CPU ticks of the Postgres backends connected to this database (the kernel's connections;
     /// not the bench's own).
     func backendTicks() throws -> Int {
+        try backendTicksByPID().values.reduce(0, +)
+    }
+
+    /// The same per backend, so a later sample can subtract an earlier one backend by backend.
+    func backendTicksByPID() throws -> [Int32: Int] {
         let r = try pg.query("""
             SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
             """)
-        return r.rows.compactMap { $0[0].flatMap { Int32($0) } }.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
+        var ticks: [Int32: Int] = [:]
+        for pid in r.rows.compactMap({ $0[0].flatMap { Int32($0) } }) { ticks[pid] = ProcStat.cpuTicks(pid: pid) }
+        return ticks.compactMapValues { $0 }
     }
 
     /// Rows in `table`, 0 when the table does not exist (its plugin was not loaded).
@@ -180,16 +208,16 @@ final class BenchEnvironment {
 
     func streamLength(_ key: String) throws -> Int { Int(try redis.command(["XLEN", key]).integer ?? 0) }
 
-    /// Starts `kernel run` on this environment's config.
-    func startKernel() throws -> KernelProcess {
+    /// Starts `kernel run` on this environment's config (kernel `index`: see `yaml`).
+    func startKernel(index: Int = 0) throws -> KernelProcess {
         var environment = ProcessInfo.processInfo.environment
         // The env overrides win over the YAML: point them at this run's database and Redis, or
         // the kernel would write into the shared development database.
         environment["KERNEL_PG_DSN"] = dsn
         environment["KERNEL_REDIS_ADDR"] = settings.redisAddr
         environment.removeValue(forKey: "KERNEL_PG_DSN_FILE")
-        return try KernelProcess.start(binary: settings.kernelBinary, arguments: ["run", "--config", try configFile()],
-                                       environment: environment, logPath: logPath)
+        return try KernelProcess.start(binary: settings.kernelBinary, arguments: ["run", "--config", try configFile(kernel: index)],
+                                       environment: environment, logPath: logPath(kernel: index))
     }
 }
 

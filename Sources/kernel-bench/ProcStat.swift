@@ -14,6 +14,29 @@ enum ProcStat {
 
     static func seconds(ticks: Int) -> Double { Double(ticks) / KernelProcess.clockTicksPerSecond }
 
+    /// The whole machine's CPU time from the first line of /proc/stat, in clock ticks summed
+    /// over every core: `busy` is everything but idle and iowait, `total` includes them.
+    struct MachineTicks {
+        var busy: Int
+        var total: Int
+
+        /// Busy share of all cores between two samples (0…1).
+        static func busyFraction(from a: MachineTicks, to b: MachineTicks) -> Double {
+            let total = b.total - a.total
+            return total > 0 ? Double(b.busy - a.busy) / Double(total) : 0
+        }
+    }
+
+    static func machineTicks() -> MachineTicks? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return nil }
+        // user nice system idle iowait irq softirq steal (guest time is already inside user).
+        let values = line.split(separator: " ").dropFirst().prefix(8).compactMap { Int($0) }
+        guard values.count == 8 else { return nil }
+        let total = values.reduce(0, +)
+        return MachineTicks(busy: total - values[3] - values[4], total: total)
+    }
+
     /// The 1-minute load average: the bench shares the machine with whatever else runs.
     static func loadAverage() -> String {
         let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""

@@ -2,10 +2,12 @@ import Foundation
 import KernelEvents
 import KernelPostgres
 
-/// The ceiling: the same trade rows binary-COPYed straight into `md_trade` over the same number
-/// of connections, one COPY (= one transaction) per `rowsPerTransaction` rows, with no kernel,
-/// no staging table, no tags. Rows are encoded before the clock starts, so this measures what
-/// Postgres (and libpq) can take.
+/// A partial ceiling, kept for comparison with earlier runs: the generated trade rows
+/// binary-COPYed straight into `md_trade` over the same number of connections, one COPY (= one
+/// transaction) per `rowsPerTransaction` rows, with no kernel, no staging table and no tag
+/// links. Rows are encoded before the clock starts, so this measures what Postgres (and libpq)
+/// can take. The full ceiling, with the `event_tags` rows the kernel also writes, is
+/// `StoredRowsCopyRun`.
 struct RawCopyRun {
     let environment: BenchEnvironment
     let trades: [TradeRow]
@@ -49,7 +51,7 @@ struct RawCopyRun {
         try env.pg.execute("TRUNCATE md_trade")
         try env.pg.execute("CHECKPOINT")
         let sql = "COPY md_trade (\(Self.columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
-        let work = ChunkQueue(chunks)
+        let work = WorkQueue(chunks)
         var conns: [PGConnection] = []
         for _ in 0..<connections { conns.append(try PGConnection(dsn: env.dsn, logger: env.logger)) }
         defer { for c in conns { c.close() } }
@@ -78,21 +80,21 @@ struct RawCopyRun {
     }
 }
 
-/// Hands out pre-encoded COPY streams to the writer threads.
-final class ChunkQueue: @unchecked Sendable {
-    // @unchecked: guarded by `lock`.
+/// Hands out pre-encoded COPY work to the writer threads.
+final class WorkQueue<Item>: @unchecked Sendable {
+    // @unchecked: guarded by `lock`; items are only read.
     private let lock = NSLock()
-    private let chunks: [[UInt8]]
+    private let items: [Item]
     private var index = 0
     private var error: String?
 
-    init(_ chunks: [[UInt8]]) { self.chunks = chunks }
+    init(_ items: [Item]) { self.items = items }
 
-    func next() -> [UInt8]? {
+    func next() -> Item? {
         lock.withLock {
-            guard error == nil, index < chunks.count else { return nil }
+            guard error == nil, index < items.count else { return nil }
             defer { index += 1 }
-            return chunks[index]
+            return items[index]
         }
     }
 

@@ -17,7 +17,7 @@ let usage = """
       --events N               plugin bench: events per family (default 200000)
       --kernel PATH            kernel binary (default: `kernel` next to kernel-bench)
       --repo DIR               repository root, for migrations/ (default .)
-      --trade-events N         trade-only drain (default 200000)
+      --trade-events N         trade-only drain, and each run of the kernels scenario (default 200000)
       --mixed-events N         mixed 60/30/10 trade/quote/book drain (default 200000)
       --backlog N              small trades preloaded for the memory test (default 1000000)
       --rate R                 latency test offered rate, events/s (default 10000)
@@ -25,7 +25,8 @@ let usage = """
       --warmup S               latency test warm-up, not measured (default 2)
       --write-connections N    postgres.write_connections for the kernel and the raw COPY (default 2)
       --spill-mib N            spill bench: MiB of spill written, then replayed (default 1024)
-      --only LIST              comma list of drain,raw,mixed,latency,backlog (default all)
+      --kernels N              kernels scenario: trade drain with 1, 2, …, N kernels sharing the group (default 2)
+      --only LIST              comma list of drain,raw,mixed,kernels,latency,backlog (default all)
     Postgres and Redis come from KERNEL_PG_DSN and KERNEL_REDIS_ADDR (make bench sources .run/env).
     """
 
@@ -81,10 +82,11 @@ while let arg = it.next() {
     case "--seconds": ingest.latencySeconds = doubleValue(arg, it.next())
     case "--warmup": ingest.warmupSeconds = doubleValue(arg, it.next())
     case "--write-connections": settings.writeConnections = intValue(arg, it.next())
+    case "--kernels": ingest.kernels = intValue(arg, it.next())
     case "--spill-mib": spillMiB = intValue(arg, it.next())
     case "--only":
         let list = Set((it.next() ?? "").split(separator: ",").map(String.init))
-        let known: Set<String> = ["drain", "raw", "mixed", "latency", "backlog"]
+        let known: Set<String> = ["drain", "raw", "mixed", "kernels", "latency", "backlog"]
         guard !list.isEmpty, list.isSubset(of: known) else { fail("--only takes a comma list of \(known.sorted().joined(separator: ","))") }
         ingest.scenarios = list
     case "-h", "--help": print(usage); exit(0)

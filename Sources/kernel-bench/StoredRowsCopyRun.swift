@@ -1,0 +1,193 @@
+import Foundation
+import KernelPostgres
+
+/// Exactly the rows the kernel stored for a drain, read back from Postgres and encoded for
+/// binary COPY, `eventsPerTransaction` events per batch: each batch holds its events' rows of
+/// the typed table and their `event_tags` links, as one kernel writer transaction does
+/// (EventWriter's fast path: COPY md_<family>, then COPY event_tags, one transaction).
+///
+/// The kernel writes nothing else per event: no `events` row for a typed family, no stats
+/// counters; the `tags` dictionary is upserted only on a cache miss (the first batches), so it is
+/// left as the kernel left it.
+struct StoredRows {
+    struct Batch {
+        var typed: [UInt8]
+        var tags: [UInt8]
+    }
+
+    let table: String
+    let columns: [String]
+    let batches: [Batch]
+    let events: Int
+    let typedRows: Int
+    let tagRows: Int
+    /// Links in `event_tags` whose event is not in `table` (none after a trade drain).
+    let foreignTagRows: Int
+
+    /// Reads `table` (every column but `received_at`, which keeps its DEFAULT now() as in the
+    /// kernel's COPY) and `event_tags`, in (ts, event_id, row_no) order.
+    static func capture(from env: BenchEnvironment, table: String, eventsPerTransaction: Int) throws -> StoredRows {
+        let pg = env.pg
+        let described = try pg.query("""
+            SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'received_at'
+             ORDER BY a.attnum
+            """, [table])
+        let names = described.rows.compactMap { $0[0] }
+        let types = described.rows.compactMap { $0[1] }
+        guard !names.isEmpty, names.count == types.count,
+              let idColumn = names.firstIndex(of: "event_id"), let tsColumn = names.firstIndex(of: "ts") else {
+            throw BenchError("stored rows: \(table) has no event_id/ts columns")
+        }
+        var selects: [String] = []
+        for (name, type) in zip(names, types) {
+            let q = try pg.quoteIdentifier(name)
+            selects.append(type == "timestamptz" ? "(extract(epoch FROM \(q)) * 1000000)::int8" : "\(q)::text")
+        }
+        let quotedTable = try pg.quoteIdentifier(table)
+        let result = try pg.query("SELECT \(selects.joined(separator: ", ")) FROM \(quotedTable) ORDER BY ts, event_id, row_no")
+
+        // Events in order, and where each one's rows are.
+        var eventIndex: [String: Int] = [:]
+        var eventRows: [Range<Int>] = []
+        var lastKey = ""
+        for (i, row) in result.rows.enumerated() {
+            let key = (row[idColumn] ?? "") + "|" + (row[tsColumn] ?? "")
+            if key == lastKey, let last = eventRows.indices.last {
+                eventRows[last] = eventRows[last].lowerBound..<(i + 1)
+            } else {
+                eventIndex[key] = eventRows.count
+                eventRows.append(i..<(i + 1))
+                lastKey = key
+            }
+        }
+        var eventTags = [[Int64]](repeating: [], count: eventRows.count)
+        var tagRows = 0, foreign = 0
+        let links = try pg.query("""
+            SELECT event_id::text, (extract(epoch FROM ts) * 1000000)::int8, tag_id FROM event_tags ORDER BY event_id, ts, tag_id
+            """)
+        for link in links.rows {
+            guard let id = link[0], let ts = link[1], let tag = link[2].flatMap({ Int64($0) }) else { continue }
+            guard let event = eventIndex[id + "|" + ts] else { foreign += 1; continue }
+            eventTags[event].append(tag)
+            tagRows += 1
+        }
+
+        var batches: [Batch] = []
+        var first = 0
+        while first < eventRows.count {
+            let last = min(eventRows.count, first + eventsPerTransaction)
+            var typed = PGBinaryCopyEncoder(reserving: (eventRows[last - 1].upperBound - eventRows[first].lowerBound) * 200)
+            var tags = PGBinaryCopyEncoder(reserving: (last - first) * 64)
+            var anyTag = false
+            for event in first..<last {
+                for r in eventRows[event] {
+                    let row = result.rows[r]
+                    typed.beginTuple(fieldCount: names.count)
+                    for c in 0..<names.count { try append(row[c], type: types[c], column: names[c], to: &typed) }
+                }
+                for tag in eventTags[event] {
+                    let row = result.rows[eventRows[event].lowerBound]
+                    tags.beginTuple(fieldCount: 3)
+                    try append(row[idColumn], type: "uuid", column: "event_id", to: &tags)
+                    try append(row[tsColumn], type: "timestamptz", column: "ts", to: &tags)
+                    tags.appendInt8(tag)
+                    anyTag = true
+                }
+            }
+            typed.finish()
+            tags.finish()
+            batches.append(Batch(typed: typed.takeBytes(), tags: anyTag ? tags.takeBytes() : []))
+            first = last
+        }
+        return StoredRows(table: table, columns: names, batches: batches, events: eventRows.count,
+                          typedRows: result.rows.count, tagRows: tagRows, foreignTagRows: foreign)
+    }
+
+    /// One text value (timestamptz as Unix µs) in the column's binary format.
+    private static func append(_ value: String?, type: String, column: String, to e: inout PGBinaryCopyEncoder) throws {
+        guard let value else { e.appendNull(); return }
+        func bad() -> BenchError { BenchError("stored rows: column \(column) (\(type)): cannot read \(value.prefix(40))") }
+        switch type {
+        case "uuid": try e.appendUUID(value)
+        case "text", "varchar", "citext": e.appendText(value)
+        case "numeric": try e.appendNumeric(value)
+        case "int4": guard let v = Int32(value) else { throw bad() }; e.appendInt4(v)
+        case "int8": guard let v = Int64(value) else { throw bad() }; e.appendInt8(v)
+        case "float8": guard let v = Double(value) else { throw bad() }; e.appendFloat8(v)
+        case "bool": e.appendBool(value == "t")
+        case "jsonb": e.appendJSONB(value)
+        case "timestamptz": guard let v = Int64(value) else { throw bad() }; e.appendTimestamptz(unixMicros: v)
+        default: throw BenchError("stored rows: column \(column) has type \(type), which the bench does not encode")
+        }
+    }
+}
+
+/// The raw limit for the same rows: `StoredRows` binary-COPYed back into the same tables (after
+/// TRUNCATE, which keeps indexes and partitions, and CHECKPOINT) over `connections`
+/// connections, one transaction per batch with two COPYs (typed rows, then tag links), as the
+/// kernel's writers do. No kernel, no Redis, no staging, no encoding on the clock.
+struct StoredRowsCopyRun {
+    struct Result {
+        var events: Int
+        var typedRows: Int
+        var tagRows: Int
+        var transactions: Int
+        var seconds: Double
+        var postgresCPUSeconds: Double
+        var eventsPerSecond: Double { Double(events) / seconds }
+        var rowsPerSecond: Double { Double(typedRows + tagRows) / seconds }
+    }
+
+    let environment: BenchEnvironment
+    let stored: StoredRows
+    let connections: Int
+
+    func run() throws -> Result {
+        let env = environment
+        let table = try env.pg.quoteIdentifier(stored.table)
+        var quoted: [String] = []
+        for c in stored.columns { quoted.append(try env.pg.quoteIdentifier(c)) }
+        let typedSQL = "COPY \(table) (\(quoted.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
+        let tagSQL = "COPY event_tags (event_id, ts, tag_id) FROM STDIN (FORMAT binary)"
+        try env.pg.execute("TRUNCATE \(table), event_tags")
+        try env.pg.execute("CHECKPOINT")
+
+        let work = WorkQueue(stored.batches)
+        var conns: [PGConnection] = []
+        for _ in 0..<connections { conns.append(try PGConnection(dsn: env.dsn, logger: env.logger)) }
+        defer { for c in conns { c.close() } }
+        let backends = conns.map(\.backendPID)
+        let ticks0 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
+        let group = DispatchGroup()
+        let t0 = BenchClock.now()
+        for c in conns {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                while let batch = work.next() {
+                    do {
+                        try c.transaction { () throws(PGError) in
+                            try c.copyIn(typedSQL) { writer in try writer.write(batch.typed) }
+                            if !batch.tags.isEmpty { try c.copyIn(tagSQL) { writer in try writer.write(batch.tags) } }
+                        }
+                    } catch {
+                        work.fail("\(error)")
+                        return
+                    }
+                }
+            }
+        }
+        group.wait()
+        let seconds = BenchClock.now() - t0
+        let ticks1 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
+        if let failure = work.failure { throw BenchError("raw copy of the stored rows failed: \(failure)") }
+        let typedRows = try env.rows(in: stored.table)
+        let tagRows = try env.rows(in: "event_tags")
+        guard typedRows == stored.typedRows, tagRows == stored.tagRows else {
+            throw BenchError("raw copy of the stored rows: wrote \(typedRows) + \(tagRows) rows, expected \(stored.typedRows) + \(stored.tagRows)")
+        }
+        return Result(events: stored.events, typedRows: typedRows, tagRows: tagRows, transactions: stored.batches.count,
+                      seconds: seconds, postgresCPUSeconds: ProcStat.seconds(ticks: ticks1 - ticks0))
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import KernelEvents
+import Testing
+
+/// Several kernels on one consumer group (issue 8), as real child processes against real Redis and
+/// Postgres: one killed with SIGKILL under load has its unacknowledged entries finished by the
+/// others, and dead consumers are removed from the group only once nothing is pending on them.
+@Suite("Scale-out", .serialized)
+struct ScaleOutTests {
+    /// The table every trade event lands in.
+    static let stored = "SELECT count(*) FROM md_trade"
+    static let storedDistinct = "SELECT count(DISTINCT event_id) FROM md_trade"
+
+    @Test func threeKernelsFinishTheWorkOfOneKilledMidBatch() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let fleet = KernelFleet(h)
+        defer { fleet.stopAll() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let total = 30_000
+        for name in ["k1", "k2", "k3"] { try fleet.start(name, claimIdleMs: 1000) }
+        // A kernel joins the group when it first reads its own pending list, at start.
+        #expect(h.waitUntil(timeout: 60) { Set(try fleet.consumers().keys).isSuperset(of: ["k1", "k2", "k3"]) },
+                "all three kernels joined the group")
+
+        // Publishing pauses at half-way until k2 is dead, so events keep arriving after the kill.
+        let publisher = SteadyPublisher(streamKey: h.streamKey, subject: subject, token: token, total: total,
+                                        perTick: 250, tickMs: 50, holdAt: total / 2)
+        publisher.start()
+        defer { publisher.stop() }
+
+        // Kill k2 once events are being stored, at a moment it holds a batch's worth of entries it
+        // read but has not acknowledged.
+        #expect(h.waitUntil(timeout: 60) { try h.count(Self.stored) >= 500 }, "events are being stored")
+        let orphaned = try fleet.kill9HoldingPending("k2", atLeast: 50)
+        publisher.release()
+        #expect(!orphaned.isEmpty, "k2 died holding pending entries")
+        #expect(try fleet.pendingIDs(of: "k2") == orphaned)
+
+        #expect(publisher.waitFinished(timeout: 90), "published \(publisher.count) of \(total) \(publisher.error ?? "")")
+        let drained = h.waitUntil(timeout: 90) { try h.count(Self.stored) >= total && h.pendingCount() == 0 }
+        #expect(drained, "stored \((try? h.count(Self.stored)) ?? -1) of \(total), pending \((try? h.pendingCount()) ?? -1)")
+
+        // Every event exactly once, none dead-lettered.
+        #expect(try h.count(Self.stored) == total)
+        #expect(try h.count(Self.storedDistinct) == total, "no event stored twice")
+        #expect(try h.deadLetters().isEmpty)
+
+        // k2's entries were claimed by the survivors (k2 was never restarted).
+        #expect(try fleet.pendingIDs(of: "k2").isEmpty)
+        #expect((try fleet.consumers()["k2"]?.pending ?? 0) == 0)
+        let claimed = fleet.claimedCount("k1") + fleet.claimedCount("k3")
+        #expect(claimed >= orphaned.count, "survivors claimed \(claimed) entries; k2 left \(orphaned.count)")
+
+        for name in ["k1", "k3"] {
+            let exit = fleet.terminate(name)
+            #expect(exit.clean, "\(name) exit status \(exit.status) on SIGTERM")
+        }
+        #expect(try h.pendingCount() == 0)
+    }
+
+    @Test func aDeadKernelIsRemovedFromTheGroupOnceItsEntriesAreClaimed() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let fleet = KernelFleet(h)
+        defer { fleet.stopAll() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let total = 4000
+        try fleet.start("k1", claimIdleMs: 500, deadConsumerMs: 2000)
+        try fleet.start("k2", claimIdleMs: 500, deadConsumerMs: 2000)
+        #expect(h.waitUntil(timeout: 60) { Set(try fleet.consumers().keys).isSuperset(of: ["k1", "k2"]) },
+                "both kernels joined the group")
+
+        let publisher = SteadyPublisher(streamKey: h.streamKey, subject: subject, token: token, total: total,
+                                        perTick: 200, tickMs: 50, holdAt: total / 2)
+        publisher.start()
+        defer { publisher.stop() }
+        #expect(h.waitUntil(timeout: 60) { try h.count(Self.stored) >= 200 }, "events are being stored")
+        let orphaned = try fleet.kill9HoldingPending("k2", atLeast: 20)
+        publisher.release()
+        #expect(!orphaned.isEmpty, "k2 died holding pending entries")
+
+        // k1 claims what k2 left, then removes k2: idle past dead_consumer_ms with nothing pending.
+        let removed = h.waitUntil(timeout: 60) { try fleet.consumers()["k2"] == nil }
+        #expect(removed, "k2 removed from the group (consumers now \((try? fleet.consumers()) ?? [:]))")
+        #expect(try fleet.consumers()["k1"] != nil, "the live kernel stays in the group")
+        if removed {
+            #expect(fleet.logEntries("k1", message: "removed dead consumer").contains {
+                ($0["fields"] as? [String: Any])?["consumer"] as? String == "k2"
+            }, "k1 logged the removal of k2")
+        }
+
+        // Nothing lost with it: removing a consumer drops its pending list, so it must have been empty.
+        #expect(publisher.waitFinished(timeout: 60), "published \(publisher.count) of \(total) \(publisher.error ?? "")")
+        #expect(h.waitUntil(timeout: 60) { try h.count(Self.stored) >= total && h.pendingCount() == 0 },
+                "stored \((try? h.count(Self.stored)) ?? -1) of \(total), k2 had left \(orphaned.count) pending")
+        #expect(try h.count(Self.stored) == total)
+        #expect(try h.count(Self.storedDistinct) == total, "no event stored twice")
+        #expect(try h.deadLetters().isEmpty)
+        let exit = fleet.terminate("k1")
+        #expect(exit.clean, "k1 exit status \(exit.status) on SIGTERM")
+    }
+
+    @Test func aConsumerWithPendingEntriesIsNeverRemoved() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let fleet = KernelFleet(h)
+        defer { fleet.stopAll() }
+        let (_, subject, _, token) = try h.boundProducer()
+
+        // "ghost" read an entry and never acknowledged it; "idler" joined and holds nothing.
+        try fleet.createGroup()
+        try h.publish(payload: nil, token: nil)
+        let held = try fleet.readOne(as: "ghost")
+        try h.redis.command(["XGROUP", "CREATECONSUMER", h.streamKey, fleet.group, "idler"])
+        // Both idle past dead_consumer_ms before the kernel starts, so its first sweep sees both.
+        #expect(h.waitUntil(timeout: 10) {
+            let c = try fleet.consumers()
+            return (c["ghost"]?.idleMs ?? 0) > 1500 && (c["idler"]?.idleMs ?? 0) > 1500
+        })
+
+        // claim_idle_ms far beyond the test: k1 never claims ghost's entry, so ghost stays pending.
+        try fleet.start("k1", claimIdleMs: 600_000, deadConsumerMs: 1000)
+        for i in 0..<50 {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(i + 1)","size":"1"}"#),
+                          token: token)
+        }
+        #expect(h.waitUntil(timeout: 60) { try h.count(Self.stored) == 50 }, "k1 is working")
+        // The idler's removal shows the sweep ran with ghost as stale as the idler.
+        #expect(h.waitUntil(timeout: 30) { try fleet.consumers()["idler"] == nil }, "idle consumer with nothing pending removed")
+        // A few more sweeps (one a second at this setting) must leave ghost alone.
+        Thread.sleep(forTimeInterval: 3)
+        let consumers = try fleet.consumers()
+        #expect(consumers["ghost"]?.pending == 1, "ghost kept with its pending entry: \(consumers)")
+        #expect(consumers["ghost"].map { $0.idleMs > 1000 } ?? false, "ghost was idle past dead_consumer_ms")
+        #expect(try fleet.pendingIDs(of: "ghost") == [held])
+        #expect(consumers["k1"] != nil)
+        #expect(!fleet.logEntries("k1", message: "removed dead consumer").contains {
+            ($0["fields"] as? [String: Any])?["consumer"] as? String == "ghost"
+        })
+
+        // Clean up: acknowledge ghost's entry and remove it, as an operator would.
+        try h.redis.command(["XACK", h.streamKey, fleet.group, held])
+        try h.redis.command(["XGROUP", "DELCONSUMER", h.streamKey, fleet.group, "ghost"])
+        let exit = fleet.terminate("k1")
+        #expect(exit.clean, "k1 exit status \(exit.status) on SIGTERM")
+    }
+}

@@ -2,7 +2,7 @@
 # are installed and local Redis/Postgres are started under ./.run/ by .ci/services.
 #
 #   make run     build (release), start local services, migrate, build plugins, run the kernel
-#   make test    start local services, build plugins and tests, run every test
+#   make test    start local services and a local Redis Cluster, build plugins and tests, run every test
 #   make build   release build; the daemon lands at bin/kernel
 #   make plugins every example plugin .so into ./plugins (PLUGIN_CONFIG=debug|release)
 #   make bench   benchmarks (print numbers; never part of `make test`)
@@ -24,7 +24,7 @@ SERVICES := .ci/services
 # Only the dev config gets local services; any other config points at real ones.
 LOCAL_SERVICES := $(if $(filter config/kernel.yaml,$(CONFIG)),yes,)
 
-.PHONY: all build plugins c-plugins swift-plugins test run services services-down bench fuzz demo clean deps dev-keys
+.PHONY: all build plugins c-plugins swift-plugins test run services services-down cluster bench fuzz demo clean deps dev-keys
 
 all: build
 
@@ -62,6 +62,11 @@ services:
 
 services-down:
 	@$(SERVICES) down
+	@.ci/redis-cluster down
+
+# The 3-master Redis Cluster (+3 replicas) on 127.0.0.1:17100-17105 that the cluster tests use.
+cluster:
+	@.ci/redis-cluster up >/dev/null
 
 # Development CAs (producers, admins) and the token issuer key (ssh-keygen), under ./.run/ca.
 dev-keys:
@@ -76,7 +81,7 @@ run: build
 	@set -a; [ -z "$(LOCAL_SERVICES)" ] || source .run/env; set +a; \
 		bin/kernel migrate --config $(CONFIG) && exec bin/kernel run --config $(CONFIG)
 
-test: deps services
+test: deps services cluster
 	@$(MAKE) --no-print-directory plugins PLUGIN_CONFIG=debug PLUGIN_DIR=.build/test-plugins >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --product kernel

@@ -23,6 +23,18 @@ public struct RedisSettings: Sendable {
         cluster = config.redis.cluster
     }
 
+    /// Settings given field by field (tools and tests that have no `KernelConfig`).
+    public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, db: Int = 0,
+                dialTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000, cluster: Bool = false) {
+        self.endpoint = endpoint
+        self.username = username
+        self.password = password
+        self.db = db
+        self.dialTimeoutMs = dialTimeoutMs
+        self.commandTimeoutMs = commandTimeoutMs
+        self.cluster = cluster
+    }
+
     /// A client for the configured deployment: one connection, or a cluster client when
     /// `redis.cluster` is set.
     public func connectClient() throws(RedisError) -> any RedisClient {

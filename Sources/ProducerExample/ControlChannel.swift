@@ -1,7 +1,8 @@
 import KernelRedis
 
 /// The Redis side of the protocol: every request is one `XADD` to a `P`-prefixed stream and every
-/// answer one entry of a response stream (docs/onboarding.md, "Reading responses").
+/// answer one entry of a response stream (docs/onboarding.md, "Reading responses"). Event
+/// publishing uses the same channel.
 final class ControlChannel {
     /// One stream entry: its id and its fields (all values are strings).
     struct Entry {
@@ -10,20 +11,14 @@ final class ControlChannel {
         subscript(name: String) -> String? { fields[name] }
     }
 
-    let redis: RedisConnection
+    /// One server, or a Redis Cluster client that routes each command by its key's slot; the
+    /// control streams and the event streams go through the same client.
+    let redis: any RedisClient
     /// `redis.key_prefix` of the kernel, e.g. `fdc:`.
     let prefix: String
 
-    init(address: String, prefix: String) throws(ProducerError) {
-        guard let endpoint = RedisConnection.Endpoint(address: address) else {
-            throw ProducerError(.redis, "bad Redis address \(address) (want host:port)")
-        }
-        do {
-            // Longer than any BLOCK below, so a blocking read is not cut short by the socket timeout.
-            redis = try RedisConnection(endpoint: endpoint, timeoutMs: 10_000)
-        } catch {
-            throw ProducerError(.redis, "cannot connect to \(address): \(error)")
-        }
+    init(address: String, prefix: String, cluster: Bool) throws(ProducerError) {
+        redis = try ProducerRedis.connect(address: address, cluster: cluster)
         self.prefix = prefix
     }
 

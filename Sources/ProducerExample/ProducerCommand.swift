@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KernelEvents
 
 /// An example producer: onboards itself with the kernel and publishes simulated market data.
 /// Read it top to bottom as a walkthrough of docs/producers.md.
@@ -9,7 +10,9 @@ struct ProducerCommand: ParsableCommand {
         commandName: "producer-example",
         abstract: "Register with a Data Kernel, get a token, register subjects and publish market data.")
 
-    @Option(help: "Redis address, host:port.") var redis = "127.0.0.1:6379"
+    @Option(help: "Redis address, host:port (with --cluster: any node of the cluster).") var redis = "127.0.0.1:6379"
+    @Flag(help: "The Redis address is a seed node of a Redis Cluster (the kernel's redis.cluster).") var cluster = false
+    @Option(help: "The kernel's redis.shards: events go to the shard stream of their subject.") var shards = 1
     @Option(help: "The kernel's redis.key_prefix.") var prefix = "fdc:"
     @Option(help: "OpenSSH Ed25519 private key (unencrypted).") var key: String
     @Option(help: "Certificate of the key signed by the producer CA (default: <key>-cert.pub).") var cert: String?
@@ -24,6 +27,7 @@ struct ProducerCommand: ParsableCommand {
 
     func validate() throws {
         guard rate > 0 else { throw ValidationError("--rate must be positive") }
+        guard (1...1024).contains(shards) else { throw ValidationError("--shards must be in 1...1024, like redis.shards") }
         guard parsedFamilies() != nil else {
             throw ValidationError("--families takes a comma-separated list of \(MarketFamily.allCases.map(\.rawValue))")
         }
@@ -44,7 +48,7 @@ struct ProducerCommand: ParsableCommand {
     private func produce(stop: StopSignal) throws(ProducerError) {
         let log: (String) -> Void = Console.say
         let identity = try ProducerIdentity(keyPath: key, certPath: cert ?? key + "-cert.pub")
-        let channel = try ControlChannel(address: redis, prefix: prefix)
+        let channel = try ControlChannel(address: redis, prefix: prefix, cluster: cluster)
         let onboarding = OnboardingClient(channel: channel, identity: identity, stop: stop, log: log)
 
         // 1. Register the key; a new key waits here until an admin approves it.
@@ -56,13 +60,18 @@ struct ProducerCommand: ParsableCommand {
         Console.say("token received, expires at \(token.expiresAt)")
 
         // 3. Register one subject per family; events name the subject, the subject names the schema.
+        //    With --shards N, a subject's events all go to one shard stream, picked from its id.
         var subjects: [Publisher.Subject] = []
         for family in parsedFamilies() ?? [] {
             let subjectID = try onboarding.registerSubject(
                 producerID: producerID, subjectKey: "\(venue).\(symbol).\(family.rawValue)", schemaName: family.rawValue,
                 schemaBody: family.schemaBody, attrs: ["venue": venue, "symbol": symbol])
-            Console.say("subject \(family.rawValue) subject_id=\(subjectID)")
-            subjects.append(Publisher.Subject(family: family, subjectID: subjectID))
+            guard let shard = StreamShard.index(subjectID: subjectID, shards: shards) else {
+                throw ProducerError(.subjectRefused, "the kernel answered subject id \(subjectID), not a UUID")
+            }
+            let stream = StreamShard.streamKey(base: channel.key("events"), shard: shard, shards: shards)
+            Console.say("subject \(family.rawValue) subject_id=\(subjectID)" + (shards > 1 ? " shard=\(shard) stream=\(stream)" : ""))
+            subjects.append(Publisher.Subject(family: family, subjectID: subjectID, stream: stream))
         }
 
         // 4. Publish until --seconds pass or SIGINT arrives.

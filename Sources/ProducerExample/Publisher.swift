@@ -1,12 +1,15 @@
 import Foundation
 
-/// Publishes events at a steady rate to `P+events`, round-robin over the registered subjects,
-/// renewing the token before it expires.
+/// Publishes events at a steady rate, round-robin over the registered subjects, renewing the token
+/// before it expires. Each event goes to its subject's stream: `P+events`, or with `--shards N`
+/// the shard stream `P+events:{i}` of the subject (docs/producers.md, "Sharded streams").
 struct Publisher {
     /// One registered subject and the generator of its events.
     struct Subject {
         let family: MarketFamily
         let subjectID: String
+        /// The event stream of this subject (its shard's stream when the stream is sharded).
+        let stream: String
     }
 
     let channel: ControlChannel
@@ -30,7 +33,6 @@ struct Publisher {
         var simulator = initialSimulator
         var counts = Counts()
         var nextRenewal: Int64 = 0
-        let stream = channel.key("events")
         let start = Date()
 
         while !stop.isRaised {
@@ -57,7 +59,7 @@ struct Publisher {
                 subjectID: subject.subjectID, payload: payload, nanos: nanos,
                 tags: [("core.symbol", simulator.symbol), ("core.venue", simulator.venue)])
             // MAXLEN ~ bounds the stream if the kernel falls behind; `~` lets Redis trim cheaply.
-            try channel.run(["XADD", stream, "MAXLEN", "~", "1000000", "*", "payload", event, "token", token.value])
+            try channel.run(["XADD", subject.stream, "MAXLEN", "~", "1000000", "*", "payload", event, "token", token.value])
             counts.published += 1
             counts.byFamily[subject.family, default: 0] += 1
         }

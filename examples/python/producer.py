@@ -5,9 +5,14 @@ family and publish simulated market data until --seconds pass or Ctrl-C.
 
     pip install redis cryptography
     python3 producer.py --redis 127.0.0.1:6379 --prefix fdc: --key producer [--cert producer-cert.pub]
+                        [--shards N] [--cluster]
 
 Every control request is an XADD of {pubkey, payload, nonce, sig} where sig is standard base64 of
 pure Ed25519 over canonical(payload) + "." + nonce (SPEC §3); answers arrive on response streams.
+
+With --shards N (the kernel's redis.shards) each event goes to the shard stream of its subject,
+P+events:{shard_for(subject_id, N)}; with --cluster the --redis address is a seed node of a Redis
+Cluster (the kernel's redis.cluster).
 """
 
 import argparse
@@ -23,10 +28,12 @@ import sys
 import time
 
 import redis
+import redis.cluster
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_ssh_private_key
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from canonical import canonical  # noqa: E402
+from shard import shard_for, stream_key  # noqa: E402
 
 # The example plugins' payload schemas (Plugins/Trade, Quote, Book, Bar): a subject's schema body
 # must agree with the plugin of its family (docs/plugins.md).
@@ -80,7 +87,12 @@ def price(cents):
 
 class Producer:
     def __init__(self, args):
-        self.r = redis.Redis.from_url("redis://" + args.redis, decode_responses=True)
+        if args.cluster:
+            # --redis is a seed: the client discovers the masters (CLUSTER SLOTS), routes each
+            # command by its key's hash slot and follows MOVED/ASK, for control and event streams.
+            self.r = redis.cluster.RedisCluster.from_url("redis://" + args.redis, decode_responses=True)
+        else:
+            self.r = redis.Redis.from_url("redis://" + args.redis, decode_responses=True)
         self.p = args.prefix
         with open(args.key, "rb") as f:
             self.key = load_ssh_private_key(f.read(), password=None)
@@ -206,6 +218,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--redis", default="127.0.0.1:6379")
     parser.add_argument("--prefix", default="fdc:")
+    parser.add_argument("--cluster", action="store_true", help="--redis is a seed node of a Redis Cluster")
+    parser.add_argument("--shards", type=int, default=1,
+                        help="the kernel's redis.shards: events go to the shard stream of their subject")
     parser.add_argument("--key", required=True, help="OpenSSH Ed25519 private key (unencrypted)")
     parser.add_argument("--cert", help="certificate signed by the producer CA (default: KEY-cert.pub)")
     parser.add_argument("--name", default="example-producer-py")
@@ -220,6 +235,8 @@ def main():
     families = args.families.split(",")
     if not families or any(f not in SCHEMAS for f in families):
         parser.error("--families takes a comma-separated list of " + ",".join(SCHEMAS))
+    if not 1 <= args.shards <= 1024:
+        parser.error("--shards must be in 1..1024, like redis.shards")
 
     def stop(*_):
         global stopping
@@ -236,9 +253,13 @@ def main():
         subjects = []
         for family in families:
             key = "%s.%s.%s" % (args.venue, args.symbol, family)
-            subjects.append((family, producer.register_subject(producer_id, key, family,
-                                                               {"venue": args.venue, "symbol": args.symbol})))
-            log("subject %s subject_id=%s" % subjects[-1])
+            subject_id = producer.register_subject(producer_id, key, family, {"venue": args.venue, "symbol": args.symbol})
+            # All events of a subject go to one stream (its shard), which keeps them in order.
+            shard = shard_for(subject_id, args.shards)
+            stream = stream_key(producer.p + "events", shard, args.shards)
+            subjects.append((family, subject_id, stream))
+            log("subject %s subject_id=%s" % (family, subject_id)
+                + (" shard=%d stream=%s" % (shard, stream) if args.shards > 1 else ""))
     except KeyboardInterrupt:
         log("stopped before publishing")
         return
@@ -259,13 +280,13 @@ def main():
         if due > now:
             time.sleep(min(due - now, 0.1))
             continue
-        family, subject_id = subjects[published % len(subjects)]
+        family, subject_id, stream = subjects[published % len(subjects)]
         mid = max(100, mid + random.randint(-2, 2))
         ns = time.time_ns()
         event = {"event_id": uuid7(ns), "ts": rfc3339(ns), "subject_id": subject_id,
                  "payload": make_payload(family, args.venue, args.symbol, mid, published // len(subjects) + 1, ns),
                  "tags": [{"key": "core.symbol", "value": args.symbol}, {"key": "core.venue", "value": args.venue}]}
-        producer.r.xadd(producer.p + "events", {"payload": json.dumps(event, separators=(",", ":")), "token": token},
+        producer.r.xadd(stream, {"payload": json.dumps(event, separators=(",", ":")), "token": token},
                         maxlen=1_000_000, approximate=True)
         published += 1
         counts[family] += 1

@@ -1,0 +1,253 @@
+import Foundation
+import KernelRedis
+import Logging
+
+/// Topology changes on the real cluster of `.ci/redis-cluster` for the ingest tests: who owns a
+/// slot, a live slot migration (IMPORTING/MIGRATING, MIGRATE every key, SETSLOT NODE everywhere),
+/// a manual `CLUSTER FAILOVER`, and putting the layout back. All calls block: run them on a test
+/// thread, never on the Swift pool. (KernelRedisTests' ClusterFixture does the same for the
+/// client tests; test targets cannot share code.)
+enum LiveClusterTopology {
+    typealias Endpoint = RedisConnection.Endpoint
+
+    struct Node: Equatable {
+        var id: String
+        var endpoint: Endpoint
+        var isMaster: Bool
+        var masterID: String?
+        var slots: [ClosedRange<Int>]
+        var failed: Bool
+        func owns(_ slot: Int) -> Bool { slots.contains { $0.contains(slot) } }
+    }
+
+    /// The seed address: KERNEL_REDIS_CLUSTER_ADDR or .run/cluster-env, else `.ci/redis-cluster up`.
+    static func seed() throws -> String {
+        if let found = configured(), answers(found) { return found }
+        // posix_spawn + waitpid: Foundation's Process hung off the main thread here (see ClusterFixture).
+        let script = IngestHarness.repoRoot + "/.ci/redis-cluster"
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("up"), nil]
+        defer { for a in argv { free(a) } }
+        guard posix_spawn(&pid, script, nil, nil, argv, environ) == 0 else { throw HarnessError(message: "cannot run \(script)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0, let found = configured(), answers(found) else {
+            throw HarnessError(message: ".ci/redis-cluster up: no cluster answers (wait status \(status))")
+        }
+        return found
+    }
+
+    private static func configured() -> String? {
+        if let addr = ProcessInfo.processInfo.environment["KERNEL_REDIS_CLUSTER_ADDR"], !addr.isEmpty { return addr }
+        guard let text = try? String(contentsOfFile: IngestHarness.repoRoot + "/.run/cluster-env", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.contains("KERNEL_REDIS_CLUSTER_ADDR=") {
+            return line.split(separator: "=", maxSplits: 1).last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\" ")) }
+        }
+        return nil
+    }
+
+    private static func answers(_ address: String) -> Bool {
+        guard let endpoint = Endpoint(address: address), let c = try? RedisConnection(endpoint: endpoint, timeoutMs: 1000) else { return false }
+        defer { c.close() }
+        return (try? c.command(["CLUSTER", "INFO"]).text)?.contains("cluster_state:ok") == true
+    }
+
+    static func admin(_ endpoint: Endpoint) throws -> RedisConnection {
+        try RedisConnection(endpoint: endpoint, timeoutMs: 5000)
+    }
+
+    /// CLUSTER NODES as `asking` (the seed by default) sees it.
+    static func nodes(asking endpoint: Endpoint) throws -> [Node] {
+        let c = try admin(endpoint)
+        defer { c.close() }
+        guard let text = try c.command(["CLUSTER", "NODES"]).text else { throw HarnessError(message: "CLUSTER NODES failed") }
+        return text.split(separator: "\n").compactMap { line -> Node? in
+            let f = line.split(separator: " ").map(String.init)
+            guard f.count >= 8, let ep = Endpoint(address: f[1].split(separator: "@").first.map(String.init) ?? f[1]) else { return nil }
+            let flags = f[2].split(separator: ",")
+            let slots: [ClosedRange<Int>] = f.dropFirst(8).compactMap { s in
+                if s.hasPrefix("[") { return nil }  // an importing/migrating marker, not an owned range
+                let parts = s.split(separator: "-").compactMap { Int($0) }
+                if parts.count == 2 { return parts[0]...parts[1] }
+                return parts.count == 1 ? parts[0]...parts[0] : nil
+            }
+            return Node(id: f[0], endpoint: ep, isMaster: flags.contains("master"), masterID: f[3] == "-" ? nil : f[3],
+                        slots: slots, failed: flags.contains("fail") || flags.contains("fail?"))
+        }
+    }
+
+    static func owner(ofSlot slot: Int, seed: Endpoint) throws -> Node {
+        guard let n = try nodes(asking: seed).first(where: { $0.isMaster && $0.owns(slot) }) else {
+            throw HarnessError(message: "no master owns slot \(slot)")
+        }
+        return n
+    }
+
+    static func slot(of key: String, seed: Endpoint) throws -> Int {
+        let c = try admin(seed)
+        defer { c.close() }
+        guard let n = try c.command(["CLUSTER", "KEYSLOT", key]).integer else { throw HarnessError(message: "CLUSTER KEYSLOT \(key)") }
+        return Int(n)
+    }
+
+    /// Six nodes: three masters with slots, three replicas; every node says ok with all slots served.
+    static func healthy(seed: Endpoint) -> Bool {
+        guard let all = try? nodes(asking: seed), all.count == 6, all.filter({ $0.isMaster && !$0.slots.isEmpty }).count == 3,
+              all.filter({ !$0.isMaster && $0.masterID != nil }).count == 3 else { return false }
+        for n in all {
+            guard let c = try? admin(n.endpoint) else { return false }
+            defer { c.close() }
+            guard let info = try? c.command(["CLUSTER", "INFO"]).text,
+                  info.contains("cluster_state:ok"), info.contains("cluster_slots_ok:16384") else { return false }
+        }
+        return true
+    }
+
+    @discardableResult
+    static func wait(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(50_000)
+        }
+        return condition()
+    }
+
+    private static func expectOK(_ reply: RedisReply, _ what: String) throws {
+        guard reply == .status("OK") else { throw HarnessError(message: "\(what): \(reply)") }
+    }
+
+    // MARK: - Slot migration
+
+    /// Moves `slot` from `source` to `target` as `redis-cli --cluster reshard` does, with every key
+    /// in it (other tests' keys may share a hash tag's slot). `whileMigrating` runs after the
+    /// IMPORTING/MIGRATING states are set and before any key moves; `whileAsking` after every key
+    /// moved and before the slot is handed over (clients are answered ASK then).
+    static func migrate(slot: Int, from source: Node, to target: Node, seed: Endpoint,
+                        whileMigrating: () throws -> Void = {}, whileAsking: () throws -> Void = {}) throws {
+        let src = try admin(source.endpoint), dst = try admin(target.endpoint)
+        defer { src.close(); dst.close() }
+        try expectOK(try dst.command(["CLUSTER", "SETSLOT", String(slot), "IMPORTING", source.id]), "SETSLOT IMPORTING")
+        try expectOK(try src.command(["CLUSTER", "SETSLOT", String(slot), "MIGRATING", target.id]), "SETSLOT MIGRATING")
+        try whileMigrating()
+        while true {
+            guard let keys = try src.command(["CLUSTER", "GETKEYSINSLOT", String(slot), "100"]).array?.compactMap(\.text) else {
+                throw HarnessError(message: "GETKEYSINSLOT \(slot) failed")
+            }
+            if keys.isEmpty { break }
+            let reply = try src.command(["MIGRATE", target.endpoint.host, String(target.endpoint.port), "", "0", "5000", "KEYS"] + keys)
+            guard reply == .status("OK") || reply == .status("NOKEY") else { throw HarnessError(message: "MIGRATE \(keys): \(reply)") }
+        }
+        try whileAsking()
+        try assign(slot: slot, to: target, first: [dst, src], seed: seed)
+    }
+
+    /// SETSLOT NODE on the new owner, the old one, then every other master; waits until all agree.
+    private static func assign(slot: Int, to owner: Node, first: [RedisConnection], seed: Endpoint) throws {
+        for c in first { try expectOK(try c.command(["CLUSTER", "SETSLOT", String(slot), "NODE", owner.id]), "SETSLOT NODE") }
+        let all = try nodes(asking: seed)
+        for n in all where n.isMaster && n.id != owner.id {
+            if let c = try? admin(n.endpoint) { _ = try? c.command(["CLUSTER", "SETSLOT", String(slot), "NODE", owner.id]); c.close() }
+        }
+        let agreed = wait(seconds: 15) {
+            all.allSatisfy { n in (try? nodes(asking: n.endpoint).first { $0.isMaster && $0.owns(slot) }?.id) == owner.id }
+        }
+        guard agreed else { throw HarnessError(message: "the nodes did not agree that \(owner.endpoint) owns slot \(slot)") }
+    }
+
+    /// Puts `slot` back on `original` from whatever state a failed test left: half-set
+    /// importing/migrating states are cleared, and the keys are moved back if the slot moved.
+    static func restore(slot: Int, to original: Node, seed: Endpoint) throws {
+        for n in try nodes(asking: seed) where n.isMaster {
+            if let c = try? admin(n.endpoint) { _ = try? c.command(["CLUSTER", "SETSLOT", String(slot), "STABLE"]); c.close() }
+        }
+        let current = try owner(ofSlot: slot, seed: seed)
+        if current.id != original.id { try migrate(slot: slot, from: current, to: original, seed: seed) }
+        guard wait(seconds: 30, { healthy(seed: seed) }) else { throw HarnessError(message: "cluster not healthy after restoring slot \(slot)") }
+    }
+
+    // MARK: - Failover
+
+    /// `CLUSTER FAILOVER` (no FORCE: the replica catches up with its master first, so no
+    /// acknowledged write is lost) on `replica`, asked again if a vote is refused; returns when
+    /// it owns `slot` and the cluster is healthy.
+    static func failover(to replica: Node, from master: Node, slot: Int, seed: Endpoint) throws {
+        // The master ignores a failover request from a node it does not know as its replica.
+        let known = wait(seconds: 20) { (try? nodes(asking: master.endpoint).first { $0.id == replica.id }?.masterID) == master.id }
+        guard known else { throw HarnessError(message: "\(master.endpoint) does not list \(replica.endpoint) as its replica") }
+        let synced = wait(seconds: 30) {
+            guard let c = try? admin(replica.endpoint) else { return false }
+            defer { c.close() }
+            return (try? c.command(["INFO", "replication"]).text?.contains("master_link_status:up")) == true
+        }
+        guard synced else { throw HarnessError(message: "\(replica.endpoint) has no live link to its master") }
+        let r = try admin(replica.endpoint)
+        defer { r.close() }
+        for _ in 0..<3 {
+            try expectOK(try r.command(["CLUSTER", "FAILOVER"]), "CLUSTER FAILOVER on \(replica.endpoint)")
+            if wait(seconds: 10, { (try? owner(ofSlot: slot, seed: seed).id) == replica.id && healthy(seed: seed) }) { return }
+        }
+        throw HarnessError(message: "\(replica.endpoint) did not take over slot \(slot)")
+    }
+
+    /// Gives `original` its master role back if a failover left it a replica.
+    static func failBack(to original: Node, slot: Int, seed: Endpoint) throws {
+        let current = try owner(ofSlot: slot, seed: seed)
+        guard current.id != original.id else { return }
+        var asReplica = original
+        asReplica.masterID = current.id
+        try failover(to: asReplica, from: current, slot: slot, seed: seed)
+    }
+
+    // MARK: - Clean-up
+
+    /// Deletes every key under `prefix` on every master.
+    static func deleteKeys(prefix: String, seed: Endpoint) {
+        guard let all = try? nodes(asking: seed) else { return }
+        for n in all where n.isMaster {
+            guard let c = try? admin(n.endpoint) else { continue }
+            defer { c.close() }
+            var cursor = "0"
+            repeat {
+                guard let reply = (try? c.command(["SCAN", cursor, "MATCH", prefix + "*", "COUNT", "1000"]))?.array, reply.count == 2 else { break }
+                cursor = reply[0].text ?? "0"
+                for key in reply[1].array ?? [] { if let k = key.text { _ = try? c.command(["DEL", k]) } }
+            } while cursor != "0"
+        }
+    }
+}
+
+/// Keeps the kernel's infra warnings and errors in memory, so a test can print what the kernel
+/// said about a topology change (reconnects, failed acknowledgements).
+final class CollectedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    var snapshot: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+
+    func logger(label: String = "cluster-failover-test") -> Logger {
+        Logger(label: label) { _ in CollectingHandler(sink: self) }
+    }
+
+    struct CollectingHandler: LogHandler {
+        let sink: CollectedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            // Only what the kernel says about Redis and the pipeline (not e.g. the unset producer CA).
+            guard event.level >= .warning || event.message.description.contains("claimed"),
+                  merged["event"]?.description == "infra" else { return }
+            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            sink.append("\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(event.message) \(fields)")
+        }
+    }
+}

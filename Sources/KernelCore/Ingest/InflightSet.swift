@@ -13,6 +13,10 @@ public final class InflightSet: Sendable {
         ids.withLock { set in entries.filter { set.insert($0.ref).inserted } }
     }
 
+    public func contains(_ ref: String) -> Bool {
+        ids.withLock { $0.contains(ref) }
+    }
+
     public func release(_ entryIDs: [String]) {
         ids.withLock { set in for id in entryIDs { set.remove(id) } }
     }

@@ -97,6 +97,12 @@ public final class StreamReader: @unchecked Sendable {
         if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
             throw RedisError(kind: .reply, message: "XGROUP CREATE: \(message)")
         }
+        // Join the group visibly at once (XINFO CONSUMERS shows every running kernel), not only
+        // once the first entry is delivered.
+        if case .error(let message) = try redis.command(["XGROUP", "CREATECONSUMER", options.stream, options.group,
+                                                         options.consumer]) {
+            throw RedisError(kind: message.hasPrefix("NOGROUP") ? .io : .reply, message: "XGROUP CREATECONSUMER: \(message)")
+        }
         connection = redis
         return redis
     }
@@ -104,16 +110,47 @@ public final class StreamReader: @unchecked Sendable {
     /// Shutdown waits at most this long for a blocked read to return.
     private var blockMs: Int { min(options.blockMs, 1000) }
 
-    /// Re-reads this consumer's pending list from the start ("0"), in pages.
+    /// Takes back this consumer's pending entries, in pages. XPENDING lists them without counting
+    /// a delivery; entries still in flight in this process are skipped; the others are fetched with
+    /// XCLAIM, which counts one more delivery. So a kernel that crashes on an entry at every start
+    /// still reaches the poison limit, while a reconnect (a Redis failover, a slot move) no longer
+    /// inflates the counts of entries it is still processing (re-reading them with XREADGROUP "0"
+    /// counted a delivery each time, and could dead-letter a good event as poison).
     private func drainOwnPending(_ redis: any RedisClient) throws(RedisError) {
-        var cursor = "0-0"
+        var start = "-"
         while !stop.isSet {
-            let entries = try read(redis, ["XREADGROUP", "GROUP", options.group, options.consumer,
-                                           "COUNT", String(options.count), "STREAMS", options.stream, cursor],
-                                   deliveries: 0, mayBeRedelivery: true)
-            guard let last = entries.last else { return }
-            cursor = last.id
-            try dispatch(redis, withDeliveryCounts(redis, entries))
+            let reply = try redis.command(["XPENDING", options.stream, options.group, start, "+", String(options.count),
+                                           options.consumer])
+            if case .error(let message) = reply {
+                throw RedisError(kind: message.hasPrefix("NOGROUP") ? .io : .reply, message: "XPENDING: \(message)")
+            }
+            guard let rows = reply.array, !rows.isEmpty else { return }
+            var counts: [String: Int] = [:]
+            var wanted: [String] = []
+            var lastID = ""
+            for row in rows {
+                guard let fields = row.array, fields.count >= 4, let id = fields[0].text else { continue }
+                lastID = id
+                counts[id] = Int(fields[3].integer ?? 1)
+                if !inflight.contains(EntryRef.make(shard: options.shard, id: id)) { wanted.append(id) }
+            }
+            if !wanted.isEmpty {
+                let claimed = try redis.command(["XCLAIM", options.stream, options.group, options.consumer, "0"] + wanted)
+                if case .error(let message) = claimed { throw RedisError(kind: .reply, message: "XCLAIM: \(message)") }
+                // Redis 7 drops entries deleted from the stream from the pending list and leaves
+                // them out of the reply: nothing to process, nothing to acknowledge.
+                var tokens = TokenInterner()
+                let entries = StreamEntry.parseList(RedisReplyView(claimed), shard: options.shard, deliveries: 0,
+                                                    mayBeRedelivery: true, tokens: &tokens)
+                    .map { entry -> StreamEntry in
+                        var e = entry
+                        e.deliveries = (counts[entry.id] ?? 0) + 1
+                        return e
+                    }
+                if !entries.isEmpty { try dispatch(redis, entries) }
+            }
+            guard rows.count >= options.count, !lastID.isEmpty else { return }
+            start = "(" + lastID
         }
     }
 
@@ -205,6 +242,10 @@ public final class StreamReader: @unchecked Sendable {
             case .null: return .success([])
             case .error:
                 let message = reply.text ?? reply.withBytes { String(decoding: $0, as: UTF8.self) }
+                // A blocked read woken by a topology change (a failover turned the node into a
+                // replica, the stream's slot moved away): read again at once; the cluster client
+                // follows the redirection. Not a failure, so no reconnect and no backoff.
+                if message.hasPrefix("UNBLOCKED") { return .success([]) }
                 // NOGROUP after a FLUSHALL or a deleted stream: recreate on reconnect.
                 return .failure(RedisError(kind: message.hasPrefix("NOGROUP") ? .io : .reply, message: message))
             case .array:

@@ -121,20 +121,17 @@ public final class RedisConnection: RedisClient {
     }
 
     private func readReply() throws(RedisError) -> RedisReply {
-        guard let context else { throw RedisError(kind: .io, message: "connection closed") }
-        var raw: UnsafeMutableRawPointer?
-        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
-            let message = Self.errorString(context)
-            close()
-            throw RedisError(kind: .io, message: message)
-        }
-        defer { freeReplyObject(raw) }
-        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+        try withNextReply { Self.convert($0) }
     }
 
     /// Runs one command and hands its reply to `decode` without copying it (`RedisReplyView`).
     public func command<T>(_ args: [[UInt8]], decode: (RedisReplyView) -> T) throws(RedisError) -> T {
         try append(args)
+        return try withNextReply { decode(RedisReplyView(raw: UnsafePointer($0))) }
+    }
+
+    /// Reads the next reply and lends it to `body`; hiredis frees it when `body` returns.
+    private func withNextReply<T>(_ body: (UnsafeMutablePointer<redisReply>) -> T) throws(RedisError) -> T {
         guard let context else { throw RedisError(kind: .io, message: "connection closed") }
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
@@ -143,7 +140,7 @@ public final class RedisConnection: RedisClient {
             throw RedisError(kind: .io, message: message)
         }
         defer { freeReplyObject(raw) }
-        return decode(RedisReplyView(raw: UnsafePointer(raw.assumingMemoryBound(to: redisReply.self))))
+        return body(raw.assumingMemoryBound(to: redisReply.self))
     }
 
     static func convert(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {

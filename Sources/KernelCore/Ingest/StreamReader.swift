@@ -139,7 +139,6 @@ public final class StreamReader: @unchecked Sendable {
                 if case .error(let message) = claimed { throw RedisError(kind: .reply, message: "XCLAIM: \(message)") }
                 // Redis 7 drops entries deleted from the stream from the pending list and leaves
                 // them out of the reply: nothing to process, nothing to acknowledge.
-                var tokens = TokenInterner()
                 let entries = StreamEntry.parseList(RedisReplyView(claimed), shard: options.shard, deliveries: 0,
                                                     mayBeRedelivery: true, tokens: &tokens)
                     .map { entry -> StreamEntry in
@@ -166,7 +165,6 @@ public final class StreamReader: @unchecked Sendable {
             if case .error(let message) = reply { throw RedisError(kind: .reply, message: "XAUTOCLAIM: \(message)") }
             guard let parts = reply.array, parts.count >= 2 else { return }
             cursor = parts[0].text ?? "0-0"
-            var tokens = TokenInterner()
             let entries = StreamEntry.parseList(RedisReplyView(parts[1]), shard: options.shard, deliveries: 0,
                                                 mayBeRedelivery: true, tokens: &tokens)
             if !entries.isEmpty {

@@ -10,7 +10,7 @@ import Testing
 /// and pending entries, and a manual failover of a master holding shard streams. Whatever
 /// happens, every published event is stored once, nothing is dead-lettered and every shard's
 /// pending list drains. The layout is put back in a `defer`, also when a test fails.
-@Suite("Kernel on a Redis Cluster under topology changes", .serialized)
+@Suite("Kernel on a Redis Cluster under topology changes", .serialized, .clusterExclusive)
 struct ClusterFailoverTests {
     static let shards = 8
 

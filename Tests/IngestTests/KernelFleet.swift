@@ -68,6 +68,9 @@ final class KernelFleet: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             kill(p.processIdentifier, SIGSTOP)
+            // Let commands the kernel sent just before it froze (an XACK in its socket buffer)
+            // reach Redis, so the snapshot is what it really holds.
+            Thread.sleep(forTimeInterval: 0.05)
             let held = try pendingIDs(of: name)
             if held.count >= max(1, atLeast) {
                 kill9(name)

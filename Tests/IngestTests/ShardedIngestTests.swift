@@ -192,7 +192,7 @@ struct ShardedIngestTests {
 /// and `redis.shards: 16` on the real cluster of `.ci/redis-cluster` (KERNEL_REDIS_CLUSTER_ADDR or
 /// .run/cluster-env; started with `.ci/redis-cluster up` when neither answers, as the
 /// KernelRedisTests cluster fixture does).
-@Suite("Sharded ingest on a Redis Cluster", .serialized)
+@Suite("Sharded ingest on a Redis Cluster", .serialized, .clusterExclusive)
 struct ShardedClusterIngestTests {
     static let shards = 16
 

@@ -4,7 +4,7 @@ import Testing
 
 /// The cluster client against a real six-node cluster (`.ci/redis-cluster`). Serialized as a whole:
 /// the migration and failover tests change the cluster's state under everything else.
-@Suite(.serialized) struct RedisClusterTests {
+@Suite(.serialized, .clusterExclusive) struct RedisClusterTests {
     typealias Endpoint = RedisConnection.Endpoint
 
     @Test func slotsMatchClusterKeyslot() async throws {

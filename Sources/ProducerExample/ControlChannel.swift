@@ -52,7 +52,19 @@ final class ControlChannel {
 
     /// Entries of `stream` after `id`, waiting up to `blockMs` for the first one.
     func read(_ stream: String, after id: String, blockMs: Int) throws(ProducerError) -> [Entry] {
-        let reply = try run(["XREAD", "COUNT", "10", "BLOCK", String(blockMs), "STREAMS", stream, id])
+        let args = ["XREAD", "COUNT", "10", "BLOCK", String(blockMs), "STREAMS", stream, id]
+        let reply: RedisReply
+        do {
+            reply = try redis.command(args)
+        } catch {
+            throw ProducerError(.redis, "XREAD failed: \(error)")
+        }
+        if case .error(let message) = reply {
+            // A Redis Cluster failover or slot move wakes a blocked read with UNBLOCKED: nothing
+            // arrived yet, the caller reads again (and the cluster client follows the move).
+            if message.hasPrefix("UNBLOCKED") { return [] }
+            throw ProducerError(.redis, "XREAD: \(message)")
+        }
         // [[stream, [[id, [field, value, …]], …]]], or null on timeout.
         guard let streams = reply.array, let first = streams.first?.array, first.count == 2,
               let items = first[1].array else { return [] }

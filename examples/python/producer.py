@@ -119,7 +119,14 @@ class Producer:
     def await_entries(self, stream, after, seconds):
         deadline = time.time() + seconds
         while time.time() < deadline and not stopping:
-            reply = self.r.xread({stream: after}, count=10, block=1000)
+            try:
+                reply = self.r.xread({stream: after}, count=10, block=1000)
+            except redis.exceptions.ResponseError as e:
+                # A Redis Cluster failover or slot move wakes a blocked read with UNBLOCKED:
+                # nothing arrived yet; read again.
+                if str(e).startswith("UNBLOCKED"):
+                    continue
+                raise
             for _, entries in reply:
                 for entry_id, fields in entries:
                     after = entry_id

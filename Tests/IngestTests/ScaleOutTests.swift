@@ -71,12 +71,14 @@ struct ScaleOutTests {
         #expect(h.waitUntil(timeout: 60) { Set(try fleet.consumers().keys).isSuperset(of: ["k1", "k2"]) },
                 "both kernels joined the group")
 
+        // Publishing holds at 3/4 until k2 is dead; k2 only has to hold a few entries when it dies
+        // (a fast machine drains the first part before a larger catch).
         let publisher = SteadyPublisher(streamKey: h.streamKey, subject: subject, token: token, total: total,
-                                        perTick: 200, tickMs: 50, holdAt: total / 2)
+                                        perTick: 100, tickMs: 50, holdAt: total * 3 / 4)
         publisher.start()
         defer { publisher.stop() }
         #expect(h.waitUntil(timeout: 60) { try h.count(Self.stored) >= 200 }, "events are being stored")
-        let orphaned = try fleet.kill9HoldingPending("k2", atLeast: 20)
+        let orphaned = try fleet.kill9HoldingPending("k2", atLeast: 5)
         publisher.release()
         #expect(!orphaned.isEmpty, "k2 died holding pending entries")
 

@@ -22,11 +22,7 @@ struct ProducerExampleTests {
     }
 
     @Test func swiftProducerOnboardsPublishesAndStopsOnSIGINT() throws {
-        let binary = Self.producerBinary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("\(binary) is missing: run `swift build --product producer-example` (or set DK_PRODUCER_BIN)")
-            return
-        }
+        guard let binary = Self.producerBinaryOrIssue() else { return }
         try Self.runScenario(name: "swift-example", tool: binary, extraArgs: ["--rate", "200"], interrupt: true)
     }
 
@@ -42,6 +38,40 @@ struct ProducerExampleTests {
                              extraArgs: ["--rate", "200", "--seconds", "4"], interrupt: false)
     }
 
+    // MARK: shared steps (also used by ShardedIngestTests)
+
+    /// The producer-example binary, or nil after recording that it is missing.
+    static func producerBinaryOrIssue() -> String? {
+        guard FileManager.default.isExecutableFile(atPath: producerBinary) else {
+            Issue.record("\(producerBinary) is missing: run `swift build --product producer-example` (or set DK_PRODUCER_BIN)")
+            return nil
+        }
+        return producerBinary
+    }
+
+    /// A producer CA and a key `name` certified by it, under `h.dir`; the kernel trusts the CA.
+    static func makeProducerIdentity(_ h: IngestHarness, name: String) throws {
+        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "producer-ca", "-f", h.dir + "/producer_ca"])
+        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", h.dir + "/producer"])
+        try h.run("/usr/bin/ssh-keygen", ["-q", "-s", h.dir + "/producer_ca", "-I", name, "-n", "producer", "-V", "-5m:+1h",
+                                          h.dir + "/producer.pub"])
+        h.producerSSHCA = h.dir + "/producer_ca.pub"
+    }
+
+    /// The admin's part: waits for the producer's pending key, approves it and notifies the
+    /// waiting producer. Returns the key's fingerprint and the producer id (nil, with the
+    /// expectation recorded, if no key came).
+    static func approveWhenPending(_ h: IngestHarness, output: () -> String) throws -> (fingerprint: String, producerID: String)? {
+        var pending: [String?] = []
+        #expect(h.waitUntil(timeout: 30) {
+            pending = try h.pg.query("SELECT fingerprint, producer_id::text FROM producer_keys WHERE status = 'pending'").rows.first ?? []
+            return pending.count == 2
+        }, "the registration reached the kernel: \(output())")
+        guard pending.count == 2, let fingerprint = pending[0], let producerID = pending[1] else { return nil }
+        try approve(h, fingerprint: fingerprint, producerID: producerID)
+        return (fingerprint, producerID)
+    }
+
     // MARK: scenario
 
     /// Starts a kernel with a producer CA made by ssh-keygen, runs the producer, approves its key,
@@ -49,11 +79,7 @@ struct ProducerExampleTests {
     static func runScenario(name: String, tool: String, toolArgs: [String] = [], extraArgs: [String], interrupt: Bool) throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "producer-ca", "-f", h.dir + "/producer_ca"])
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", h.dir + "/producer"])
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-s", h.dir + "/producer_ca", "-I", name, "-n", "producer", "-V", "-5m:+1h",
-                                          h.dir + "/producer.pub"])
-        h.producerSSHCA = h.dir + "/producer_ca.pub"
+        try makeProducerIdentity(h, name: name)
         let daemon = try h.startDaemon()
         defer { daemon.stop() }
 
@@ -65,14 +91,8 @@ struct ProducerExampleTests {
         func output() -> String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
         // The admin's part: wait for the pending key, approve it, notify the waiting producer.
-        var pending: [String?] = []
-        #expect(h.waitUntil(timeout: 30) {
-            pending = try h.pg.query("SELECT fingerprint, producer_id::text FROM producer_keys WHERE status = 'pending'").rows.first ?? []
-            return pending.count == 2
-        }, "the registration reached the kernel: \(output())")
-        guard pending.count == 2, let fingerprint = pending[0], let producerID = pending[1] else { return }
+        guard let (fingerprint, producerID) = try approveWhenPending(h, output: output) else { return }
         #expect(try h.count("SELECT count(*) FROM producers WHERE producer_id = '\(producerID)' AND name = '\(name)'") == 1)
-        try approve(h, fingerprint: fingerprint, producerID: producerID)
 
         let perTable = typedTables.map { "(SELECT count(DISTINCT event_id) FROM \($0) WHERE producer_id = '\(producerID)')" }
         let eventsLanded = "SELECT " + perTable.joined(separator: " + ")

@@ -92,11 +92,7 @@ struct ShardedIngestTests {
     }
 
     @Test func swiftProducerPublishesToTheShardOfEachSubject() throws {
-        let binary = ProducerExampleTests.producerBinary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("\(binary) is missing: run `swift build --product producer-example` (or set DK_PRODUCER_BIN)")
-            return
-        }
+        guard let binary = ProducerExampleTests.producerBinaryOrIssue() else { return }
         try Self.runProducer(name: "swift-sharded", tool: binary)
     }
 
@@ -117,11 +113,7 @@ struct ShardedIngestTests {
     static func runProducer(name: String, tool: String, toolArgs: [String] = []) throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "producer-ca", "-f", h.dir + "/producer_ca"])
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", h.dir + "/producer"])
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-s", h.dir + "/producer_ca", "-I", name, "-n", "producer", "-V", "-5m:+1h",
-                                          h.dir + "/producer.pub"])
-        h.producerSSHCA = h.dir + "/producer_ca.pub"
+        try ProducerExampleTests.makeProducerIdentity(h, name: name)
         let daemon = Daemon(config: try ShardedWorld.config(h, readShards: [], consumer: "kernel-test"), logger: h.logger)
         try daemon.start()
         defer { daemon.stop() }
@@ -134,13 +126,7 @@ struct ShardedIngestTests {
         defer { if process.isRunning { process.terminate() } }
         func output() -> String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
-        var pending: [String?] = []
-        #expect(h.waitUntil(timeout: 30) {
-            pending = try h.pg.query("SELECT fingerprint, producer_id::text FROM producer_keys WHERE status = 'pending'").rows.first ?? []
-            return pending.count == 2
-        }, "the registration reached the kernel: \(output())")
-        guard pending.count == 2, let fingerprint = pending[0], let producerID = pending[1] else { return }
-        try ProducerExampleTests.approve(h, fingerprint: fingerprint, producerID: producerID)
+        guard let producerID = try ProducerExampleTests.approveWhenPending(h, output: output)?.producerID else { return }
 
         let exited = h.waitUntil(timeout: 90) { !process.isRunning }
         #expect(exited, "the producer exits after --seconds: \(output())")
@@ -197,11 +183,7 @@ struct ShardedClusterIngestTests {
     static let shards = 16
 
     @Test func swiftProducerAndKernelOnAClusterWithSixteenShards() throws {
-        let binary = ProducerExampleTests.producerBinary
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            Issue.record("\(binary) is missing: run `swift build --product producer-example` (or set DK_PRODUCER_BIN)")
-            return
-        }
+        guard let binary = ProducerExampleTests.producerBinaryOrIssue() else { return }
         try Self.runOnCluster(name: "swift-cluster", tool: binary)
     }
 
@@ -226,11 +208,7 @@ struct ShardedClusterIngestTests {
             ClusterSeed.deleteKeys(prefix: h.prefix, via: cluster)
             cluster.close()
         }
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "producer-ca", "-f", h.dir + "/producer_ca"])
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", h.dir + "/producer"])
-        try h.run("/usr/bin/ssh-keygen", ["-q", "-s", h.dir + "/producer_ca", "-I", name, "-n", "producer", "-V", "-5m:+1h",
-                                          h.dir + "/producer.pub"])
-        h.producerSSHCA = h.dir + "/producer_ca.pub"
+        try ProducerExampleTests.makeProducerIdentity(h, name: name)
 
         var text = h.yaml(consumer: "kernel-cluster")
         let addrLine = "addr: \"\(IngestHarness.redisAddr)\""

@@ -17,6 +17,8 @@ final class BenchEnvironment {
         var redisAddr: String
         var kernelBinary: String
         var writeConnections: Int
+        /// `--set section.key=value` overrides for the kernel's config, in the order given.
+        var overrides: [(section: String, key: String, value: String)] = []
     }
 
     let settings: Settings
@@ -91,6 +93,30 @@ final class BenchEnvironment {
     /// consumer name (`bench-<index>`), log file and spill directory, so several kernels can
     /// share the database, the prefix and the consumer group.
     func yaml(kernel index: Int = 0) -> String {
+        Self.apply(settings.overrides, to: baseYAML(kernel: index))
+    }
+
+    /// Sets `key` under top-level `section` (replacing the line if the key is there, adding the
+    /// section if it is not). The bench's YAML is flat two-level, so lines suffice.
+    static func apply(_ overrides: [(section: String, key: String, value: String)], to yaml: String) -> String {
+        var lines = yaml.components(separatedBy: "\n")
+        for o in overrides {
+            guard let header = lines.firstIndex(of: o.section + ":") else {
+                lines.insert(contentsOf: [o.section + ":", "  \(o.key): \(o.value)"], at: max(0, lines.count - 1))
+                continue
+            }
+            var end = header + 1
+            while end < lines.count, lines[end].hasPrefix("  ") { end += 1 }
+            if let at = lines[(header + 1)..<end].firstIndex(where: { $0.hasPrefix("  \(o.key):") }) {
+                lines[at] = "  \(o.key): \(o.value)"
+            } else {
+                lines.insert("  \(o.key): \(o.value)", at: end)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func baseYAML(kernel index: Int) -> String {
         """
         server:
           listen: "127.0.0.1:0"

@@ -22,7 +22,8 @@ struct IngestBench {
     func run() throws {
         let s = options.settings
         print("end-to-end ingest: kernel \(s.kernelBinary); load average at start \(ProcStat.loadAverage())")
-        print("  write_connections \(s.writeConnections), other postgres/redis keys at their defaults; seed 0x\(String(options.seed, radix: 16)); "
+        let set = s.overrides.map { " \($0.section).\($0.key)=\($0.value)" }.joined()
+        print("  write_connections \(s.writeConnections)\(set.isEmpty ? "" : ";" + set), other keys at their defaults; seed 0x\(String(options.seed, radix: 16)); "
               + "Redis \(s.redisAddr), Postgres \(redactedDSN(s.adminDSN)); fresh database + key prefix per scenario")
         var drains: [DrainResult] = []
         var raw: (rows: Int, seconds: Double, postgresCPUSeconds: Double)?

@@ -27,6 +27,7 @@ let usage = """
       --spill-mib N            spill bench: MiB of spill written, then replayed (default 1024)
       --kernels N              kernels scenario: trade drain with 1, 2, …, N kernels sharing the group (default 2)
       --only LIST              comma list of drain,raw,mixed,kernels,latency,backlog (default all)
+      --set SECTION.KEY=VALUE  override one key of the kernel's config, e.g. --set redis.read_count=500 (repeatable)
     Postgres and Redis come from KERNEL_PG_DSN and KERNEL_REDIS_ADDR (make bench sources .run/env).
     """
 
@@ -89,6 +90,14 @@ while let arg = it.next() {
         let known: Set<String> = ["drain", "raw", "mixed", "kernels", "latency", "backlog"]
         guard !list.isEmpty, list.isSubset(of: known) else { fail("--only takes a comma list of \(known.sorted().joined(separator: ","))") }
         ingest.scenarios = list
+    case "--set":
+        let text = stringValue(arg, it.next())
+        guard let eq = text.firstIndex(of: "="), let dot = text[..<eq].firstIndex(of: "."),
+              !text[..<dot].isEmpty, !text[text.index(after: dot)..<eq].isEmpty else {
+            fail("--set takes SECTION.KEY=VALUE, e.g. redis.read_count=500")
+        }
+        settings.overrides.append((String(text[..<dot]), String(text[text.index(after: dot)..<eq]),
+                                   String(text[text.index(after: eq)...])))
     case "-h", "--help": print(usage); exit(0)
     default: fail("unknown argument \(arg)\n\(usage)")
     }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A payload object with typed field accessors whose errors name the field, so every plugin
 /// rejects bad payloads with the same clear messages.
 ///
@@ -196,8 +200,9 @@ public struct PayloadObject: Sendable {
 
     /// Whether `a` and `b` hold the same UTF-8 bytes.
     static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
         var a = a, b = b
-        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
+        return a.withUTF8 { x in b.withUTF8 { y in x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 } }
     }
 
     /// At most 64 characters of untrusted text for a message.

@@ -66,23 +66,102 @@ public struct NormalizeFailure: Error, Sendable, Equatable, CustomStringConverti
 }
 
 /// The input handed to a plugin for one event.
+///
+/// The ingest path builds it without copies: the payload is a slice of the stream entry's bytes,
+/// and the ids are kept as 128-bit values and printed straight into the C arena
+/// (`init(family:schemaVersion:eventUUID:subjectUUID:tsUnixNanos:payload:)`).
 public struct EventInput: Sendable {
+    /// A UUID as its two big-endian halves.
+    public typealias UUIDValue = (high: UInt64, low: UInt64)
+
+    enum IDs: Sendable {
+        case text(event: String, subject: String)
+        case uuids(event: UUIDValue, subject: UUIDValue)
+    }
+
     public var family: String
     public var schemaVersion: UInt32
-    /// Lower-case canonical UUID text.
-    public var eventID: String
-    public var subjectID: String
+    var ids: IDs
     public var tsUnixNanos: Int64
     /// The envelope's `payload` member, exact bytes.
-    public var payload: [UInt8]
+    public var payloadBytes: ArraySlice<UInt8>
 
     public init(family: String, schemaVersion: UInt32, eventID: String, subjectID: String,
                 tsUnixNanos: Int64, payload: [UInt8]) {
         self.family = family
         self.schemaVersion = schemaVersion
-        self.eventID = eventID
-        self.subjectID = subjectID
+        self.ids = .text(event: eventID, subject: subjectID)
         self.tsUnixNanos = tsUnixNanos
-        self.payload = payload
+        self.payloadBytes = payload[...]
+    }
+
+    public init(family: String, schemaVersion: UInt32, eventUUID: UUIDValue, subjectUUID: UUIDValue,
+                tsUnixNanos: Int64, payload: ArraySlice<UInt8>) {
+        self.family = family
+        self.schemaVersion = schemaVersion
+        self.ids = .uuids(event: eventUUID, subject: subjectUUID)
+        self.tsUnixNanos = tsUnixNanos
+        self.payloadBytes = payload
+    }
+
+    /// Lower-case canonical UUID text.
+    public var eventID: String {
+        get {
+            switch ids {
+            case .text(let e, _): e
+            case .uuids(let e, _): UUIDHex.string(e)
+            }
+        }
+        set { ids = .text(event: newValue, subject: subjectID) }
+    }
+
+    public var subjectID: String {
+        get {
+            switch ids {
+            case .text(_, let s): s
+            case .uuids(_, let s): UUIDHex.string(s)
+            }
+        }
+        set { ids = .text(event: eventID, subject: newValue) }
+    }
+
+    /// The envelope's `payload` member, exact bytes.
+    public var payload: [UInt8] {
+        get { Array(payloadBytes) }
+        set { payloadBytes = newValue[...] }
+    }
+
+    /// Appends the event id's text to `arena` (no intermediate `String` on the ingest path).
+    func appendEventID(to arena: inout [UInt8]) {
+        switch ids {
+        case .text(let e, _): arena.append(contentsOf: e.utf8)
+        case .uuids(let e, _): UUIDHex.append(e, to: &arena)
+        }
+    }
+
+    func appendSubjectID(to arena: inout [UInt8]) {
+        switch ids {
+        case .text(_, let s): arena.append(contentsOf: s.utf8)
+        case .uuids(_, let s): UUIDHex.append(s, to: &arena)
+        }
+    }
+}
+
+/// Canonical lower-case hyphenated UUID text (8-4-4-4-12), as `EventUUID.description` prints it.
+enum UUIDHex {
+    static func append(_ u: EventInput.UUIDValue, to out: inout [UInt8]) {
+        for i in 0..<32 {
+            if i == 8 || i == 12 || i == 16 || i == 20 { out.append(UInt8(ascii: "-")) }
+            let word = i < 16 ? u.high : u.low
+            let nibble = UInt8(truncatingIfNeeded: (word >> UInt64(60 - 4 * (i % 16))) & 0xF)
+            out.append(nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10))
+        }
+    }
+
+    static func string(_ u: EventInput.UUIDValue) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(36)
+        append(u, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -77,6 +77,7 @@ final class OutputCollector {
               let v = Self.text(value, max: Self.maxTagBytes), !v.isEmpty else {
             return violate("add_tag: key and value must be non-empty UTF-8 of at most \(Self.maxTagBytes) bytes")
         }
+        if outputs[current].tags.capacity == 0 { outputs[current].tags.reserveCapacity(4) }   // one allocation, not 2-3 regrowths
         outputs[current].tags.append(Tag(key: k, value: v))
         return nil
     }

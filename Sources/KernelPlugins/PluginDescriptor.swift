@@ -16,24 +16,76 @@ public struct PluginDescriptor: Sendable, Equatable {
 
 /// One schema family a plugin serves.
 public struct FamilyDescriptor: Sendable, Equatable {
-    public var name: String
-    public var versions: ClosedRange<UInt32>
+    /// Copy-on-write storage: every stored event carries its family, and a copy of this struct is
+    /// one retain instead of one per string and array inside it.
+    private final class Storage: @unchecked Sendable {
+        // @unchecked: never mutated once shared (`mutableStorage` copies first).
+        var name: String
+        var versions: ClosedRange<UInt32>
+        var payloadSchemaJSON: String?
+        var columns: [ColumnDescriptor]
+        var maxRowsPerEvent: Int
+
+        init(name: String, versions: ClosedRange<UInt32>, payloadSchemaJSON: String?, columns: [ColumnDescriptor],
+             maxRowsPerEvent: Int) {
+            self.name = name
+            self.versions = versions
+            self.payloadSchemaJSON = payloadSchemaJSON
+            self.columns = columns
+            self.maxRowsPerEvent = maxRowsPerEvent
+        }
+
+        func copy() -> Storage {
+            Storage(name: name, versions: versions, payloadSchemaJSON: payloadSchemaJSON, columns: columns,
+                    maxRowsPerEvent: maxRowsPerEvent)
+        }
+    }
+
+    private var storage: Storage
+
+    private var mutableStorage: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
+    public var name: String {
+        get { storage.name }
+        set { mutableStorage.name = newValue }
+    }
+    public var versions: ClosedRange<UInt32> {
+        get { storage.versions }
+        set { mutableStorage.versions = newValue }
+    }
     /// JSON description of the payload (a JSON Schema subset), if the plugin gave one.
-    public var payloadSchemaJSON: String?
+    public var payloadSchemaJSON: String? {
+        get { storage.payloadSchemaJSON }
+        set { mutableStorage.payloadSchemaJSON = newValue }
+    }
     /// Typed columns; empty means the family's normalized payload goes to the generic table.
-    public var columns: [ColumnDescriptor]
-    public var maxRowsPerEvent: Int
+    public var columns: [ColumnDescriptor] {
+        get { storage.columns }
+        set { mutableStorage.columns = newValue }
+    }
+    public var maxRowsPerEvent: Int {
+        get { storage.maxRowsPerEvent }
+        set { mutableStorage.maxRowsPerEvent = newValue }
+    }
 
     public init(name: String, versions: ClosedRange<UInt32>, payloadSchemaJSON: String?, columns: [ColumnDescriptor],
                 maxRowsPerEvent: Int) {
-        self.name = name
-        self.versions = versions
-        self.payloadSchemaJSON = payloadSchemaJSON
-        self.columns = columns
-        self.maxRowsPerEvent = maxRowsPerEvent
+        storage = Storage(name: name, versions: versions, payloadSchemaJSON: payloadSchemaJSON, columns: columns,
+                          maxRowsPerEvent: maxRowsPerEvent)
     }
 
-    public var isTyped: Bool { !columns.isEmpty }
+    public static func == (a: FamilyDescriptor, b: FamilyDescriptor) -> Bool {
+        a.storage === b.storage
+            || (a.name == b.name && a.versions == b.versions && a.payloadSchemaJSON == b.payloadSchemaJSON
+                && a.columns == b.columns && a.maxRowsPerEvent == b.maxRowsPerEvent)
+    }
+
+    public var isTyped: Bool { !storage.columns.isEmpty }
 
     /// The table the kernel stores this family's typed rows in.
     public var tableName: String { "md_" + name }

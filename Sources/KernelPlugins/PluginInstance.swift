@@ -137,12 +137,16 @@ public struct CallTiming: Sendable, Equatable {
 private func withCEvents<R>(_ events: [EventInput], _ body: (UnsafeBufferPointer<UnsafePointer<kp_event>?>) -> R) -> R {
     // Each event's text fields are copied into one NUL-separated arena so pointers stay stable.
     var arena: [UInt8] = []
+    var size = 0
+    for e in events { size += e.family.utf8.count + e.payloadBytes.count + 2 * 37 + 2 }
+    arena.reserveCapacity(size)
     var offsets: [(family: Int, event: Int, subject: Int, payload: Int)] = []
+    offsets.reserveCapacity(events.count)
     for e in events {
         let family = arena.count; arena.append(contentsOf: e.family.utf8); arena.append(0)
-        let event = arena.count; arena.append(contentsOf: e.eventID.utf8); arena.append(0)
-        let subject = arena.count; arena.append(contentsOf: e.subjectID.utf8); arena.append(0)
-        let payload = arena.count; arena.append(contentsOf: e.payload); arena.append(0)
+        let event = arena.count; e.appendEventID(to: &arena); arena.append(0)
+        let subject = arena.count; e.appendSubjectID(to: &arena); arena.append(0)
+        let payload = arena.count; arena.append(contentsOf: e.payloadBytes); arena.append(0)
         offsets.append((family, event, subject, payload))
     }
     return arena.withUnsafeBufferPointer { buf in
@@ -156,7 +160,7 @@ private func withCEvents<R>(_ events: [EventInput], _ body: (UnsafeBufferPointer
                 family: base + o.family, schema_version: e.schemaVersion,
                 event_id: base + o.event, subject_id: base + o.subject,
                 ts_unix_ns: e.tsUnixNanos,
-                payload_json: base + o.payload, payload_len: e.payload.count)
+                payload_json: base + o.payload, payload_len: e.payloadBytes.count)
         }
         let pointers = UnsafeMutablePointer<UnsafePointer<kp_event>?>.allocate(capacity: events.count)
         defer { pointers.deallocate() }

@@ -82,17 +82,29 @@ final class IngestProcessor: @unchecked Sendable {
     private struct Accepted {
         var entry: StreamEntry
         var envelope: EventEnvelope
-        var payload: [UInt8]
-        /// The envelope's `payload` member, sliced once for the plugin and the generic table.
-        var inner: [UInt8]
         var producer: EventUUID
         var schema: IngestDirectory.Schema
+
+        /// The envelope's `payload` member: a slice of the entry's bytes, copied only for the
+        /// generic table.
+        var inner: ArraySlice<UInt8> { (entry.payload ?? [])[envelope.payloadRange] }
     }
+
+    /// The token checks of the previous entry in this chunk. The directory changes only in
+    /// `refreshIfDue`, at the start of a chunk, so within a chunk an entry carrying the same
+    /// token buffer (producers send runs of one token; the reader interns them) gets the same
+    /// answers: the jti lookups (three string hashes) are skipped.
+    private struct TokenPass {
+        var token: [UInt8]
+        var identity: TokenIdentity
+    }
+    private var tokenPass: TokenPass?
 
     func process(_ chunk: [StreamEntry]) {
         let wallSeconds = Double(wallNanos()) / 1e9
         let nowNanos = wallNanos()
         directory.refreshIfDue(now: wallSeconds)
+        tokenPass = nil
         var accepted: [Accepted] = []
         accepted.reserveCapacity(chunk.count)
         var deferred: [String] = []
@@ -132,21 +144,26 @@ final class IngestProcessor: @unchecked Sendable {
         // 2. token: signature and claims (cached per token), then its state.
         let token = entry.token ?? []
         if token.isEmpty { return reject(.unauthenticated, "auth_required: the entry has no token field") }
-        let nowSeconds = Int64(wallSeconds)
         let identity: TokenIdentity
-        switch verdict(for: token, nowSeconds: nowSeconds) {
-        case .invalid(let reason): return reject(.unauthenticated, reason)
-        case .valid(let id): identity = id
-        }
-        if let problem = identity.timeProblem(nowSeconds: nowSeconds) { return reject(.unauthenticated, problem) }
-        if directory.isRevoked(jti: identity.jti) { return reject(.unauthenticated, "token_revoked") }
-        if try !directory.isIssued(jti: identity.jti, to: identity.producer, now: wallSeconds) {
-            return reject(.unauthenticated, "unknown_or_mismatched_token")
-        }
-        if directory.isRevoked(jti: identity.jti) { return reject(.unauthenticated, "token_revoked") }
-        // 3. producer enabled.
-        if directory.isDisabled(identity.producer) {
-            return reject(.producerDisabled, "producer \(identity.producer) is deregistered")
+        if let pass = tokenPass, pass.token == token {
+            identity = pass.identity   // passed checks 2 and 3 earlier in this chunk
+        } else {
+            let nowSeconds = Int64(wallSeconds)
+            switch verdict(for: token, nowSeconds: nowSeconds) {
+            case .invalid(let reason): return reject(.unauthenticated, reason)
+            case .valid(let id): identity = id
+            }
+            if let problem = identity.timeProblem(nowSeconds: nowSeconds) { return reject(.unauthenticated, problem) }
+            if directory.isRevoked(jti: identity.jti) { return reject(.unauthenticated, "token_revoked") }
+            if try !directory.isIssued(jti: identity.jti, to: identity.producer, now: wallSeconds) {
+                return reject(.unauthenticated, "unknown_or_mismatched_token")
+            }
+            if directory.isRevoked(jti: identity.jti) { return reject(.unauthenticated, "token_revoked") }
+            // 3. producer enabled.
+            if directory.isDisabled(identity.producer) {
+                return reject(.producerDisabled, "producer \(identity.producer) is deregistered")
+            }
+            tokenPass = TokenPass(token: token, identity: identity)
         }
         // 4. envelope.
         let envelope: EventEnvelope
@@ -169,8 +186,7 @@ final class IngestProcessor: @unchecked Sendable {
         guard let schema = try directory.currentSchema(of: envelope.subjectID, now: wallSeconds) else {
             return reject(.missingSubjectSchema, "subject \(envelope.subjectID) has no current schema")
         }
-        return .success(Accepted(entry: entry, envelope: envelope, payload: payload,
-                                 inner: Array(payload[envelope.payloadRange]), producer: identity.producer, schema: schema))
+        return .success(Accepted(entry: entry, envelope: envelope, producer: identity.producer, schema: schema))
     }
 
     private func verdict(for token: [UInt8], nowSeconds: Int64) -> TokenVerdict {
@@ -216,10 +232,10 @@ final class IngestProcessor: @unchecked Sendable {
             let first = accepted[indices[0]]
             guard let route = registry.route(family: first.schema.family, version: first.schema.version) else { continue }
             let inputs = indices.map { i -> EventInput in
-                let a = accepted[i]
-                return EventInput(family: a.schema.family, schemaVersion: a.schema.version,
-                                  eventID: a.envelope.eventID.description, subjectID: a.envelope.subjectID.description,
-                                  tsUnixNanos: a.envelope.tsNanos, payload: a.inner)
+                let e = accepted[i].envelope
+                return EventInput(family: first.schema.family, schemaVersion: first.schema.version,
+                                  eventUUID: (e.eventID.high, e.eventID.low), subjectUUID: (e.subjectID.high, e.subjectID.low),
+                                  tsUnixNanos: e.tsNanos, payload: accepted[i].inner)
             }
             let (outputs, timing) = route.instance.normalizeBatch(inputs, budgetNanos: budget)
             account(route.instance, family: first.schema.family, outputs: outputs, timing: timing, budget: budget)
@@ -230,29 +246,30 @@ final class IngestProcessor: @unchecked Sendable {
         }
         let now = clock()
         for (i, a) in accepted.enumerated() {
-            var stored = StoredEvent(
-                entryID: a.entry.ref, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
-                tsEventMicros: nil, subjectID: a.envelope.subjectID, producerID: a.producer, schemaID: a.schema.schemaID,
-                family: nil, payloadJSON: a.inner, rows: [],
-                tags: a.envelope.tags.map { Tag(key: $0.key, value: $0.value) }, mayBeRedelivery: a.entry.mayBeRedelivery)
-            stored.sourcePayload = a.payload
-            stored.sourceDLQID = a.entry.dlqID
-            switch results[i] {
-            case nil:
-                break   // no plugin: generic JSON, payload as published
-            case .failure(let failure)?:
+            let result = results[i]
+            if case .failure(let failure)? = result {
                 acks.put(.deadLetter(DeadLetter(entry: a.entry, reason: .normalizeFailed, detail: failure.message)))
                 continue
-            case .success(let out)?:
-                stored.tsEventMicros = out.eventTimeNanos.map { floorDiv($0, 1000) }
-                stored.tags.append(contentsOf: out.tags)
-                if let family = typedFamily[i] {
-                    stored.family = family
-                    stored.rows = out.rows
-                    stored.payloadJSON = []
-                } else if let json = out.payloadJSON {
-                    stored.payloadJSON = Array(json.utf8)
-                }
+            }
+            let out = result.flatMap { try? $0.get() }
+            var tags: [Tag] = []
+            tags.reserveCapacity(a.envelope.tags.count + (out?.tags.count ?? 0))
+            for t in a.envelope.tags { tags.append(Tag(key: t.key, value: t.value)) }
+            if let out { tags.append(contentsOf: out.tags) }
+            var stored = StoredEvent(
+                entryID: a.entry.ref, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
+                tsEventMicros: out?.eventTimeNanos.map { floorDiv($0, 1000) }, subjectID: a.envelope.subjectID,
+                producerID: a.producer, schemaID: a.schema.schemaID, family: nil, payloadJSON: [], rows: [],
+                tags: tags, mayBeRedelivery: a.entry.mayBeRedelivery)
+            stored.sourcePayload = a.entry.payload ?? []
+            stored.sourceDLQID = a.entry.dlqID
+            if let out, let family = typedFamily[i] {
+                stored.family = family
+                stored.rows = out.rows
+            } else if let json = out?.payloadJSON {
+                stored.payloadJSON = Array(json.utf8)   // the plugin's normalized payload
+            } else {
+                stored.payloadJSON = Array(a.inner)     // no plugin, or kept as published: generic JSON
             }
             if let batch = batcher.append(stored, now: now) { emit(batch) }
         }

@@ -35,6 +35,8 @@ public final class RedisConnection: RedisClient {
     }
 
     private var context: UnsafeMutablePointer<redisContext>?
+    /// Where the context's reply objects live (see shim.h); reset after each reply is read.
+    private var arena: UnsafeMutablePointer<dk_reply_arena>?
     public let endpoint: Endpoint
 
     /// Connects and, when given, authenticates and selects the database.
@@ -51,6 +53,12 @@ public final class RedisConnection: RedisClient {
             redisFree(ctx)
             throw RedisError(kind: .connect, message: "\(endpoint.host):\(endpoint.port): \(message)")
         }
+        guard let arena = dk_reply_arena_new() else {
+            redisFree(ctx)
+            throw RedisError(kind: .connect, message: "cannot allocate the reply arena")
+        }
+        dk_reader_use_arena(ctx, arena)
+        self.arena = arena
         context = ctx
         _ = redisSetTimeout(ctx, tv)
         if let password, !password.isEmpty {
@@ -74,6 +82,8 @@ public final class RedisConnection: RedisClient {
     public func close() {
         if let context { redisFree(context) }
         context = nil
+        dk_reply_arena_free(arena)   // after redisFree: the reader may still hold a partial reply
+        arena = nil
     }
 
     /// Changes the socket timeout for following commands.
@@ -102,11 +112,11 @@ public final class RedisConnection: RedisClient {
         guard let context else { throw RedisError(kind: .io, message: "connection closed") }
         let lengths = args.map { $0.count }
         // Copy each argument into one contiguous arena so the argv pointers stay valid.
-        var arena: [UInt8] = []
-        arena.reserveCapacity(lengths.reduce(0, +) + args.count)
+        var argBytes: [UInt8] = []
+        argBytes.reserveCapacity(lengths.reduce(0, +) + args.count)
         var offsets: [Int] = []
-        for a in args { offsets.append(arena.count); arena.append(contentsOf: a); arena.append(0) }
-        let rc = arena.withUnsafeBufferPointer { buf -> Int32 in
+        for a in args { offsets.append(argBytes.count); argBytes.append(contentsOf: a); argBytes.append(0) }
+        let rc = argBytes.withUnsafeBufferPointer { buf -> Int32 in
             let base = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
             var argv: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
             return lengths.withUnsafeBufferPointer { lens in
@@ -139,7 +149,7 @@ public final class RedisConnection: RedisClient {
             close()
             throw RedisError(kind: .io, message: message)
         }
-        defer { freeReplyObject(raw) }
+        defer { if let arena { dk_reply_arena_reset(arena) } }   // the whole reply at once (see shim.h)
         return body(raw.assumingMemoryBound(to: redisReply.self))
     }
 

@@ -81,16 +81,28 @@ final class Acknowledger: @unchecked Sendable {
             }
         }
         // One XACK per stream, after every DLQ XADD (a cluster client runs them in this order).
-        var byShard: [Int?: [[UInt8]]] = [:]
+        // Entries come in runs from one shard: look the shard's command up once per run.
+        var xacks: [[[UInt8]]] = []
         var shardOrder: [Int?] = []
+        var slot: [Int?: Int] = [:]
+        var last: (shard: Int?, index: Int)?
         for ref in ids {
             let (shard, id) = EntryRef.split(ref)
-            if byShard[shard] == nil { shardOrder.append(shard) }
-            byShard[shard, default: []].append(Array(id.utf8))
+            let index: Int
+            if let last, last.shard == shard {
+                index = last.index
+            } else if let known = slot[shard] {
+                index = known
+            } else {
+                index = xacks.count
+                slot[shard] = index
+                shardOrder.append(shard)
+                xacks.append([Array("XACK".utf8), Array(streamKey(shard).utf8), Array(group.utf8)])
+            }
+            last = (shard, index)
+            xacks[index].append(Array(id.utf8))
         }
-        for shard in shardOrder {
-            commands.append([Array("XACK".utf8), Array(streamKey(shard).utf8), Array(group.utf8)] + byShard[shard]!)
-        }
+        commands.append(contentsOf: xacks)
         let replies = try redis.pipeline(commands)
         for (i, reply) in replies.enumerated() {
             if case .error(let message) = reply {

@@ -105,7 +105,10 @@ public enum EntryRef {
 
     /// The shard (nil when unqualified) and the Redis entry id of a reference.
     public static func split(_ ref: String) -> (shard: Int?, id: Substring) {
-        guard let slash = ref.firstIndex(of: "/"), let shard = Int(ref[..<slash]) else { return (nil, Substring(ref)) }
-        return (shard, ref[ref.index(after: slash)...])
+        // On UTF-8 code units: `firstIndex(of: Character)` walked grapheme clusters, once per ack.
+        guard let slash = ref.utf8.firstIndex(of: UInt8(ascii: "/")), let shard = Int(ref[..<slash]) else {
+            return (nil, Substring(ref))
+        }
+        return (shard, ref[ref.utf8.index(after: slash)...])
     }
 }

@@ -149,12 +149,24 @@ public struct EventInput: Sendable {
 
 /// Canonical lower-case hyphenated UUID text (8-4-4-4-12), as `EventUUID.description` prints it.
 enum UUIDHex {
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
     static func append(_ u: EventInput.UUIDValue, to out: inout [UInt8]) {
-        for i in 0..<32 {
-            if i == 8 || i == 12 || i == 16 || i == 20 { out.append(UInt8(ascii: "-")) }
-            let word = i < 16 ? u.high : u.low
-            let nibble = UInt8(truncatingIfNeeded: (word >> UInt64(60 - 4 * (i % 16))) & 0xF)
-            out.append(nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10))
+        // 36 bytes on the stack, then one append (appending byte by byte was 5 % of the processor).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            digits.withUnsafeBufferPointer { hex in
+                var j = 0
+                for i in 0..<32 {
+                    if i == 8 || i == 12 || i == 16 || i == 20 {
+                        text[j] = UInt8(ascii: "-")
+                        j += 1
+                    }
+                    let word = i < 16 ? u.high : u.low
+                    text[j] = hex[Int(truncatingIfNeeded: (word >> UInt64(60 - 4 * (i % 16))) & 0xF)]
+                    j += 1
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(text))
         }
     }
 

@@ -128,6 +128,71 @@ public final class PGConnection: @unchecked Sendable {
         if let error = drain(conn) { throw error }
     }
 
+    /// Runs `BEGIN; <copies[0]>; <copies[1]>; …; COMMIT` as one simple-protocol query, streaming
+    /// each COPY's data (`write(i, &writer)` for `copies[i]`) when the server asks for it.
+    ///
+    /// The server runs the statements of one query string in order and pauses at each
+    /// `COPY FROM STDIN` for its data, so two COPYs take three round trips instead of six (BEGIN,
+    /// a start and an end per COPY, COMMIT): at low rates, where batches are a few events, the
+    /// round trips are most of a transaction's time. COMMIT is part of the string, so success
+    /// means committed (durable under synchronous_commit). On any error the server skips the
+    /// rest of the string; the transaction is rolled back here and the first error thrown.
+    public func copyTransaction(_ copies: [String], _ write: (Int, inout CopyWriter) throws -> Void) throws(PGError) {
+        let conn = try liveConnection()
+        // Only COPY FROM STDIN statements: anything else would run, and commit, between them.
+        for sql in copies {
+            let upper = sql.uppercased()
+            guard upper.hasPrefix("COPY "), upper.contains(" FROM STDIN"), !sql.contains(";") else {
+                throw PGError(clientReason: "pg_not_copy_in", kind: .other, message: "not a single COPY FROM STDIN: \(sql)")
+            }
+        }
+        let text = "BEGIN;" + copies.map { $0 + ";" }.joined() + "COMMIT"
+        guard PQsendQuery(conn, text) == 1 else { throw failure(conn) }
+        var next = 0
+        var first: PGError?
+        while let result = PQgetResult(conn) {
+            let status = PQresultStatus(result)
+            if status != PGRES_COPY_IN, status != PGRES_COMMAND_OK, first == nil {
+                first = resultError(result, conn: conn)
+            }
+            PQclear(result)
+            if status == PGRES_COPY_IN {
+                guard first == nil, next < copies.count else {
+                    _ = PQputCopyEnd(conn, "unexpected COPY IN")
+                    continue
+                }
+                var writer = CopyWriter(conn: conn)
+                do {
+                    try write(next, &writer)
+                    try writer.flush()
+                } catch let error as PGError {
+                    first = error
+                } catch {
+                    first = PGError(clientReason: "pg_copy_aborted", kind: .other, message: "COPY aborted by caller: \(error)")
+                }
+                if let abort = first {
+                    _ = PQputCopyEnd(conn, "aborted by client: \(abort.reasonCode)")
+                } else if PQputCopyEnd(conn, nil) != 1 {
+                    first = failure(conn)
+                }
+                next += 1
+            }
+            if PQstatus(conn) == CONNECTION_BAD { break }
+        }
+        if first == nil, PQstatus(conn) == CONNECTION_BAD { first = failure(conn) }
+        if first == nil, next != copies.count {
+            first = PGError(clientReason: "pg_not_copy_in", kind: .other,
+                            message: "\(next) of \(copies.count) statements started COPY FROM STDIN")
+        }
+        guard let first else { return }
+        if PQstatus(conn) == CONNECTION_OK, PQtransactionStatus(conn) != PQTRANS_IDLE { rollbackQuietly() }
+        if PQstatus(conn) == CONNECTION_BAD, first.kind != .connectivity {
+            // A connection that broke outranks the reason found before it broke.
+            throw PGError(sqlState: nil, message: first.message, connectionBad: true)
+        }
+        throw first
+    }
+
     /// Runs `body` between BEGIN and COMMIT; any error rolls back and is rethrown.
     public func transaction<T>(_ body: () throws(PGError) -> T) throws(PGError) -> T {
         try execute("BEGIN")

@@ -21,6 +21,8 @@ struct BatchPlan {
     struct Target {
         var layout: TableLayout
         var buffer: TupleBuffer
+        /// The family's column types (empty for the generic table), read once per batch.
+        var types: [ColumnType] = []
     }
 
     var targets: [Target] = []
@@ -71,12 +73,18 @@ struct BatchPlan {
     /// buffer as it was and returns the reason.
     static func encodeTyped(_ event: StoredEvent, family: FamilyDescriptor, into buffer: inout TupleBuffer,
                             fieldCount: Int) -> String? {
+        encodeTyped(event, family: family, types: family.columns.map(\.type), into: &buffer, fieldCount: fieldCount)
+    }
+
+    /// As above with the family's column types given, so a batch reads them once rather than
+    /// copying a column descriptor (three retains) per value.
+    static func encodeTyped(_ event: StoredEvent, family: FamilyDescriptor, types: [ColumnType],
+                            into buffer: inout TupleBuffer, fieldCount: Int) -> String? {
         let mark = buffer.count
-        let columns = family.columns
         for (rowNo, row) in event.rows.enumerated() {
-            guard row.count == columns.count else {
+            guard row.count == types.count else {
                 buffer.truncate(to: mark)
-                return "row \(rowNo) has \(row.count) values but family \(family.name) declares \(columns.count) columns"
+                return "row \(rowNo) has \(row.count) values but family \(family.name) declares \(types.count) columns"
             }
             buffer.beginTuple(fieldCount: fieldCount)
             buffer.uuid(event.eventID)
@@ -86,10 +94,10 @@ struct BatchPlan {
             buffer.uuid(event.subjectID)
             buffer.uuid(event.producerID)
             buffer.uuid(event.schemaID)
-            for index in 0..<columns.count {
-                if let problem = encode(row[index], as: columns[index], into: &buffer) {
+            for index in 0..<types.count {
+                if let problem = encode(row[index], as: types[index], into: &buffer) {
                     buffer.truncate(to: mark)
-                    return "row \(rowNo): column \(columns[index].name): \(problem)"
+                    return "row \(rowNo): column \(family.columns[index].name): \(problem)"
                 }
             }
         }
@@ -118,7 +126,11 @@ struct BatchPlan {
     /// NULL); a value of the wrong kind for the column, which the plugin host already refuses,
     /// is refused here too rather than sent as bytes of another type.
     static func encode(_ value: ColumnValue, as column: ColumnDescriptor, into buffer: inout TupleBuffer) -> String? {
-        switch (value, column.type) {
+        encode(value, as: column.type, into: &buffer)
+    }
+
+    static func encode(_ value: ColumnValue, as type: ColumnType, into buffer: inout TupleBuffer) -> String? {
+        switch (value, type) {
         case (.null, _):
             buffer.null()
         case (.text(let text), .text):
@@ -152,7 +164,7 @@ struct BatchPlan {
         case (.jsonb(let json), .jsonb):
             buffer.jsonb(json)
         default:
-            return "a \(kindName(value)) value does not fit a \(column.type.sqlName) column"
+            return "a \(kindName(value)) value does not fit a \(type.sqlName) column"
         }
         return nil
     }

@@ -142,40 +142,71 @@ public final class EventWriter: @unchecked Sendable {
             }
         }
 
+        // Tag ids: one cache lookup per tag. In the steady state every tag is cached and the ids
+        // found here are used as they are; after a miss, the events are looked up again once the
+        // misses are resolved.
         var refused: [TagDictionary.Key: String] = [:]
+        var foundIDs: [Int64] = []
+        var foundRanges: [Range<Int>] = []
+        var anyMiss = false
         if withTags {
             tags.trimIfFull()
             var misses: [Tag] = []
+            foundRanges.reserveCapacity(candidates.count)
+            foundIDs.reserveCapacity(candidates.count * 3)
             for index in candidates {
-                for tag in batch[index].tags where tags.cached(tag) == nil { misses.append(tag) }
+                let start = foundIDs.count
+                for tag in batch[index].tags {
+                    if let id = tags.cached(tag) {
+                        if !foundIDs[start...].contains(id) { foundIDs.append(id) }
+                    } else {
+                        misses.append(tag)
+                    }
+                }
+                foundRanges.append(start..<foundIDs.count)
             }
-            if !misses.isEmpty { refused = try tags.resolve(misses, on: connection) }
+            if !misses.isEmpty {
+                anyMiss = true
+                refused = try tags.resolve(misses, on: connection)
+            }
         }
 
         var tagIDs: [Int64] = []
-        events: for index in candidates {
-            let event = batch[index]
-            tagIDs.removeAll(keepingCapacity: true)
+        // The last family's target: batches are mostly one family (no table-name work per event).
+        var lastTarget: (family: FamilyDescriptor, index: Int)?
+        events: for (position, index) in candidates.enumerated() {
+            let tagIDsStart = plan.tagBuffer.count
             if withTags {
-                for tag in event.tags {
-                    guard let id = tags.cached(tag) else {
-                        let why = refused[TagDictionary.Key(tag)] ?? "not found in the dictionary"
-                        plan.rejected.append((index, "tag (\(tag.key.prefix(64)), \(tag.value.prefix(64))): \(why)"))
-                        continue events
+                tagIDs.removeAll(keepingCapacity: true)
+                if anyMiss {
+                    for tag in batch[index].tags {
+                        guard let id = tags.cached(tag) else {
+                            let why = refused[TagDictionary.Key(tag)] ?? "not found in the dictionary"
+                            plan.rejected.append((index, "tag (\(tag.key.prefix(64)), \(tag.value.prefix(64))): \(why)"))
+                            continue events
+                        }
+                        if !tagIDs.contains(id) { tagIDs.append(id) }
                     }
-                    if !tagIDs.contains(id) { tagIDs.append(id) }
+                } else {
+                    tagIDs.append(contentsOf: foundIDs[foundRanges[position]])
                 }
             }
             let target: Int
             let rows: Range<Int>
-            if let family = event.family, family.isTyped {
-                guard !event.rows.isEmpty else {
+            if let family = batch[index].family, family.isTyped {
+                guard !batch[index].rows.isEmpty else {
                     plan.rejected.append((index, "no typed row for family \(family.name)"))
                     continue
                 }
-                target = try targetIndex(typed: family, in: &plan)
+                if let last = lastTarget, last.family == family {
+                    target = last.index
+                } else {
+                    target = try targetIndex(typed: family, in: &plan)
+                    lastTarget = (family, target)
+                }
                 let start = plan.targets[target].buffer.count
-                if let problem = BatchPlan.encodeTyped(event, family: family, into: &plan.targets[target].buffer,
+                if let problem = BatchPlan.encodeTyped(batch[index], family: family, types: plan.targets[target].types,
+                                                       into: &plan.targets[target].buffer,
                                                        fieldCount: plan.targets[target].layout.fieldCount) {
                     plan.rejected.append((index, problem))
                     continue
@@ -184,12 +215,11 @@ public final class EventWriter: @unchecked Sendable {
             } else {
                 target = try targetIndex(typed: nil, in: &plan)
                 let start = plan.targets[target].buffer.count
-                BatchPlan.encodeGeneric(event, into: &plan.targets[target].buffer)
+                BatchPlan.encodeGeneric(batch[index], into: &plan.targets[target].buffer)
                 rows = start..<plan.targets[target].buffer.count
             }
-            let tagStart = plan.tagBuffer.count
-            for id in tagIDs { BatchPlan.encodeTagLink(event, tagID: id, into: &plan.tagBuffer) }
-            plan.planned.append(.init(input: index, target: target, rows: rows, tags: tagStart..<plan.tagBuffer.count))
+            for id in tagIDs { BatchPlan.encodeTagLink(batch[index], tagID: id, into: &plan.tagBuffer) }
+            plan.planned.append(.init(input: index, target: target, rows: rows, tags: tagIDsStart..<plan.tagBuffer.count))
         }
         return plan
     }
@@ -213,7 +243,8 @@ public final class EventWriter: @unchecked Sendable {
             layout = try TableLayout.generic(on: connection)
             genericLayout = layout
         }
-        plan.targets.append(.init(layout: layout, buffer: TupleBuffer(reserving: 64 * 1024)))
+        plan.targets.append(.init(layout: layout, buffer: TupleBuffer(reserving: 64 * 1024),
+                                  types: family?.columns.map(\.type) ?? []))
         return plan.targets.count - 1
     }
 
@@ -236,7 +267,7 @@ public final class EventWriter: @unchecked Sendable {
         var failure: PGError?
         if !plan.mayHaveRedeliveries {
             do throws(PGError) {
-                try connection.transaction { () throws(PGError) in try writeFast(plan, all) }
+                try writeFast(plan, all)
                 return Outcome(inserted: all.count)
             } catch where error.sqlState == "23505" {
                 logger.debug("store_dedup_fallback", metadata: ["reason": "\(error.message)"])
@@ -289,15 +320,26 @@ public final class EventWriter: @unchecked Sendable {
         }
     }
 
-    /// Binary COPY straight into the tables.
+    /// Binary COPY straight into the tables, as one transaction of one query string
+    /// (`PGConnection.copyTransaction`: three round trips for a typed family and its tags).
     private func writeFast(_ plan: BatchPlan, _ events: ArraySlice<BatchPlan.Planned>) throws(PGError) {
+        var statements: [String] = []
+        var sources: [(buffer: TupleBuffer, ranges: [Range<Int>])] = []
         for (index, target) in plan.targets.enumerated() {
-            let ranges = events.lazy.filter { $0.target == index }.map(\.rows)
+            let ranges = events.filter { $0.target == index }.map(\.rows)
             guard !ranges.isEmpty else { continue }
-            try copy(target.layout.copySQL, from: target.buffer, ranges: ranges)
+            statements.append(target.layout.copySQL)
+            sources.append((target.buffer, ranges))
         }
-        let links = events.lazy.map(\.tags).filter { !$0.isEmpty }
-        if !links.isEmpty { try copy(TagLinkSQL.copy, from: plan.tagBuffer, ranges: links) }
+        let links = events.map(\.tags).filter { !$0.isEmpty }
+        if !links.isEmpty {
+            statements.append(TagLinkSQL.copy)
+            sources.append((plan.tagBuffer, links))
+        }
+        guard !statements.isEmpty else { return }
+        try connection.copyTransaction(statements) { i, writer in
+            try Self.stream(sources[i].buffer, ranges: sources[i].ranges, into: &writer)
+        }
     }
 
     /// Binary COPY into the staging tables, then moved with ON CONFLICT DO NOTHING. Returns the
@@ -322,20 +364,23 @@ public final class EventWriter: @unchecked Sendable {
 
     /// Streams header, the given tuple ranges (adjacent ones merged) and trailer as one COPY.
     private func copy(_ sql: String, from buffer: TupleBuffer, ranges: some Sequence<Range<Int>>) throws(PGError) {
-        try connection.copyIn(sql) { writer in
-            try writer.write(TupleBuffer.streamHeader)
-            var pending: Range<Int>?
-            for range in ranges {
-                if let open = pending, open.upperBound == range.lowerBound {
-                    pending = open.lowerBound..<range.upperBound
-                } else {
-                    if let open = pending { try writer.write(buffer.bytes[open]) }
-                    pending = range
-                }
+        try connection.copyIn(sql) { writer in try Self.stream(buffer, ranges: ranges, into: &writer) }
+    }
+
+    private static func stream(_ buffer: TupleBuffer, ranges: some Sequence<Range<Int>>,
+                               into writer: inout CopyWriter) throws(PGError) {
+        try writer.write(TupleBuffer.streamHeader)
+        var pending: Range<Int>?
+        for range in ranges {
+            if let open = pending, open.upperBound == range.lowerBound {
+                pending = open.lowerBound..<range.upperBound
+            } else {
+                if let open = pending { try writer.write(buffer.bytes[open]) }
+                pending = range
             }
-            if let open = pending { try writer.write(buffer.bytes[open]) }
-            try writer.write(TupleBuffer.streamTrailer)
         }
+        if let open = pending { try writer.write(buffer.bytes[open]) }
+        try writer.write(TupleBuffer.streamTrailer)
     }
 
     /// Creates the TEMP staging tables the plan needs, outside any transaction (a table created

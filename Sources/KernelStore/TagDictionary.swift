@@ -18,9 +18,19 @@ struct TagDictionary {
         }
 
         /// ASCII lower-casing; returns the string itself when there is nothing to fold.
+        /// (Written in place: up to 15 bytes the result is a small string, with no allocation;
+        /// symbols like "AAPL" are folded on every lookup.)
         static func fold(_ text: String) -> String {
             guard text.utf8.contains(where: { $0 &- 0x41 < 26 }) else { return text }
-            return String(decoding: text.utf8.map { $0 &- 0x41 < 26 ? $0 | 0x20 : $0 }, as: UTF8.self)
+            let count = text.utf8.count
+            return String(unsafeUninitializedCapacity: count) { out in
+                var i = 0
+                for b in text.utf8 {
+                    out[i] = b &- 0x41 < 26 ? b | 0x20 : b
+                    i += 1
+                }
+                return count
+            }
         }
     }
 

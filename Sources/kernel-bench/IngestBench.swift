@@ -152,8 +152,10 @@ struct IngestBench {
             print("latency at \(Fmt.grouped(l.rate)) events/s offered (measured \(Fmt.fixed(l.seconds, 0)) s after \(Fmt.fixed(l.warmupSeconds, 0)) s warm-up; "
                   + "achieved \(Fmt.grouped(Int(l.offeredRate)))/s; \(l.lateTicks) publisher ticks > 1 ms late)")
             print("measure                                  n      p50 ms   p99 ms  p99.9 ms   max ms")
-            for (name, p) in [("XADD → read by the kernel", l.toRead), ("XADD → received_at (insert tx start)", l.toInsert),
-                              ("XADD → acknowledged (≥ commit)", l.toAck)] {
+            var rows = [("XADD → read by the kernel", l.toRead), ("XADD → received_at (insert tx start)", l.toInsert)]
+            if let committed = l.toCommit { rows.append(("XADD → committed (commit timestamp)", committed)) }
+            rows.append(("XADD → acknowledged (1 ms samples)", l.toAck))
+            for (name, p) in rows {
                 print([name.padding(36), Fmt.grouped(p.count).leftPad(9), p.ms(0.5).leftPad(9), p.ms(0.99).leftPad(8),
                        p.ms(0.999).leftPad(9), p.ms(1.0).leftPad(8)].joined(separator: " "))
             }
@@ -170,10 +172,15 @@ struct IngestBench {
             }
             verdict("CPU ≤ 8 core-s per million (trade drain)", Fmt.fixed(trade.cpuPerMillion, 2), trade.cpuPerMillion <= 8)
         }
-        if let l = latency, let p99 = l.toAck.value(0.99) {
-            // Judged on the upper bound; the lower bound (insert) is printed beside it.
+        if let l = latency, let committed = l.toCommit, let p99 = committed.value(0.99) {
+            // The target's own measure, exact: each row's transaction commit time.
+            verdict("p99 ≤ 8 ms at 10k/s (XADD → committed)", Fmt.fixed(Double(p99) / 1e6, 2) + " ms", Double(p99) <= 8e6)
+            print("    (XADD → acknowledged p99: \(l.toAck.ms(0.99)) ms, as seen by a watcher sampling the group every ~1 ms)")
+        } else if let l = latency, let p99 = l.toAck.value(0.99) {
+            // Without commit timestamps: judged on the upper bound; the lower bound (insert) beside it.
             verdict("p99 ≤ 8 ms at 10k/s (XADD → acknowledged)", Fmt.fixed(Double(p99) / 1e6, 2) + " ms", Double(p99) <= 8e6)
-            print("    (XADD → received_at p99: \(l.toInsert.ms(0.99)) ms, a lower bound on XADD → committed)")
+            print("    (XADD → received_at p99: \(l.toInsert.ms(0.99)) ms, a lower bound on XADD → committed; "
+                  + "set track_commit_timestamp = on for the exact figure)")
         }
         if let b = backlog {
             let peak = Double(max(b.hwmKB, b.maxRSSKB)) / 1024

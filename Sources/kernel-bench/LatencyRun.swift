@@ -14,6 +14,9 @@ struct LatencyResult {
     /// XADD → first 1 ms watcher sample showing the entry acknowledged (after COMMIT): an upper
     /// bound on XADD→committed.
     var toAck: Percentiles
+    /// XADD → the commit of the transaction that stored the entry (`pg_xact_commit_timestamp`),
+    /// exact to the microsecond; nil when the server runs without `track_commit_timestamp`.
+    var toCommit: Percentiles?
     /// XADD → first sample showing the entry delivered to the kernel (read by XREADGROUP).
     var toRead: Percentiles
     var lateTicks: Int
@@ -113,6 +116,22 @@ struct LatencyRun {
                   seq >= warmupCount, seq < total else { continue }
             toInsert.append(micros * 1000 - publishNanos[seq])
         }
+        // XADD → committed, exactly: the commit time Postgres recorded for each row's transaction.
+        var toCommit: Percentiles?
+        if try env.pg.query("SHOW track_commit_timestamp").scalar == "on" {
+            let committed = try env.pg.query("""
+                SELECT substr(trade_id, 2)::int, (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000000)::bigint
+                  FROM md_trade WHERE trade_id LIKE 'L%'
+                """)
+            var values: [Int64] = []
+            values.reserveCapacity(total - warmupCount)
+            for row in committed.rows {
+                guard let seq = row[0].flatMap({ Int($0) }), let micros = row[1].flatMap({ Int64($0) }),
+                      seq >= warmupCount, seq < total else { continue }
+                values.append(micros * 1000 - publishNanos[seq])
+            }
+            toCommit = Percentiles(values)
+        }
         // XADD → acknowledged: entries and samples are both in order, so one pass.
         var toAck: [Int64] = []
         toAck.reserveCapacity(total - warmupCount)
@@ -143,7 +162,7 @@ struct LatencyRun {
         return LatencyResult(
             rate: rate, seconds: seconds, warmupSeconds: warmupSeconds,
             offeredRate: Double(total - warmupCount) / measuredSeconds, measured: total - warmupCount,
-            toInsert: Percentiles(toInsert), toAck: Percentiles(toAck), toRead: Percentiles(toRead), lateTicks: lateTicks,
+            toInsert: Percentiles(toInsert), toAck: Percentiles(toAck), toCommit: toCommit, toRead: Percentiles(toRead), lateTicks: lateTicks,
             dlq: try env.streamLength(env.dlqKey), kernelErrors: errors,
             cpuPerMillion: Double(cpuEnd - cpuStart) / KernelProcess.clockTicksPerSecond / Double(total - warmupCount) * 1e6,
             hwmKB: hwm, transactions: try env.count("SELECT count(DISTINCT received_at) FROM md_trade"))

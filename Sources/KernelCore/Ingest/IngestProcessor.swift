@@ -74,8 +74,14 @@ final class IngestProcessor: @unchecked Sendable {
         if let batch = batcher.inputDrained() { emit(batch) }
     }
 
+    /// Hands a batch to the writers. A batch still waiting in the queue (every writer busy) takes
+    /// this one in, up to `batch_size`: at low rates batches are cut small to keep latency low,
+    /// and merging them while they wait anyway means fewer, larger transactions when Postgres
+    /// is the bottleneck. Never across a routing change (see `normalizeAndBatch`).
     private func emit(_ batch: [StoredEvent]) {
-        batches.put(batch, weight: batch.count)
+        batches.put(batch, weight: batch.count, mergeKey: routingGeneration, upTo: options.batchSize) {
+            $0.append(contentsOf: $1)
+        }
     }
 
     /// One accepted event between the checks and normalization.
@@ -213,8 +219,8 @@ final class IngestProcessor: @unchecked Sendable {
         if generation != routingGeneration {
             // Routing changed (plugin added, upgraded, removed, quarantined): close the batch
             // normalized under the old routing, so the switch falls on a batch boundary.
-            routingGeneration = generation
             if let batch = batcher.inputDrained() { emit(batch) }
+            routingGeneration = generation
         }
         let budget = router.callBudgetNanos
         // Group by route, keeping each group's events in arrival order.

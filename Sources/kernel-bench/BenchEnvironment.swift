@@ -19,6 +19,8 @@ final class BenchEnvironment {
         var writeConnections: Int
         /// `--set section.key=value` overrides for the kernel's config, in the order given.
         var overrides: [(section: String, key: String, value: String)] = []
+        /// `--event-ids v7|random`.
+        var eventIDs: EventIDStyle = .v7
     }
 
     let settings: Settings

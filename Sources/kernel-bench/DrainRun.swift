@@ -65,7 +65,7 @@ struct DrainRun {
         let env = environment
         try env.seed(families: mix.families)
         try env.createGroup()
-        var factory = MarketEventFactory(seed: seed, mix: mix, small: small, subjects: env.subjects)
+        var factory = MarketEventFactory(seed: seed, mix: mix, small: small, subjects: env.subjects, ids: env.settings.eventIDs)
         var trades: [TradeRow] = []
         if keepTrades { trades.reserveCapacity(count) }
         let loader = StreamLoader(redis: env.redis, streamKey: env.streamKey, token: env.token)

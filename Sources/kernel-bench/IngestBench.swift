@@ -23,7 +23,7 @@ struct IngestBench {
         let s = options.settings
         print("end-to-end ingest: kernel \(s.kernelBinary); load average at start \(ProcStat.loadAverage())")
         let set = s.overrides.map { " \($0.section).\($0.key)=\($0.value)" }.joined()
-        print("  write_connections \(s.writeConnections)\(set.isEmpty ? "" : ";" + set), other keys at their defaults; seed 0x\(String(options.seed, radix: 16)); "
+        print("  write_connections \(s.writeConnections)\(set.isEmpty ? "" : ";" + set), other keys at their defaults; event ids \(s.eventIDs == .v7 ? "UUIDv7" : "random v4"); seed 0x\(String(options.seed, radix: 16)); "
               + "Redis \(s.redisAddr), Postgres \(redactedDSN(s.adminDSN)); fresh database + key prefix per scenario")
         var drains: [DrainResult] = []
         var raw: (rows: Int, seconds: Double, postgresCPUSeconds: Double)?

@@ -48,7 +48,7 @@ struct LatencyRun {
         let watcher = AckWatcher(address: env.settings.redisAddr, stream: env.streamKey, group: env.group)
         watcher.start()
 
-        var factory = MarketEventFactory(seed: seed, mix: .tradeOnly, subjects: env.subjects)
+        var factory = MarketEventFactory(seed: seed, mix: .tradeOnly, subjects: env.subjects, ids: env.settings.eventIDs)
         let loader = StreamLoader(redis: env.redis, streamKey: env.streamKey, token: env.token)
         let total = Int(Double(rate) * (seconds + warmupSeconds))
         let warmupCount = Int(Double(rate) * warmupSeconds)

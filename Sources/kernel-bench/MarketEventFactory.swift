@@ -43,10 +43,14 @@ struct MarketEventFactory {
     let small: Bool
     /// family → symbol index → subject id.
     let subjects: [String: [EventUUIDText]]
+    /// How event ids are made: time-ordered v7 (what docs/producers.md recommends and the example
+    /// producers send) or random v4.
+    let ids: EventIDStyle
     private var tradeCounter = 0
 
-    init(seed: UInt64, mix: Mix, small: Bool = false, subjects: [String: [EventUUIDText]]) {
+    init(seed: UInt64, mix: Mix, small: Bool = false, subjects: [String: [EventUUIDText]], ids: EventIDStyle = .v7) {
         random = SeededRandom(seed: seed)
+        self.ids = ids
         self.mix = mix
         self.small = small
         self.subjects = subjects
@@ -60,7 +64,7 @@ struct MarketEventFactory {
         let symbolIndex = random.below(Self.symbols.count)
         let symbol = Self.symbols[symbolIndex]
         let subject = subjects[family]![symbolIndex]
-        let id = random.uuid()
+        let id = ids == .v7 ? random.uuidV7(unixMillis: tsMicros / 1000) : random.uuid()
         // The venue stamped the event 0–5 ms before the producer did.
         let exchangeMicros = tsMicros - Int64(random.below(5_000))
         let exchangeTS = BenchClock.rfc3339(unixMicros: exchangeMicros)
@@ -109,4 +113,10 @@ struct MarketEventFactory {
 struct EventUUIDText: Sendable {
     var text: String
     var bytes: [UInt8]
+}
+
+/// Event ids in the bench's streams (`--event-ids`).
+enum EventIDStyle: String, Sendable {
+    case v7
+    case random
 }

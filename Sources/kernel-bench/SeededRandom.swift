@@ -16,13 +16,25 @@ struct SeededRandom {
 
     /// A version-4 UUID from the stream (event ids must be unique within a run, not globally).
     mutating func uuid() -> (bytes: [UInt8], text: String) {
+        uuid(unixMillis: nil)
+    }
+
+    /// A UUIDv7 (RFC 9562) as the example producers make them: 48 bits of Unix milliseconds,
+    /// then random bits.
+    mutating func uuidV7(unixMillis: Int64) -> (bytes: [UInt8], text: String) {
+        uuid(unixMillis: unixMillis)
+    }
+
+    private mutating func uuid(unixMillis: Int64?) -> (bytes: [UInt8], text: String) {
         var bytes = [UInt8](repeating: 0, count: 16)
-        let a = next(), b = next()
+        var a = next()
+        let b = next()
+        if let unixMillis { a = (UInt64(unixMillis) & 0xFFFF_FFFF_FFFF) << 16 | (a & 0xFFFF) }
         for i in 0..<8 {
             bytes[i] = UInt8(truncatingIfNeeded: a >> (56 - 8 * UInt64(i)))
             bytes[8 + i] = UInt8(truncatingIfNeeded: b >> (56 - 8 * UInt64(i)))
         }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[6] = (bytes[6] & 0x0F) | (unixMillis == nil ? 0x40 : 0x70)
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex: [Character] = Array("0123456789abcdef")
         var text = ""

@@ -37,7 +37,7 @@ struct SpillBench {
         let spillDir = env.dir + "/spill"
         let directory = try SpillDirectory(path: spillDir)
         let appender = try SpillAppender(directory: directory, segmentBytes: 64 << 20, maxBytes: targetBytes * 2, logger: logger)
-        var factory = MarketEventFactory(seed: 42, mix: .tradeOnly, subjects: env.subjects)
+        var factory = MarketEventFactory(seed: 42, mix: .tradeOnly, subjects: env.subjects, ids: env.settings.eventIDs)
         let nowMicros = Int64(Date().timeIntervalSince1970 * 1e6)
 
         // Phase 1: spill writes. Generation and normalization are outside the clock.

@@ -27,6 +27,7 @@ let usage = """
       --spill-mib N            spill bench: MiB of spill written, then replayed (default 1024)
       --kernels N              kernels scenario: trade drain with 1, 2, …, N kernels sharing the group (default 2)
       --only LIST              comma list of drain,raw,mixed,kernels,latency,backlog (default all)
+      --event-ids v7|random    event ids: time-ordered UUIDv7 as the example producers send (default) or random v4
       --set SECTION.KEY=VALUE  override one key of the kernel's config, e.g. --set redis.read_count=500 (repeatable)
     Postgres and Redis come from KERNEL_PG_DSN and KERNEL_REDIS_ADDR (make bench sources .run/env).
     """
@@ -90,6 +91,9 @@ while let arg = it.next() {
         let known: Set<String> = ["drain", "raw", "mixed", "kernels", "latency", "backlog"]
         guard !list.isEmpty, list.isSubset(of: known) else { fail("--only takes a comma list of \(known.sorted().joined(separator: ","))") }
         ingest.scenarios = list
+    case "--event-ids":
+        guard let style = EventIDStyle(rawValue: stringValue(arg, it.next())) else { fail("--event-ids takes v7 or random") }
+        settings.eventIDs = style
     case "--set":
         let text = stringValue(arg, it.next())
         guard let eq = text.firstIndex(of: "="), let dot = text[..<eq].firstIndex(of: "."),

@@ -85,15 +85,20 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     /// One accepted event between the checks and normalization.
+    /// (The entry stays in its chunk, named by index: copying a `StreamEntry` retains four
+    /// buffers, and an accepted event used to be copied several times on its way.)
     private struct Accepted {
-        var entry: StreamEntry
+        /// Index of the entry in the chunk.
+        var index: Int
         var envelope: EventEnvelope
         var producer: EventUUID
         var schema: IngestDirectory.Schema
+    }
 
-        /// The envelope's `payload` member: a slice of the entry's bytes, copied only for the
-        /// generic table.
-        var inner: ArraySlice<UInt8> { (entry.payload ?? [])[envelope.payloadRange] }
+    /// The envelope's `payload` member: a slice of the entry's bytes, copied only for the
+    /// generic table.
+    private static func inner(_ a: Accepted, of chunk: [StreamEntry]) -> ArraySlice<UInt8> {
+        (chunk[a.index].payload ?? [])[a.envelope.payloadRange]
     }
 
     /// The token checks of the previous entry in this chunk. The directory changes only in
@@ -114,14 +119,14 @@ final class IngestProcessor: @unchecked Sendable {
         var accepted: [Accepted] = []
         accepted.reserveCapacity(chunk.count)
         var deferred: [String] = []
-        for entry in chunk {
+        for index in chunk.indices {
             do {
-                switch try check(entry, nowNanos: nowNanos, wallSeconds: wallSeconds) {
+                switch try check(chunk[index], index: index, nowNanos: nowNanos, wallSeconds: wallSeconds) {
                 case .success(let a): accepted.append(a)
                 case .failure(let letter): acks.put(.deadLetter(letter))
                 }
             } catch {
-                deferred.append(entry.ref)
+                deferred.append(chunk[index].ref)
             }
         }
         if !deferred.isEmpty {
@@ -132,11 +137,11 @@ final class IngestProcessor: @unchecked Sendable {
             ])
         }
         guard !accepted.isEmpty else { return }
-        normalizeAndBatch(accepted)
+        normalizeAndBatch(accepted, of: chunk)
     }
 
     /// Checks 0–7 of SPEC §7, first failure wins.
-    private func check(_ entry: StreamEntry, nowNanos: Int64, wallSeconds: Double) throws(LookupDeferred) -> Result<Accepted, DeadLetter> {
+    private func check(_ entry: StreamEntry, index: Int, nowNanos: Int64, wallSeconds: Double) throws(LookupDeferred) -> Result<Accepted, DeadLetter> {
         func reject(_ reason: RejectReason, _ detail: String) -> Result<Accepted, DeadLetter> {
             .failure(DeadLetter(entry: entry, reason: reason, detail: detail))
         }
@@ -192,7 +197,7 @@ final class IngestProcessor: @unchecked Sendable {
         guard let schema = try directory.currentSchema(of: envelope.subjectID, now: wallSeconds) else {
             return reject(.missingSubjectSchema, "subject \(envelope.subjectID) has no current schema")
         }
-        return .success(Accepted(entry: entry, envelope: envelope, producer: identity.producer, schema: schema))
+        return .success(Accepted(index: index, envelope: envelope, producer: identity.producer, schema: schema))
     }
 
     private func verdict(for token: [UInt8], nowSeconds: Int64) -> TokenVerdict {
@@ -214,7 +219,7 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// Check 9: the plugin serving the subject's family and version normalizes the event; then
     /// the event joins the current batch.
-    private func normalizeAndBatch(_ accepted: [Accepted]) {
+    private func normalizeAndBatch(_ accepted: [Accepted], of chunk: [StreamEntry]) {
         let (registry, generation) = router.snapshot
         if generation != routingGeneration {
             // Routing changed (plugin added, upgraded, removed, quarantined): close the batch
@@ -241,7 +246,7 @@ final class IngestProcessor: @unchecked Sendable {
                 let e = accepted[i].envelope
                 return EventInput(family: first.schema.family, schemaVersion: first.schema.version,
                                   eventUUID: (e.eventID.high, e.eventID.low), subjectUUID: (e.subjectID.high, e.subjectID.low),
-                                  tsUnixNanos: e.tsNanos, payload: accepted[i].inner)
+                                  tsUnixNanos: e.tsNanos, payload: Self.inner(accepted[i], of: chunk))
             }
             let (outputs, timing) = route.instance.normalizeBatch(inputs, budgetNanos: budget)
             account(route.instance, family: first.schema.family, outputs: outputs, timing: timing, budget: budget)
@@ -251,31 +256,35 @@ final class IngestProcessor: @unchecked Sendable {
             }
         }
         let now = clock()
-        for (i, a) in accepted.enumerated() {
+        for i in accepted.indices {
+            let a = accepted[i]
+            let entry = chunk[a.index]
+            // Taken out of `results`, so the plugin's tag array is uniquely held and grows in place.
             let result = results[i]
+            results[i] = nil
             if case .failure(let failure)? = result {
-                acks.put(.deadLetter(DeadLetter(entry: a.entry, reason: .normalizeFailed, detail: failure.message)))
+                acks.put(.deadLetter(DeadLetter(entry: entry, reason: .normalizeFailed, detail: failure.message)))
                 continue
             }
-            let out = result.flatMap { try? $0.get() }
-            var tags: [Tag] = []
-            tags.reserveCapacity(a.envelope.tags.count + (out?.tags.count ?? 0))
+            var out = result.flatMap { try? $0.get() }
+            var tags = out?.tags ?? []
+            out?.tags = []
+            if tags.isEmpty { tags.reserveCapacity(a.envelope.tags.count) }
             for t in a.envelope.tags { tags.append(Tag(key: t.key, value: t.value)) }
-            if let out { tags.append(contentsOf: out.tags) }
             var stored = StoredEvent(
-                entryID: a.entry.ref, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
+                entryID: entry.ref, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
                 tsEventMicros: out?.eventTimeNanos.map { floorDiv($0, 1000) }, subjectID: a.envelope.subjectID,
                 producerID: a.producer, schemaID: a.schema.schemaID, family: nil, payloadJSON: [], rows: [],
-                tags: tags, mayBeRedelivery: a.entry.mayBeRedelivery)
-            stored.sourcePayload = a.entry.payload ?? []
-            stored.sourceDLQID = a.entry.dlqID
+                tags: tags, mayBeRedelivery: entry.mayBeRedelivery)
+            stored.sourcePayload = entry.payload ?? []
+            stored.sourceDLQID = entry.dlqID
             if let out, let family = typedFamily[i] {
                 stored.family = family
                 stored.rows = out.rows
             } else if let json = out?.payloadJSON {
                 stored.payloadJSON = Array(json.utf8)   // the plugin's normalized payload
             } else {
-                stored.payloadJSON = Array(a.inner)     // no plugin, or kept as published: generic JSON
+                stored.payloadJSON = Array(Self.inner(a, of: chunk))   // no plugin, or kept as published: generic JSON
             }
             if let batch = batcher.append(stored, now: now) { emit(batch) }
         }

@@ -131,9 +131,9 @@ public final class EventWriter: @unchecked Sendable {
         firstIndex.reserveCapacity(batch.count)
         var candidates: [Int] = []
         candidates.reserveCapacity(batch.count)
-        for (index, event) in batch.enumerated() {
-            if event.mayBeRedelivery { plan.mayHaveRedeliveries = true }
-            let key = DedupKey(id: event.eventID, ts: event.tsMicros)
+        for index in batch.indices {   // by index: binding `event` copied every stored event
+            if batch[index].mayBeRedelivery { plan.mayHaveRedeliveries = true }
+            let key = DedupKey(id: batch[index].eventID, ts: batch[index].tsMicros)
             if let kept = firstIndex[key] {
                 plan.twins.append((index, kept))
             } else {

@@ -137,10 +137,15 @@ final class BatchWriterStage: @unchecked Sendable {
     }
 
     private func finish(_ batch: [StoredEvent], _ report: WriteReport) {
-        let rejected = Set(report.rejected.map(\.entryID))
         var ids: [String] = []
         ids.reserveCapacity(batch.count)
-        for event in batch where !rejected.contains(event.entryID) { ids.append(event.entryID) }
+        // By index: `for event in batch` copied every stored event (a retain per field).
+        if report.rejected.isEmpty {
+            for i in batch.indices { ids.append(batch[i].entryID) }
+        } else {
+            let rejected = Set(report.rejected.map(\.entryID))
+            for i in batch.indices where !rejected.contains(batch[i].entryID) { ids.append(batch[i].entryID) }
+        }
         if !ids.isEmpty { acks.put(.ack(ids)) }
         for (entryID, reason) in report.rejected {
             guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }

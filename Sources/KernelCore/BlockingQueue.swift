@@ -10,8 +10,7 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var notEmpty = pthread_cond_t()
     private var notFull = pthread_cond_t()
-    /// (element, weight, merge key: see `put(_:weight:mergeKey:upTo:_:)`).
-    private var items: [(Element, Int, UInt64?)] = []
+    private var items: [(Element, Int)] = []
     private var head = 0
     private var weight = 0
     private var closed = false
@@ -38,34 +37,7 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
             pthread_cond_wait(&notFull, &mutex)
         }
         guard !closed else { return false }
-        items.append((element, w, nil))
-        weight += w
-        pthread_cond_signal(&notEmpty)
-        return true
-    }
-
-    /// As `put`, but first offers `element` to the newest queued element that no consumer has
-    /// taken yet: when both were put with the same `mergeKey` and their weights together stay
-    /// within `maxWeight`, `merge` folds it in and no new element is queued. The pipeline uses it for group commit: while every writer is
-    /// busy, the small batches cut at low rates join the batch already waiting instead of each
-    /// becoming a transaction of its own.
-    @discardableResult
-    public func put(_ element: Element, weight w: Int, mergeKey: UInt64, upTo maxWeight: Int,
-                    _ merge: (inout Element, Element) -> Void) -> Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while !closed && weight > 0 && weight + w > capacity {
-            pthread_cond_wait(&notFull, &mutex)
-        }
-        guard !closed else { return false }
-        let last = items.count - 1
-        if last >= head, items[last].2 == mergeKey, items[last].1 + w <= maxWeight {
-            merge(&items[last].0, element)
-            items[last].1 += w
-            weight += w
-            return true
-        }
-        items.append((element, w, mergeKey))
+        items.append((element, w))
         weight += w
         pthread_cond_signal(&notEmpty)
         return true
@@ -121,7 +93,7 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
     }
 
     private func popLocked() -> Element {
-        let (element, w, _) = items[head]
+        let (element, w) = items[head]
         head += 1
         weight -= w
         if head > 64 && head * 2 > items.count {

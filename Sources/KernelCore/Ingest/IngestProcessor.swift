@@ -74,14 +74,8 @@ final class IngestProcessor: @unchecked Sendable {
         if let batch = batcher.inputDrained() { emit(batch) }
     }
 
-    /// Hands a batch to the writers. A batch still waiting in the queue (every writer busy) takes
-    /// this one in, up to `batch_size`: at low rates batches are cut small to keep latency low,
-    /// and merging them while they wait anyway means fewer, larger transactions when Postgres
-    /// is the bottleneck. Never across a routing change (see `normalizeAndBatch`).
     private func emit(_ batch: [StoredEvent]) {
-        batches.put(batch, weight: batch.count, mergeKey: routingGeneration, upTo: options.batchSize) {
-            $0.append(contentsOf: $1)
-        }
+        batches.put(batch, weight: batch.count)
     }
 
     /// One accepted event between the checks and normalization.

@@ -42,6 +42,28 @@ struct EventUUIDTests {
         #expect(viaBytes == nil)
     }
 
+    @Test("every byte value at every digit position: hex digits parse, anything else is refused")
+    func everyByte() {
+        let base = Array("0190f3c4-7b1e-7cc3-9d2a-5b8e1f0a4c21".utf8)
+        let hex = Set(Array("0123456789abcdefABCDEF".utf8))
+        for position in 0..<36 where ![8, 13, 18, 23].contains(position) {
+            for byte in 0...255 {
+                var text = base
+                text[position] = UInt8(byte)
+                let parsed = text.withUnsafeBytes { EventUUID(utf8: $0) }
+                if hex.contains(UInt8(byte)) {
+                    let digit = Int(String(UnicodeScalar(UInt8(byte))), radix: 16)!
+                    let digitIndex = position - [8, 13, 18, 23].filter { $0 < position }.count
+                    let word = digitIndex < 16 ? parsed?.high : parsed?.low
+                    let shift = UInt64(60 - 4 * (digitIndex % 16))
+                    #expect(word.map { Int(($0 >> shift) & 0xF) } == digit, "byte \(byte) at \(position)")
+                } else {
+                    #expect(parsed == nil, "byte \(byte) at \(position)")
+                }
+            }
+        }
+    }
+
     @Test("random values round-trip through text")
     func roundTrip() {
         var rng = SeededGenerator(seed: 16)

@@ -10,7 +10,15 @@ public final class InflightSet: Sendable {
 
     /// Adds ids; returns those that were not already in flight.
     public func admit(_ entries: [StreamEntry]) -> [StreamEntry] {
-        ids.withLock { set in entries.filter { set.insert($0.ref).inserted } }
+        ids.withLock { set in
+            var refused: [Int] = []
+            for (i, entry) in entries.enumerated() where !set.insert(entry.ref).inserted { refused.append(i) }
+            // The usual case hands the array back as it is (filtering copied every entry).
+            guard !refused.isEmpty else { return entries }
+            var kept = entries
+            for i in refused.reversed() { kept.remove(at: i) }
+            return kept
+        }
     }
 
     public func contains(_ ref: String) -> Bool {

@@ -14,6 +14,7 @@ final class OutputCollector {
     /// copy retained and released its name, description and allowed values).
     private let columnTypes: [ColumnType]
     private let allowedValues: [[String]?]
+    private let nullable: [Bool]
     private(set) var outputs: [NormalizedEvent]
     private(set) var failures: [NormalizeFailure?]
     private var current = 0
@@ -29,6 +30,7 @@ final class OutputCollector {
         self.family = family
         columnTypes = family.columns.map(\.type)
         allowedValues = family.columns.map(\.allowedValues)
+        nullable = family.columns.map(\.nullable)
         outputs = Array(repeating: NormalizedEvent(), count: count)
         failures = Array(repeating: nil, count: count)
     }
@@ -120,9 +122,11 @@ final class OutputCollector {
                 failures[i] = NormalizeFailure(kind: .badOutput, message: "no typed row produced for family \(family.name)")
                 continue
             }
+            // Column facts by index: iterating `family.columns` copied a descriptor per column per event.
             rows: for (r, row) in outputs[i].rows.enumerated() {
-                for (c, column) in family.columns.enumerated() where !column.nullable && row[c] == .null {
-                    failures[i] = NormalizeFailure(kind: .badOutput, message: "row \(r): column \(column.name) is required but was not set")
+                for c in 0..<nullable.count where !nullable[c] && row[c] == .null {
+                    failures[i] = NormalizeFailure(kind: .badOutput,
+                                                   message: "row \(r): column \(family.columns[c].name) is required but was not set")
                     break rows
                 }
             }

@@ -104,33 +104,27 @@ struct LatencyRun {
         let errors = kernel.errorLines().count
         kernel.stop()
 
-        // XADD → received_at, from the trade ids.
-        let result = try env.pg.query("""
-            SELECT substr(trade_id, 2)::int, (extract(epoch FROM received_at) * 1000000)::bigint
-              FROM md_trade WHERE trade_id LIKE 'L%'
-            """)
-        var toInsert: [Int64] = []
-        toInsert.reserveCapacity(total - warmupCount)
-        for row in result.rows {
-            guard let seq = row[0].flatMap({ Int($0) }), let micros = row[1].flatMap({ Int64($0) }),
-                  seq >= warmupCount, seq < total else { continue }
-            toInsert.append(micros * 1000 - publishNanos[seq])
+        // XADD → a time Postgres recorded per row (`micros`: Unix µs), from the trade ids.
+        func sinceXADD(_ micros: String) throws -> (rows: PGResult, nanos: [Int64]) {
+            let rows = try env.pg.query("""
+                SELECT substr(trade_id, 2)::int, (extract(epoch FROM \(micros)) * 1000000)::bigint
+                  FROM md_trade WHERE trade_id LIKE 'L%'
+                """)
+            var nanos: [Int64] = []
+            nanos.reserveCapacity(total - warmupCount)
+            for row in rows.rows {
+                guard let seq = row[0].flatMap({ Int($0) }), let at = row[1].flatMap({ Int64($0) }),
+                      seq >= warmupCount, seq < total else { continue }
+                nanos.append(at * 1000 - publishNanos[seq])
+            }
+            return (rows, nanos)
         }
+        // XADD → received_at (the writing transaction's start).
+        let (result, toInsert) = try sinceXADD("received_at")
         // XADD → committed, exactly: the commit time Postgres recorded for each row's transaction.
         var toCommit: Percentiles?
         if try env.pg.query("SHOW track_commit_timestamp").scalar == "on" {
-            let committed = try env.pg.query("""
-                SELECT substr(trade_id, 2)::int, (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000000)::bigint
-                  FROM md_trade WHERE trade_id LIKE 'L%'
-                """)
-            var values: [Int64] = []
-            values.reserveCapacity(total - warmupCount)
-            for row in committed.rows {
-                guard let seq = row[0].flatMap({ Int($0) }), let micros = row[1].flatMap({ Int64($0) }),
-                      seq >= warmupCount, seq < total else { continue }
-                values.append(micros * 1000 - publishNanos[seq])
-            }
-            toCommit = Percentiles(values)
+            toCommit = Percentiles(try sinceXADD("pg_xact_commit_timestamp(xmin)").nanos)
         }
         // XADD → acknowledged: entries and samples are both in order, so one pass.
         var toAck: [Int64] = []

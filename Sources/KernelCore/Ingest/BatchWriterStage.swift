@@ -184,6 +184,6 @@ extension DeadLetter {
         let ref = EntryRef.split(event.entryID)
         let entry = StreamEntry(id: String(ref.id), shard: ref.shard, payload: event.sourcePayload, token: nil, clientID: event.sourceDLQID,
                                 deliveries: 1, mayBeRedelivery: false, deleted: false)
-        self.init(entry: entry, reason: .persistFailed, detail: detail)
+        self.init(entry: entry, reason: .persistFailed, detail: detail, producer: event.producerID)
     }
 }

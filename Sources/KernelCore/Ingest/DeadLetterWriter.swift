@@ -46,5 +46,6 @@ public final class DeadLetterWriter: @unchecked Sendable {
                 Array("payload".utf8), payload,
                 Array("reason".utf8), Array(letter.reason.rawValue.utf8),
                 Array("detail".utf8), Array(letter.detail.utf8)]
+            + (letter.producer.map { [Array("producer_id".utf8), Array($0.description.utf8)] } ?? [])
     }
 }

@@ -136,8 +136,9 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// Checks 0–7 of SPEC §7, first failure wins.
     private func check(_ entry: StreamEntry, index: Int, nowNanos: Int64, wallSeconds: Double) throws(LookupDeferred) -> Result<Accepted, DeadLetter> {
+        var checkedProducer: EventUUID?   // set once the token passed check 2
         func reject(_ reason: RejectReason, _ detail: String) -> Result<Accepted, DeadLetter> {
-            .failure(DeadLetter(entry: entry, reason: reason, detail: detail))
+            .failure(DeadLetter(entry: entry, reason: reason, detail: detail, producer: checkedProducer))
         }
         let payload = entry.payload ?? []
         // 0. size, before anything else (and before auth: a huge entry costs nothing more).
@@ -170,6 +171,7 @@ final class IngestProcessor: @unchecked Sendable {
             }
             tokenPass = TokenPass(token: token, identity: identity)
         }
+        checkedProducer = identity.producer
         // 4. envelope.
         let envelope: EventEnvelope
         do { envelope = try EventEnvelope.parse(payload) } catch {
@@ -257,7 +259,8 @@ final class IngestProcessor: @unchecked Sendable {
             let result = results[i]
             results[i] = nil
             if case .failure(let failure)? = result {
-                acks.put(.deadLetter(DeadLetter(entry: entry, reason: .normalizeFailed, detail: failure.message)))
+                acks.put(.deadLetter(DeadLetter(entry: entry, reason: .normalizeFailed, detail: failure.message,
+                                                producer: a.producer)))
                 continue
             }
             var out = result.flatMap { try? $0.get() }

@@ -1,3 +1,4 @@
+import KernelEvents
 /// Why an event was dead-lettered. The raw value is the reason code, identical in the DLQ
 /// `reason` field, in log lines (`reason_code`) and in the `kernel_redis_dlq_total{reason}` metric.
 /// Listed in the order the checks run (SPEC §7).
@@ -21,11 +22,16 @@ public struct DeadLetter: Error, Sendable {
     public var entry: StreamEntry
     public var reason: RejectReason
     public var detail: String
+    /// The producer whose token the entry carried, once that token was checked (nil for
+    /// entries refused before: size, payload, token, and poison). Recorded in the DLQ entry so
+    /// `kernel dlq replay` can re-inject the event in that producer's name.
+    public var producer: EventUUID?
 
-    public init(entry: StreamEntry, reason: RejectReason, detail: String) {
+    public init(entry: StreamEntry, reason: RejectReason, detail: String, producer: EventUUID? = nil) {
         self.entry = entry
         self.reason = reason
         self.detail = detail
+        self.producer = producer
     }
 }
 

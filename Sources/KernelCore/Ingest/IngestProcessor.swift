@@ -136,9 +136,9 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// Checks 0–7 of SPEC §7, first failure wins.
     private func check(_ entry: StreamEntry, index: Int, nowNanos: Int64, wallSeconds: Double) throws(LookupDeferred) -> Result<Accepted, DeadLetter> {
-        var checkedProducer: EventUUID?   // set once the token passed check 2
-        func reject(_ reason: RejectReason, _ detail: String) -> Result<Accepted, DeadLetter> {
-            .failure(DeadLetter(entry: entry, reason: reason, detail: detail, producer: checkedProducer))
+        /// `producer`: known once the token passed check 2 (recorded in the DLQ for replays).
+        func reject(_ reason: RejectReason, _ detail: String, producer: EventUUID? = nil) -> Result<Accepted, DeadLetter> {
+            .failure(DeadLetter(entry: entry, reason: reason, detail: detail, producer: producer))
         }
         let payload = entry.payload ?? []
         // 0. size, before anything else (and before auth: a huge entry costs nothing more).
@@ -171,27 +171,27 @@ final class IngestProcessor: @unchecked Sendable {
             }
             tokenPass = TokenPass(token: token, identity: identity)
         }
-        checkedProducer = identity.producer
         // 4. envelope.
         let envelope: EventEnvelope
         do { envelope = try EventEnvelope.parse(payload) } catch {
-            return reject(.badEventJSON, error.description)
+            return reject(.badEventJSON, error.description, producer: identity.producer)
         }
         // 4b. time window.
         if !TimeWindow.contains(tsNanos: envelope.tsNanos, nowNanos: nowNanos) {
-            return reject(.tsOutOfRange, TimeWindow.describe(tsNanos: envelope.tsNanos, nowNanos: nowNanos) ?? "ts outside the accepted window")
+            return reject(.tsOutOfRange, TimeWindow.describe(tsNanos: envelope.tsNanos, nowNanos: nowNanos) ?? "ts outside the accepted window",
+                          producer: identity.producer)
         }
         // 5. token scoped to a subject.
         if let sid = identity.subject, sid != envelope.subjectID {
-            return reject(.subjectMismatchToken, "token is scoped to subject \(sid), event names \(envelope.subjectID)")
+            return reject(.subjectMismatchToken, "token is scoped to subject \(sid), event names \(envelope.subjectID)", producer: identity.producer)
         }
         // 6. producer bound to the subject.
         if try !directory.isBound(identity.producer, envelope.subjectID, now: wallSeconds) {
-            return reject(.producerSubjectForbidden, "producer \(identity.producer) is not bound to subject \(envelope.subjectID)")
+            return reject(.producerSubjectForbidden, "producer \(identity.producer) is not bound to subject \(envelope.subjectID)", producer: identity.producer)
         }
         // 7. the subject has a current schema.
         guard let schema = try directory.currentSchema(of: envelope.subjectID, now: wallSeconds) else {
-            return reject(.missingSubjectSchema, "subject \(envelope.subjectID) has no current schema")
+            return reject(.missingSubjectSchema, "subject \(envelope.subjectID) has no current schema", producer: identity.producer)
         }
         return .success(Accepted(index: index, envelope: envelope, producer: identity.producer, schema: schema))
     }

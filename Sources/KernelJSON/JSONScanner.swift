@@ -47,6 +47,60 @@ public enum JSONScanner {
         return ok ? found : [(kind: Kind, range: Range<Int>)](repeating: (.error, 0..<0), count: keys.count)
     }
 
+    /// One member of a top-level object, as `members(in:maxDepth:)` finds it.
+    public struct Member: Sendable {
+        /// The raw key text, between its quotes (escapes not decoded).
+        public var key: Range<Int>
+        let keyFlags: StringFlags
+        public var kind: Kind
+        /// The value's range, as `field` reports it (strings: the raw text between the quotes).
+        public var value: Range<Int>
+    }
+
+    /// Every member of the top-level object, in input order with duplicates kept, from one
+    /// validating pass and without building values: for readers that look up a few members and
+    /// decode only those. nil when the input is not well-formed, nests deeper than `maxDepth`,
+    /// or is not an object.
+    public static func members(in bytes: UnsafeRawBufferPointer, maxDepth: Int = 64) -> [Member]? {
+        var first = 0
+        while first < bytes.count, bytes[first] == 0x20 || bytes[first] == 0x0A || bytes[first] == 0x0D || bytes[first] == 0x09 {
+            first += 1
+        }
+        guard first < bytes.count, bytes[first] == ASCII.openBrace else { return nil }
+        var out: [Member] = []
+        let ok = forEachMember(in: bytes, maxDepth: maxDepth) { p, keyRange, flags, valueRange in
+            let found = describe(p, valueRange)
+            out.append(Member(key: keyRange, keyFlags: flags, kind: found.kind, value: found.range))
+        }
+        return ok ? out : nil
+    }
+
+    /// True if `member`'s key (in the `bytes` it was found in) decodes to exactly `key`'s UTF-8.
+    public static func key(of member: Member, in bytes: UnsafeRawBufferPointer, equals key: String) -> Bool {
+        guard let base = bytes.baseAddress, member.key.upperBound <= bytes.count else { return false }
+        return keyMatches(base.assumingMemoryBound(to: UInt8.self), member.key, member.keyFlags, key)
+    }
+
+    /// The decoded text of raw JSON string text `bytes[raw]` (a `.string` member's `value`),
+    /// exactly as `JSONParser` builds it: escapes decoded, invalid UTF-8 repaired the same way.
+    public static func string(_ raw: Range<Int>, in bytes: UnsafeRawBufferPointer) -> String {
+        guard let base = bytes.baseAddress, !raw.isEmpty, raw.upperBound <= bytes.count else { return "" }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        var hasEscape = false, hasHighByte = false
+        for i in raw {
+            if p[i] == ASCII.backslash { hasEscape = true } else if p[i] >= 0x80 { hasHighByte = true }
+        }
+        if !hasEscape {
+            if !hasHighByte {
+                return String(decoding: UnsafeBufferPointer(start: p + raw.lowerBound, count: raw.count), as: UTF8.self)
+            }
+            return UTF8Repair.makeString(p, from: raw.lowerBound, to: raw.upperBound)
+        }
+        var scratch: [UInt8] = []
+        StringEscapes.appendUnescaped(p, from: raw.lowerBound, to: raw.upperBound, into: &scratch)
+        return scratch.withUnsafeBufferPointer { UTF8Repair.makeString($0.baseAddress!, from: 0, to: $0.count) }
+    }
+
     /// Walks the members of the top-level object in `bytes`, validating the whole input. `body` gets
     /// the raw key text (between its quotes), its flags and the value's full range. Returns false if
     /// the input is not well-formed; a well-formed non-object has no members and returns true.

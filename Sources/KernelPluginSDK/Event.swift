@@ -39,6 +39,9 @@ public struct Event {
 
     /// Parses the payload and requires a JSON object, the shape every family uses.
     public func payloadObject(maxDepth: Int = Event.defaultMaxDepth) throws(NormalizeError) -> PayloadObject {
+        // The usual case: a well-formed object, scanned once, members decoded as they are asked for.
+        if let scanned = PayloadObject(scanning: payloadBytes, maxDepth: maxDepth) { return scanned }
+        // Otherwise the parser says why.
         let value = try payload(maxDepth: maxDepth)
         guard case .object(let object) = value else {
             throw .invalidPayload("payload must be a JSON object, got \(PayloadObject.kind(of: value))")

@@ -8,10 +8,35 @@ import Glibc
 /// Optional accessors treat an explicit JSON `null` like an absent field. Duplicate keys resolve
 /// to the last occurrence, as Postgres `jsonb` (which stores the payload) does.
 public struct PayloadObject: Sendable {
-    /// The underlying object.
-    public let object: JSONObject
+    /// A parsed tree, or the payload's bytes with its top-level members located by one validating
+    /// scan (`Event.payloadObject()`): the typed accessors then decode only the members a plugin
+    /// asks for, where building the tree allocated and decoded every member of every event.
+    private enum Storage: Sendable {
+        case tree(JSONObject)
+        case scanned(bytes: [UInt8], members: [JSONScanner.Member], maxDepth: Int)
+    }
 
-    public init(_ object: JSONObject) { self.object = object }
+    private let storage: Storage
+
+    public init(_ object: JSONObject) { storage = .tree(object) }
+
+    /// The payload `bytes` (copied: the value may outlive the host's buffer), or nil when they are
+    /// not one well-formed JSON object within `maxDepth` (the caller reports why).
+    init?(scanning bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+        let copy = Array(bytes)
+        guard let members = copy.withUnsafeBytes({ JSONScanner.members(in: $0, maxDepth: maxDepth) }) else { return nil }
+        storage = .scanned(bytes: copy, members: members, maxDepth: maxDepth)
+    }
+
+    /// The underlying object (built on demand for a scanned payload).
+    public var object: JSONObject {
+        switch storage {
+        case .tree(let object):
+            return object
+        case .scanned(let bytes, _, let maxDepth):
+            return (try? JSONParser.parse(bytes, maxDepth: maxDepth))?.objectValue ?? JSONObject()
+        }
+    }
 
     /// What a constraint on a decimal field demands.
     public enum DecimalConstraint: Sendable {
@@ -34,17 +59,36 @@ public struct PayloadObject: Sendable {
         }
     }
 
-    /// The member `key`, or nil when absent. `null` is returned as `.null`.
-    public subscript(key: String) -> JSONValue? { object[key] }
+    /// The member `key`, or nil when absent. `null` is returned as `.null`. Duplicates: the last wins.
+    public subscript(key: String) -> JSONValue? {
+        switch storage {
+        case .tree(let object):
+            return object[key]
+        case .scanned(let bytes, let members, let maxDepth):
+            return bytes.withUnsafeBytes { raw -> JSONValue? in
+                guard let member = members.last(where: { JSONScanner.key(of: $0, in: raw, equals: key) }) else { return nil }
+                switch member.kind {
+                case .string: return .string(JSONScanner.string(member.value, in: raw))
+                case .number: return .number(String(decoding: raw[member.value], as: UTF8.self))
+                case .bool: return .bool(raw[member.value.lowerBound] == UInt8(ascii: "t"))
+                case .null: return .null
+                case .array, .object:
+                    // Validated with the whole payload, one level deeper.
+                    return try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: raw[member.value]), maxDepth: maxDepth - 1)
+                case .absent, .error: return nil
+                }
+            }
+        }
+    }
 
     /// The member `key` unless it is absent or `null`.
     public func present(_ key: String) -> JSONValue? {
-        guard let v = object[key], !v.isNull else { return nil }
+        guard let v = self[key], !v.isNull else { return nil }
         return v
     }
 
     func required(_ key: String) throws(NormalizeError) -> JSONValue {
-        guard let v = object[key] else { throw .invalidPayload("missing required field '\(key)'") }
+        guard let v = self[key] else { throw .invalidPayload("missing required field '\(key)'") }
         guard !v.isNull else { throw .invalidPayload("field '\(key)' must not be null") }
         return v
     }

@@ -69,3 +69,70 @@ import Testing
         #expect(m.utf8.count < 120)
     }
 }
+
+/// `Event.payloadObject()` scans the payload and decodes members on demand; every answer must be
+/// the one the parsed tree gives, hostile inputs included.
+@Suite struct ScannedPayloadObjectTests {
+    static let corpus: [[UInt8]] = [
+        #"{"venue":"XNAS","symbol":"AAPL","price":"187.25","size":100,"side":"buy","trade_id":null}"#,
+        #"{"a":1,"a":"second wins","b":true,"c":false,"d":null,"e":[1,{"x":[]}],"f":{"g":{"h":"i"}}}"#,
+        #"{"esc\u0061ped":"tab\there \"quoted\" \\ \/ \u00e9 \ud83d\ude80","plain":"é"}"#,
+        #"{"n":-0.0,"m":1e308,"k":-12345678901234567890,"z":0}"#,
+        #"  {  "spaced" :  "value"  ,  "x" : [ ]  }  "#,
+        #"{"":"empty key","unit":"\u212A","K":"k"}"#,
+        #"{}"#,
+    ].map { Array($0.utf8) } + [
+        // Invalid UTF-8 inside a string, repaired the same way by both paths.
+        Array(#"{"bad":""#.utf8) + [0xFF, 0xC3, 0x28] + Array(#"","ok":"x"}"#.utf8),
+        Array(#"{"bad\#u{00}":"raw control byte"}"#.utf8),
+    ]
+    static let keys = ["venue", "symbol", "price", "size", "side", "trade_id", "a", "b", "c", "d", "e", "f", "escaped",
+                       "plain", "n", "m", "k", "z", "spaced", "x", "", "unit", "K", "bad", "ok", "missing"]
+
+    func both(_ bytes: [UInt8]) throws -> (scanned: PayloadObject?, tree: PayloadObject?) {
+        let scanned = bytes.withUnsafeBytes { PayloadObject(scanning: $0, maxDepth: 64) }
+        let tree = (try? JSONParser.parse(bytes))?.objectValue.map { PayloadObject($0) }
+        return (scanned, tree)
+    }
+
+    @Test("members, typed accessors and errors match the tree", arguments: 0..<corpus.count)
+    func sameAnswers(index: Int) throws {
+        let (scanned, tree) = try both(Self.corpus[index])
+        // Both accept the input or both refuse it (a raw control byte in a key, for one).
+        #expect((scanned == nil) == (tree == nil))
+        guard let s = scanned, let t = tree else { return }
+        #expect(s.object == t.object)
+        for key in Self.keys {
+            #expect(s[key] == t[key], "\(key)")
+            #expect(s.present(key) == t.present(key), "\(key)")
+            #expect(result { try s.requiredString(key) } == result { try t.requiredString(key) }, "\(key)")
+            #expect(result { try s.optionalDecimal(key)?.text } == result { try t.optionalDecimal(key)?.text }, "\(key)")
+            #expect(result { try s.optionalInt64(key) } == result { try t.optionalInt64(key) }, "\(key)")
+            #expect(result { try s.requiredArray(key).count } == result { try t.requiredArray(key).count }, "\(key)")
+            #expect(result { try s.optionalEnum(key, allowed: ["buy", "K"], default: "none") }
+                    == result { try t.optionalEnum(key, allowed: ["buy", "K"], default: "none") }, "\(key)")
+        }
+    }
+
+    @Test("not an object, not well-formed, or too deep: no scan (the parser reports why)", arguments: [
+        "[1,2]", "\"s\"", "12", "null", "", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":1} x", "{'a':1}",
+        String(repeating: "{\"a\":", count: 70) + "1" + String(repeating: "}", count: 70),
+    ])
+    func refused(text: String) {
+        let bytes = Array(text.utf8)
+        #expect(bytes.withUnsafeBytes { PayloadObject(scanning: $0, maxDepth: 64) } == nil)
+    }
+
+    @Test("the scanned value owns its bytes")
+    func ownsBytes() throws {
+        var bytes = Array(#"{"symbol":"AAPL"}"#.utf8)
+        let p = try #require(bytes.withUnsafeBytes { PayloadObject(scanning: $0, maxDepth: 64) })
+        for i in bytes.indices { bytes[i] = 0x20 }
+        #expect(try p.requiredString("symbol") == "AAPL")
+    }
+
+    /// The value or the error message, for comparing two paths.
+    func result<T: Equatable>(_ body: () throws -> T) -> String {
+        do { return "ok \(try body())" } catch let e as NormalizeError { return "error \(e.message)" } catch { return "other \(error)" }
+    }
+}

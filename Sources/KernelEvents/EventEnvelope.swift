@@ -36,7 +36,19 @@ public struct EventEnvelope: Sendable, Equatable {
     ///
     /// The time window is not checked here (it depends on the clock): see `TimeWindow`.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(EnvelopeError) -> EventEnvelope {
-        let found = JSONScanner.fields(EnvelopeKeys.top, in: bytes)
+        let result = withUnsafeTemporaryAllocation(of: (kind: JSONScanner.Kind, range: Range<Int>).self,
+                                                   capacity: EnvelopeKeys.top.count) { found -> Result<EventEnvelope, EnvelopeError> in
+            JSONScanner.fields(EnvelopeKeys.top, in: bytes, into: found)
+            do throws(EnvelopeError) { return .success(try parse(bytes, found: UnsafeBufferPointer(found))) } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// `parse` on the members `JSONScanner.fields` found for `EnvelopeKeys.top`.
+    private static func parse(_ bytes: UnsafeRawBufferPointer,
+                              found: UnsafeBufferPointer<(kind: JSONScanner.Kind, range: Range<Int>)>) throws(EnvelopeError) -> EventEnvelope {
         guard found[0].kind != .error else {
             let why = JSONScanner.validate(bytes)?.description ?? "not well-formed"
             throw EnvelopeError(.malformedJSON, detail: "event JSON is malformed: \(why)")

@@ -38,13 +38,25 @@ public enum JSONScanner {
     /// Allocates only the result array.
     public static func fields(_ keys: [String], in bytes: UnsafeRawBufferPointer,
                               maxDepth: Int = 64) -> [(kind: Kind, range: Range<Int>)] {
-        var found = [(kind: Kind, range: Range<Int>)](repeating: (.absent, 0..<0), count: keys.count)
+        [(kind: Kind, range: Range<Int>)](unsafeUninitializedCapacity: keys.count) { buffer, count in
+            for i in keys.indices { (buffer.baseAddress! + i).initialize(to: (.absent, 0..<0)) }
+            count = keys.count
+            fields(keys, in: bytes, maxDepth: maxDepth, into: UnsafeMutableBufferPointer(rebasing: buffer[0..<keys.count]))
+        }
+    }
+
+    /// `fields(_:in:maxDepth:)` writing into `found` (`keys.count` slots) instead of returning an
+    /// array: the envelope parser passes stack memory, one allocation fewer per event.
+    public static func fields(_ keys: [String], in bytes: UnsafeRawBufferPointer, maxDepth: Int = 64,
+                              into found: UnsafeMutableBufferPointer<(kind: Kind, range: Range<Int>)>) {
+        precondition(found.count >= keys.count, "one slot per key")
+        for i in keys.indices { found[i] = (.absent, 0..<0) }
         let ok = forEachMember(in: bytes, maxDepth: maxDepth) { p, keyRange, flags, valueRange in
             for i in keys.indices where keyMatches(p, keyRange, flags, keys[i]) {
                 found[i] = describe(p, valueRange)
             }
         }
-        return ok ? found : [(kind: Kind, range: Range<Int>)](repeating: (.error, 0..<0), count: keys.count)
+        if !ok { for i in keys.indices { found[i] = (.error, 0..<0) } }
     }
 
     /// One member of a top-level object, as `members(in:maxDepth:)` finds it.

@@ -224,18 +224,25 @@ final class IngestProcessor: @unchecked Sendable {
             routingGeneration = generation
         }
         let budget = router.callBudgetNanos
-        // Group by route, keeping each group's events in arrival order.
-        var groups: [String: [Int]] = [:]
-        var order: [String] = []
-        for (i, a) in accepted.enumerated() {
-            let key = a.schema.family + "@" + String(a.schema.version)
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(i)
+        // Group by route (family and version), keeping each group's events in arrival order. A
+        // chunk holds a handful of routes at most: a linear search, no per-event key string.
+        var groups: [(family: String, version: UInt32, indices: [Int])] = []
+        var last = -1
+        for i in accepted.indices {
+            let schema = accepted[i].schema
+            if last < 0 || groups[last].version != schema.version || groups[last].family != schema.family {
+                last = groups.firstIndex { $0.version == schema.version && $0.family == schema.family } ?? -1
+                if last < 0 {
+                    groups.append((schema.family, schema.version, []))
+                    last = groups.count - 1
+                }
+            }
+            groups[last].indices.append(i)
         }
         var results = [Result<NormalizedEvent, NormalizeFailure>?](repeating: nil, count: accepted.count)
         var typedFamily = [FamilyDescriptor?](repeating: nil, count: accepted.count)
-        for key in order {
-            let indices = groups[key]!
+        for group in groups {
+            let indices = group.indices
             let first = accepted[indices[0]]
             guard let route = registry.route(family: first.schema.family, version: first.schema.version) else { continue }
             let inputs = indices.map { i -> EventInput in

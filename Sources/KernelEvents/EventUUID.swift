@@ -75,18 +75,32 @@ public struct EventUUID: Hashable, Sendable, Comparable, CustomStringConvertible
     /// Canonical lower-case hyphenated text.
     public var description: String {
         String(unsafeUninitializedCapacity: 36) { out in
-            var j = 0
-            for i in 0..<32 {
-                if i == 8 || i == 12 || i == 16 || i == 20 {
-                    out[j] = UInt8(ascii: "-")
-                    j += 1
-                }
-                let word = i < 16 ? high : low
-                let nibble = UInt8(truncatingIfNeeded: (word >> UInt64(60 - 4 * (i % 16))) & 0xF)
-                out[j] = nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10)
+            writeText(into: out)
+            return 36
+        }
+    }
+
+    /// Appends the canonical text to `out` without building a `String` (the plugin host prints ids
+    /// straight into the C arena it hands to plugins).
+    public func appendText(to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            writeText(into: text)
+            out.append(contentsOf: UnsafeBufferPointer(text))
+        }
+    }
+
+    /// The 36 bytes of the canonical text into `out` (at least 36 long).
+    private func writeText(into out: UnsafeMutableBufferPointer<UInt8>) {
+        var j = 0
+        for i in 0..<32 {
+            if i == 8 || i == 12 || i == 16 || i == 20 {
+                out[j] = UInt8(ascii: "-")
                 j += 1
             }
-            return 36
+            let word = i < 16 ? high : low
+            let nibble = UInt8(truncatingIfNeeded: (word >> UInt64(60 - 4 * (i % 16))) & 0xF)
+            out[j] = nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10)
+            j += 1
         }
     }
 

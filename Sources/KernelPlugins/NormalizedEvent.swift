@@ -1,3 +1,5 @@
+import KernelEvents
+
 /// One typed value produced by a plugin for one column.
 public enum ColumnValue: Sendable, Equatable {
     case null
@@ -68,15 +70,12 @@ public struct NormalizeFailure: Error, Sendable, Equatable, CustomStringConverti
 /// The input handed to a plugin for one event.
 ///
 /// The ingest path builds it without copies: the payload is a slice of the stream entry's bytes,
-/// and the ids are kept as 128-bit values and printed straight into the C arena
+/// and the ids stay `EventUUID`s, printed straight into the C arena
 /// (`init(family:schemaVersion:eventUUID:subjectUUID:tsUnixNanos:payload:)`).
 public struct EventInput: Sendable {
-    /// A UUID as its two big-endian halves.
-    public typealias UUIDValue = (high: UInt64, low: UInt64)
-
     enum IDs: Sendable {
         case text(event: String, subject: String)
-        case uuids(event: UUIDValue, subject: UUIDValue)
+        case uuids(event: EventUUID, subject: EventUUID)
     }
 
     public var family: String
@@ -95,7 +94,7 @@ public struct EventInput: Sendable {
         self.payloadBytes = payload[...]
     }
 
-    public init(family: String, schemaVersion: UInt32, eventUUID: UUIDValue, subjectUUID: UUIDValue,
+    public init(family: String, schemaVersion: UInt32, eventUUID: EventUUID, subjectUUID: EventUUID,
                 tsUnixNanos: Int64, payload: ArraySlice<UInt8>) {
         self.family = family
         self.schemaVersion = schemaVersion
@@ -109,7 +108,7 @@ public struct EventInput: Sendable {
         get {
             switch ids {
             case .text(let e, _): e
-            case .uuids(let e, _): UUIDHex.string(e)
+            case .uuids(let e, _): e.description
             }
         }
         set { ids = .text(event: newValue, subject: subjectID) }
@@ -119,7 +118,7 @@ public struct EventInput: Sendable {
         get {
             switch ids {
             case .text(_, let s): s
-            case .uuids(_, let s): UUIDHex.string(s)
+            case .uuids(_, let s): s.description
             }
         }
         set { ids = .text(event: eventID, subject: newValue) }
@@ -135,45 +134,14 @@ public struct EventInput: Sendable {
     func appendEventID(to arena: inout [UInt8]) {
         switch ids {
         case .text(let e, _): arena.append(contentsOf: e.utf8)
-        case .uuids(let e, _): UUIDHex.append(e, to: &arena)
+        case .uuids(let e, _): e.appendText(to: &arena)
         }
     }
 
     func appendSubjectID(to arena: inout [UInt8]) {
         switch ids {
         case .text(_, let s): arena.append(contentsOf: s.utf8)
-        case .uuids(_, let s): UUIDHex.append(s, to: &arena)
+        case .uuids(_, let s): s.appendText(to: &arena)
         }
-    }
-}
-
-/// Canonical lower-case hyphenated UUID text (8-4-4-4-12), as `EventUUID.description` prints it.
-enum UUIDHex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    static func append(_ u: EventInput.UUIDValue, to out: inout [UInt8]) {
-        // 36 bytes on the stack, then one append (appending byte by byte was 5 % of the processor).
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
-            digits.withUnsafeBufferPointer { hex in
-                var j = 0
-                for i in 0..<32 {
-                    if i == 8 || i == 12 || i == 16 || i == 20 {
-                        text[j] = UInt8(ascii: "-")
-                        j += 1
-                    }
-                    let word = i < 16 ? u.high : u.low
-                    text[j] = hex[Int(truncatingIfNeeded: (word >> UInt64(60 - 4 * (i % 16))) & 0xF)]
-                    j += 1
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(text))
-        }
-    }
-
-    static func string(_ u: EventInput.UUIDValue) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(36)
-        append(u, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

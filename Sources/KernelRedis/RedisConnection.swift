@@ -137,26 +137,7 @@ public final class RedisConnection: RedisClient {
     /// `<prefix><n>\r\n`.
     private static func appendDecimal(prefix: UInt8, _ n: Int, to out: inout [UInt8]) {
         out.append(prefix)
-        if n == 0 {
-            out.append(UInt8(ascii: "0"))
-        } else {
-            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                         UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-            var count = 0
-            var v = n
-            withUnsafeMutableBytes(of: &digits) { d in
-                while v > 0 {
-                    d[count] = UInt8(ascii: "0") + UInt8(v % 10)
-                    v /= 10
-                    count += 1
-                }
-                while count > 0 {
-                    count -= 1
-                    out.append(d[count])
-                }
-            }
-        }
+        out.append(contentsOf: String(n).utf8)   // a small string: no allocation
         out.append(0x0D)
         out.append(0x0A)
     }

@@ -248,7 +248,7 @@ final class IngestProcessor: @unchecked Sendable {
             let inputs = indices.map { i -> EventInput in
                 let e = accepted[i].envelope
                 return EventInput(family: first.schema.family, schemaVersion: first.schema.version,
-                                  eventUUID: (e.eventID.high, e.eventID.low), subjectUUID: (e.subjectID.high, e.subjectID.low),
+                                  eventUUID: e.eventID, subjectUUID: e.subjectID,
                                   tsUnixNanos: e.tsNanos, payload: Self.inner(accepted[i], of: chunk))
             }
             let (outputs, timing) = route.instance.normalizeBatch(inputs, budgetNanos: budget)

@@ -10,7 +10,9 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var notEmpty = pthread_cond_t()
     private var notFull = pthread_cond_t()
-    private var items: [(Element, Int)] = []
+    /// Slots before `head` are taken and hold nil: a taken element must not stay referenced
+    /// until the array is compacted (up to 64 batches and their events were kept alive).
+    private var items: [(element: Element?, weight: Int)] = []
     private var head = 0
     private var weight = 0
     private var closed = false
@@ -93,9 +95,10 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
     }
 
     private func popLocked() -> Element {
-        let (element, w) = items[head]
+        let element = items[head].element!
+        items[head].element = nil
+        weight -= items[head].weight
         head += 1
-        weight -= w
         if head > 64 && head * 2 > items.count {
             items.removeFirst(head)
             head = 0

@@ -115,10 +115,10 @@ struct BatchPlan {
         buffer.jsonb(bytes: event.payloadJSON)
     }
 
-    static func encodeTagLink(_ event: StoredEvent, tagID: Int64, into buffer: inout TupleBuffer) {
+    static func encodeTagLink(eventID: EventUUID, tsMicros: Int64, tagID: Int64, into buffer: inout TupleBuffer) {
         buffer.beginTuple(fieldCount: 3)
-        buffer.uuid(event.eventID)
-        buffer.timestamptz(unixMicros: event.tsMicros)
+        buffer.uuid(eventID)
+        buffer.timestamptz(unixMicros: tsMicros)
         buffer.int8(tagID)
     }
 

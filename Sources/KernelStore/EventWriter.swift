@@ -126,12 +126,18 @@ public final class EventWriter: @unchecked Sendable {
 
     /// Deduplicates, resolves tags and encodes every event once.
     private func makePlan(_ batch: [StoredEvent], withTags: Bool) throws(PGError) -> BatchPlan {
+        // Through a buffer pointer: an array subscript passed as an argument copied the whole
+        // event (a retain and a release per reference field), several times per event.
+        try batch.withUnsafeBufferPointer { events throws(PGError) in try makePlan(events, withTags: withTags) }
+    }
+
+    private func makePlan(_ batch: UnsafeBufferPointer<StoredEvent>, withTags: Bool) throws(PGError) -> BatchPlan {
         var plan = BatchPlan()
         var firstIndex: [DedupKey: Int] = [:]
         firstIndex.reserveCapacity(batch.count)
         var candidates: [Int] = []
         candidates.reserveCapacity(batch.count)
-        for index in batch.indices {   // by index: binding `event` copied every stored event
+        for index in batch.indices {
             if batch[index].mayBeRedelivery { plan.mayHaveRedeliveries = true }
             let key = DedupKey(id: batch[index].eventID, ts: batch[index].tsMicros)
             if let kept = firstIndex[key] {
@@ -218,7 +224,10 @@ public final class EventWriter: @unchecked Sendable {
                 BatchPlan.encodeGeneric(batch[index], into: &plan.targets[target].buffer)
                 rows = start..<plan.targets[target].buffer.count
             }
-            for id in tagIDs { BatchPlan.encodeTagLink(batch[index], tagID: id, into: &plan.tagBuffer) }
+            for id in tagIDs {
+                BatchPlan.encodeTagLink(eventID: batch[index].eventID, tsMicros: batch[index].tsMicros, tagID: id,
+                                        into: &plan.tagBuffer)
+            }
             plan.planned.append(.init(input: index, target: target, rows: rows, tags: tagIDsStart..<plan.tagBuffer.count))
         }
         return plan

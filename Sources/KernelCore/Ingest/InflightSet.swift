@@ -12,7 +12,10 @@ public final class InflightSet: Sendable {
     public func admit(_ entries: [StreamEntry]) -> [StreamEntry] {
         ids.withLock { set in
             var refused: [Int] = []
-            for (i, entry) in entries.enumerated() where !set.insert(entry.ref).inserted { refused.append(i) }
+            // Through a buffer pointer: enumerating the array copied every entry.
+            entries.withUnsafeBufferPointer { entries in
+                for i in entries.indices where !set.insert(entries[i].ref).inserted { refused.append(i) }
+            }
             // The usual case hands the array back as it is (filtering copied every entry).
             guard !refused.isEmpty else { return entries }
             var kept = entries

@@ -91,7 +91,7 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// The envelope's `payload` member: a slice of the entry's bytes, copied only for the
     /// generic table.
-    private static func inner(_ a: Accepted, of chunk: [StreamEntry]) -> ArraySlice<UInt8> {
+    private static func inner(_ a: borrowing Accepted, of chunk: UnsafeBufferPointer<StreamEntry>) -> ArraySlice<UInt8> {
         (chunk[a.index].payload ?? [])[a.envelope.payloadRange]
     }
 
@@ -113,14 +113,17 @@ final class IngestProcessor: @unchecked Sendable {
         var accepted: [Accepted] = []
         accepted.reserveCapacity(chunk.count)
         var deferred: [String] = []
-        for index in chunk.indices {
-            do {
-                switch try check(chunk[index], index: index, nowNanos: nowNanos, wallSeconds: wallSeconds) {
-                case .success(let a): accepted.append(a)
-                case .failure(let letter): acks.put(.deadLetter(letter))
+        // Through a buffer pointer: `chunk[index]` passed as an argument copied the entry.
+        chunk.withUnsafeBufferPointer { entries in
+            for index in entries.indices {
+                do {
+                    switch try check(entries[index], index: index, nowNanos: nowNanos, wallSeconds: wallSeconds) {
+                    case .success(let a): accepted.append(a)
+                    case .failure(let letter): acks.put(.deadLetter(letter))
+                    }
+                } catch {
+                    deferred.append(entries[index].ref)
                 }
-            } catch {
-                deferred.append(chunk[index].ref)
             }
         }
         if !deferred.isEmpty {
@@ -216,6 +219,14 @@ final class IngestProcessor: @unchecked Sendable {
     /// Check 9: the plugin serving the subject's family and version normalizes the event; then
     /// the event joins the current batch.
     private func normalizeAndBatch(_ accepted: [Accepted], of chunk: [StreamEntry]) {
+        // Through buffer pointers: array subscripts passed on or bound with `let` copied the
+        // entry and the accepted event (a retain and release per buffer each).
+        chunk.withUnsafeBufferPointer { entries in
+            accepted.withUnsafeBufferPointer { accepted in normalizeAndBatch(accepted, of: entries) }
+        }
+    }
+
+    private func normalizeAndBatch(_ accepted: UnsafeBufferPointer<Accepted>, of chunk: UnsafeBufferPointer<StreamEntry>) {
         let (registry, generation) = router.snapshot
         if generation != routingGeneration {
             // Routing changed (plugin added, upgraded, removed, quarantined): close the batch
@@ -243,16 +254,14 @@ final class IngestProcessor: @unchecked Sendable {
         var typedFamily = [FamilyDescriptor?](repeating: nil, count: accepted.count)
         for group in groups {
             let indices = group.indices
-            let first = accepted[indices[0]]
-            guard let route = registry.route(family: first.schema.family, version: first.schema.version) else { continue }
+            guard let route = registry.route(family: group.family, version: group.version) else { continue }
             let inputs = indices.map { i -> EventInput in
-                let e = accepted[i].envelope
-                return EventInput(family: first.schema.family, schemaVersion: first.schema.version,
-                                  eventUUID: e.eventID, subjectUUID: e.subjectID,
-                                  tsUnixNanos: e.tsNanos, payload: Self.inner(accepted[i], of: chunk))
+                EventInput(family: group.family, schemaVersion: group.version,
+                           eventUUID: accepted[i].envelope.eventID, subjectUUID: accepted[i].envelope.subjectID,
+                           tsUnixNanos: accepted[i].envelope.tsNanos, payload: Self.inner(accepted[i], of: chunk))
             }
             let (outputs, timing) = route.instance.normalizeBatch(inputs, budgetNanos: budget)
-            account(route.instance, family: first.schema.family, outputs: outputs, timing: timing, budget: budget)
+            account(route.instance, family: group.family, outputs: outputs, timing: timing, budget: budget)
             for (j, i) in indices.enumerated() {
                 results[i] = outputs[j]
                 if route.family.isTyped { typedFamily[i] = route.family }
@@ -260,35 +269,35 @@ final class IngestProcessor: @unchecked Sendable {
         }
         let now = clock()
         for i in accepted.indices {
-            let a = accepted[i]
-            let entry = chunk[a.index]
+            let entryIndex = accepted[i].index
             // Taken out of `results`, so the plugin's tag array is uniquely held and grows in place.
             let result = results[i]
             results[i] = nil
             if case .failure(let failure)? = result {
-                acks.put(.deadLetter(DeadLetter(entry: entry, reason: .normalizeFailed, detail: failure.message,
-                                                producer: a.producer)))
+                acks.put(.deadLetter(DeadLetter(entry: chunk[entryIndex], reason: .normalizeFailed, detail: failure.message,
+                                                producer: accepted[i].producer)))
                 continue
             }
             var out = result.flatMap { try? $0.get() }
             var tags = out?.tags ?? []
             out?.tags = []
-            if tags.isEmpty { tags.reserveCapacity(a.envelope.tags.count) }
-            for t in a.envelope.tags { tags.append(Tag(key: t.key, value: t.value)) }
+            if tags.isEmpty { tags.reserveCapacity(accepted[i].envelope.tags.count) }
+            for t in accepted[i].envelope.tags { tags.append(Tag(key: t.key, value: t.value)) }
             var stored = StoredEvent(
-                entryID: entry.ref, eventID: a.envelope.eventID, tsMicros: floorDiv(a.envelope.tsNanos, 1000),
-                tsEventMicros: out?.eventTimeNanos.map { floorDiv($0, 1000) }, subjectID: a.envelope.subjectID,
-                producerID: a.producer, schemaID: a.schema.schemaID, family: nil, payloadJSON: [], rows: [],
-                tags: tags, mayBeRedelivery: entry.mayBeRedelivery)
-            stored.sourcePayload = entry.payload ?? []
-            stored.sourceDLQID = entry.dlqID
+                entryID: chunk[entryIndex].ref, eventID: accepted[i].envelope.eventID,
+                tsMicros: floorDiv(accepted[i].envelope.tsNanos, 1000),
+                tsEventMicros: out?.eventTimeNanos.map { floorDiv($0, 1000) }, subjectID: accepted[i].envelope.subjectID,
+                producerID: accepted[i].producer, schemaID: accepted[i].schema.schemaID, family: nil, payloadJSON: [],
+                rows: [], tags: tags, mayBeRedelivery: chunk[entryIndex].mayBeRedelivery)
+            stored.sourcePayload = chunk[entryIndex].payload ?? []
+            stored.sourceDLQID = chunk[entryIndex].dlqID
             if let out, let family = typedFamily[i] {
                 stored.family = family
                 stored.rows = out.rows
             } else if let json = out?.payloadJSON {
                 stored.payloadJSON = Array(json.utf8)   // the plugin's normalized payload
             } else {
-                stored.payloadJSON = Array(Self.inner(a, of: chunk))   // no plugin, or kept as published: generic JSON
+                stored.payloadJSON = Array(Self.inner(accepted[i], of: chunk))   // no plugin, or kept as published: generic JSON
             }
             if let batch = batcher.append(stored, now: now) { emit(batch) }
         }

@@ -275,6 +275,16 @@ public final class StreamReader: @unchecked Sendable {
         guard !fresh.isEmpty else { return }
         metrics.read(fresh.count)
         metrics.observeRead(entries: fresh.count, oldestIDMillis: fresh.first.flatMap { Int64($0.id.prefix { $0 != "-" }) })
+        let maxDeliveries = options.maxDeliveries
+        let allWork = fresh.withUnsafeBufferPointer { entries in
+            // By index: iterating copies each entry.
+            !entries.indices.contains { entries[$0].deleted || entries[$0].deliveries > maxDeliveries }
+        }
+        if allWork {
+            // The usual case: the chunk goes on as it is (building `work` copied every entry).
+            output.put(fresh, weight: fresh.count)
+            return
+        }
         var work: [StreamEntry] = []
         work.reserveCapacity(fresh.count)
         for entry in fresh {

@@ -3,18 +3,34 @@ import Synchronization
 /// Entry references (`StreamEntry.ref`) handed to the pipeline and not yet acknowledged. The reader consults it when it
 /// re-reads its pending list after a reconnect, so an entry still being processed is not
 /// processed twice; shutdown waits for it to empty.
+///
+/// Keyed by the entry id's two numbers and the shard (`EntryKey`), not by the reference text:
+/// hashing and comparing the strings, once on admission and once on release, cost ~0.4 µs per
+/// event, the largest item left on the reader and acknowledger threads.
 public final class InflightSet: Sendable {
-    private let ids = Mutex<Set<String>>([])
+    private struct State {
+        var keys = Set<EntryKey>()
+        /// References that are not `ms-seq` ids (never from Redis; kept exact all the same).
+        var other = Set<String>()
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Adds ids; returns those that were not already in flight.
     public func admit(_ entries: [StreamEntry]) -> [StreamEntry] {
-        ids.withLock { set in
+        state.withLock { state in
             var refused: [Int] = []
             // Through a buffer pointer: enumerating the array copied every entry.
             entries.withUnsafeBufferPointer { entries in
-                for i in entries.indices where !set.insert(entries[i].ref).inserted { refused.append(i) }
+                for i in entries.indices {
+                    let inserted = if let key = EntryKey(shard: entries[i].shard, id: entries[i].id) {
+                        state.keys.insert(key).inserted
+                    } else {
+                        state.other.insert(entries[i].ref).inserted
+                    }
+                    if !inserted { refused.append(i) }
+                }
             }
             // The usual case hands the array back as it is (filtering copied every entry).
             guard !refused.isEmpty else { return entries }
@@ -25,14 +41,76 @@ public final class InflightSet: Sendable {
     }
 
     public func contains(_ ref: String) -> Bool {
-        ids.withLock { $0.contains(ref) }
+        let key = EntryKey(ref: ref)
+        return state.withLock { state in
+            if let key { return state.keys.contains(key) }
+            return state.other.contains(ref)
+        }
     }
 
-    public func release(_ entryIDs: [String]) {
-        ids.withLock { set in for id in entryIDs { set.remove(id) } }
+    public func release(_ refs: [String]) {
+        state.withLock { state in
+            for ref in refs {
+                if let key = EntryKey(ref: ref) { state.keys.remove(key) } else { state.other.remove(ref) }
+            }
+        }
     }
 
-    public var count: Int { ids.withLock { $0.count } }
+    public var count: Int { state.withLock { $0.keys.count + $0.other.count } }
+}
+
+/// A stream entry's identity as numbers: the shard (-1: unsharded) and the id's milliseconds and
+/// sequence. nil for text that is not a Redis entry id.
+struct EntryKey: Hashable {
+    var shard: Int
+    var millis: UInt64
+    var sequence: UInt64
+
+    init?(shard: Int?, id: String) {
+        // The same range `init(ref:)` accepts, so an entry gets one key on admission and release.
+        if let shard, shard < 0 || shard > Int(Int32.max) { return nil }
+        var id = id
+        guard let parsed = id.withUTF8({ Self.parse($0[...]) }) else { return nil }
+        self.shard = shard ?? -1
+        (millis, sequence) = parsed
+    }
+
+    /// From an entry reference, `<shard>/<id>` or `<id>` (`EntryRef`).
+    init?(ref: String) {
+        var ref = ref
+        guard let found = ref.withUTF8({ bytes -> (Int, UInt64, UInt64)? in
+            guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else {
+                return Self.parse(bytes[...]).map { (-1, $0.0, $0.1) }
+            }
+            guard let shard = Self.number(bytes[..<slash]), shard <= UInt64(Int32.max),
+                  let id = Self.parse(bytes[(slash + 1)...]) else { return nil }
+            return (Int(shard), id.0, id.1)
+        }) else { return nil }
+        (shard, millis, sequence) = found
+    }
+
+    private static func parse(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> (UInt64, UInt64)? {
+        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")),
+              let ms = number(bytes[..<dash]), let seq = number(bytes[(dash + 1)...]) else { return nil }
+        return (ms, seq)
+    }
+
+    /// Decimal digits only, 1–19 of them, so the value is exact and the text canonical enough
+    /// (a leading zero is another entry's text: refused, so it stays in the exact string set).
+    private static func number(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64? {
+        guard !digits.isEmpty, digits.count <= 19, digits.count == 1 || digits.first != UInt8(ascii: "0") else { return nil }
+        var n: UInt64 = 0
+        for d in digits {
+            guard d >= UInt8(ascii: "0"), d <= UInt8(ascii: "9") else { return nil }
+            n = n * 10 + UInt64(d - UInt8(ascii: "0"))
+        }
+        return n
+    }
+
+    func hash(into hasher: inout Hasher) {
+        // One word: ids are unique per shard, and the mix keeps millis and sequence apart.
+        hasher.combine(millis &* 0x9E37_79B9_7F4A_7C15 ^ sequence ^ UInt64(bitPattern: Int64(shard)) << 48)
+    }
 }
 
 /// A flag the pipeline threads poll to stop.

@@ -23,6 +23,18 @@ public struct StreamEntry: Sendable {
     /// True when the entry's fields are gone (trimmed or deleted after delivery).
     public var deleted: Bool
 
+    public init(id: String, shard: Int?, payload: [UInt8]?, token: [UInt8]?, clientID: String?, deliveries: Int,
+                mayBeRedelivery: Bool, deleted: Bool) {
+        self.id = id
+        self.shard = shard
+        self.payload = payload
+        self.token = token
+        self.clientID = clientID
+        self.deliveries = deliveries
+        self.mayBeRedelivery = mayBeRedelivery
+        self.deleted = deleted
+    }
+
     /// The entry's name inside the kernel (in-flight set, batches, acks, spill records): the entry
     /// id, qualified with the shard when the stream is sharded (`EntryRef`), since ids repeat
     /// across shards.

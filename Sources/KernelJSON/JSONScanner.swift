@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Tree-free access to JSON bytes: member lookup, validation and string unescaping.
 ///
 /// Accepts exactly what `JSONParser` accepts (both run the same `JSONReader`).
@@ -80,6 +84,8 @@ public enum JSONScanner {
         }
         guard first < bytes.count, bytes[first] == ASCII.openBrace else { return nil }
         var out: [Member] = []
+        // One allocation for a typical event payload; growing from empty took four (1, 2, 4, 8).
+        out.reserveCapacity(16)
         let ok = forEachMember(in: bytes, maxDepth: maxDepth) { p, keyRange, flags, valueRange in
             let found = describe(p, valueRange)
             out.append(Member(key: keyRange, keyFlags: flags, kind: found.kind, value: found.range))
@@ -189,7 +195,14 @@ public enum JSONScanner {
     private static func keyMatches(_ p: UnsafePointer<UInt8>, _ raw: Range<Int>, _ flags: StringFlags,
                                    _ key: String) -> Bool {
         if !flags.hasEscape && !flags.hasHighByte {
-            // Plain ASCII key: its bytes are its decoded form.
+            // Plain ASCII key: its bytes are its decoded form. Compared in one memcmp where the
+            // key's UTF-8 is contiguous (always, for native strings): walking `key.utf8` went
+            // through the view's subscript per byte.
+            if let equal = key.utf8.withContiguousStorageIfAvailable({ k in
+                k.count == raw.count && (k.isEmpty || memcmp(p + raw.lowerBound, k.baseAddress!, k.count) == 0)
+            }) {
+                return equal
+            }
             guard raw.count == key.utf8.count else { return false }
             var i = raw.lowerBound
             for c in key.utf8 {

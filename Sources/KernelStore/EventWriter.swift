@@ -87,6 +87,11 @@ public final class EventWriter: @unchecked Sendable {
     private struct DedupKey: Hashable {
         var id: EventUUID
         var ts: Int64
+
+        func hash(into hasher: inout Hasher) {
+            // One word (the id's random half mixed with the rest): a third of the hashing.
+            hasher.combine(id.low ^ (id.high &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(bitPattern: ts))
+        }
     }
 
     private func writeBatch(_ batch: [StoredEvent]) throws(PGError) -> WriteReport {
@@ -160,13 +165,33 @@ public final class EventWriter: @unchecked Sendable {
             var misses: [Tag] = []
             foundRanges.reserveCapacity(candidates.count)
             foundIDs.reserveCapacity(candidates.count * 3)
+            // Position j of the previous events' tags: the last cached tag seen there and its id.
+            // Events of one family list their tags in one order and repeat most of them (venue,
+            // source), so an exact match here skips the cache's folding and hashing.
+            var memoTags: [Tag] = [], memoIDs: [Int64] = []
             for index in candidates {
                 let start = foundIDs.count
-                for tag in batch[index].tags {
-                    if let id = tags.cached(tag) {
+                let eventTags = batch[index].tags
+                for j in eventTags.indices {
+                    let found: Int64?
+                    if j < memoTags.count, memoTags[j] == eventTags[j] {
+                        found = memoIDs[j]
+                    } else {
+                        found = tags.cached(eventTags[j])
+                        if let found, j <= memoTags.count {
+                            if j == memoTags.count {
+                                memoTags.append(eventTags[j])
+                                memoIDs.append(found)
+                            } else {
+                                memoTags[j] = eventTags[j]
+                                memoIDs[j] = found
+                            }
+                        }
+                    }
+                    if let id = found {
                         if !foundIDs[start...].contains(id) { foundIDs.append(id) }
                     } else {
-                        misses.append(tag)
+                        misses.append(eventTags[j])
                     }
                 }
                 foundRanges.append(start..<foundIDs.count)

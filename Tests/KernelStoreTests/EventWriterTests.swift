@@ -122,6 +122,40 @@ struct EventWriterTests {
         }
     }
 
+    @Test("with a warm cache, tags repeated or changed position by position link to the right entries")
+    func tagsByPosition() throws {
+        func t(_ key: String, value: String) -> KernelPlugins.Tag { KernelPlugins.Tag(key: key, value: value) }
+        try Fixtures.withStore { writer, connection, _ in
+            let warm = Fixtures.tradeEvent(entry: "1", tags: [
+                t( "core.venue", value: "XNAS"), t( "core.symbol", value: "AAPL"),
+                t( "core.symbol", value: "MSFT"), t( "core.venue", value: "XNYS"),
+            ])
+            #expect(try writer.write([warm]).inserted == 1)
+            // Every tag is cached now. Events repeat, change, fold and reorder tags at each position.
+            let lists: [[KernelPlugins.Tag]] = [
+                [t( "core.venue", value: "XNAS"), t( "core.symbol", value: "AAPL")],
+                [t( "core.venue", value: "XNAS"), t( "core.symbol", value: "MSFT")],
+                [t( "core.venue", value: "xnas"), t( "core.symbol", value: "MSFT")],
+                [t( "core.symbol", value: "AAPL"), t( "core.venue", value: "XNYS")],
+                [t( "core.venue", value: "XNYS")],
+                [t( "core.venue", value: "XNYS"), t( "core.symbol", value: "aapl"), t( "new", value: "one")],
+                [t( "core.venue", value: "XNAS"), t( "core.symbol", value: "AAPL"), t( "new", value: "one")],
+            ]
+            let events = lists.enumerated().map { Fixtures.tradeEvent(entry: "\($0.offset + 2)", tags: $0.element) }
+            #expect(try writer.write(events).inserted == events.count)
+            for (event, tags) in zip(events, lists) {
+                let stored = try connection.query("""
+                    SELECT string_agg(pair, ',' ORDER BY pair COLLATE "C") FROM (
+                        SELECT lower(t.key::text) || '=' || upper(t.value::text) AS pair
+                          FROM event_tags l JOIN tags t USING (tag_id) WHERE l.event_id = '\(event.eventID)') links
+                    """)
+                let expected = tags.map { $0.key.lowercased() + "=" + $0.value.uppercased() }.sorted().joined(separator: ",")
+                #expect(stored.scalar == expected, "event \(event.entryID)")
+            }
+            #expect(try connection.count("tags") == 5)
+        }
+    }
+
     @Test("writing the same batch twice stores it once", arguments: [false, true])
     func redelivery(flagged: Bool) throws {
         try Fixtures.withStore { writer, connection, _ in

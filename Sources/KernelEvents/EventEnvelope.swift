@@ -124,8 +124,7 @@ public struct EventEnvelope: Sendable, Equatable {
     }
 }
 
-/// The member names looked up, built once (the scanner takes an array).
+/// The member names looked up, prepared once.
 enum EnvelopeKeys {
-    static let top = ["event_id", "ts", "subject_id", "payload", "tags"]
-    static let tag = ["key", "value"]
+    static let top = JSONScanner.Keys(["event_id", "ts", "subject_id", "payload", "tags"])
 }

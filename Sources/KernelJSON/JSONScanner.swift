@@ -53,14 +53,56 @@ public enum JSONScanner {
     /// array: the envelope parser passes stack memory, one allocation fewer per event.
     public static func fields(_ keys: [String], in bytes: UnsafeRawBufferPointer, maxDepth: Int = 64,
                               into found: UnsafeMutableBufferPointer<(kind: Kind, range: Range<Int>)>) {
+        fields(Keys(keys), in: bytes, maxDepth: maxDepth, into: found)
+    }
+
+    /// Member names prepared once for lookups on every event: their UTF-8 in one buffer, so a
+    /// member's key is compared with a length check and a memcmp (the names as an array of
+    /// `String` cost a retain, a release and a walk of the UTF-8 view per comparison).
+    public struct Keys: Sendable {
+        public let names: [String]
+        let utf8: [UInt8]
+        let ranges: [Range<Int>]
+
+        public init(_ names: [String]) {
+            self.names = names
+            var utf8: [UInt8] = [], ranges: [Range<Int>] = []
+            for name in names {
+                let start = utf8.count
+                utf8.append(contentsOf: name.utf8)
+                ranges.append(start..<utf8.count)
+            }
+            self.utf8 = utf8
+            self.ranges = ranges
+        }
+
+        public var count: Int { names.count }
+    }
+
+    /// `fields` with prepared names.
+    public static func fields(_ keys: Keys, in bytes: UnsafeRawBufferPointer, maxDepth: Int = 64,
+                              into found: UnsafeMutableBufferPointer<(kind: Kind, range: Range<Int>)>) {
         precondition(found.count >= keys.count, "one slot per key")
-        for i in keys.indices { found[i] = (.absent, 0..<0) }
-        let ok = forEachMember(in: bytes, maxDepth: maxDepth) { p, keyRange, flags, valueRange in
-            for i in keys.indices where keyMatches(p, keyRange, flags, keys[i]) {
-                found[i] = describe(p, valueRange)
+        for i in 0..<keys.count { found[i] = (.absent, 0..<0) }
+        let ok = keys.utf8.withUnsafeBufferPointer { names in
+            keys.ranges.withUnsafeBufferPointer { ranges in
+                forEachMember(in: bytes, maxDepth: maxDepth) { p, keyRange, flags, valueRange in
+                    for i in 0..<ranges.count {
+                        let name = UnsafeBufferPointer(rebasing: names[ranges[i]])
+                        let match: Bool
+                        if flags.hasEscape || flags.hasHighByte {
+                            match = StringEscapes.rawEquals(p, from: keyRange.lowerBound, to: keyRange.upperBound, key: name)
+                        } else if name.count != keyRange.count {
+                            match = false
+                        } else {
+                            match = name.isEmpty || memcmp(p + keyRange.lowerBound, name.baseAddress!, name.count) == 0
+                        }
+                        if match { found[i] = describe(p, valueRange) }
+                    }
+                }
             }
         }
-        if !ok { for i in keys.indices { found[i] = (.error, 0..<0) } }
+        if !ok { for i in 0..<keys.count { found[i] = (.error, 0..<0) } }
     }
 
     /// One member of a top-level object, as `members(in:maxDepth:)` finds it.

@@ -122,6 +122,12 @@ struct JSONScannerTests {
         let bad = Array(#"{"a":1,"#.utf8)
         #expect(bad.withUnsafeBytes { JSONScanner.fields(["a", "b"], in: $0) }.map(\.kind) == [.error, .error])
         #expect(bad.withUnsafeBytes { JSONScanner.fields([], in: $0) }.isEmpty)
+        // Names that differ only in length, the empty name, and non-ASCII names raw or escaped.
+        let odd = Array(#"{"ab":1,"a":2,"":3,"é":4,"été":5,"abc":6}"#.utf8)
+        let names = ["a", "ab", "", "é", "été", "abcd", "x"]
+        let values = odd.withUnsafeBytes { JSONScanner.fields(names, in: $0) }
+            .map { $0.kind == .absent ? "-" : String(decoding: odd[$0.range], as: UTF8.self) }
+        #expect(values == ["2", "1", "3", "4", "5", "-", "-"])
     }
 
     @Test("validate agrees with parse")

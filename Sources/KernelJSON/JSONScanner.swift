@@ -136,6 +136,31 @@ public enum JSONScanner {
     }
 
     /// True if `member`'s key (in the `bytes` it was found in) decodes to exactly `key`'s UTF-8.
+    /// The index of the last member named `key` (duplicates: the last wins, as in `JSONParser`).
+    /// The key's UTF-8 is taken once and compared by length, then memcmp, member by member.
+    public static func lastMember(named key: String, in members: [Member], bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let found: Int?? = key.utf8.withContiguousStorageIfAvailable { k -> Int? in
+            members.withUnsafeBufferPointer { members in
+                var i = members.count
+                while i > 0 {
+                    i -= 1
+                    let raw = members[i].key
+                    guard raw.upperBound <= bytes.count else { continue }
+                    if members[i].keyFlags.hasEscape || members[i].keyFlags.hasHighByte {
+                        if StringEscapes.rawEquals(p, from: raw.lowerBound, to: raw.upperBound, key: k) { return i }
+                    } else if raw.count == k.count && (k.isEmpty || memcmp(p + raw.lowerBound, k.baseAddress!, k.count) == 0) {
+                        return i
+                    }
+                }
+                return nil
+            }
+        }
+        if let found { return found }
+        return members.lastIndex { Self.key(of: $0, in: bytes, equals: key) }
+    }
+
     public static func key(of member: Member, in bytes: UnsafeRawBufferPointer, equals key: String) -> Bool {
         guard let base = bytes.baseAddress, member.key.upperBound <= bytes.count else { return false }
         return keyMatches(base.assumingMemoryBound(to: UInt8.self), member.key, member.keyFlags, key)

@@ -66,7 +66,8 @@ public struct PayloadObject: Sendable {
             return object[key]
         case .scanned(let bytes, let members, let maxDepth):
             return bytes.withUnsafeBytes { raw -> JSONValue? in
-                guard let member = members.last(where: { JSONScanner.key(of: $0, in: raw, equals: key) }) else { return nil }
+                guard let index = JSONScanner.lastMember(named: key, in: members, bytes: raw) else { return nil }
+                let member = members[index]
                 switch member.kind {
                 case .string: return .string(JSONScanner.string(member.value, in: raw))
                 case .number: return .number(String(decoding: raw[member.value], as: UTF8.self))

@@ -11,8 +11,11 @@ extension KernelConfig {
         public var migrationsDir = "migrations"
         /// `postgres.queue_size`: accepted events buffered ahead of the batcher; full → the reader waits.
         public var queueSize = 1024
-        /// `postgres.batch_size`: flush when this many rows are buffered.
+        /// `postgres.batch_size`: flush when this many events are buffered.
         public var batchSize = 1000
+        /// `postgres.max_write_events`: a writer that finds several batches queued writes them in
+        /// one transaction, up to this many events (a single batch is never split).
+        public var maxWriteEvents = 3000
         /// `postgres.batch_max_wait_ms`: flush at least this often (0 = flush every event at once).
         public var batchMaxWaitMs = 200
         /// `postgres.write_connections`: parallel COPY writers.
@@ -33,7 +36,7 @@ extension KernelConfig {
 
         static let keys = [
             "dsn", "max_conns", "apply_migrations", "migrations_dir", "queue_size", "batch_size",
-            "batch_max_wait_ms", "write_connections", "circuit_breaker_threshold",
+            "batch_max_wait_ms", "max_write_events", "write_connections", "circuit_breaker_threshold",
             "circuit_breaker_timeout_seconds", "connect_timeout_ms", "statement_timeout_ms",
         ]
 
@@ -54,6 +57,7 @@ extension KernelConfig {
             queueSize = reader.int("queue_size", default: queueSize, min: 1)
             batchSize = reader.int("batch_size", default: batchSize, min: 1)
             batchMaxWaitMs = reader.int("batch_max_wait_ms", default: batchMaxWaitMs, min: 0)
+            maxWriteEvents = reader.int("max_write_events", default: maxWriteEvents, min: 1)
             writeConnections = reader.int("write_connections", default: writeConnections, min: 1, max: 1000)
             circuitBreakerThreshold = reader.int("circuit_breaker_threshold", default: circuitBreakerThreshold, min: 1)
             circuitBreakerTimeoutSeconds = reader.int("circuit_breaker_timeout_seconds",

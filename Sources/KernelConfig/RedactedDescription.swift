@@ -38,6 +38,7 @@ extension KernelConfig {
             ("queue_size", "\(postgres.queueSize)"),
             ("batch_size", "\(postgres.batchSize)"),
             ("batch_max_wait_ms", "\(postgres.batchMaxWaitMs)"),
+            ("max_write_events", "\(postgres.maxWriteEvents)"),
             ("write_connections", "\(postgres.writeConnections)"),
             ("circuit_breaker_threshold", "\(postgres.circuitBreakerThreshold)"),
             ("circuit_breaker_timeout_seconds", "\(postgres.circuitBreakerTimeoutSeconds)"),

@@ -69,6 +69,13 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
         return head < items.count ? popLocked() : nil
     }
 
+    /// Removes the oldest element if there is one weighing at most `maxWeight`, without waiting.
+    public func tryTake(maxWeight: Int) -> Element? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return head < items.count && items[head].weight <= maxWeight ? popLocked() : nil
+    }
+
     /// Stops accepting elements and wakes every waiter; queued elements can still be taken.
     public func close() {
         pthread_mutex_lock(&mutex)

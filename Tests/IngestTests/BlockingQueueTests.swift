@@ -47,6 +47,21 @@ struct BlockingQueueTests {
         #expect(seen == Array(1..<10))
     }
 
+    @Test("tryTake(maxWeight:) takes the oldest element only if it is light enough")
+    func takeUpToWeight() {
+        let q = BlockingQueue<String>(capacity: 10_000)
+        q.put("a", weight: 1000)
+        q.put("b", weight: 1000)
+        q.put("c", weight: 400)
+        #expect(q.tryTake(maxWeight: 999) == nil, "the head weighs 1000")
+        #expect(q.tryTake(maxWeight: 1000) == "a")
+        #expect(q.tryTake(maxWeight: 0) == nil)
+        #expect(q.tryTake(maxWeight: 5000) == "b")
+        #expect(q.tryTake(maxWeight: 400) == "c")
+        #expect(q.tryTake(maxWeight: .max) == nil)
+        #expect(q.queuedWeight == 0)
+    }
+
     @Test("after close, queued elements can still be taken, then take returns nil")
     func close() {
         let q = BlockingQueue<Int>(capacity: 10)

@@ -94,6 +94,27 @@ struct IngestPathTests {
         #expect(try h.deadLetters().isEmpty, "a redelivered or re-published event is not an error")
     }
 
+    /// A backlog: batches queue up while the writers are busy, and a free writer takes several in
+    /// one transaction, never more than `postgres.max_write_events` events (a batch is not split).
+    @Test func backlogTransactionsStayWithinMaxWriteEvents() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let total = 3000
+        for i in 0..<total {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"S\#(i % 7)","price":"\#(100 + i)","size":"1"}"#), token: token)
+        }
+        h.postgresLines = ["max_write_events: 120"]
+        let daemon = try h.startDaemon(batchSize: 50, batchMaxWaitMs: 200)
+        defer { daemon.stop() }
+        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == total })
+        // Rows of one transaction share their xmin; a transaction is one writer round.
+        let largest = try h.count("SELECT max(n) FROM (SELECT count(*) AS n FROM md_trade GROUP BY xmin::text) t")
+        #expect(largest > 0 && largest <= 120, "largest transaction: \(largest) events")
+        #expect(try h.count("SELECT count(DISTINCT price) FROM md_trade") == total)
+        #expect(h.waitUntil { try h.pendingCount() == 0 })
+    }
+
     @Test func manyEventsAcrossSmallBatchesAllLand() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }

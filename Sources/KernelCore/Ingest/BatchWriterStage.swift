@@ -28,7 +28,8 @@ final class BatchWriterStage: @unchecked Sendable {
     let health: PostgresHealth
     let spill: SpillAppender?
     let logger: Logger
-    var maxBatch = 1000
+    /// `postgres.max_write_events`: queued batches merged into one transaction up to this many events.
+    var maxWriteEvents = 3000
     /// Connectivity retries before a batch is spilled (SPEC §8: 3).
     var connectivityRetries = 3
     private var writer: EventWriter?
@@ -49,12 +50,15 @@ final class BatchWriterStage: @unchecked Sendable {
     }
 
     /// Runs until the batch queue is closed and drained. Batches that queued up while this writer
-    /// was busy are merged up to `maxBatch` events: at moderate rates the processor cuts many small
-    /// batches (low latency when Postgres keeps up), and merging them keeps one transaction per
-    /// round instead of a queue of tiny ones when it does not.
+    /// was busy are merged up to `maxWriteEvents` events: at moderate rates the processor cuts
+    /// many small batches (low latency when Postgres keeps up), and merging them keeps one
+    /// transaction per round instead of a queue of tiny ones when it does not. Under a backlog the
+    /// queue is full whenever a writer is free, so transactions grow to a few batches: Postgres
+    /// pays its per-transaction and per-COPY costs (commit, tuple slots for the buffered rows,
+    /// partition routing set-up) once for all of them.
     func run() {
         while var batch = input.take() {
-            while batch.count < maxBatch, let more = input.tryTake() { batch.append(contentsOf: more) }
+            while let more = input.tryTake(maxWeight: maxWriteEvents - batch.count) { batch.append(contentsOf: more) }
             write(batch)
         }
         connection?.close()

@@ -94,12 +94,12 @@ public final class IngestPipeline: @unchecked Sendable {
         }
         let abandon = abandonFlag
         let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.dsn
-        let maxBatch = config.postgres.batchSize
+        let maxWriteEvents = config.postgres.maxWriteEvents
         let sharedHealth = health, appender = spill?.appender
         writers = (0..<writerCount).map {
             let w = BatchWriterStage(index: $0, dsn: dsn, input: batchQueue, acks: ackQueue, metrics: pipelineMetrics,
                                      abandon: abandon, health: sharedHealth, spill: appender, logger: logger)
-            w.maxBatch = maxBatch
+            w.maxWriteEvents = maxWriteEvents
             return w
         }
         acknowledger = Acknowledger(streamKey: { shard in shard.map(redisConfig.shardStreamKey) ?? redisConfig.streamKey },

@@ -40,7 +40,7 @@ struct IngestBench {
                 report(result)
                 if options.scenarios.contains("raw") {
                     // Read back what the kernel stored before the md_trade-only run replaces it.
-                    let stored = try StoredRows.capture(from: env, table: "md_trade", eventsPerTransaction: 1000)
+                    let stored = try StoredRows.capture(from: env, table: "md_trade", eventsPerTransaction: nil)
                     print("  kernel stored \(Fmt.grouped(stored.events)) events: \(Fmt.grouped(stored.typedRows)) md_trade rows, "
                           + "\(Fmt.grouped(stored.tagRows)) event_tags rows"
                           + (stored.foreignTagRows > 0 ? " (+ \(stored.foreignTagRows) links of other events, not copied)" : ""))
@@ -122,7 +122,8 @@ struct IngestBench {
                    Fmt.fixed(Double(r.hwmKB) / 1024, 1).leftPad(9), Fmt.fixed(Double(r.maxRSSKB) / 1024, 1).leftPad(13),
                    String(r.dlq).leftPad(4), Fmt.fixed(r.machineBusy * 100, 0).leftPad(7)].joined(separator: " "))
         }
-        let conns = "\(options.settings.writeConnections) connections, 1,000 events per transaction, no kernel"
+        let connections = "\(options.settings.writeConnections) connection\(options.settings.writeConnections == 1 ? "" : "s")"
+        let conns = "\(connections), 1,000 events per transaction, no kernel"
         if let raw {
             let rate = Double(raw.rows) / raw.seconds
             print(["raw COPY md_trade only".padding(26), Fmt.grouped(raw.rows).leftPad(10), Fmt.grouped(raw.rows).leftPad(10),
@@ -135,7 +136,9 @@ struct IngestBench {
                    Fmt.fixed(same.seconds, 2).leftPad(8), Fmt.grouped(Int(same.eventsPerSecond)).leftPad(11),
                    Fmt.grouped(Int(same.rowsPerSecond)).leftPad(11), "-".leftPad(11),
                    Fmt.fixed(same.postgresCPUSeconds / Double(same.events) * 1e6, 2).leftPad(11)]
-                .joined(separator: " ") + "   (md_trade + event_tags, the rows the kernel stored; \(conns))")
+                .joined(separator: " ")
+                + "   (md_trade + event_tags, the rows the kernel stored, in its \(Fmt.grouped(same.transactions)) transactions; "
+                + "\(connections), no kernel)")
         }
         if let trade = drains.first(where: { $0.label == "trade" }) {
             if let same = rawStored {

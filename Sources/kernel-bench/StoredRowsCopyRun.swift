@@ -2,9 +2,11 @@ import Foundation
 import KernelPostgres
 
 /// Exactly the rows the kernel stored for a drain, read back from Postgres and encoded for
-/// binary COPY, `eventsPerTransaction` events per batch: each batch holds its events' rows of
-/// the typed table and their `event_tags` links, as one kernel writer transaction does
-/// (EventWriter's fast path: COPY md_<family>, then COPY event_tags, one transaction).
+/// binary COPY in batches: each batch holds its events' rows of the typed table and their
+/// `event_tags` links, as one kernel writer transaction does (EventWriter's fast path: COPY
+/// md_<family>, then COPY event_tags, one transaction). The batches are the kernel's own
+/// transactions (rows grouped by `xmin`), so the raw run pays Postgres' per-transaction costs
+/// exactly as often as the kernel did; or a fixed number of events each.
 ///
 /// The kernel writes nothing else per event: no `events` row for a typed family, no stats
 /// counters; the `tags` dictionary is upserted only on a cache miss (the first batches), so it is
@@ -26,7 +28,8 @@ struct StoredRows {
 
     /// Reads `table` (every column but `received_at`, which keeps its DEFAULT now() as in the
     /// kernel's COPY) and `event_tags`, in (ts, event_id, row_no) order.
-    static func capture(from env: BenchEnvironment, table: String, eventsPerTransaction: Int) throws -> StoredRows {
+    /// - Parameter eventsPerTransaction: events per batch; nil: the kernel's transactions.
+    static func capture(from env: BenchEnvironment, table: String, eventsPerTransaction: Int?) throws -> StoredRows {
         let pg = env.pg
         let described = try pg.query("""
             SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
@@ -45,7 +48,12 @@ struct StoredRows {
             selects.append(type == "timestamptz" ? "(extract(epoch FROM \(q)) * 1000000)::int8" : "\(q)::text")
         }
         let quotedTable = try pg.quoteIdentifier(table)
-        let result = try pg.query("SELECT \(selects.joined(separator: ", ")) FROM \(quotedTable) ORDER BY ts, event_id, row_no")
+        // The writing transaction's id last (not copied): rows in commit order, then as stored.
+        let result = try pg.query("""
+            SELECT \(selects.joined(separator: ", ")), xmin::text FROM \(quotedTable)
+             ORDER BY xmin::text::int8, ts, event_id, row_no
+            """)
+        let xminColumn = names.count
 
         // Events in order, and where each one's rows are.
         var eventIndex: [String: Int] = [:]
@@ -76,7 +84,13 @@ struct StoredRows {
         var batches: [Batch] = []
         var first = 0
         while first < eventRows.count {
-            let last = min(eventRows.count, first + eventsPerTransaction)
+            var last = first + 1
+            if let eventsPerTransaction {
+                last = min(eventRows.count, first + eventsPerTransaction)
+            } else {
+                let xmin = result.rows[eventRows[first].lowerBound][xminColumn]
+                while last < eventRows.count, result.rows[eventRows[last].lowerBound][xminColumn] == xmin { last += 1 }
+            }
             var typed = PGBinaryCopyEncoder(reserving: (eventRows[last - 1].upperBound - eventRows[first].lowerBound) * 200)
             var tags = PGBinaryCopyEncoder(reserving: (last - first) * 64)
             var anyTag = false

@@ -136,18 +136,22 @@ let package = Package(
         swiftPlugin("BarPlugin", folder: "Bar"),
 
         // Tests mirror Sources.
-        .testTarget(name: "KernelJSONTests", dependencies: ["KernelJSON"]),
-        .testTarget(name: "KernelEventsTests", dependencies: ["KernelEvents", "KernelJSON"]),
-        .testTarget(name: "KernelConfigTests", dependencies: ["KernelConfig"]),
-        .testTarget(name: "KernelAuthTests", dependencies: ["KernelAuth", "KernelJSON", "KernelEvents"]),
-        .testTarget(name: "KernelSSHTests", dependencies: ["KernelSSH", "KernelJSON"]),
-        .testTarget(name: "KernelPostgresTests", dependencies: ["KernelPostgres", "KernelConfig"]),
-        .testTarget(name: "KernelStoreTests", dependencies: ["KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
+        // Shared by the test targets: a seeded generator, throwaway Postgres databases, the Redis
+        // Cluster lock. Only test targets depend on it.
+        .target(name: "KernelTestSupport", dependencies: ["KernelPostgres", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/KernelTestSupport"),
+        .testTarget(name: "KernelJSONTests", dependencies: ["KernelTestSupport", "KernelJSON"]),
+        .testTarget(name: "KernelEventsTests", dependencies: ["KernelTestSupport", "KernelEvents", "KernelJSON"]),
+        .testTarget(name: "KernelConfigTests", dependencies: ["KernelTestSupport", "KernelConfig"]),
+        .testTarget(name: "KernelAuthTests", dependencies: ["KernelTestSupport", "KernelAuth", "KernelJSON", "KernelEvents"]),
+        .testTarget(name: "KernelSSHTests", dependencies: ["KernelTestSupport", "KernelSSH", "KernelJSON"]),
+        .testTarget(name: "KernelPostgresTests", dependencies: ["KernelTestSupport", "KernelPostgres", "KernelConfig"]),
+        .testTarget(name: "KernelStoreTests", dependencies: ["KernelTestSupport", "KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [
-            "KernelCore", "KernelSpill", "KernelStore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins",
+            "KernelTestSupport", "KernelCore", "KernelSpill", "KernelStore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "KernelSpillTests", dependencies: ["KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
+        .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "OnboardingTests", dependencies: [
             "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
@@ -156,7 +160,7 @@ let package = Package(
             "KernelAdmin", "KernelMetrics", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "KernelRedisTests", dependencies: ["KernelRedis", "KernelConfig"]),
+        .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis", "KernelConfig"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
             "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON",

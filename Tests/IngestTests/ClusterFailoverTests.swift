@@ -3,6 +3,7 @@ import KernelConfig
 import KernelCore
 import KernelEvents
 import KernelRedis
+import KernelTestSupport
 import Testing
 
 /// The kernel on the real cluster of `.ci/redis-cluster` (8 shard streams) while the cluster's

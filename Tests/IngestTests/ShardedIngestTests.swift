@@ -3,6 +3,7 @@ import KernelConfig
 import KernelCore
 import KernelEvents
 import KernelRedis
+import KernelTestSupport
 import Testing
 
 /// `redis.shards` end to end against the standalone Redis and Postgres: producers publish each

@@ -1,28 +1,16 @@
 @testable import KernelAuth
+import KernelTestSupport
 import Testing
 
 /// Deterministic (fixed-seed) fuzzing: random and mutated tokens must never crash the verifier
 /// and never verify unless they are byte-identical to a genuine token.
 @Suite("Token verifier fuzzing")
 struct TokenFuzzTests {
-    /// SplitMix64: small, fast, reproducible.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     static let interesting: [UInt8] = Array("=.+/-_ \n\0{}[]\":,\\AZaz09".utf8) + [0x80, 0xC3, 0xFF]
 
     @Test("mutated genuine tokens never crash and never verify")
     func mutations() {
-        var random = Random(state: 0x5EED_0001)
+        var random = SplitMix64(seed: 0x5EED_0001)
         let verifier = TestSupport.verifier()
         let genuine = Array(TestSupport.issuer().issue(producer: TestSupport.producer, subject: TestSupport.subject,
                                                        fingerprint: "fp", ttlSeconds: 600, nowSeconds: TestSupport.now).token.utf8)
@@ -49,7 +37,7 @@ struct TokenFuzzTests {
 
     @Test("random bytes, random base64url segments and random JSON never crash")
     func randomInput() {
-        var random = Random(state: 0x5EED_0002)
+        var random = SplitMix64(seed: 0x5EED_0002)
         let verifier = TestSupport.verifier()
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         let jsonPieces = ["{", "}", "[", "]", "\"alg\"", "\"EdDSA\"", "\"kid\"", "\"k1\"", ":", ",", "1", "-0", "1e999",
@@ -92,4 +80,9 @@ struct TokenFuzzTests {
         #expect(TestSupport.code(TestSupport.craft(header: deep, claims: "{}"), verifier: verifier) == "bad_header_json")
         #expect(TestSupport.code(TestSupport.craft(claims: deep), verifier: verifier) == "bad_claims_json")
     }
+}
+
+extension SplitMix64 {
+    /// A number in 0..<n.
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }

@@ -1,4 +1,5 @@
 @testable import KernelConfig
+import KernelTestSupport
 import Testing
 
 @Suite("YAML anchors, aliases, merge keys and deep nesting are refused before Yams sees them")
@@ -136,18 +137,5 @@ struct YAMLPrecheckTests {
         }
         // Most random texts are invalid YAML; make sure enough were informative.
         #expect(checked > 3_000, "only \(checked) texts were checked")
-    }
-}
-
-/// Deterministic pseudo-random numbers for the randomized test (SplitMix64).
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import KernelTestSupport
 import Testing
 @testable import KernelEvents
 
@@ -66,7 +67,7 @@ struct EventUUIDTests {
 
     @Test("random values round-trip through text")
     func roundTrip() {
-        var rng = SeededGenerator(seed: 16)
+        var rng = SplitMix64(seed: 16)
         for _ in 0..<2_000 {
             let u = EventUUID(high: rng.next(), low: rng.next())
             #expect(EventUUID(u.description) == u)

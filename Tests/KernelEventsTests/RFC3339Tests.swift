@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 @testable import KernelEvents
 
@@ -105,7 +106,7 @@ struct RFC3339Tests {
 
     @Test("format and parse round-trip and agree with Foundation's UTC calendar")
     func roundTrip() throws {
-        var rng = SeededGenerator(seed: 3339)
+        var rng = SplitMix64(seed: 3339)
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
         for _ in 0..<5_000 {

@@ -62,15 +62,3 @@ func event(eventID: String? = #""0190f3c4-7b1e-7cc3-9d2a-5b8e1f0a4c21""#,
 func nanos(_ text: String) -> Int64 {
     RFC3339.parseNanos(text) ?? Int64.min
 }
-
-/// A fixed-seed xorshift64* generator, so hostile-input runs are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
-    mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 0x2545_F491_4F6C_DD1D
-    }
-}

@@ -1,4 +1,5 @@
 import KernelPostgres
+import KernelTestSupport
 import Testing
 
 /// `copyTransaction`: several COPYs and the COMMIT in one query string, against the real server.

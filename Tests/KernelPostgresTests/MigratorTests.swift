@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Logging
 import Testing
 import KernelPostgres

@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 @testable import KernelSSH
 

@@ -113,16 +113,3 @@ func splitLine(_ line: String) -> (type: String, blob: [UInt8], rest: String) {
 func joinLine(_ type: String, _ blob: [UInt8], _ rest: String = "") -> String {
     "\(type) \(SSHBase64.encode(blob))\(rest.isEmpty ? "" : " " + rest)"
 }
-
-/// A deterministic PRNG for the fuzz loops.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

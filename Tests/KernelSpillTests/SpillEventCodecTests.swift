@@ -2,6 +2,7 @@ import KernelEvents
 @testable import KernelPlugins
 @testable import KernelSpill
 import KernelStore
+import KernelTestSupport
 import Testing
 
 @Suite("Spill event codec")
@@ -80,7 +81,7 @@ struct SpillEventCodecTests {
 
     @Test("thousands of seeded random byte flips never trap: each decodes or throws")
     func randomFlips() {
-        var rng = SeededRandom(seed: 0xC0DEC)
+        var rng = SplitMix64(seed: 0xC0DEC)
         let samples = [SpillFixtures.encoded(SpillFixtures.generic(2)), SpillFixtures.encoded(SpillFixtures.typed(5, rows: 4))]
         var decoded = 0, refused = 0
         for i in 0..<6000 {
@@ -105,7 +106,7 @@ struct SpillEventCodecTests {
 
     @Test("random garbage never traps")
     func randomGarbage() {
-        var rng = SeededRandom(seed: 77)
+        var rng = SplitMix64(seed: 77)
         var refused = 0
         for _ in 0..<3000 {
             var bytes = (0..<Int.random(in: 0..<200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 @testable import KernelSpill
+import KernelTestSupport
 import Testing
 
 @Suite("Spill segment files")
@@ -178,7 +179,7 @@ struct SpillSegmentTests {
         let (path, offsets64) = try SpillFixtures.writeSegment(in: dir.path, payloads: payloads)
         let offsets = offsets64.map { Int($0) }
         let original = SpillFixtures.readFile(path)
-        var rng = SeededRandom(seed: 0x5E6)
+        var rng = SplitMix64(seed: 0x5E6)
         let fd = open(path, O_RDWR)
         defer { close(fd) }
         for _ in 0..<1500 {

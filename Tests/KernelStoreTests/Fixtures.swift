@@ -3,6 +3,7 @@ import KernelEvents
 @testable import KernelPlugins
 import KernelPostgres
 import KernelStore
+import KernelTestSupport
 import Logging
 
 /// The families the store tests write, declared as the example plugins declare them, and

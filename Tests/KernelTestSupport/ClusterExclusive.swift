@@ -11,9 +11,9 @@ import Glibc
 /// producer's blocked XREAD got `UNBLOCKED … master -> replica` from another suite's failover).
 /// An flock on `.run/cluster-tests.lock` also keeps two test processes apart. The wait polls and
 /// sleeps instead of blocking, so waiting suites never hold the concurrency pool's threads.
-/// (Test targets cannot share code: KernelRedisTests and IngestTests each have this file.)
-struct ClusterExclusive: SuiteTrait, TestScoping {
-    func provideScope(for test: Test, testCase: Test.Case?,
+/// (Shared by KernelRedisTests and IngestTests.)
+public struct ClusterExclusive: SuiteTrait, TestScoping {
+    public func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
@@ -32,5 +32,5 @@ struct ClusterExclusive: SuiteTrait, TestScoping {
 
 extension Trait where Self == ClusterExclusive {
     /// The local Redis Cluster belongs to this suite while it runs.
-    static var clusterExclusive: Self { Self() }
+    public static var clusterExclusive: Self { Self() }
 }

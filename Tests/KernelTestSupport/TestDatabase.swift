@@ -4,22 +4,22 @@ import Logging
 
 /// A throwaway database per test: `dk_test_<random>`, created on the server from KERNEL_PG_DSN
 /// and dropped (WITH FORCE) when the test ends, so tests never see each other's tables.
-enum TestDatabase {
-    static var adminDSN: String {
+public enum TestDatabase {
+    public static var adminDSN: String {
         ProcessInfo.processInfo.environment["KERNEL_PG_DSN"]
             ?? "postgres://kernel@127.0.0.1:15432/kernel?sslmode=disable"
     }
 
-    /// Repo root = three levels up from this file (Tests/KernelPostgresTests/TestDatabase.swift).
-    static let repoRoot: URL = URL(fileURLWithPath: #filePath)
+    /// Repo root = three levels up from this file (Tests/KernelTestSupport/TestDatabase.swift).
+    public static let repoRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static var migrationsDirectory: String { repoRoot.appendingPathComponent("migrations").path }
+    public static var migrationsDirectory: String { repoRoot.appendingPathComponent("migrations").path }
 
-    static let logger = Logger(label: "kernel.postgres.tests")
+    public static let logger = Logger(label: "kernel.tests")
 
     /// The admin DSN pointed at another database.
-    static func dsn(database: String) -> String {
+    public static func dsn(database: String) -> String {
         let base = adminDSN
         if base.hasPrefix("postgres://") || base.hasPrefix("postgresql://"),
            var components = URLComponents(string: base) {
@@ -30,7 +30,7 @@ enum TestDatabase {
     }
 
     /// Runs `body` with a connection to a fresh, empty database.
-    static func with<T>(_ body: (_ connection: PGConnection, _ dsn: String) throws -> T) throws -> T {
+    public static func with<T>(_ body: (_ connection: PGConnection, _ dsn: String) throws -> T) throws -> T {
         let name = "dk_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let admin = try PGConnection(dsn: adminDSN, logger: logger)
         defer { admin.close() }
@@ -43,19 +43,10 @@ enum TestDatabase {
     }
 
     /// Runs `body` with a fresh database that has every migration applied.
-    static func withMigrated<T>(_ body: (_ connection: PGConnection, _ dsn: String) throws -> T) throws -> T {
+    public static func withMigrated<T>(_ body: (_ connection: PGConnection, _ dsn: String) throws -> T) throws -> T {
         try with { connection, dsn in
             _ = try Migrator(directory: migrationsDirectory, logger: logger).apply(on: connection)
             return try body(connection, dsn)
         }
-    }
-
-    /// A scratch directory under the system temp dir, removed after `body`.
-    static func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("dk-migrations-" + UUID().uuidString).path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        return try body(path)
     }
 }

@@ -84,14 +84,11 @@ public final class EventWriter: @unchecked Sendable {
         var dedup = false
     }
 
+    /// Hashed over every word (synthesized): ids come from producers, and a pre-mixed single
+    /// word would let one craft colliding ids.
     private struct DedupKey: Hashable {
         var id: EventUUID
         var ts: Int64
-
-        func hash(into hasher: inout Hasher) {
-            // One word (the id's random half mixed with the rest): a third of the hashing.
-            hasher.combine(id.low ^ (id.high &* 0x9E37_79B9_7F4A_7C15) ^ UInt64(bitPattern: ts))
-        }
     }
 
     private func writeBatch(_ batch: [StoredEvent]) throws(PGError) -> WriteReport {

@@ -60,7 +60,9 @@ public final class InflightSet: Sendable {
 }
 
 /// A stream entry's identity as numbers: the shard (-1: unsharded) and the id's milliseconds and
-/// sequence. nil for text that is not a Redis entry id.
+/// sequence. nil for text that is not a Redis entry id. Hashed over all three (synthesized):
+/// producers may choose entry ids (XADD with an explicit id), so a pre-mixed word could be made
+/// to collide.
 struct EntryKey: Hashable {
     var shard: Int
     var millis: UInt64
@@ -107,10 +109,6 @@ struct EntryKey: Hashable {
         return n
     }
 
-    func hash(into hasher: inout Hasher) {
-        // One word: ids are unique per shard, and the mix keeps millis and sequence apart.
-        hasher.combine(millis &* 0x9E37_79B9_7F4A_7C15 ^ sequence ^ UInt64(bitPattern: Int64(shard)) << 48)
-    }
 }
 
 /// A flag the pipeline threads poll to stop.

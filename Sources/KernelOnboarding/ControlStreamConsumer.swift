@@ -14,6 +14,11 @@ import Synchronization
 /// - COUNT 50; BLOCK at most 1000 ms so `stop` is prompt.
 /// - A read error is logged, then after 200 ms the connection is reopened.
 /// - Every message is acknowledged after `handle` returns, whatever its outcome (SPEC §1).
+/// - Poison limit: re-reading a pending message counts a delivery. One delivered more than
+///   `redis.max_deliveries` times is acknowledged without calling the handler, and logged at
+///   error level (`reason_code` `poison_message`): a message whose handling crashes the kernel
+///   would otherwise crash it again at every start. Its sender gets no response and retries as
+///   after any timeout.
 public final class ControlStreamConsumer: @unchecked Sendable {
     // @unchecked: the handler and the context are only touched by the consumer thread after
     // `start`; `stopping` is atomic; `thread` is touched by start/stop, which callers serialize.
@@ -113,10 +118,22 @@ public final class ControlStreamConsumer: @unchecked Sendable {
             let reply = try redis.command(["XREADGROUP", "GROUP", settings.consumerGroup, consumerName,
                                            "COUNT", String(Self.count), "STREAMS", stream, cursor])
             let entries = try Self.entries(of: reply)
-            guard let last = entries.last else { return }
+            guard let first = entries.first, let last = entries.last else { return }
             cursor = last.id
-            try process(entries, context)
+            try process(entries, context, deliveries: try deliveryCounts(redis, from: first.id, to: last.id, count: entries.count))
         }
+    }
+
+    /// Times each pending message of this consumer in `from...to` was delivered (XPENDING).
+    private func deliveryCounts(_ redis: any RedisClient, from: String, to: String,
+                                count: Int) throws(RedisError) -> [String: Int] {
+        let reply = try redis.command(["XPENDING", stream, settings.consumerGroup, from, to, String(count), consumerName])
+        var counts: [String: Int] = [:]
+        for row in reply.array ?? [] {
+            guard let fields = row.array, fields.count >= 4, let id = fields[0].text, let n = fields[3].integer else { continue }
+            counts[id] = Int(n)
+        }
+        return counts
     }
 
     private func readNew(_ redis: any RedisClient, _ context: ControlContext) throws(RedisError) {
@@ -125,11 +142,20 @@ public final class ControlStreamConsumer: @unchecked Sendable {
         try process(try Self.entries(of: reply), context)
     }
 
-    private func process(_ entries: [Entry], _ context: ControlContext) throws(RedisError) {
+    private func process(_ entries: [Entry], _ context: ControlContext,
+                         deliveries: [String: Int] = [:]) throws(RedisError) {
         for entry in entries {
-            // A pending entry whose message was deleted (XDEL, trimming) comes back without
-            // fields: nothing to handle, acknowledge it.
-            if let message = entry.message { handler.handle(message, context: context) }
+            if let n = deliveries[entry.id], n > settings.maxDeliveries {
+                logger.error("control message dead-lettered: delivered too often", metadata: [
+                    "event": "infra", "component": "onboarding", "stage": "read", "outcome": "failure",
+                    "reason_code": "poison_message", "stream": .string(stream), "entry_id": .string(entry.id),
+                    "details": .string("delivered \(n) times (max_deliveries \(settings.maxDeliveries)); acknowledged without handling"),
+                ])
+            } else if let message = entry.message {
+                // A pending entry whose message was deleted (XDEL, trimming) comes back without
+                // fields: nothing to handle, acknowledge it.
+                handler.handle(message, context: context)
+            }
             let reply = try context.redis.command(["XACK", stream, settings.consumerGroup, entry.id])
             if case .error(let message) = reply {
                 logger.warning("control message not acknowledged", metadata: [

@@ -43,6 +43,9 @@ public struct OnboardingSettings: Sendable {
     public var verifierProblems: [AuthKeyError]
     /// `postgres.dsn`.
     public var postgresDSN: String
+    /// `redis.max_deliveries`: a control message re-read more often than this (its handling
+    /// crashed the kernel every time) is acknowledged without being handled again.
+    public var maxDeliveries: Int
     /// How control-stream consumers connect to Redis.
     public var redis: RedisSettings
 
@@ -81,6 +84,7 @@ public struct OnboardingSettings: Sendable {
         let known = issuerProblem
         verifierProblems = problems.filter { $0 != known }
         postgresDSN = config.postgres.dsn
+        maxDeliveries = config.redis.maxDeliveries
         redis = RedisSettings(config)
     }
 

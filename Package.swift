@@ -136,9 +136,9 @@ let package = Package(
         swiftPlugin("BarPlugin", folder: "Bar"),
 
         // Tests mirror Sources.
-        // Shared by the test targets: a seeded generator, throwaway Postgres databases, the Redis
-        // Cluster lock. Only test targets depend on it.
-        .target(name: "KernelTestSupport", dependencies: ["KernelPostgres", .product(name: "Logging", package: "swift-log")],
+        // Shared by the test targets: a seeded generator, throwaway Postgres databases, the local
+        // Redis Cluster (finding it, its topology, the lock). Only test targets depend on it.
+        .target(name: "KernelTestSupport", dependencies: ["KernelPostgres", "KernelRedis", .product(name: "Logging", package: "swift-log")],
                 path: "Tests/KernelTestSupport"),
         .testTarget(name: "KernelJSONTests", dependencies: ["KernelTestSupport", "KernelJSON"]),
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelTestSupport", "KernelEvents", "KernelJSON"]),

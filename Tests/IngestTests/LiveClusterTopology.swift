@@ -1,87 +1,28 @@
 import Foundation
 import KernelRedis
+import KernelTestSupport
 import Logging
 
 /// Topology changes on the real cluster of `.ci/redis-cluster` for the ingest tests: who owns a
 /// slot, a live slot migration (IMPORTING/MIGRATING, MIGRATE every key, SETSLOT NODE everywhere),
 /// a manual `CLUSTER FAILOVER`, and putting the layout back. All calls block: run them on a test
-/// thread, never on the Swift pool. (KernelRedisTests' ClusterFixture does the same for the
-/// client tests; test targets cannot share code.)
+/// thread, never on the Swift pool. Finding the cluster and reading its topology is
+/// `LocalRedisCluster` (KernelTestSupport), shared with KernelRedisTests' ClusterFixture.
 enum LiveClusterTopology {
     typealias Endpoint = RedisConnection.Endpoint
+    typealias Node = LocalRedisCluster.Node
 
-    struct Node: Equatable {
-        var id: String
-        var endpoint: Endpoint
-        var isMaster: Bool
-        var masterID: String?
-        var slots: [ClosedRange<Int>]
-        var failed: Bool
-        func owns(_ slot: Int) -> Bool { slots.contains { $0.contains(slot) } }
-    }
-
-    /// The seed address: KERNEL_REDIS_CLUSTER_ADDR or .run/cluster-env, else `.ci/redis-cluster up`.
+    /// The seed address ("host:port"): see `LocalRedisCluster.seed`.
     static func seed() throws -> String {
-        if let found = configured(), answers(found) { return found }
-        // posix_spawn + waitpid: Foundation's Process hung off the main thread here (see ClusterFixture).
-        let script = IngestHarness.repoRoot + "/.ci/redis-cluster"
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("up"), nil]
-        defer { for a in argv { free(a) } }
-        guard posix_spawn(&pid, script, nil, nil, argv, environ) == 0 else { throw HarnessError(message: "cannot run \(script)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0, let found = configured(), answers(found) else {
-            throw HarnessError(message: ".ci/redis-cluster up: no cluster answers (wait status \(status))")
-        }
-        return found
+        let endpoint = try LocalRedisCluster.seed()
+        return endpoint.host.contains(":") ? "[\(endpoint.host)]:\(endpoint.port)" : "\(endpoint.host):\(endpoint.port)"
     }
 
-    private static func configured() -> String? {
-        if let addr = ProcessInfo.processInfo.environment["KERNEL_REDIS_CLUSTER_ADDR"], !addr.isEmpty { return addr }
-        guard let text = try? String(contentsOfFile: IngestHarness.repoRoot + "/.run/cluster-env", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.contains("KERNEL_REDIS_CLUSTER_ADDR=") {
-            return line.split(separator: "=", maxSplits: 1).last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "'\" ")) }
-        }
-        return nil
-    }
+    static func admin(_ endpoint: Endpoint) throws -> RedisConnection { try LocalRedisCluster.admin(endpoint) }
 
-    private static func answers(_ address: String) -> Bool {
-        guard let endpoint = Endpoint(address: address), let c = try? RedisConnection(endpoint: endpoint, timeoutMs: 1000) else { return false }
-        defer { c.close() }
-        return (try? c.command(["CLUSTER", "INFO"]).text)?.contains("cluster_state:ok") == true
-    }
+    static func nodes(asking endpoint: Endpoint) throws -> [Node] { try LocalRedisCluster.nodes(asking: endpoint) }
 
-    static func admin(_ endpoint: Endpoint) throws -> RedisConnection {
-        try RedisConnection(endpoint: endpoint, timeoutMs: 5000)
-    }
-
-    /// CLUSTER NODES as `asking` (the seed by default) sees it.
-    static func nodes(asking endpoint: Endpoint) throws -> [Node] {
-        let c = try admin(endpoint)
-        defer { c.close() }
-        guard let text = try c.command(["CLUSTER", "NODES"]).text else { throw HarnessError(message: "CLUSTER NODES failed") }
-        return text.split(separator: "\n").compactMap { line -> Node? in
-            let f = line.split(separator: " ").map(String.init)
-            guard f.count >= 8, let ep = Endpoint(address: f[1].split(separator: "@").first.map(String.init) ?? f[1]) else { return nil }
-            let flags = f[2].split(separator: ",")
-            let slots: [ClosedRange<Int>] = f.dropFirst(8).compactMap { s in
-                if s.hasPrefix("[") { return nil }  // an importing/migrating marker, not an owned range
-                let parts = s.split(separator: "-").compactMap { Int($0) }
-                if parts.count == 2 { return parts[0]...parts[1] }
-                return parts.count == 1 ? parts[0]...parts[0] : nil
-            }
-            return Node(id: f[0], endpoint: ep, isMaster: flags.contains("master"), masterID: f[3] == "-" ? nil : f[3],
-                        slots: slots, failed: flags.contains("fail") || flags.contains("fail?"))
-        }
-    }
-
-    static func owner(ofSlot slot: Int, seed: Endpoint) throws -> Node {
-        guard let n = try nodes(asking: seed).first(where: { $0.isMaster && $0.owns(slot) }) else {
-            throw HarnessError(message: "no master owns slot \(slot)")
-        }
-        return n
-    }
+    static func owner(ofSlot slot: Int, seed: Endpoint) throws -> Node { try LocalRedisCluster.owner(ofSlot: slot, asking: seed) }
 
     static func slot(of key: String, seed: Endpoint) throws -> Int {
         let c = try admin(seed)
@@ -90,28 +31,10 @@ enum LiveClusterTopology {
         return Int(n)
     }
 
-    /// Six nodes: three masters with slots, three replicas; every node says ok with all slots served.
-    static func healthy(seed: Endpoint) -> Bool {
-        guard let all = try? nodes(asking: seed), all.count == 6, all.filter({ $0.isMaster && !$0.slots.isEmpty }).count == 3,
-              all.filter({ !$0.isMaster && $0.masterID != nil }).count == 3 else { return false }
-        for n in all {
-            guard let c = try? admin(n.endpoint) else { return false }
-            defer { c.close() }
-            guard let info = try? c.command(["CLUSTER", "INFO"]).text,
-                  info.contains("cluster_state:ok"), info.contains("cluster_slots_ok:16384") else { return false }
-        }
-        return true
-    }
+    static func healthy(seed: Endpoint) -> Bool { LocalRedisCluster.healthy(asking: seed) }
 
     @discardableResult
-    static func wait(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(50_000)
-        }
-        return condition()
-    }
+    static func wait(seconds: Double, _ condition: () -> Bool) -> Bool { LocalRedisCluster.wait(seconds: seconds, condition) }
 
     private static func expectOK(_ reply: RedisReply, _ what: String) throws {
         guard reply == .status("OK") else { throw HarnessError(message: "\(what): \(reply)") }

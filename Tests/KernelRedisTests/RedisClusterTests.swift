@@ -300,13 +300,13 @@ import Testing
             let slot = ClusterSlot.of(key)
             try client.command(["SET", key, "before"])
             let master = try ClusterFixture.owner(ofSlot: slot)
-            let replica = try ClusterFixture.unwrap(try ClusterFixture.nodes().first { $0.masterId == master.id && !$0.failed }, "a replica of \(master.endpoint)")
+            let replica = try ClusterFixture.unwrap(try ClusterFixture.nodes().first { $0.masterID == master.id && !$0.failed }, "a replica of \(master.endpoint)")
 
             func failover(to node: ClusterFixture.Node, from old: ClusterFixture.Node) throws {
                 // The master must know `node` as its replica (it ignores a failover request from
                 // any other node), and the replica must have the write, before asking.
                 let known = ClusterFixture.wait(seconds: 20) {
-                    (try? ClusterFixture.nodes(asking: old.endpoint).first { $0.id == node.id }?.masterId) == old.id
+                    (try? ClusterFixture.nodes(asking: old.endpoint).first { $0.id == node.id }?.masterID) == old.id
                 }
                 try ClusterFixture.require(known, "\(old.endpoint) does not list \(node.endpoint) as its replica")
                 let m = try ClusterFixture.admin(old.endpoint)
@@ -345,7 +345,7 @@ import Testing
             }
             try ClusterFixture.require(caughtUp, "old master did not resync as a replica")
             var oldMaster = master
-            oldMaster.masterId = replica.id
+            oldMaster.masterID = replica.id
             try failover(to: oldMaster, from: replica)
             o.failedBack = true
             // The demoted node may drop the client's connection: the delete is retried until it lands.

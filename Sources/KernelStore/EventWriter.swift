@@ -200,8 +200,9 @@ public final class EventWriter: @unchecked Sendable {
         }
 
         var tagIDs: [Int64] = []
-        // The last family's target: batches are mostly one family (no table-name work per event).
-        var lastTarget: (family: FamilyDescriptor, index: Int)?
+        // The last family's target, its column types and tuple width: batches are mostly one
+        // family (no table-name work, and no copy of the types or the layout, per event).
+        var lastTarget: (family: FamilyDescriptor, index: Int, types: [ColumnType], fieldCount: Int)?
         events: for (position, index) in candidates.enumerated() {
             let tagIDsStart = plan.tagBuffer.count
             if withTags {
@@ -226,16 +227,15 @@ public final class EventWriter: @unchecked Sendable {
                     plan.rejected.append((index, "no typed row for family \(family.name)"))
                     continue
                 }
-                if let last = lastTarget, last.family == family {
-                    target = last.index
-                } else {
-                    target = try targetIndex(typed: family, in: &plan)
-                    lastTarget = (family, target)
+                if lastTarget == nil || lastTarget!.family != family {
+                    let index = try targetIndex(typed: family, in: &plan)
+                    lastTarget = (family, index, plan.targets[index].types, plan.targets[index].layout.fieldCount)
                 }
+                target = lastTarget!.index
                 let start = plan.targets[target].buffer.count
-                if let problem = BatchPlan.encodeTyped(batch[index], family: family, types: plan.targets[target].types,
+                if let problem = BatchPlan.encodeTyped(batch[index], family: family, types: lastTarget!.types,
                                                        into: &plan.targets[target].buffer,
-                                                       fieldCount: plan.targets[target].layout.fieldCount) {
+                                                       fieldCount: lastTarget!.fieldCount) {
                     plan.rejected.append((index, problem))
                     continue
                 }

@@ -87,17 +87,9 @@ public enum JSONScanner {
         let ok = keys.utf8.withUnsafeBufferPointer { names in
             keys.ranges.withUnsafeBufferPointer { ranges in
                 forEachMember(in: bytes, maxDepth: maxDepth) { p, keyRange, flags, valueRange in
-                    for i in 0..<ranges.count {
-                        let name = UnsafeBufferPointer(rebasing: names[ranges[i]])
-                        let match: Bool
-                        if flags.hasEscape || flags.hasHighByte {
-                            match = StringEscapes.rawEquals(p, from: keyRange.lowerBound, to: keyRange.upperBound, key: name)
-                        } else if name.count != keyRange.count {
-                            match = false
-                        } else {
-                            match = name.isEmpty || memcmp(p + keyRange.lowerBound, name.baseAddress!, name.count) == 0
-                        }
-                        if match { found[i] = describe(p, valueRange) }
+                    for i in 0..<ranges.count
+                    where rawKeyEquals(p, keyRange, flags, UnsafeBufferPointer(rebasing: names[ranges[i]])) {
+                        found[i] = describe(p, valueRange)
                     }
                 }
             }
@@ -146,11 +138,7 @@ public enum JSONScanner {
                 var i = members.count
                 while i > 0 {
                     i -= 1
-                    let raw = members[i].key
-                    guard raw.upperBound <= bytes.count else { continue }
-                    if members[i].keyFlags.hasEscape || members[i].keyFlags.hasHighByte {
-                        if StringEscapes.rawEquals(p, from: raw.lowerBound, to: raw.upperBound, key: k) { return i }
-                    } else if raw.count == k.count && (k.isEmpty || memcmp(p + raw.lowerBound, k.baseAddress!, k.count) == 0) {
+                    if members[i].key.upperBound <= bytes.count, rawKeyEquals(p, members[i].key, members[i].keyFlags, k) {
                         return i
                     }
                 }
@@ -261,31 +249,21 @@ public enum JSONScanner {
     @inline(__always)
     private static func keyMatches(_ p: UnsafePointer<UInt8>, _ raw: Range<Int>, _ flags: StringFlags,
                                    _ key: String) -> Bool {
-        if !flags.hasEscape && !flags.hasHighByte {
-            // Plain ASCII key: its bytes are its decoded form. Compared in one memcmp where the
-            // key's UTF-8 is contiguous (always, for native strings): walking `key.utf8` went
-            // through the view's subscript per byte.
-            if let equal = key.utf8.withContiguousStorageIfAvailable({ k in
-                k.count == raw.count && (k.isEmpty || memcmp(p + raw.lowerBound, k.baseAddress!, k.count) == 0)
-            }) {
-                return equal
-            }
-            guard raw.count == key.utf8.count else { return false }
-            var i = raw.lowerBound
-            for c in key.utf8 {
-                if p[i] != c { return false }
-                i += 1
-            }
-            return true
+        // The key's UTF-8 in place where it is contiguous (always, for native strings): walking
+        // `key.utf8` went through the view's subscript per byte.
+        if let r = key.utf8.withContiguousStorageIfAvailable({ rawKeyEquals(p, raw, flags, $0) }) { return r }
+        return Array(key.utf8).withUnsafeBufferPointer { rawKeyEquals(p, raw, flags, $0) }
+    }
+
+    /// Whether raw key text `p[raw]` (between its quotes, with `flags` from the scan) decodes to
+    /// `key`. A plain ASCII key's bytes are its decoded form: a length check and one memcmp.
+    @inline(__always)
+    private static func rawKeyEquals(_ p: UnsafePointer<UInt8>, _ raw: Range<Int>, _ flags: StringFlags,
+                                     _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        if flags.hasEscape || flags.hasHighByte {
+            return StringEscapes.rawEquals(p, from: raw.lowerBound, to: raw.upperBound, key: key)
         }
-        if let r = key.utf8.withContiguousStorageIfAvailable({
-            StringEscapes.rawEquals(p, from: raw.lowerBound, to: raw.upperBound, key: $0)
-        }) {
-            return r
-        }
-        return Array(key.utf8).withUnsafeBufferPointer {
-            StringEscapes.rawEquals(p, from: raw.lowerBound, to: raw.upperBound, key: $0)
-        }
+        return raw.count == key.count && (key.isEmpty || memcmp(p + raw.lowerBound, key.baseAddress!, key.count) == 0)
     }
 
     /// Validates that `bytes` is exactly one well-formed JSON value (no tree built): nil if it is,

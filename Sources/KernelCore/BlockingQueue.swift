@@ -63,11 +63,7 @@ public final class BlockingQueue<Element>: @unchecked Sendable {
     }
 
     /// Removes the oldest element if there is one, without waiting.
-    public func tryTake() -> Element? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return head < items.count ? popLocked() : nil
-    }
+    public func tryTake() -> Element? { tryTake(maxWeight: .max) }
 
     /// Removes the oldest element if there is one weighing at most `maxWeight`, without waiting.
     public func tryTake(maxWeight: Int) -> Element? {

@@ -15,8 +15,7 @@ import Glibc
 public struct ClusterExclusive: SuiteTrait, TestScoping {
     public func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
+        let root = Repository.root.path
         try? FileManager.default.createDirectory(atPath: root + "/.run", withIntermediateDirectories: true)
         let fd = open(root + "/.run/cluster-tests.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else {

@@ -34,7 +34,7 @@ public enum LocalRedisCluster {
         if let found = configured(), answers(found) { return found }
         // posix_spawn + waitpid rather than Foundation's Process, whose exit monitoring hung here
         // (the script's child left unreaped) when called off the main thread.
-        let script = TestDatabase.repoRoot.path + "/.ci/redis-cluster"
+        let script = Repository.root.path + "/.ci/redis-cluster"
         var pid: pid_t = 0
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), strdup("up"), nil]
         defer { for a in argv { free(a) } }
@@ -107,7 +107,7 @@ public enum LocalRedisCluster {
 
     private static func configured() -> Endpoint? {
         if let addr = ProcessInfo.processInfo.environment["KERNEL_REDIS_CLUSTER_ADDR"], let ep = Endpoint(address: addr) { return ep }
-        guard let text = try? String(contentsOfFile: TestDatabase.repoRoot.path + "/.run/cluster-env", encoding: .utf8) else {
+        guard let text = try? String(contentsOfFile: Repository.root.path + "/.run/cluster-env", encoding: .utf8) else {
             return nil
         }
         for line in text.split(separator: "\n") where line.contains("KERNEL_REDIS_CLUSTER_ADDR=") {

@@ -10,9 +10,7 @@ public enum TestDatabase {
             ?? "postgres://kernel@127.0.0.1:15432/kernel?sslmode=disable"
     }
 
-    /// Repo root = three levels up from this file (Tests/KernelTestSupport/TestDatabase.swift).
-    public static let repoRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static var repoRoot: URL { Repository.root }
 
     public static var migrationsDirectory: String { repoRoot.appendingPathComponent("migrations").path }
 

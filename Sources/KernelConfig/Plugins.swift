@@ -7,6 +7,12 @@ extension KernelConfig {
         public var dir = "./plugins"
         /// `plugins.call_budget_ms`: a normalize call slower than this is logged as slow.
         public var callBudgetMs = 50
+        /// `plugins.crash_strikes`: an entry whose plugin call was running when the kernel died this
+        /// many times is dead-lettered as `poison_message` (docs/plugins.md).
+        public var crashStrikes = 2
+        /// `plugins.hang_timeout_ms`: a single plugin call running longer than this on the wall
+        /// clock is a hang: the kernel logs the culprit and exits, so the restart charges it.
+        public var hangTimeoutMs = 10_000
         /// `plugins.config`, converted: plugin name → JSON object text.
         public var configJSON: [String: String] = [:]
 
@@ -18,11 +24,13 @@ extension KernelConfig {
             configJSON[name] ?? "{}"
         }
 
-        static let keys = ["dir", "config", "call_budget_ms"]
+        static let keys = ["dir", "config", "call_budget_ms", "crash_strikes", "hang_timeout_ms"]
 
         init(_ reader: MappingReader) {
             dir = reader.string("dir", default: dir)
             callBudgetMs = reader.int("call_budget_ms", default: callBudgetMs, min: 1)
+            crashStrikes = reader.int("crash_strikes", default: crashStrikes, min: 1)
+            hangTimeoutMs = reader.int("hang_timeout_ms", default: hangTimeoutMs, min: 100)
             configJSON = Plugins.readConfig(reader)
         }
 

@@ -117,6 +117,8 @@ extension KernelConfig {
             ("dir", text(plugins.dir)),
             ("config", "{" + pluginConfigs.joined(separator: ", ") + "}"),
             ("call_budget_ms", "\(plugins.callBudgetMs)"),
+            ("crash_strikes", "\(plugins.crashStrikes)"),
+            ("hang_timeout_ms", "\(plugins.hangTimeoutMs)"),
         ])
         return lines.joined(separator: "\n")
     }

@@ -34,6 +34,10 @@ public final class Daemon {
     /// Held for the daemon's lifetime: keeps `kernel spill replay` (and a second kernel on the
     /// same spill directory) out while this kernel owns the spill.
     private var spillLock: SpillDirectoryLock?
+    /// Which plugin call each processor is in, in a file that outlives a crash (in `spill.dir`,
+    /// which this kernel holds locked).
+    private var breadcrumb: CallBreadcrumb?
+    private var watchdog: PluginWatchdog?
     /// Builds the token authenticator from the config; injected so tests and tools can choose.
     let makeAuthenticator: @Sendable (KernelConfig, Logger) -> any TokenAuthenticator
 
@@ -63,10 +67,16 @@ public final class Daemon {
         defer { redis.close() }
         try ensureConsumerGroup(redis)
         let spill = try openSpill()
+        let (breadcrumb, restartCountsADelivery) = try openBreadcrumb(redis)
         let router = PluginRouter(registry)
         let pipeline = IngestPipeline(config: config, router: router,
-                                      authenticator: makeAuthenticator(config, logger), spill: spill, logger: logger)
+                                      authenticator: makeAuthenticator(config, logger), spill: spill,
+                                      breadcrumb: breadcrumb, restartCountsADelivery: restartCountsADelivery, logger: logger)
         pipeline.start()
+        let watchdog = PluginWatchdog(breadcrumb: breadcrumb, timeoutMs: config.plugins.hangTimeoutMs, logger: logger)
+        watchdog.start()
+        self.watchdog = watchdog
+        self.breadcrumb = breadcrumb
         self.pipeline = pipeline
         let lifecycle = PluginLifecycle(router: router, config: config, logger: logger)
         lifecycle.writesStatusFile = true
@@ -97,6 +107,10 @@ public final class Daemon {
         onboarding = nil
         pipeline?.stop(timeoutSeconds: timeoutSeconds)
         pipeline = nil
+        watchdog?.stop()
+        watchdog = nil
+        breadcrumb?.end()
+        breadcrumb = nil
         spillLock = nil
     }
 
@@ -142,6 +156,47 @@ public final class Daemon {
             throw StartupError(step: "redis", message: "control stream consumers: \(error.message)")
         }
         onboarding = service
+    }
+
+    /// Opens the crash breadcrumb (`spill.dir/plugin-calls.crumb`), charges what it says about
+    /// the previous process (`CrashStrikes`), and starts a fresh record. Returns it, and whether
+    /// the previous process died with no plugin call to blame (then re-reading its pending
+    /// entries counts a delivery: Redis' delivery count is the fallback).
+    func openBreadcrumb(_ redis: any RedisClient) throws(StartupError) -> (CallBreadcrumb, Bool) {
+        let path = (config.spill.dir.hasSuffix("/") ? config.spill.dir : config.spill.dir + "/") + "plugin-calls.crumb"
+        let crumb: CallBreadcrumb
+        do {
+            crumb = try CallBreadcrumb(path: path, slots: max(1, config.performance.processorThreads))
+        } catch {
+            throw StartupError(step: "spill", message: "spill.dir \(config.spill.dir): crash breadcrumb: \(error)")
+        }
+        var countADelivery = false
+        if let crash = crumb.lastCrash() {
+            if crash.calls.isEmpty {
+                countADelivery = true
+                logger.warning("previous kernel process died outside any plugin call; its pending entries count one more delivery", metadata: [
+                    "event": "infra", "component": "plugins", "previous_pid": "\(crash.pid)",
+                ])
+            } else {
+                let redisConfig = config.redis
+                let sharded = redisConfig.shards > 1
+                do {
+                    let lines = try CrashStrikes.charge(crash, redis: redis) { shard in
+                        sharded ? redisConfig.shardStreamKey(shard ?? 0) : redisConfig.streamKey
+                    }
+                    for line in lines {
+                        logger.error("previous kernel process died in a plugin call", metadata: [
+                            "event": "infra", "component": "plugins", "reason_code": "plugin_crash",
+                            "previous_pid": "\(crash.pid)", "details": .string(line),
+                        ])
+                    }
+                } catch {
+                    throw StartupError(step: "redis", message: "charging crash strikes: \(error.message)")
+                }
+            }
+        }
+        crumb.begin()
+        return (crumb, countADelivery)
     }
 
     /// Opens `spill.dir` (created if missing) and locks it. Segments left by an earlier run are

@@ -40,7 +40,10 @@ public final class PluginInstance: @unchecked Sendable {
 
     /// Normalizes events of one family and times each call into the plugin against
     /// `budgetNanos` (per event: a `normalize_batch` call of n events has n budgets).
-    public func normalizeBatch(_ events: [EventInput], budgetNanos: Int64)
+    ///
+    /// `breadcrumb`: the calling thread's slot, already `prepare`d with the events' entries in
+    /// order; each call into the plugin is marked in it, so a crash names its culprit.
+    public func normalizeBatch(_ events: [EventInput], budgetNanos: Int64, breadcrumb: CallBreadcrumb.Slot? = nil)
         -> (results: [Result<NormalizedEvent, NormalizeFailure>], timing: CallTiming)
     {
         var timing = CallTiming()
@@ -51,9 +54,9 @@ public final class PluginInstance: @unchecked Sendable {
         precondition(events.allSatisfy { $0.family == first.family }, "normalizeBatch takes events of one family")
         let collector = OutputCollector(family: family, count: events.count)
         if plugin.descriptor.threadSafe {
-            call(events, collector, budgetNanos, &timing)
+            call(events, collector, budgetNanos, breadcrumb, &timing)
         } else {
-            gate.withLock { _ in call(events, collector, budgetNanos, &timing) }
+            gate.withLock { _ in call(events, collector, budgetNanos, breadcrumb, &timing) }
         }
         collector.finish()
         let results = (0..<events.count).map { i -> Result<NormalizedEvent, NormalizeFailure> in
@@ -63,7 +66,8 @@ public final class PluginInstance: @unchecked Sendable {
         return (results, timing)
     }
 
-    private func call(_ events: [EventInput], _ collector: OutputCollector, _ budgetNanos: Int64, _ timing: inout CallTiming) {
+    private func call(_ events: [EventInput], _ collector: OutputCollector, _ budgetNanos: Int64,
+                      _ breadcrumb: CallBreadcrumb.Slot?, _ timing: inout CallTiming) {
         let raw = plugin.raw
         let unmanaged = Unmanaged.passUnretained(collector)
         var output = kp_output(api: BuilderAPI.table, builder: OpaquePointer(unmanaged.toOpaque()))
@@ -72,11 +76,15 @@ public final class PluginInstance: @unchecked Sendable {
                 if events.count > 1, let batch = raw.normalize_batch {
                     withCEvents(events) { pointers in
                         err.initialize(repeating: 0)
-                        let started = CallTiming.now()
+                        breadcrumb?.enter(index: nil, startedNanos: CallTiming.wallNow())
+                        let started = CallTiming.cpuNow()
                         let status = batch(state, pointers.baseAddress, pointers.count, &output, err.baseAddress, err.count)
+                        breadcrumb?.leave()
                         let scaled = budgetNanos.multipliedReportingOverflow(by: Int64(events.count))
                         let budget = scaled.overflow ? Int64.max : scaled.partialValue
-                        timing.record(CallTiming.now() - started, budgetNanos: budget)
+                        let cpu = CallTiming.cpuNow() - started
+                        timing.totalNanos = cpu
+                        timing.record(cpu, budgetNanos: budget)
                         if status != KP_OK {
                             err[err.count - 1] = 0
                             let message = String(cString: err.baseAddress!)
@@ -92,17 +100,35 @@ public final class PluginInstance: @unchecked Sendable {
                     // All zeros before every call (re-zeroed only after a failure, which is rare),
                     // so a message the plugin leaves unterminated still ends in the buffer.
                     err.initialize(repeating: 0)
+                    // Budgets are in CPU time, but the thread's CPU clock is a system call (the
+                    // monotonic clock is not): each call is timed on the wall clock, and only a
+                    // call whose wall time passed the budget has its CPU time checked, as the CPU
+                    // used since a mark taken at most 64 calls earlier (an upper bound that
+                    // healthy calls of microseconds cannot push past a budget of milliseconds).
+                    let groupStart = CallTiming.cpuNow()
+                    var cpuMark = groupStart
                     for i in 0..<events.count {
                         _ = collector.select(i)
-                        let started = CallTiming.now()
+                        if i & 63 == 63 { cpuMark = CallTiming.cpuNow() }
+                        let started = CallTiming.wallNow()
+                        breadcrumb?.enter(index: i, startedNanos: started)
                         let status = raw.normalize(state, pointers[i], &output, err.baseAddress, err.count)
-                        timing.record(CallTiming.now() - started, budgetNanos: budgetNanos)
+                        breadcrumb?.leave()
+                        let wall = CallTiming.wallNow() - started
+                        if wall > budgetNanos {
+                            let now = CallTiming.cpuNow()
+                            timing.record(now - cpuMark, budgetNanos: budgetNanos)
+                            cpuMark = now
+                        } else {
+                            timing.slowestNanos = max(timing.slowestNanos, wall)
+                        }
                         if status != KP_OK {
                             err[err.count - 1] = 0
                             _ = collector.fail(i, status: status.rawValue, message: String(cString: err.baseAddress!))
                             err.update(repeating: 0)
                         }
                     }
+                    timing.totalNanos = CallTiming.cpuNow() - groupStart
                 }
             }
         }
@@ -111,9 +137,9 @@ public final class PluginInstance: @unchecked Sendable {
 
 /// How long the calls into a plugin took during one `normalizeBatch`.
 public struct CallTiming: Sendable, Equatable {
-    /// Time spent inside the plugin, summed over its calls.
+    /// CPU time of the whole `normalizeBatch` (the plugin's calls and the host's work between them).
     public var totalNanos: Int64 = 0
-    /// The slowest single call.
+    /// The slowest single call (CPU time for a call that passed its budget on the wall clock).
     public var slowestNanos: Int64 = 0
     /// Calls that ran past their budget.
     public var slowCalls = 0
@@ -121,12 +147,21 @@ public struct CallTiming: Sendable, Equatable {
     public init() {}
 
     mutating func record(_ nanos: Int64, budgetNanos: Int64) {
-        totalNanos &+= nanos
         slowestNanos = max(slowestNanos, nanos)
         if nanos > budgetNanos { slowCalls += 1 }
     }
 
-    static func now() -> Int64 {
+    /// The calling thread's CPU time: a call is charged only for the time it ran, never for
+    /// the time the thread waited for a core (on a busy machine that can be many times the
+    /// call's own cost, and a healthy plugin was quarantined for it).
+    public static func cpuNow() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// Monotonic wall time: when a call started, for the hang watchdog.
+    public static func wallNow() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)

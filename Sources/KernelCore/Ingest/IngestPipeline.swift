@@ -1,4 +1,5 @@
 import KernelConfig
+import KernelPlugins
 import KernelRedis
 import KernelSpill
 import KernelStore
@@ -51,8 +52,13 @@ public final class IngestPipeline: @unchecked Sendable {
     /// - Parameters:
     ///   - spill: the spill (its directory locked by the caller); nil disables spilling (batches
     ///     are then held and retried until Postgres is back).
+    ///   - breadcrumb: where processors record each plugin call (one slot each), so a crash is
+    ///     charged to its culprit (`CrashStrikes`); nil runs without.
+    ///   - restartCountsADelivery: the previous process died with no breadcrumb naming a culprit:
+    ///     the first re-read of pending entries counts a delivery (`StreamReader.Options`).
     public init(config: KernelConfig, router: PluginRouter, authenticator: any TokenAuthenticator,
-                spill: (appender: SpillAppender, directory: SpillDirectory)? = nil, logger: Logger) {
+                spill: (appender: SpillAppender, directory: SpillDirectory)? = nil,
+                breadcrumb: CallBreadcrumb? = nil, restartCountsADelivery: Bool = false, logger: Logger) {
         self.router = router
         self.spill = spill?.appender
         health = PostgresHealth(threshold: config.postgres.circuitBreakerThreshold,
@@ -74,13 +80,14 @@ public final class IngestPipeline: @unchecked Sendable {
                                group: redisConfig.consumerGroup, consumer: redisConfig.consumerName,
                                count: redisConfig.readCount, blockMs: redisConfig.blockMs,
                                maxDeliveries: redisConfig.maxDeliveries, claimIdleMs: redisConfig.claimIdleMs,
-                               deadConsumerMs: redisConfig.deadConsumerMs),
+                               deadConsumerMs: redisConfig.deadConsumerMs, crashStrikes: config.plugins.crashStrikes,
+                               countRestartAsDelivery: restartCountsADelivery),
                 settings: settings, output: entryQueue0, acks: ackQueue1, inflight: inflight0, stop: stop0,
                 metrics: metrics1, logger: logger)
         }
         let inflightSet = inflight, abandonFlag0 = abandonFlag
         let entryQueue = entries, batchQueue0 = batches, ackQueue0 = acks, metrics0 = metrics
-        processors = (0..<max(1, config.performance.processorThreads)).map { _ in
+        processors = (0..<max(1, config.performance.processorThreads)).map { index in
             let directory = IngestDirectory(dsn: config.postgres.dsn, keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
             directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
             directory.giveUp = { abandonFlag0.isSet }
@@ -90,6 +97,7 @@ public final class IngestPipeline: @unchecked Sendable {
                 input: entryQueue, batches: batchQueue0, acks: ackQueue0, directory: directory, authenticator: authenticator,
                 router: router, metrics: metrics0, logger: logger)
             processor.inflight = inflightSet
+            if let breadcrumb, index < breadcrumb.slotCount { processor.breadcrumb = (breadcrumb, index) }
             return processor
         }
         let abandon = abandonFlag

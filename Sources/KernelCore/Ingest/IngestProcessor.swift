@@ -29,6 +29,11 @@ final class IngestProcessor: @unchecked Sendable {
     let clock: () -> Int64
     /// Entries in flight, to release those deferred at shutdown (set by the pipeline).
     var inflight: InflightSet?
+    /// The crash breadcrumb and this processor's slot in it (set by the pipeline); nil in tools
+    /// and tests that run without one.
+    var breadcrumb: (file: CallBreadcrumb, slot: Int)?
+    /// This thread's slot, claimed when `run` starts.
+    private var slot: CallBreadcrumb.Slot?
     private var batcher: Batcher<StoredEvent>
     private var verdicts: [[UInt8]: TokenVerdict] = [:]
     private var lastVerdict: (token: [UInt8], verdict: TokenVerdict)?
@@ -55,6 +60,11 @@ final class IngestProcessor: @unchecked Sendable {
     /// Runs until the input queue is closed and drained, then flushes its last batch. (Several
     /// processors share the queues; the pipeline closes the batch queue when all have finished.)
     func run() {
+        if let breadcrumb {
+            slot = breadcrumb.file.slot(breadcrumb.slot)
+            // So a stack overflow inside a plugin still reaches the fault handler.
+            CrashSignals.installAlternateStack()
+        }
         while true {
             let now = clock()
             let wait: Double = batcher.deadline.map { max(0, Double($0 - now) / 1e9) } ?? 0.25
@@ -253,18 +263,24 @@ final class IngestProcessor: @unchecked Sendable {
         var results = [Result<NormalizedEvent, NormalizeFailure>?](repeating: nil, count: accepted.count)
         var typedFamily = [FamilyDescriptor?](repeating: nil, count: accepted.count)
         for group in groups {
-            let indices = group.indices
             guard let route = registry.route(family: group.family, version: group.version) else { continue }
-            let inputs = indices.map { i -> EventInput in
-                EventInput(family: group.family, schemaVersion: group.version,
-                           eventUUID: accepted[i].envelope.eventID, subjectUUID: accepted[i].envelope.subjectID,
-                           tsUnixNanos: accepted[i].envelope.tsNanos, payload: Self.inner(accepted[i], of: chunk))
-            }
-            let (outputs, timing) = route.instance.normalizeBatch(inputs, budgetNanos: budget)
-            account(route.instance, family: group.family, outputs: outputs, timing: timing, budget: budget)
-            for (j, i) in indices.enumerated() {
-                results[i] = outputs[j]
-                if route.family.isTyped { typedFamily[i] = route.family }
+            for indices in calls(group.indices, accepted, chunk) {
+                let inputs = indices.map { i -> EventInput in
+                    EventInput(family: group.family, schemaVersion: group.version,
+                               eventUUID: accepted[i].envelope.eventID, subjectUUID: accepted[i].envelope.subjectID,
+                               tsUnixNanos: accepted[i].envelope.tsNanos, payload: Self.inner(accepted[i], of: chunk))
+                }
+                if let slot {
+                    let d = route.instance.descriptor
+                    slot.prepare(plugin: d.name, version: d.version.description, family: group.family,
+                                 refs: indices.lazy.map { chunk[accepted[$0].index].ref })
+                }
+                let (outputs, timing) = route.instance.normalizeBatch(inputs, budgetNanos: budget, breadcrumb: slot)
+                account(route.instance, family: group.family, outputs: outputs, timing: timing, budget: budget)
+                for (j, i) in indices.enumerated() {
+                    results[i] = outputs[j]
+                    if route.family.isTyped { typedFamily[i] = route.family }
+                }
             }
         }
         let now = clock()
@@ -305,6 +321,30 @@ final class IngestProcessor: @unchecked Sendable {
 }
 
 extension IngestProcessor {
+    /// Splits one route's events into plugin calls: a suspect entry (`StreamEntry.isolate`) gets
+    /// a call of its own, so a crash names it alone; the rest go in calls of at most the
+    /// breadcrumb slot's capacity, so every call's entries are on record.
+    private func calls(_ indices: [Int], _ accepted: UnsafeBufferPointer<Accepted>,
+                       _ chunk: UnsafeBufferPointer<StreamEntry>) -> [[Int]] {
+        let capacity = slot?.capacity ?? Int.max
+        if indices.count <= capacity, !indices.contains(where: { chunk[accepted[$0].index].isolate }) { return [indices] }
+        var out: [[Int]] = []
+        var current: [Int] = []
+        for i in indices {
+            if chunk[accepted[i].index].isolate {
+                out.append([i])
+                continue
+            }
+            current.append(i)
+            if current.count == capacity {
+                out.append(current)
+                current = []
+            }
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
     /// Per-family counters, and a report of every call over `plugins.call_budget_ms` (logged
     /// here, and handed to the lifecycle, which quarantines a plugin that keeps doing it).
     func account(_ instance: PluginInstance, family: String, outputs: [Result<NormalizedEvent, NormalizeFailure>],

@@ -22,6 +22,9 @@ public struct StreamEntry: Sendable {
     public var mayBeRedelivery: Bool
     /// True when the entry's fields are gone (trimmed or deleted after delivery).
     public var deleted: Bool
+    /// True when the entry is suspected of crashing a plugin (it was in a batch call when a
+    /// kernel died, see `CrashStrikes`): it is handed to its plugin in a call of its own.
+    public var isolate = false
 
     public init(id: String, shard: Int?, payload: [UInt8]?, token: [UInt8]?, clientID: String?, deliveries: Int,
                 mayBeRedelivery: Bool, deleted: Bool) {

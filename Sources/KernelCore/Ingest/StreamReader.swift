@@ -31,6 +31,13 @@ public final class StreamReader: @unchecked Sendable {
         public var claimIdleMs: Int
         /// 0 = never remove other consumers.
         public var deadConsumerMs: Int
+        /// `plugins.crash_strikes`: an entry with this many strikes (`CrashStrikes`) is poison.
+        public var crashStrikes = 2
+        /// True when the previous process died outside any plugin call (no breadcrumb names a
+        /// culprit: `kill -9`, an OOM kill, a fault in the kernel itself): the first re-read of
+        /// this consumer's pending entries then counts a delivery each, so Redis' delivery count
+        /// still ends a crash loop. Otherwise re-reading them costs nothing.
+        public var countRestartAsDelivery = false
     }
 
     let options: Options
@@ -45,6 +52,7 @@ public final class StreamReader: @unchecked Sendable {
     private var connection: (any RedisClient)?
     private var lastClaim: Double = 0
     private var lastReap: Double = 0
+    private var firstDrain = true
     /// Producers send the same token on every entry: consecutive equal tokens share one buffer.
     private var tokens = TokenInterner()
 
@@ -67,7 +75,8 @@ public final class StreamReader: @unchecked Sendable {
             do {
                 let redis = try connectAndPrepare()
                 backoff.reset()
-                try drainOwnPending(redis)
+                try drainOwnPending(redis, countingADelivery: firstDrain && options.countRestartAsDelivery)
+                firstDrain = false
                 while !stop.isSet {
                     try claimAbandoned(redis)
                     try removeDeadConsumers(redis)
@@ -111,12 +120,14 @@ public final class StreamReader: @unchecked Sendable {
     private var blockMs: Int { min(options.blockMs, 1000) }
 
     /// Takes back this consumer's pending entries, in pages. XPENDING lists them without counting
-    /// a delivery; entries still in flight in this process are skipped; the others are fetched with
-    /// XCLAIM, which counts one more delivery. So a kernel that crashes on an entry at every start
-    /// still reaches the poison limit, while a reconnect (a Redis failover, a slot move) no longer
-    /// inflates the counts of entries it is still processing (re-reading them with XREADGROUP "0"
-    /// counted a delivery each time, and could dead-letter a good event as poison).
-    private func drainOwnPending(_ redis: any RedisClient) throws(RedisError) {
+    /// a delivery; entries still in flight in this process are skipped; the others are read back
+    /// with XRANGE (in one script per page), which does not count a delivery either: an entry
+    /// that was merely pending when the kernel stopped or crashed is not a suspect. A crash loop
+    /// is ended by the strikes the breadcrumb charges to the culprit alone (`CrashStrikes`);
+    /// only when the previous process died without a breadcrumb naming one
+    /// (`countingADelivery`) are they fetched with XCLAIM, which counts one more delivery each,
+    /// so `redis.max_deliveries` still ends that loop.
+    private func drainOwnPending(_ redis: any RedisClient, countingADelivery: Bool) throws(RedisError) {
         var start = "-"
         while !stop.isSet {
             let reply = try redis.command(["XPENDING", options.stream, options.group, start, "+", String(options.count),
@@ -135,15 +146,19 @@ public final class StreamReader: @unchecked Sendable {
                 if !inflight.contains(EntryRef.make(shard: options.shard, id: id)) { wanted.append(id) }
             }
             if !wanted.isEmpty {
-                let claimed = try redis.command(["XCLAIM", options.stream, options.group, options.consumer, "0"] + wanted)
-                if case .error(let message) = claimed { throw RedisError(kind: .reply, message: "XCLAIM: \(message)") }
-                // Redis 7 drops entries deleted from the stream from the pending list and leaves
-                // them out of the reply: nothing to process, nothing to acknowledge.
-                let entries = StreamEntry.parseList(RedisReplyView(claimed), shard: options.shard, deliveries: 0,
+                let fetched = countingADelivery
+                    ? try redis.command(["XCLAIM", options.stream, options.group, options.consumer, "0"] + wanted)
+                    : try redis.command(["EVAL", Self.readPendingScript, "1", options.stream] + wanted)
+                if case .error(let message) = fetched { throw RedisError(kind: .reply, message: "re-read pending: \(message)") }
+                // Entries deleted from the stream: XCLAIM (Redis 7) drops them from the pending
+                // list and leaves them out; the script returns them without fields, and they
+                // are acknowledged as deleted.
+                let extra = countingADelivery ? 1 : 0
+                let entries = StreamEntry.parseList(RedisReplyView(fetched), shard: options.shard, deliveries: 0,
                                                     mayBeRedelivery: true, tokens: &tokens)
                     .map { entry -> StreamEntry in
                         var e = entry
-                        e.deliveries = (counts[entry.id] ?? 0) + 1
+                        e.deliveries = (counts[entry.id] ?? 0) + extra
                         return e
                     }
                 if !entries.isEmpty { try dispatch(redis, entries) }
@@ -152,6 +167,17 @@ public final class StreamReader: @unchecked Sendable {
             start = "(" + lastID
         }
     }
+
+    /// KEYS[1] stream; ARGV entry ids. Returns `[[id, fields | nil], …]` like XCLAIM, without
+    /// touching the pending list (no delivery counted).
+    static let readPendingScript = """
+        local out = {}
+        for i, id in ipairs(ARGV) do
+          local found = redis.call('XRANGE', KEYS[1], id, id)
+          if found[1] then out[i] = found[1] else out[i] = {id, false} end
+        end
+        return out
+        """
 
     /// Claims entries idle longer than `claimIdleMs` in other consumers' pending lists.
     private func claimAbandoned(_ redis: any RedisClient) throws(RedisError) {
@@ -273,12 +299,15 @@ public final class StreamReader: @unchecked Sendable {
     private func dispatch(_ redis: any RedisClient, _ entries: [StreamEntry]) throws(RedisError) {
         let fresh = inflight.admit(entries)
         guard !fresh.isEmpty else { return }
+        // Re-read or claimed entries may have crashed a plugin before (new entries never have).
+        let strikes = fresh[0].mayBeRedelivery
+            ? try CrashStrikes.lookup(fresh.map(\.id), stream: options.stream, redis: redis) : [:]
         metrics.read(fresh.count)
         metrics.observeRead(entries: fresh.count, oldestIDMillis: fresh.first.flatMap { Int64($0.id.prefix { $0 != "-" }) })
         let maxDeliveries = options.maxDeliveries
         let allWork = fresh.withUnsafeBufferPointer { entries in
             // By index: iterating copies each entry.
-            !entries.indices.contains { entries[$0].deleted || entries[$0].deliveries > maxDeliveries }
+            !entries.indices.contains { entries[$0].deleted || entries[$0].deliveries > maxDeliveries } && strikes.isEmpty
         }
         if allWork {
             // The usual case: the chunk goes on as it is (building `work` copied every entry).
@@ -287,14 +316,25 @@ public final class StreamReader: @unchecked Sendable {
         }
         var work: [StreamEntry] = []
         work.reserveCapacity(fresh.count)
+        var poisoned: [String] = []
+        defer {
+            // Settled: the strikes are not needed any more (best effort; they expire anyway).
+            if !poisoned.isEmpty { try? CrashStrikes.forget(poisoned, stream: options.stream, redis: redis) }
+        }
         for entry in fresh {
             if entry.deleted {
                 acks.put(.ack([entry.ref]))
+            } else if let record = strikes[entry.id], record.strikes >= options.crashStrikes {
+                poisoned.append(entry.id)
+                acks.put(.deadLetter(DeadLetter(entry: entry, reason: .poisonMessage,
+                                                detail: "crashed the kernel \(record.strikes) times (plugins.crash_strikes \(options.crashStrikes)); last: \(record.detail)")))
             } else if entry.deliveries > options.maxDeliveries {
                 acks.put(.deadLetter(DeadLetter(entry: entry, reason: .poisonMessage,
                                                 detail: "delivered \(entry.deliveries) times (max_deliveries \(options.maxDeliveries))")))
             } else {
-                work.append(entry)
+                var e = entry
+                e.isolate = strikes[entry.id] != nil
+                work.append(e)
             }
         }
         if !work.isEmpty {

@@ -1,0 +1,121 @@
+/*
+ * A plugin that fails hard on one payload, for the crash tests: compiled by the tests with
+ * -DCRASH_MODE=1 (abort), 2 (NULL dereference), 3 (stack overflow), 4 (endless loop) or
+ * 5 (busy for BUSY_MS of CPU on every event, then fine). An event whose payload has
+ * "crash": true triggers the mode; every other event becomes one row of md_crashfam (seq).
+ * -DWITH_BATCH=1 also exports normalize_batch (one call for a whole group of events).
+ */
+#include "kernel_plugin.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef CRASH_MODE
+#define CRASH_MODE 1
+#endif
+#ifndef BUSY_MS
+#define BUSY_MS 0
+#endif
+#ifndef WITH_BATCH
+#define WITH_BATCH 0
+#endif
+
+typedef struct { const kp_host_services *host; } state_t;
+
+static const kp_column columns[] = {
+    {"seq", KP_COL_INT8, 0, NULL, "publish order"},
+};
+
+static const kp_family families[] = {
+    {sizeof(kp_family), "crashfam", 1, 1, NULL, columns, 1, 1, sizeof(kp_column)},
+};
+
+static kp_status crash_init(const kp_host_services *host, const char *cfg, size_t len, void **state, char *err, size_t cap) {
+    (void)cfg; (void)len; (void)err; (void)cap;
+    state_t *s = calloc(1, sizeof *s);
+    if (!s) return KP_ERR_INTERNAL;
+    s->host = host;
+    *state = s;
+    return KP_OK;
+}
+
+static volatile int sink;
+
+#if CRASH_MODE == 3
+static int recurse(int depth) {
+    volatile char pad[4096];
+    pad[0] = (char)depth;
+    return recurse(depth + 1) + pad[0];
+}
+#endif
+
+static void busy_cpu(long ms) {
+    struct timespec start, now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    do {
+        for (int i = 0; i < 10000; i++) sink += i;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L < ms);
+}
+
+static void fail_hard(void) {
+#if CRASH_MODE == 1
+    abort();
+#elif CRASH_MODE == 5
+    return;
+#elif CRASH_MODE == 2
+    volatile int *volatile p = NULL;   /* both volatile: GCC drops a plain store through NULL */
+    *p = 42;
+#elif CRASH_MODE == 3
+    sink = recurse(0);
+#elif CRASH_MODE == 4
+    for (;;) sink++;
+#endif
+}
+
+static kp_status crash_normalize(void *state, const kp_event *ev, const kp_output *out, char *err, size_t cap) {
+    state_t *s = state;
+    if (BUSY_MS > 0) busy_cpu(BUSY_MS);
+    const char *v; size_t v_len;
+    if (s->host->json_field(ev->payload_json, ev->payload_len, "crash", &v, &v_len) == KP_JSON_BOOL && v_len == 4 && memcmp(v, "true", 4) == 0) fail_hard();
+    const char *seq; size_t seq_len;
+    if (s->host->json_field(ev->payload_json, ev->payload_len, "seq", &seq, &seq_len) != KP_JSON_NUMBER) {
+        snprintf(err, cap, "missing field: seq");
+        return KP_ERR_INVALID_PAYLOAD;
+    }
+    char buf[32];
+    if (seq_len >= sizeof buf) { snprintf(err, cap, "seq too long"); return KP_ERR_INVALID_PAYLOAD; }
+    memcpy(buf, seq, seq_len);
+    buf[seq_len] = 0;
+    out->api->begin_row(out->builder);
+    out->api->set_int64(out->builder, 0, strtoll(buf, NULL, 10));
+    return KP_OK;
+}
+
+#if WITH_BATCH
+static kp_status crash_normalize_batch(void *state, const kp_event *const *events, size_t n, const kp_output *out,
+                                       char *err, size_t cap) {
+    for (size_t i = 0; i < n; i++) {
+        out->api->select_event(out->builder, i);
+        kp_status st = crash_normalize(state, events[i], out, err, cap);
+        if (st != KP_OK) out->api->fail_event(out->builder, i, st, err, strlen(err));
+    }
+    return KP_OK;
+}
+#define BATCH_FN crash_normalize_batch
+#else
+#define BATCH_FN NULL
+#endif
+
+static void crash_destroy(void *state) { free(state); }
+
+static const kp_plugin_descriptor descriptor = {
+    KP_ABI_MAJOR, KP_ABI_MINOR, sizeof(kp_plugin_descriptor), 0,
+    "crash", "1.0.0", "cc crash test",
+    families, 1,
+    crash_init, crash_normalize, BATCH_FN, crash_destroy,
+};
+
+KP_EXPORT const kp_plugin_descriptor *kernel_plugin_entry_v1(void) { return &descriptor; }

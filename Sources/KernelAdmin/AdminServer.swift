@@ -24,6 +24,7 @@ public final class AdminServer: @unchecked Sendable {
     private let metrics: KernelMetrics
     private let logger: Logger
     private let spillState: @Sendable () -> String?
+    private let degradedState: @Sendable () -> String?
     private let beforeScrape: @Sendable () -> Void
     private let operationsWorker: BlockingWorker
     private let probeWorker: BlockingWorker
@@ -41,16 +42,19 @@ public final class AdminServer: @unchecked Sendable {
     ///     `auth.registration_response_ttl_seconds`, `redis.*` (connection, `key_prefix`) and `postgres.dsn`.
     ///   - metrics: rendered at `/metrics`; admin counters are incremented here.
     ///   - spillState: non-nil while the daemon is spilling (e.g. `"postgres unreachable"`), shown by `/readyz`.
+    ///   - degradedState: non-nil while part of ingest waits (families parked), shown by `/readyz`.
     ///   - beforeScrape: called before each `/metrics` render, so the daemon can push counter deltas.
     ///   - now: Unix seconds (certificate validity); tests may inject a clock.
     public init(config: KernelConfig, metrics: KernelMetrics, logger: Logger,
                 spillState: @escaping @Sendable () -> String? = { nil },
+                degradedState: @escaping @Sendable () -> String? = { nil },
                 beforeScrape: @escaping @Sendable () -> Void = {},
                 now: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
         self.config = config
         self.metrics = metrics
         self.logger = logger
         self.spillState = spillState
+        self.degradedState = degradedState
         self.beforeScrape = beforeScrape
         self.now = now
         let redis = config.redis
@@ -183,7 +187,7 @@ public final class AdminServer: @unchecked Sendable {
         let handlers = AdminHandlers(worker: operationsWorker, keyPrefix: config.redis.keyPrefix,
                                      responseTTLSeconds: auth.registrationResponseTTLSeconds, logger: logger)
         return AdminResponder(authenticator: authenticator, handlers: handlers,
-                              readiness: ReadinessProbe(worker: probeWorker, spillState: spillState),
+                              readiness: ReadinessProbe(worker: probeWorker, spillState: spillState, degradedState: degradedState),
                               metrics: metrics, tlsEnabled: config.server.tls != nil, beforeScrape: beforeScrape,
                               logger: logger)
     }

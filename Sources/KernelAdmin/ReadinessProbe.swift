@@ -11,6 +11,8 @@ struct ReadinessProbe: Sendable {
 
     let worker: BlockingWorker
     let spillState: @Sendable () -> String?
+    /// Non-nil while part of ingest waits (families parked because no plugin serves them).
+    var degradedState: @Sendable () -> String? = { nil }
 
     /// 200 `ready` (or `ready (spilling: …)`) when both answer; otherwise 503 `not ready: …`
     /// naming what is unreachable. Postgres down is 503 even while spilling: the kernel keeps
@@ -38,6 +40,7 @@ struct ReadinessProbe: Sendable {
         if !postgresOK { down.append("postgres unreachable") }
         guard down.isEmpty else { return State(ready: false, body: "not ready: " + down.joined(separator: ", ")) }
         if let spill = spillState() { return State(ready: true, body: "ready (spilling: \(spill))") }
+        if let degraded = degradedState() { return State(ready: true, body: "ready (degraded: \(degraded))") }
         return State(ready: true, body: "ready")
     }
 }

@@ -69,6 +69,12 @@ public final class Daemon {
         let spill = try openSpill()
         let (breadcrumb, restartCountsADelivery) = try openBreadcrumb(redis)
         let router = PluginRouter(registry)
+        // Families that ever had a typed plugin: parked, never stored generically, while unserved.
+        do {
+            router.markTyped(try pg.query("SELECT family FROM family_tables").rows.compactMap { $0.first ?? nil })
+        } catch {
+            throw StartupError(step: "postgres", message: "reading family_tables: \(error.message)")
+        }
         let pipeline = IngestPipeline(config: config, router: router,
                                       authenticator: makeAuthenticator(config, logger), spill: spill,
                                       breadcrumb: breadcrumb, restartCountsADelivery: restartCountsADelivery, logger: logger)
@@ -127,6 +133,12 @@ public final class Daemon {
         let health = pipeline.health
         let server = AdminServer(config: config, metrics: metrics, logger: logger,
                                  spillState: { health.state == .closed ? nil : "postgres unreachable" },
+                                 degradedState: {
+                                     let parked = pipeline.router.parking.parkedFamilies
+                                     guard !parked.isEmpty else { return nil }
+                                     return "families parked, no plugin serves them: "
+                                         + parked.map { "\($0.family) (\($0.entries) entries)" }.joined(separator: ", ")
+                                 },
                                  beforeScrape: { bridge.syncCounters() })
         do {
             try server.startBlocking()

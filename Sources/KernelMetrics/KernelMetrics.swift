@@ -125,6 +125,8 @@ public final class KernelMetrics: Sendable {
         .init("kernel_plugins_active", .gauge, "Normalizer plugins serving."),
         .init("kernel_plugins_retired", .gauge, "Plugin versions retired by an upgrade or removal (still mapped)."),
         .init("kernel_plugins_quarantined", .gauge, "Plugins quarantined for exceeding their call budget (alert when > 0)."),
+        .init("kernel_parked_events_total", .counter,
+              "Events of a typed family parked (kept pending) because no plugin served it, by family.", labels: ["family"]),
         .init("kernel_plugin_slow_calls_total", .counter, "Normalize calls past plugins.call_budget_ms, by family.",
               labels: ["family"]),
     ]
@@ -217,6 +219,11 @@ public final class KernelMetrics: Sendable {
     /// `kernel_plugin_slow_calls_total{family}`.
     public func pluginSlowCalls(family: String) -> MetricCounter {
         labeledCounter("kernel_plugin_slow_calls_total", [("family", family)])
+    }
+
+    /// `kernel_parked_events_total{family}`.
+    public func parkedEvents(family: String) -> MetricCounter {
+        labeledCounter("kernel_parked_events_total", [("family", family)])
     }
 
     /// `kernel_normalize_seconds{family}`.

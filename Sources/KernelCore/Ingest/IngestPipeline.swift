@@ -85,6 +85,7 @@ public final class IngestPipeline: @unchecked Sendable {
                 settings: settings, output: entryQueue0, acks: ackQueue1, inflight: inflight0, stop: stop0,
                 metrics: metrics1, logger: logger)
         }
+        for reader in readers { reader.router = router }
         let inflightSet = inflight, abandonFlag0 = abandonFlag
         let entryQueue = entries, batchQueue0 = batches, ackQueue0 = acks, metrics0 = metrics
         processors = (0..<max(1, config.performance.processorThreads)).map { index in

@@ -262,8 +262,17 @@ final class IngestProcessor: @unchecked Sendable {
         }
         var results = [Result<NormalizedEvent, NormalizeFailure>?](repeating: nil, count: accepted.count)
         var typedFamily = [FamilyDescriptor?](repeating: nil, count: accepted.count)
+        var parked: [Bool] = []
         for group in groups {
-            guard let route = registry.route(family: group.family, version: group.version) else { continue }
+            guard let route = registry.route(family: group.family, version: group.version) else {
+                if router.isTyped(family: group.family) {
+                    // A typed family with no plugin serving it now: never the generic table.
+                    if parked.isEmpty { parked = [Bool](repeating: false, count: accepted.count) }
+                    for i in group.indices { parked[i] = true }
+                    park(group.indices.map { chunk[accepted[$0].index] }, family: group.family, generation: generation)
+                }
+                continue
+            }
             for indices in calls(group.indices, accepted, chunk) {
                 let inputs = indices.map { i -> EventInput in
                     EventInput(family: group.family, schemaVersion: group.version,
@@ -285,6 +294,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
         let now = clock()
         for i in accepted.indices {
+            if !parked.isEmpty && parked[i] { continue }
             let entryIndex = accepted[i].index
             // Taken out of `results`, so the plugin's tag array is uniquely held and grows in place.
             let result = results[i]
@@ -321,6 +331,19 @@ final class IngestProcessor: @unchecked Sendable {
 }
 
 extension IngestProcessor {
+    /// Leaves entries of a typed family no plugin serves pending in Redis (`ParkingLot`): not
+    /// acknowledged, not in flight; the reader re-reads them once routing changes.
+    private func park(_ entries: [StreamEntry], family: String, generation: UInt64) {
+        inflight?.release(entries.map(\.ref))
+        let first = router.parking.park(family: family, generation: generation, entries: entries.map { ($0.shard, $0.id) })
+        if first {
+            logger.error("family parked: no plugin serves it; its events stay pending until one does", metadata: [
+                "event": "infra", "component": "plugins", "reason_code": "plugin_unavailable", "family": .string(family),
+                "entries": "\(entries.count)",
+            ])
+        }
+    }
+
     /// Splits one route's events into plugin calls: a suspect entry (`StreamEntry.isolate`) gets
     /// a call of its own, so a crash names it alone; the rest go in calls of at most the
     /// breadcrumb slot's capacity, so every call's entries are on record.

@@ -11,8 +11,14 @@ public final class PluginRouter: Sendable {
     private let budgetNanos = Atomic<Int64>(50_000_000)
     private let slowCallHandler = Mutex<(@Sendable (SlowPluginCall) -> Void)?>(nil)
     private let attached = Mutex<PluginLifecycle?>(nil)
+    private let typed = Mutex<Set<String>>([])
+    /// Entries of typed families no plugin serves right now (see `ParkingLot`).
+    public let parking = ParkingLot()
 
-    public init(_ registry: PluginRegistry) { current = Mutex((registry, 0)) }
+    public init(_ registry: PluginRegistry) {
+        current = Mutex((registry, 0))
+        markTyped(registry.servedFamilies.map(\.family).filter(\.isTyped).map(\.name))
+    }
 
     public var registry: PluginRegistry { current.withLock { $0.registry } }
 
@@ -20,8 +26,17 @@ public final class PluginRouter: Sendable {
     public var snapshot: (registry: PluginRegistry, generation: UInt64) { current.withLock { $0 } }
 
     public func replace(_ registry: PluginRegistry) {
+        markTyped(registry.servedFamilies.map(\.family).filter(\.isTyped).map(\.name))
         current.withLock { $0 = (registry, $0.generation &+ 1) }
     }
+
+    /// Families that have or had a typed plugin (their `md_<family>` table exists): while no
+    /// plugin serves one, its events are parked, never stored in the generic table.
+    public func markTyped(_ families: some Sequence<String>) {
+        typed.withLock { $0.formUnion(families) }
+    }
+
+    public func isTyped(family: String) -> Bool { typed.withLock { $0.contains(family) } }
 
     /// `plugins.call_budget_ms`, in nanoseconds: one normalize call running longer is reported.
     public var callBudgetNanos: Int64 { budgetNanos.load(ordering: .relaxed) }

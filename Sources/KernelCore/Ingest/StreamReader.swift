@@ -53,6 +53,9 @@ public final class StreamReader: @unchecked Sendable {
     private var lastClaim: Double = 0
     private var lastReap: Double = 0
     private var firstDrain = true
+    /// Set by the pipeline: where parked entries are recorded, and the routing they wait for.
+    var router: PluginRouter?
+    private var lastTouch: Double = 0
     /// Producers send the same token on every entry: consecutive equal tokens share one buffer.
     private var tokens = TokenInterner()
 
@@ -78,6 +81,8 @@ public final class StreamReader: @unchecked Sendable {
                 try drainOwnPending(redis, countingADelivery: firstDrain && options.countRestartAsDelivery)
                 firstDrain = false
                 while !stop.isSet {
+                    try unparkIfRoutingChanged(redis)
+                    try touchParked(redis)
                     try claimAbandoned(redis)
                     try removeDeadConsumers(redis)
                     try readNew(redis)
@@ -178,6 +183,32 @@ public final class StreamReader: @unchecked Sendable {
         end
         return out
         """
+
+    /// Re-reads this shard's parked entries once routing has changed since they were parked: a
+    /// family served again gets its events; those still unserved are parked again.
+    private func unparkIfRoutingChanged(_ redis: any RedisClient) throws(RedisError) {
+        guard let router, router.parking.takeIfRoutingChanged(shard: options.shard, generation: router.snapshot.generation) else {
+            return
+        }
+        try drainOwnPending(redis, countingADelivery: false)
+    }
+
+    /// Keeps parked entries from looking abandoned: XCLAIM … JUSTID to this consumer resets their
+    /// idle time and counts no delivery, so no peer claims (and re-counts) them.
+    private func touchParked(_ redis: any RedisClient) throws(RedisError) {
+        guard let router else { return }
+        let now = monotonicSeconds()
+        guard now - lastTouch >= max(1, Double(options.claimIdleMs) / 3000) else { return }
+        lastTouch = now
+        let ids = router.parking.ids(shard: options.shard)
+        var start = 0
+        while start < ids.count {
+            let page = Array(ids[start..<min(ids.count, start + 500)])
+            start += page.count
+            let reply = try redis.command(["XCLAIM", options.stream, options.group, options.consumer, "0"] + page + ["JUSTID"])
+            if case .error(let message) = reply { throw RedisError(kind: .reply, message: "XCLAIM JUSTID: \(message)") }
+        }
+    }
 
     /// Claims entries idle longer than `claimIdleMs` in other consumers' pending lists.
     private func claimAbandoned(_ redis: any RedisClient) throws(RedisError) {

@@ -15,9 +15,10 @@ import Glibc
 /// - **upgrade**: a file carrying an active plugin's name with a higher version is loaded beside
 ///   the old one and takes over its families; the old version is retired (still mapped, never
 ///   called again). An equal or lower version is refused;
-/// - **removal**: when an active plugin's file goes, its families fall back to generic storage;
-/// - **quarantine**: a plugin that keeps running past `plugins.call_budget_ms` is taken out of
-///   routing (generic storage) until its file is replaced;
+/// - **removal**: when an active plugin's file goes, its typed families are parked (their events
+///   stay pending in Redis, `ParkingLot`) until a plugin serves them again;
+/// - **quarantine**: a plugin that keeps running past `plugins.call_budget_ms` (CPU time) is
+///   taken out of routing, its typed families parked, until its file is replaced;
 /// - **reload** (SIGHUP): re-reads the directory and the live settings (`plugins.dir`,
 ///   `plugins.call_budget_ms`, `plugins.config` for plugins loaded from then on).
 ///
@@ -254,7 +255,7 @@ public final class PluginLifecycle: @unchecked Sendable {
                 retire(gone.instance, reason: "removed", by: nil)
                 metrics.removalsTotal.add(1, ordering: .relaxed)
                 changes.append("removed \(gone.descriptor.name) \(gone.descriptor.version)")
-                logger.warning("plugin removed; its families fall back to generic storage", metadata: [
+                logger.warning("plugin removed; its typed families are parked until a plugin serves them again", metadata: [
                     "event": "infra", "component": "plugins", "file": .string(path), "plugin": .string(gone.descriptor.name),
                     "version": .string(gone.descriptor.version.description), "families": .string(families),
                 ])
@@ -422,7 +423,7 @@ public final class PluginLifecycle: @unchecked Sendable {
         active[index].quarantined = detail
         let d = instance.descriptor
         metrics.quarantinesTotal.add(1, ordering: .relaxed)
-        logger.error("plugin quarantined; its families fall back to generic storage until the file is replaced", metadata: [
+        logger.error("plugin quarantined; its typed families are parked until the file is replaced", metadata: [
             "event": "infra", "component": "plugins", "reason_code": "plugin_quarantined", "file": .string(active[index].path),
             "plugin": .string(d.name), "version": .string(d.version.description),
             "families": .string(d.families.map(\.name).joined(separator: ",")), "details": .string(detail),

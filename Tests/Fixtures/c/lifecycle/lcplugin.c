@@ -22,6 +22,21 @@
 #ifndef SLEEP_MS
 #define SLEEP_MS 0
 #endif
+/* CPU time burnt per event (SLEEP_MS only waits: it uses no CPU). */
+#ifndef SPIN_MS
+#define SPIN_MS 0
+#endif
+
+static volatile long spin_sink;
+
+static void spin_cpu(long ms) {
+    struct timespec start, now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+    do {
+        for (int i = 0; i < 10000; i++) spin_sink += i;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    } while ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L < ms);
+}
 
 typedef struct { const kp_host_services *host; } state_t;
 
@@ -49,6 +64,7 @@ static kp_status lc_normalize(void *state, const kp_event *ev, const kp_output *
         struct timespec ts = {SLEEP_MS / 1000, (long)(SLEEP_MS % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
+    if (SPIN_MS > 0) spin_cpu(SPIN_MS);
     const char *seq; size_t seq_len;
     if (s->host->json_field(ev->payload_json, ev->payload_len, "seq", &seq, &seq_len) != KP_JSON_NUMBER) {
         snprintf(err, cap, "missing field: seq");

@@ -60,7 +60,7 @@ let package = Package(
         // The kernel, in small modules with one job each.
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
         .target(name: "KernelStore", dependencies: [
-            "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "COpenSSL", "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelConfig", dependencies: ["KernelJSON", .product(name: "Yams", package: "Yams")]),
         .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelJSON", "KernelEvents", "KernelConfig"]),

@@ -16,6 +16,8 @@ struct BatchPlan {
         var rows: Range<Int>
         /// Its tag links in `tagBuffer` (empty: no tags).
         var tags: Range<Int>
+        /// Its identity tuple (event_id, digest) in `identityBuffer`.
+        var identity: Range<Int> = 0..<0
     }
 
     struct Target {
@@ -27,7 +29,12 @@ struct BatchPlan {
 
     var targets: [Target] = []
     var tagBuffer = TupleBuffer()
+    /// `event_ids` tuples, one per planned event.
+    var identityBuffer = TupleBuffer()
     var planned: [Planned] = []
+    /// (later copy, kept copy) input indices of in-batch copies of one event id with other
+    /// content: the later copy is an `event_id_conflict`.
+    var conflictingTwins: [(copy: Int, kept: Int)] = []
     /// Input index → reason, for events refused before reaching Postgres.
     var rejected: [(input: Int, reason: String)] = []
     /// (second copy, kept copy) input indices of in-batch duplicates.
@@ -113,6 +120,12 @@ struct BatchPlan {
         buffer.uuid(event.producerID)
         buffer.uuid(event.schemaID)
         buffer.jsonb(bytes: event.payloadJSON)
+    }
+
+    static func encodeIdentity(eventID: EventUUID, digest: EventDigest, into buffer: inout TupleBuffer) {
+        buffer.beginTuple(fieldCount: 2)
+        buffer.uuid(eventID)
+        buffer.bytea(digest.bytes)
     }
 
     static func encodeTagLink(eventID: EventUUID, tsMicros: Int64, tagID: Int64, into buffer: inout TupleBuffer) {

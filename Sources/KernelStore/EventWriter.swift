@@ -38,6 +38,7 @@ public final class EventWriter: @unchecked Sendable {
     /// Tables whose TEMP staging table exists with the current layout's columns.
     private var stagesReady: Set<String> = []
     private var tagStageReady = false
+    private var identityStageReady = false
 
     /// Creates a writer for `connection`, which it uses exclusively from now on.
     public init(connection: PGConnection, logger: Logger) {
@@ -67,7 +68,7 @@ public final class EventWriter: @unchecked Sendable {
     public func rawCopy(_ batch: [StoredEvent]) throws(StoreError) {
         do {
             let typedOnly = batch.filter { $0.family?.isTyped == true }
-            var plan = try makePlan(typedOnly, withTags: false)
+            var plan = try makePlan(typedOnly, withTags: false, withIdentity: false)
             try ensurePartitions(&plan, batch: typedOnly)
             let all = plan.planned[...]
             try connection.transaction { () throws(PGError) in try writeFast(plan, all) }
@@ -81,14 +82,16 @@ public final class EventWriter: @unchecked Sendable {
     private struct Outcome {
         var inserted = 0
         var rejected: [(input: Int, reason: String)] = []
+        /// Event ids already stored with other content (`event_id_conflict`).
+        var conflicts: Set<EventUUID> = []
         var dedup = false
     }
 
     /// Hashed over every word (synthesized): ids come from producers, and a pre-mixed single
-    /// word would let one craft colliding ids.
+    /// word would let one craft colliding ids. The event id alone: it is the identity, whatever
+    /// the ts (docs/producers.md, "Event identity").
     private struct DedupKey: Hashable {
         var id: EventUUID
-        var ts: Int64
     }
 
     private func writeBatch(_ batch: [StoredEvent]) throws(PGError) -> WriteReport {
@@ -111,11 +114,27 @@ public final class EventWriter: @unchecked Sendable {
         var reasons: [Int: String] = [:]
         for (input, reason) in plan.rejected { reasons[input] = reason }
         for (input, reason) in outcome.rejected { reasons[input] = reason }
-        var duplicates = plan.planned.count - outcome.rejected.count - outcome.inserted
+        var conflictInputs: [Int] = plan.conflictingTwins.map(\.copy)
+        if !outcome.conflicts.isEmpty {
+            for event in plan.planned where outcome.conflicts.contains(batch[event.input].eventID) {
+                conflictInputs.append(event.input)
+            }
+        }
+        let plannedConflicts = conflictInputs.count - plan.conflictingTwins.count
+        var duplicates = plan.planned.count - outcome.rejected.count - outcome.inserted - plannedConflicts
         for (copy, kept) in plan.twins {
             if let reason = reasons[kept] { reasons[copy] = reason } else { duplicates += 1 }
         }
         let rejected = reasons.sorted { $0.key < $1.key }.map { (entryID: batch[$0.key].entryID, reason: $0.value) }
+        let conflicts = conflictInputs.sorted().map { input in
+            (entryID: batch[input].entryID,
+             detail: "event_id \(batch[input].eventID) is already stored with other content (first write wins)")
+        }
+        if let first = conflicts.first {
+            logger.warning("store_event_id_conflict", metadata: [
+                "count": "\(conflicts.count)", "entry_id": "\(first.entryID)", "event_id": "\(batch[conflictInputs[0]].eventID)",
+            ])
+        }
         if let first = rejected.first {
             logger.warning("store_rejected", metadata: [
                 "count": "\(rejected.count)", "batch": "\(batch.count)",
@@ -123,27 +142,36 @@ public final class EventWriter: @unchecked Sendable {
             ])
         }
         return WriteReport(inserted: outcome.inserted, duplicates: duplicates, rejected: rejected,
-                           usedDedupPath: outcome.dedup)
+                           conflicts: conflicts, usedDedupPath: outcome.dedup)
     }
 
     /// Deduplicates, resolves tags and encodes every event once.
-    private func makePlan(_ batch: [StoredEvent], withTags: Bool) throws(PGError) -> BatchPlan {
+    private func makePlan(_ batch: [StoredEvent], withTags: Bool, withIdentity: Bool = true) throws(PGError) -> BatchPlan {
         // Through a buffer pointer: an array subscript passed as an argument copied the whole
         // event (a retain and a release per reference field), several times per event.
-        try batch.withUnsafeBufferPointer { events throws(PGError) in try makePlan(events, withTags: withTags) }
+        try batch.withUnsafeBufferPointer { events throws(PGError) in
+            try makePlan(events, withTags: withTags, withIdentity: withIdentity)
+        }
     }
 
-    private func makePlan(_ batch: UnsafeBufferPointer<StoredEvent>, withTags: Bool) throws(PGError) -> BatchPlan {
+    private func makePlan(_ batch: UnsafeBufferPointer<StoredEvent>, withTags: Bool,
+                          withIdentity: Bool) throws(PGError) -> BatchPlan {
         var plan = BatchPlan()
         var firstIndex: [DedupKey: Int] = [:]
         firstIndex.reserveCapacity(batch.count)
         var candidates: [Int] = []
         candidates.reserveCapacity(batch.count)
+        var digests: [EventDigest?] = withIdentity ? Array(repeating: nil, count: batch.count) : []
         for index in batch.indices {
             if batch[index].mayBeRedelivery { plan.mayHaveRedeliveries = true }
-            let key = DedupKey(id: batch[index].eventID, ts: batch[index].tsMicros)
+            if withIdentity { digests[index] = EventDigest(batch[index]) }
+            let key = DedupKey(id: batch[index].eventID)
             if let kept = firstIndex[key] {
-                plan.twins.append((index, kept))
+                if withIdentity && digests[index] != digests[kept] {
+                    plan.conflictingTwins.append((index, kept))
+                } else {
+                    plan.twins.append((index, kept))
+                }
             } else {
                 firstIndex[key] = index
                 candidates.append(index)
@@ -250,7 +278,12 @@ public final class EventWriter: @unchecked Sendable {
                 BatchPlan.encodeTagLink(eventID: batch[index].eventID, tsMicros: batch[index].tsMicros, tagID: id,
                                         into: &plan.tagBuffer)
             }
-            plan.planned.append(.init(input: index, target: target, rows: rows, tags: tagIDsStart..<plan.tagBuffer.count))
+            let identityStart = plan.identityBuffer.count
+            if withIdentity, let digest = digests[index] {
+                BatchPlan.encodeIdentity(eventID: batch[index].eventID, digest: digest, into: &plan.identityBuffer)
+            }
+            plan.planned.append(.init(input: index, target: target, rows: rows, tags: tagIDsStart..<plan.tagBuffer.count,
+                                      identity: identityStart..<plan.identityBuffer.count))
         }
         return plan
     }
@@ -309,10 +342,10 @@ public final class EventWriter: @unchecked Sendable {
         try ensureStages(plan)
         if failure == nil {
             do throws(PGError) {
-                let inserted = try connection.transaction { () throws(PGError) -> Int in
+                let (inserted, conflicts) = try connection.transaction { () throws(PGError) -> (Int, Set<EventUUID>) in
                     try writeDedup(plan, all, move: false)
                 }
-                return Outcome(inserted: inserted, dedup: true)
+                return Outcome(inserted: inserted, conflicts: conflicts, dedup: true)
             } catch where EventWriter.isEventError(error) {
                 failure = error
             }
@@ -343,7 +376,9 @@ public final class EventWriter: @unchecked Sendable {
         }
         try connection.execute("SAVEPOINT dk_isolate")
         do throws(PGError) {
-            outcome.inserted += try writeDedup(plan, events, move: true)
+            let (inserted, conflicts) = try writeDedup(plan, events, move: true)
+            outcome.inserted += inserted
+            outcome.conflicts.formUnion(conflicts)
             try connection.execute("RELEASE SAVEPOINT dk_isolate")
         } catch where EventWriter.isEventError(error) {
             try connection.execute("ROLLBACK TO SAVEPOINT dk_isolate; RELEASE SAVEPOINT dk_isolate")
@@ -356,6 +391,12 @@ public final class EventWriter: @unchecked Sendable {
     private func writeFast(_ plan: BatchPlan, _ events: ArraySlice<BatchPlan.Planned>) throws(PGError) {
         var statements: [String] = []
         var sources: [(buffer: TupleBuffer, ranges: [Range<Int>])] = []
+        // Identities first: an event stored before fails here, before any row is sent.
+        let identities = events.map(\.identity).filter { !$0.isEmpty }
+        if !identities.isEmpty {
+            statements.append(IdentitySQL.copy)
+            sources.append((plan.identityBuffer, identities))
+        }
         for (index, target) in plan.targets.enumerated() {
             let ranges = events.filter { $0.target == index }.map(\.rows)
             guard !ranges.isEmpty else { continue }
@@ -376,8 +417,17 @@ public final class EventWriter: @unchecked Sendable {
     /// Binary COPY into the staging tables, then moved with ON CONFLICT DO NOTHING. Returns the
     /// number of events newly inserted. `move` also empties the stages (several calls in one
     /// transaction); otherwise COMMIT does (ON COMMIT DELETE ROWS).
-    private func writeDedup(_ plan: BatchPlan, _ events: ArraySlice<BatchPlan.Planned>, move: Bool) throws(PGError) -> Int {
+    private func writeDedup(_ plan: BatchPlan, _ events: ArraySlice<BatchPlan.Planned>,
+                            move: Bool) throws(PGError) -> (inserted: Int, conflicts: Set<EventUUID>) {
         var inserted = 0
+        var conflicts: Set<EventUUID> = []
+        // Claim the identities not taken yet; rows are written only for those.
+        try copy(IdentitySQL.stageCopy, from: plan.identityBuffer, ranges: events.lazy.map(\.identity).filter { !$0.isEmpty })
+        try connection.execute(IdentitySQL.claim)
+        for row in try connection.query(IdentitySQL.conflicts).rows {
+            if let text = row.first ?? nil, let id = EventUUID(text) { conflicts.insert(id) }
+        }
+        try connection.execute(IdentitySQL.clearStage)
         for (index, target) in plan.targets.enumerated() {
             let ranges = events.lazy.filter { $0.target == index }.map(\.rows)
             guard !ranges.isEmpty else { continue }
@@ -390,7 +440,7 @@ public final class EventWriter: @unchecked Sendable {
             try copy(TagLinkSQL.stageCopy, from: plan.tagBuffer, ranges: links)
             try connection.execute(move ? TagLinkSQL.move : TagLinkSQL.insert)
         }
-        return inserted
+        return (inserted, conflicts)
     }
 
     /// Streams header, the given tuple ranges (adjacent ones merged) and trailer as one COPY.
@@ -420,6 +470,10 @@ public final class EventWriter: @unchecked Sendable {
         for target in plan.targets where !stagesReady.contains(target.layout.table) {
             try connection.execute(target.layout.stageCreateSQL)
             stagesReady.insert(target.layout.table)
+        }
+        if !identityStageReady {
+            try connection.execute(IdentitySQL.stageCreate)
+            identityStageReady = true
         }
         if !tagStageReady, plan.planned.contains(where: { !$0.tags.isEmpty }) {
             try connection.execute(TagLinkSQL.stageCreate)

@@ -55,13 +55,16 @@ struct TableLayout {
             + "CREATE TEMP TABLE \(stage.dropFirst("pg_temp.".count)) (LIKE \(target) INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
         let filter = countWhere.map { " FILTER (WHERE \($0))" } ?? ""
         let returning = countWhere == nil ? "1" : "row_no"
+        // Only events whose identity this transaction claimed (`IdentitySQL.claim`): a copy of an
+        // event stored before, in any table or with any ts, adds no row.
+        let claimed = "WHERE event_id IN (SELECT event_id FROM \(IdentitySQL.claimed))"
         insertSQL = """
-            WITH ins AS (INSERT INTO \(target) (\(list)) SELECT \(list) FROM \(stage) \
+            WITH ins AS (INSERT INTO \(target) (\(list)) SELECT \(list) FROM \(stage) \(claimed) \
             ON CONFLICT DO NOTHING RETURNING \(returning)) SELECT count(*)\(filter) FROM ins
             """
         moveSQL = """
             WITH moved AS (DELETE FROM \(stage) RETURNING \(list)), \
-            ins AS (INSERT INTO \(target) (\(list)) SELECT \(list) FROM moved \
+            ins AS (INSERT INTO \(target) (\(list)) SELECT \(list) FROM moved \(claimed) \
             ON CONFLICT DO NOTHING RETURNING \(returning)) SELECT count(*)\(filter) FROM ins
             """
     }
@@ -82,10 +85,40 @@ enum TagLinkSQL {
         + "CREATE TEMP TABLE dk_stage_event_tags (LIKE event_tags) ON COMMIT DELETE ROWS"
     static let insert = """
         INSERT INTO event_tags (event_id, ts, tag_id) SELECT event_id, ts, tag_id FROM pg_temp.dk_stage_event_tags \
-        ON CONFLICT DO NOTHING
+        WHERE event_id IN (SELECT event_id FROM \(IdentitySQL.claimed)) ON CONFLICT DO NOTHING
         """
     static let move = """
         WITH moved AS (DELETE FROM pg_temp.dk_stage_event_tags RETURNING event_id, ts, tag_id) \
-        INSERT INTO event_tags (event_id, ts, tag_id) SELECT event_id, ts, tag_id FROM moved ON CONFLICT DO NOTHING
+        INSERT INTO event_tags (event_id, ts, tag_id) SELECT event_id, ts, tag_id FROM moved \
+        WHERE event_id IN (SELECT event_id FROM \(IdentitySQL.claimed)) ON CONFLICT DO NOTHING
         """
+}
+
+/// `event_ids`: one row per stored event, whatever table holds it (docs/producers.md, "Event
+/// identity"). The fast path COPYs the batch's identities first (a stored id fails it with a
+/// unique violation, and the batch goes the dedup way); the dedup path claims the identities it
+/// can and writes rows only for those.
+enum IdentitySQL {
+    static let copy = "COPY event_ids (event_id, digest) FROM STDIN (FORMAT binary)"
+    static let stage = "pg_temp.dk_stage_event_ids"
+    /// The ids this transaction claimed (inserted into `event_ids`), for the row inserts' filter.
+    static let claimed = "pg_temp.dk_claimed_event_ids"
+    static let stageCopy = "COPY \(stage) (event_id, digest) FROM STDIN (FORMAT binary)"
+    static let stageCreate = "DROP TABLE IF EXISTS \(stage); DROP TABLE IF EXISTS \(claimed); "
+        + "CREATE TEMP TABLE dk_stage_event_ids (event_id uuid NOT NULL, digest bytea NOT NULL) ON COMMIT DELETE ROWS; "
+        + "CREATE TEMP TABLE dk_claimed_event_ids (event_id uuid PRIMARY KEY) ON COMMIT DELETE ROWS"
+    /// Claims the staged identities not taken yet; the others are duplicates or conflicts.
+    static let claim = """
+        DELETE FROM \(claimed); \
+        WITH new AS (INSERT INTO event_ids (event_id, digest) SELECT event_id, digest FROM \(stage) \
+        ON CONFLICT DO NOTHING RETURNING event_id) INSERT INTO \(claimed) SELECT event_id FROM new
+        """
+    /// Staged ids taken by an event of other content (digests differ; an empty digest, from
+    /// before identities were recorded, matches anything).
+    static let conflicts = """
+        SELECT s.event_id::text FROM \(stage) s JOIN event_ids e USING (event_id) \
+        WHERE e.digest <> s.digest AND e.digest <> '\\x'::bytea \
+        AND NOT EXISTS (SELECT 1 FROM \(claimed) c WHERE c.event_id = s.event_id)
+        """
+    static let clearStage = "DELETE FROM \(stage)"
 }

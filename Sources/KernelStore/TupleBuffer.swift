@@ -73,6 +73,11 @@ struct TupleBuffer {
         bytes.append(contentsOf: json.utf8)
     }
 
+    mutating func bytea(_ value: some Collection<UInt8>) {
+        int32(Int32(truncatingIfNeeded: value.count))
+        bytes.append(contentsOf: value)
+    }
+
     mutating func jsonb(bytes json: [UInt8]) {
         int32(Int32(truncatingIfNeeded: json.count + 1))
         bytes.append(0x01)

@@ -1,8 +1,9 @@
 /// The outcome of `EventWriter.write` for one batch.
 ///
-/// Every input event is counted exactly once: `inserted + duplicates + rejected.count` equals the
-/// batch size. Inserted and duplicate events are durable (committed) and can be acknowledged;
-/// rejected ones must be dead-lettered (`persist_failed`).
+/// Every input event is counted exactly once: `inserted + duplicates + rejected.count +
+/// conflicts.count` equals the batch size. Inserted and duplicate events are durable (committed)
+/// and can be acknowledged; rejected ones must be dead-lettered (`persist_failed`), conflicts as
+/// `event_id_conflict`.
 public struct WriteReport: Sendable {
     /// Events newly stored by this batch.
     public var inserted: Int
@@ -11,13 +12,17 @@ public struct WriteReport: Sendable {
     /// Events refused for data reasons, with Postgres' message (or the writer's, for values that
     /// cannot be encoded at all). A copy of a rejected event inside the same batch is rejected too.
     public var rejected: [(entryID: String, reason: String)]
+    /// Events whose event_id is already stored with other content (or twice in the batch with
+    /// different content: the later copy): first write wins, these are not stored.
+    public var conflicts: [(entryID: String, detail: String)]
     /// True when the batch went through the deduplicating staging path (redeliveries present, a
     /// unique violation on the fast path, or isolation of bad events).
     public var usedDedupPath: Bool
 
     /// Creates a report.
     public init(inserted: Int = 0, duplicates: Int = 0, rejected: [(entryID: String, reason: String)] = [],
-                usedDedupPath: Bool = false) {
+                conflicts: [(entryID: String, detail: String)] = [], usedDedupPath: Bool = false) {
+        self.conflicts = conflicts
         self.inserted = inserted
         self.duplicates = duplicates
         self.rejected = rejected

@@ -122,5 +122,5 @@ extension PGConnection {
 }
 
 extension WriteReport {
-    var total: Int { inserted + duplicates + rejected.count }
+    var total: Int { inserted + duplicates + rejected.count + conflicts.count }
 }

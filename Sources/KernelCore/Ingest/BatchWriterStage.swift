@@ -144,16 +144,20 @@ final class BatchWriterStage: @unchecked Sendable {
         var ids: [String] = []
         ids.reserveCapacity(batch.count)
         // By index: `for event in batch` copied every stored event (a retain per field).
-        if report.rejected.isEmpty {
+        if report.rejected.isEmpty && report.conflicts.isEmpty {
             for i in batch.indices { ids.append(batch[i].entryID) }
         } else {
-            let rejected = Set(report.rejected.map(\.entryID))
-            for i in batch.indices where !rejected.contains(batch[i].entryID) { ids.append(batch[i].entryID) }
+            let refused = Set(report.rejected.map(\.entryID) + report.conflicts.map(\.entryID))
+            for i in batch.indices where !refused.contains(batch[i].entryID) { ids.append(batch[i].entryID) }
         }
         if !ids.isEmpty { acks.put(.ack(ids)) }
         for (entryID, reason) in report.rejected {
             guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
             acks.put(.deadLetter(DeadLetter(persistFailed: event, detail: reason)))
+        }
+        for (entryID, detail) in report.conflicts {
+            guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
+            acks.put(.deadLetter(DeadLetter(stored: event, reason: .eventIDConflict, detail: detail)))
         }
         metrics.committed(events: report.inserted, duplicates: report.duplicates)
     }
@@ -185,9 +189,14 @@ final class BatchWriterStage: @unchecked Sendable {
 extension DeadLetter {
     /// A row Postgres refused: dead-lettered with the bytes the producer sent.
     init(persistFailed event: StoredEvent, detail: String) {
+        self.init(stored: event, reason: .persistFailed, detail: detail)
+    }
+
+    /// A dead letter for an event the store refused, with the bytes the producer sent.
+    init(stored event: StoredEvent, reason: RejectReason, detail: String) {
         let ref = EntryRef.split(event.entryID)
         let entry = StreamEntry(id: String(ref.id), shard: ref.shard, payload: event.sourcePayload, token: nil, clientID: event.sourceDLQID,
                                 deliveries: 1, mayBeRedelivery: false, deleted: false)
-        self.init(entry: entry, reason: .persistFailed, detail: detail, producer: event.producerID)
+        self.init(entry: entry, reason: reason, detail: detail, producer: event.producerID)
     }
 }

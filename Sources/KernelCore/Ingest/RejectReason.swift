@@ -15,6 +15,8 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case normalizeFailed = "normalize_failed"
     case poisonMessage = "poison_message"
     case persistFailed = "persist_failed"
+    /// The event_id is already stored with other content: first write wins (docs/producers.md).
+    case eventIDConflict = "event_id_conflict"
 }
 
 /// An entry on its way to the DLQ. `detail` is human text and never contains the token.

@@ -161,9 +161,13 @@ public final class SpillReplayer: @unchecked Sendable {
         // violation and the store redoes the batch on its deduplicating path.
         for i in events.indices { events[i].mayBeRedelivery = false }
         let report = try currentWriter().write(events)
-        let letters = report.rejected.compactMap { rejected -> DeadLetter? in
+        var letters = report.rejected.compactMap { rejected -> DeadLetter? in
             guard let event = batch.first(where: { $0.entryID == rejected.entryID }) else { return nil }
             return DeadLetter(persistFailed: event, detail: rejected.reason)
+        }
+        letters += report.conflicts.compactMap { conflict -> DeadLetter? in
+            guard let event = batch.first(where: { $0.entryID == conflict.entryID }) else { return nil }
+            return DeadLetter(stored: event, reason: .eventIDConflict, detail: conflict.detail)
         }
         if !letters.isEmpty {
             // Durable before the segment is erased; if Redis is down the round stops here and

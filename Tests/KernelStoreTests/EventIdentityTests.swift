@@ -1,0 +1,102 @@
+import Foundation
+import KernelEvents
+import KernelPlugins
+import KernelPostgres
+import KernelStore
+import Testing
+
+/// `event_id` is the identity of an event (docs/producers.md, "Event identity"): a repeated id
+/// never adds a row, whatever its ts, its storage (generic or typed) or its path (fast, dedup);
+/// first write wins; a copy with other content is a conflict, with the same content a duplicate.
+@Suite("Event identity (live Postgres)", .serialized)
+struct EventIdentityTests {
+    private func source(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test("the same event_id with another ts is not stored twice: the later copy is a conflict")
+    func sameIDAnotherTs() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let id = Fixtures.randomUUID()
+            var first = Fixtures.tradeEvent(id: id, entry: "1-1", ts: Fixtures.nowMicros)
+            first.sourcePayload = source("envelope 1")
+            var second = Fixtures.tradeEvent(id: id, entry: "1-2", ts: Fixtures.nowMicros + 1_000_000)
+            second.sourcePayload = source("envelope 2: another ts")
+            #expect(try writer.write([first]).inserted == 1)
+            let report = try writer.write([second])
+            #expect(report.inserted == 0 && report.duplicates == 0)
+            #expect(report.conflicts.map(\.entryID) == ["1-2"], "\(report.conflicts)")
+            #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 1)
+            #expect(try connection.count("event_ids", where: "event_id = '\(id)'") == 1)
+        }
+    }
+
+    @Test("the same copy again (same bytes, another ts from a redelivery path) is a duplicate, stored once")
+    func sameContentIsADuplicate() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let id = Fixtures.randomUUID()
+            var event = Fixtures.tradeEvent(id: id, entry: "1-1")
+            event.sourcePayload = source("the envelope")
+            #expect(try writer.write([event]).inserted == 1)
+            for redelivery in [false, true] {
+                var again = event
+                again.entryID = "1-\(redelivery ? 3 : 2)"
+                again.mayBeRedelivery = redelivery
+                let report = try writer.write([again])
+                #expect(report.inserted == 0 && report.duplicates == 1 && report.conflicts.isEmpty, "\(report)")
+            }
+            #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 1)
+        }
+    }
+
+    @Test("an event stored generically is not stored again in a typed table (storage switched)")
+    func acrossStorage() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let id = Fixtures.randomUUID()
+            var generic = Fixtures.genericEvent(id: id, entry: "3-1")
+            generic.sourcePayload = source("one envelope")
+            #expect(try writer.write([generic]).inserted == 1)
+            var typed = Fixtures.tradeEvent(id: id, entry: "3-1", redelivery: true)
+            typed.sourcePayload = source("one envelope")
+            let report = try writer.write([typed])
+            #expect(report.inserted == 0 && report.duplicates == 1, "\(report)")
+            #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 0)
+            #expect(try connection.count("events", where: "event_id = '\(id)'") == 1)
+        }
+    }
+
+    @Test("two copies of one id inside a batch: same content once, other content a conflict")
+    func twinsInOneBatch() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let same = Fixtures.randomUUID(), other = Fixtures.randomUUID()
+            var a = Fixtures.tradeEvent(id: same, entry: "5-1"); a.sourcePayload = source("a")
+            var b = Fixtures.tradeEvent(id: same, entry: "5-2", ts: Fixtures.nowMicros + 7); b.sourcePayload = source("a")
+            var c = Fixtures.tradeEvent(id: other, entry: "5-3"); c.sourcePayload = source("c")
+            var d = Fixtures.tradeEvent(id: other, entry: "5-4", ts: Fixtures.nowMicros + 9); d.sourcePayload = source("d")
+            let report = try writer.write([a, b, c, d])
+            #expect(report.inserted == 2 && report.duplicates == 1 && report.total == 4, "\(report)")
+            #expect(report.conflicts.map(\.entryID) == ["5-4"])
+            #expect(try connection.count("md_trade", where: "event_id IN ('\(same)', '\(other)')") == 2)
+        }
+    }
+
+    @Test("a conflict inside a batch of new events leaves the others stored (dedup path)")
+    func conflictAmongNewEvents() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let taken = Fixtures.randomUUID()
+            var first = Fixtures.genericEvent(id: taken, entry: "6-0"); first.sourcePayload = source("first")
+            #expect(try writer.write([first]).inserted == 1)
+            var batch: [StoredEvent] = []
+            for i in 1...20 {
+                var e = Fixtures.tradeEvent(entry: "6-\(i)", tags: [Tag(key: "k", value: "v\(i % 3)")])
+                e.sourcePayload = source("new \(i)")
+                batch.append(e)
+            }
+            var clash = Fixtures.tradeEvent(id: taken, entry: "6-99"); clash.sourcePayload = source("second")
+            batch.insert(clash, at: 10)
+            let report = try writer.write(batch)
+            #expect(report.inserted == 20 && report.conflicts.map(\.entryID) == ["6-99"], "\(report)")
+            #expect(try connection.count("md_trade") == 20)
+            #expect(try connection.count("event_tags", where: "event_id = '\(taken)'") == 0, "no tag rows for the conflict")
+            #expect(try connection.count("event_tags") == 20)
+        }
+    }
+}

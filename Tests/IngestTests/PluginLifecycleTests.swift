@@ -113,6 +113,40 @@ struct PluginLifecycleTests {
         #expect(env.lifecycle!.status.retired.map { "\($0.version) \($0.reason)" } == ["1.0.0 upgraded"])
     }
 
+    /// An upgrade an existing table cannot take (a new NOT NULL column; a column retyped), refused
+    /// by the running kernel and left in the directory, then a restart: start-up refuses it as the
+    /// running kernel did (not routed, listed as refused naming the column) and the older
+    /// version beside it keeps serving; nothing stalls or is dead-lettered.
+    @Test(arguments: [([#"EXTRA_COLUMN="note""#, "EXTRA_FLAGS=0"], "note"), (["SEQ_TEXT"], "seq")])
+    func restartRefusesAnIncompatibleUpgradeAndTheOlderVersionKeepsServing(defines: [String], column: String) throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let h = env.h
+        let (_, subject, _, token) = try h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        try env.start()
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"seq":0}"#), token: token)
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_lcfam") == 1 })
+        try env.install(try env.build(name: "lc", version: "2.0.0", defines: defines), as: "liblc-2.so")
+        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-2.so") } })
+
+        try env.restart()
+        let status = env.lifecycle!.status
+        #expect(status.active.map { "\($0.name) \($0.version)" } == ["lc 1.0.0"])
+        let refusal = status.refused.first { $0.path.hasSuffix("liblc-2.so") }
+        #expect(refusal?.reasonCode == "family_table_refused")
+        #expect(refusal?.detail.contains("family lcfam column \(column):") == true, "\(String(describing: refusal))")
+        #expect(env.router.registry.route(family: "lcfam", version: 1)?.instance.descriptor.version.description == "1.0.0")
+        for i in 1...20 {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"seq":\#(i)}"#), token: token)
+        }
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_lcfam") == 21 && h.pendingCount() == 0 },
+                "stored \(String(describing: try? h.count("SELECT count(*) FROM md_lcfam"))), dead letters \((try? h.deadLetters().count) ?? -1)")
+        #expect(try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0'") == 21)
+        #expect(try h.count("SELECT count(*) FROM events") == 0)
+        #expect(try h.deadLetters().isEmpty)
+    }
+
     @Test func removalFallsBackToGenericStorage() throws {
         let env = try LifecycleEnv()
         defer { env.tearDown() }
@@ -321,6 +355,17 @@ final class LifecycleEnv: @unchecked Sendable {
         if ownsLifecycle { lifecycle?.stop() }
         daemon?.stop()
         h.tearDown()
+    }
+
+    /// Stops the kernel (drains, as on SIGTERM) and starts a new one on the same directory and
+    /// database: what a restart sees.
+    func restart() throws {
+        if ownsLifecycle { lifecycle?.stop() }
+        daemon?.stop()
+        daemon = nil
+        lifecycle = nil
+        ownsLifecycle = false
+        try start()
     }
 
     /// Compiles lcplugin.c with the given identity into the build folder (not the plugins dir);

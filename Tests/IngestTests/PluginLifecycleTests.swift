@@ -113,6 +113,34 @@ struct PluginLifecycleTests {
         #expect(env.lifecycle!.status.retired.map { "\($0.version) \($0.reason)" } == ["1.0.0 upgraded"])
     }
 
+    /// Upgrades an existing table cannot take (a new NOT NULL column; a column retyped) are
+    /// refused by the running kernel naming the column, under load; the active version keeps
+    /// serving and nothing stalls or is dead-lettered.
+    @Test(arguments: [([#"EXTRA_COLUMN="note""#, "EXTRA_FLAGS=0"], "note"), (["SEQ_TEXT"], "seq")])
+    func incompatibleUpgradeUnderLoadIsRefusedNamingTheColumn(defines: [String], column: String) throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        let v2 = try env.build(name: "lc", version: "2.0.0", defines: defines)
+        try env.start()
+        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
+        load.start()
+        Thread.sleep(forTimeInterval: 0.7)
+        try env.install(v2, as: "liblc-2.so")
+        let h = env.h
+        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-2.so") } })
+        load.wait()
+        #expect(load.failures == 0)
+        let refusal = env.lifecycle!.status.refused.first { $0.path.hasSuffix("liblc-2.so") }
+        #expect(refusal?.reasonCode == "family_table_refused")
+        #expect(refusal?.detail.contains("family lcfam column \(column):") == true, "\(String(describing: refusal))")
+        #expect(h.waitUntil(timeout: 20) { try h.count("SELECT count(*) FROM md_lcfam") == 600 && h.pendingCount() == 0 })
+        #expect(try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0'") == 600)
+        #expect(try h.deadLetters().isEmpty)
+        #expect(env.lifecycle!.status.active.map(\.version) == ["1.0.0"])
+    }
+
     /// An upgrade an existing table cannot take (a new NOT NULL column; a column retyped), refused
     /// by the running kernel and left in the directory, then a restart: start-up refuses it as the
     /// running kernel did (not routed, listed as refused naming the column) and the older

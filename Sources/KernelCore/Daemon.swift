@@ -60,9 +60,9 @@ public final class Daemon {
                 "applied": "\(report.applied.count)", "skipped": "\(report.skipped.count)",
             ])
         }
-        registry = PluginRegistry.load(directory: config.plugins.dir, logger: logger,
-                                       configJSON: { self.config.pluginConfigJSON(for: $0) })
-        let tables = Startup.ensureFamilyTables(registry, on: pg, logger: logger)
+        let plugins = try Startup.loadPlugins(directory: config.plugins.dir, configJSON: { self.config.pluginConfigJSON(for: $0) },
+                                              on: pg, logger: logger)
+        registry = plugins.registry
         let redis = try Startup.connectRedis(config)
         defer { redis.close() }
         try ensureConsumerGroup(redis)
@@ -95,7 +95,7 @@ public final class Daemon {
             "event": "infra", "component": "kernel",
             "plugins_loaded": "\(registry.entries.count)", "plugins_refused": "\(registry.refused.count)",
             "families": .string(families.joined(separator: ",")),
-            "typed_tables": .string(tables.ready.joined(separator: ",")),
+            "typed_tables": .string(plugins.typedTables.joined(separator: ",")),
             "stream": .string(config.redis.streamKey), "group": .string(config.redis.consumerGroup),
             "consumer": .string(config.redis.consumerName),
         ])

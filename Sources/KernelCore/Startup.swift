@@ -40,35 +40,41 @@ public enum Startup {
         }
     }
 
-    /// Creates or extends the typed table of every family a loaded plugin declares columns for,
-    /// then refreshes the `events_all` view. A family whose declaration is incompatible with its
-    /// existing table is reported and left generic; the others go on.
-    public static func ensureFamilyTables(_ registry: PluginRegistry, on connection: PGConnection, logger: Logger)
-        -> (ready: [String], refused: [String: String])
-    {
-        var ready: [String] = []
-        var refused: [String: String] = [:]
-        for served in registry.servedFamilies where served.family.isTyped {
-            let spec = FamilyTableSpec(served.family)
-            do {
-                let change = try FamilyTables.ensure(spec, on: connection)
-                ready.append(served.family.name)
-                logger.info("family table ready", metadata: [
-                    "event": "infra", "component": "store", "family": .string(served.family.name),
-                    "table": .string(spec.tableName), "change": .string("\(change)"),
-                ])
-            } catch {
-                refused[served.family.name] = "\(error)"
-                logger.error("family table refused", metadata: [
-                    "event": "infra", "component": "store", "family": .string(served.family.name),
-                    "plugin": .string(served.path), "details": .string("\(error)"),
-                ])
+    /// Loads the plugins of `directory` for start-up. Each plugin's typed tables are created or
+    /// evolved before its `init` and before anything is routed to it, as a running kernel does
+    /// with a new file: a plugin whose declaration its existing table cannot take (a retyped or
+    /// dropped column, a new NOT NULL column …) is refused (`family_table_refused`, naming the
+    /// family and column) and not routed, and the next lower version of it in the directory, if
+    /// any, serves instead. Routing it anyway would stall the writers on a missing column or
+    /// dead-letter every event. Then refreshes the `events_all` view. Returns the registry and
+    /// the typed tables it writes to.
+    public static func loadPlugins(directory: String, configJSON: (String) -> String, on connection: PGConnection,
+                                   logger: Logger) throws(StartupError) -> (registry: PluginRegistry, typedTables: [String]) {
+        var unreachable: PGError?
+        let registry = PluginRegistry.load(directory: directory, logger: logger, configJSON: configJSON, prepare: { plugin throws(PluginLoadError) in
+            for family in plugin.descriptor.families where family.isTyped {
+                let spec = FamilyTableSpec(family)
+                do throws(FamilyTableError) {
+                    if let unreachable { throw FamilyTableError.database(family: family.name, error: unreachable) }
+                    let change = try FamilyTables.ensure(spec, on: connection)
+                    logger.info("family table ready", metadata: [
+                        "event": "infra", "component": "store", "family": .string(family.name),
+                        "table": .string(spec.tableName), "change": .string("\(change)"),
+                    ])
+                } catch {
+                    if case .database(_, let pgError) = error, pgError.kind == .connectivity { unreachable = pgError }
+                    throw PluginLoadError(path: plugin.path, reason: .familyTableRefused, detail: "\(error)")
+                }
             }
+        })
+        // A table not made because Postgres went away is not the plugin's fault: start again.
+        if let unreachable {
+            throw StartupError(step: "postgres", message: "family tables: \(unreachable.message)")
         }
         do { try FamilyTables.refreshEventsAllView(on: connection) } catch {
             logger.error("events_all view refresh failed", metadata: ["event": "infra", "details": .string(error.description)])
         }
-        return (ready, refused)
+        return (registry, registry.servedFamilies.filter(\.family.isTyped).map(\.family.name))
     }
 
     /// Opens a Redis connection and checks it with PING (5 s timeout, SPEC §12).

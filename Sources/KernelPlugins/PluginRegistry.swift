@@ -86,42 +86,65 @@ public struct PluginRegistry: Sendable {
     ///
     /// When several files carry the same plugin name, the highest version is the one loaded and
     /// the others are reported as superseded (not refused): an upgrade copied in beside the old
-    /// file while the kernel ran goes on serving after a restart.
+    /// file while the kernel ran goes on serving after a restart. If the highest version is
+    /// refused, the next lower one is tried, and so on: as in a running kernel, where a refused
+    /// upgrade leaves the version it would have replaced serving.
+    ///
+    /// `prepare` runs for a plugin once it is admissible, before its `init`; what it throws
+    /// refuses the plugin. The kernel makes the plugin's family tables there, so a plugin whose
+    /// table change is refused is never routed (docs/plugins.md, "Plugin lifecycle").
     public static func load(directory: String, logger: Logger,
-                            configJSON: (String) -> String = { _ in "{}" }) -> PluginRegistry {
+                            configJSON: (String) -> String = { _ in "{}" },
+                            prepare: (LoadedPlugin) throws(PluginLoadError) -> Void = { _ in }) -> PluginRegistry {
         var registry = PluginRegistry()
         var opened: [LoadedPlugin] = []
         for path in sharedObjects(in: directory) {
             do { opened.append(try PluginLoader.load(path: path)) } catch { registry.refuse(error, logger: logger) }
         }
-        var best: [String: LoadedPlugin] = [:]
+        // Each plugin name's files, highest version first; among equal versions, name order.
+        var candidates: [String: [LoadedPlugin]] = [:]
+        for plugin in opened { candidates[plugin.descriptor.name, default: []].append(plugin) }
+        for (name, files) in candidates {
+            candidates[name] = files.enumerated()
+                .sorted { ($0.element.descriptor.version, $1.offset) > ($1.element.descriptor.version, $0.offset) }
+                .map(\.element)
+        }
+        // Each name is settled where its highest version sits in name order.
+        var serving: [String: LoadedPlugin] = [:]
         for plugin in opened {
             let name = plugin.descriptor.name
-            if let current = best[name], current.descriptor.version >= plugin.descriptor.version { continue }
-            best[name] = plugin
-        }
-        for plugin in opened {
-            let winner = best[plugin.descriptor.name]!
-            guard winner === plugin else {
-                registry.superseded.append((plugin.descriptor, plugin.path, winner.path))
-                logger.info("plugin superseded", metadata: [
-                    "event": "infra", "component": "plugins", "file": .string(plugin.path),
-                    "plugin": .string(plugin.descriptor.name), "version": .string(plugin.descriptor.version.description),
-                    "by_file": .string(winner.path), "by_version": .string(winner.descriptor.version.description),
-                ])
-                continue
-            }
-            do {
-                try registry.add(plugin, configJSON: configJSON(plugin.descriptor.name), logger: logger)
-                let d = plugin.descriptor
+            guard let files = candidates[name], files[0] === plugin else { continue }
+            for file in files {
+                do {
+                    try registry.checkAdmissible(file)
+                    try prepare(file)
+                    registry.add(instance: try file.instantiate(configJSON: configJSON(name), logger: logger))
+                } catch {
+                    registry.refuse(error, logger: logger)
+                    continue
+                }
+                serving[name] = file
+                let d = file.descriptor
                 logger.info("plugin loaded", metadata: [
-                    "event": "infra", "component": "plugins", "file": .string(plugin.path), "plugin": .string(d.name),
+                    "event": "infra", "component": "plugins", "file": .string(file.path), "plugin": .string(d.name),
                     "version": .string(d.version.description),
                     "families": .string(d.families.map { "\($0.name)@\($0.versions.lowerBound)-\($0.versions.upperBound)" }.joined(separator: ",")),
                 ])
-            } catch {
-                registry.refuse(error, logger: logger)
+                break
             }
+        }
+        // The files below the one serving were never tried.
+        for plugin in opened {
+            let name = plugin.descriptor.name
+            guard let winner = serving[name], let files = candidates[name],
+                  let below = files.firstIndex(where: { $0 === winner }),
+                  files[(below + 1)...].contains(where: { $0 === plugin }) else { continue }
+            registry.superseded.append((plugin.descriptor, plugin.path, winner.path))
+            logger.info("plugin superseded", metadata: [
+                "event": "infra", "component": "plugins", "file": .string(plugin.path),
+                "plugin": .string(plugin.descriptor.name), "version": .string(plugin.descriptor.version.description),
+                "by_file": .string(winner.path), "by_version": .string(winner.descriptor.version.description),
+            ])
         }
         return registry
     }

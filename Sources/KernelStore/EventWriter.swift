@@ -34,7 +34,9 @@ public final class EventWriter: @unchecked Sendable {
     private var tags = TagDictionary()
     private var partitions = PartitionKeeper()
     private var genericLayout: TableLayout?
-    private var typedLayouts: [String: TableLayout] = [:]
+    /// Per family name, the column layouts seen, newest first: around a plugin upgrade that
+    /// adds a column, batches of the old and the new version alternate.
+    private var typedLayouts: [String: [TableLayout]] = [:]
     /// Tables whose TEMP staging table exists with the current layout's columns.
     private var stagesReady: Set<String> = []
     private var tagStageReady = false
@@ -288,17 +290,24 @@ public final class EventWriter: @unchecked Sendable {
         return plan
     }
 
-    /// The plan's target for a family (nil: the generic table), added on first use.
+    /// The plan's target for a family (nil: the generic table), added on first use. A target is
+    /// one table *and* one column layout: a batch can hold one family's events from two plugin
+    /// versions (a writer merges queued batches across an upgrade; two plugins may serve
+    /// different versions of a family), and each must be copied with its own column list.
     private func targetIndex(typed family: FamilyDescriptor?, in plan: inout BatchPlan) throws(PGError) -> Int {
         let table = family?.tableName ?? "events"
-        if let index = plan.targets.firstIndex(where: { $0.layout.table == table }) { return index }
+        if let index = plan.targets.firstIndex(where: { $0.layout.table == table && (family.map($0.layout.matches) ?? true) }) {
+            return index
+        }
         let layout: TableLayout
         if let family {
-            if let known = typedLayouts[family.name], known.matches(family) {
+            if let known = typedLayouts[family.name]?.first(where: { $0.matches(family) }) {
                 layout = known
             } else {
                 layout = try TableLayout.typed(family, on: connection)
-                typedLayouts[family.name] = layout
+                typedLayouts[family.name, default: []].insert(layout, at: 0)
+                if typedLayouts[family.name]!.count > 4 { typedLayouts[family.name]!.removeLast() }
+                // The table may have gained columns since its staging table was made.
                 stagesReady.remove(layout.table)
             }
         } else if let known = genericLayout {
@@ -431,8 +440,11 @@ public final class EventWriter: @unchecked Sendable {
         for (index, target) in plan.targets.enumerated() {
             let ranges = events.lazy.filter { $0.target == index }.map(\.rows)
             guard !ranges.isEmpty else { continue }
+            // Targets of one table (two column layouts) share its staging table: each empties
+            // it, so the next one's insert does not read its rows again.
+            let shared = plan.targets.indices.contains { $0 != index && plan.targets[$0].layout.table == target.layout.table }
             try copy(target.layout.stageCopySQL, from: target.buffer, ranges: ranges)
-            let result = try connection.query(move ? target.layout.moveSQL : target.layout.insertSQL)
+            let result = try connection.query(move || shared ? target.layout.moveSQL : target.layout.insertSQL)
             inserted += result.scalar.flatMap { Int($0) } ?? 0
         }
         let links = events.lazy.map(\.tags).filter { !$0.isEmpty }

@@ -28,8 +28,7 @@ struct SpillBench {
         defer { env.tearDown() }
         try env.seed(families: ["trade"])
         let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
-        let registry = PluginRegistry.load(directory: settings.pluginsDir, logger: logger)
-        _ = Startup.ensureFamilyTables(registry, on: env.pg, logger: logger)
+        let (registry, _) = try Startup.loadPlugins(directory: settings.pluginsDir, configJSON: { _ in "{}" }, on: env.pg, logger: logger)
         guard let route = registry.route(family: "trade", version: 1), let producer = env.producer,
               let schema = env.schemas["trade"].flatMap({ EventUUID($0) })
         else { throw BenchError("spill bench: the trade plugin is not loaded from \(settings.pluginsDir)") }

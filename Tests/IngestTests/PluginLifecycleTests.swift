@@ -84,6 +84,97 @@ struct PluginLifecycleTests {
         #expect(env.logs.lines.contains { $0.contains("version_not_newer") && $0.contains("liblc-old.so") })
     }
 
+    /// An upgrade that adds a nullable column, taken under load with small batches and one
+    /// writer, so queued batches of both versions (two column layouts) are merged into one
+    /// transaction around the switch. Every event is stored exactly once, typed, none refused.
+    @Test func columnAddingUpgradeUnderLoadStoresEveryEventOnceTyped() throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        let v2 = try env.build(name: "lc", version: "2.0.0", defines: [#"EXTRA_COLUMN="note""#])
+        try env.start(batchSize: 5, writeConnections: 1)
+        let load = Publisher(h: env.h, subject: subject, token: token, count: 3000, perSecond: 1500)
+        load.start()
+        Thread.sleep(forTimeInterval: 0.8)
+        try env.install(v2, as: "liblc.so")
+        load.wait()
+        #expect(load.failures == 0)
+        let h = env.h
+        #expect(h.waitUntil(timeout: 30) { try h.count("SELECT count(*) FROM md_lcfam") == 3000 && h.pendingCount() == 0 },
+                "stored \(String(describing: try? h.count("SELECT count(*) FROM md_lcfam"))), dead letters \((try? h.deadLetters().count) ?? -1)")
+        #expect(try h.deadLetters().isEmpty, "\((try? h.deadLetters().prefix(2)) ?? [])")
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_lcfam") == 3000, "no event lost or stored twice")
+        #expect(try h.count("SELECT count(*) FROM events") == 0)
+        let v1Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0' AND note IS NULL")
+        let v2Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '2.0.0' AND note = '2.0.0'")
+        #expect(v1Rows > 0 && v2Rows > 0 && v1Rows + v2Rows == 3000, "v1 \(v1Rows), v2 \(v2Rows)")
+        #expect(env.lifecycle!.status.active.map(\.version) == ["2.0.0"])
+        #expect(env.lifecycle!.status.retired.map { "\($0.version) \($0.reason)" } == ["1.0.0 upgraded"])
+    }
+
+    /// Upgrades an existing table cannot take (a new NOT NULL column; a column retyped) are
+    /// refused by the running kernel naming the column, under load; the active version keeps
+    /// serving and nothing stalls or is dead-lettered.
+    @Test(arguments: [([#"EXTRA_COLUMN="note""#, "EXTRA_FLAGS=0"], "note"), (["SEQ_TEXT"], "seq")])
+    func incompatibleUpgradeUnderLoadIsRefusedNamingTheColumn(defines: [String], column: String) throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        let v2 = try env.build(name: "lc", version: "2.0.0", defines: defines)
+        try env.start()
+        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
+        load.start()
+        Thread.sleep(forTimeInterval: 0.7)
+        try env.install(v2, as: "liblc-2.so")
+        let h = env.h
+        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-2.so") } })
+        load.wait()
+        #expect(load.failures == 0)
+        let refusal = env.lifecycle!.status.refused.first { $0.path.hasSuffix("liblc-2.so") }
+        #expect(refusal?.reasonCode == "family_table_refused")
+        #expect(refusal?.detail.contains("family lcfam column \(column):") == true, "\(String(describing: refusal))")
+        #expect(h.waitUntil(timeout: 20) { try h.count("SELECT count(*) FROM md_lcfam") == 600 && h.pendingCount() == 0 })
+        #expect(try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0'") == 600)
+        #expect(try h.deadLetters().isEmpty)
+        #expect(env.lifecycle!.status.active.map(\.version) == ["1.0.0"])
+    }
+
+    /// An upgrade an existing table cannot take (a new NOT NULL column; a column retyped), refused
+    /// by the running kernel and left in the directory, then a restart: start-up refuses it as the
+    /// running kernel did (not routed, listed as refused naming the column) and the older
+    /// version beside it keeps serving; nothing stalls or is dead-lettered.
+    @Test(arguments: [([#"EXTRA_COLUMN="note""#, "EXTRA_FLAGS=0"], "note"), (["SEQ_TEXT"], "seq")])
+    func restartRefusesAnIncompatibleUpgradeAndTheOlderVersionKeepsServing(defines: [String], column: String) throws {
+        let env = try LifecycleEnv()
+        defer { env.tearDown() }
+        let h = env.h
+        let (_, subject, _, token) = try h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        try env.start()
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"seq":0}"#), token: token)
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_lcfam") == 1 })
+        try env.install(try env.build(name: "lc", version: "2.0.0", defines: defines), as: "liblc-2.so")
+        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-2.so") } })
+
+        try env.restart()
+        let status = env.lifecycle!.status
+        #expect(status.active.map { "\($0.name) \($0.version)" } == ["lc 1.0.0"])
+        let refusal = status.refused.first { $0.path.hasSuffix("liblc-2.so") }
+        #expect(refusal?.reasonCode == "family_table_refused")
+        #expect(refusal?.detail.contains("family lcfam column \(column):") == true, "\(String(describing: refusal))")
+        #expect(env.router.registry.route(family: "lcfam", version: 1)?.instance.descriptor.version.description == "1.0.0")
+        for i in 1...20 {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"seq":\#(i)}"#), token: token)
+        }
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_lcfam") == 21 && h.pendingCount() == 0 },
+                "stored \(String(describing: try? h.count("SELECT count(*) FROM md_lcfam"))), dead letters \((try? h.deadLetters().count) ?? -1)")
+        #expect(try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0'") == 21)
+        #expect(try h.count("SELECT count(*) FROM events") == 0)
+        #expect(try h.deadLetters().isEmpty)
+    }
+
     /// A typed family whose plugin is removed is parked (kept pending), never stored in the
     /// generic table; when a plugin serves it again its events land in the typed table once.
     @Test func removalParksTheFamilyUntilAPluginServesItAgain() throws {
@@ -301,14 +392,14 @@ final class LifecycleEnv: @unchecked Sendable {
         for dir in [pluginsDir, buildDir] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
     }
 
-    func yaml(pluginsDir: String? = nil, callBudgetMs: Int? = nil, batchSize: Int = 100) -> String {
-        h.yaml(batchSize: batchSize).replacingOccurrences(
+    func yaml(pluginsDir: String? = nil, callBudgetMs: Int? = nil, batchSize: Int = 100, writeConnections: Int = 2) -> String {
+        h.yaml(batchSize: batchSize, writeConnections: writeConnections).replacingOccurrences(
             of: "  dir: \"\(IngestHarness.pluginsDir)\"",
             with: "  dir: \"\(pluginsDir ?? self.pluginsDir)\"\n  call_budget_ms: \(callBudgetMs ?? self.callBudgetMs)")
     }
 
-    func start(batchSize: Int = 100) throws {
-        let config = try KernelConfig.parse(yaml: yaml(batchSize: batchSize))
+    func start(batchSize: Int = 100, writeConnections: Int = 2) throws {
+        let config = try KernelConfig.parse(yaml: yaml(batchSize: batchSize, writeConnections: writeConnections))
         let daemon = Daemon(config: config, logger: logger)
         try daemon.start()
         self.daemon = daemon
@@ -330,14 +421,26 @@ final class LifecycleEnv: @unchecked Sendable {
         h.tearDown()
     }
 
-    /// Compiles lcplugin.c with the given identity into the build folder (not the plugins dir).
-    func build(name: String, version: String, family: String = "lcfam", sleepMs: Int = 0, spinMs: Int = 0) throws -> String {
+    /// Stops the kernel (drains, as on SIGTERM) and starts a new one on the same directory and
+    /// database: what a restart sees.
+    func restart() throws {
+        if ownsLifecycle { lifecycle?.stop() }
+        daemon?.stop()
+        daemon = nil
+        lifecycle = nil
+        ownsLifecycle = false
+        try start()
+    }
+
+    /// Compiles lcplugin.c with the given identity into the build folder (not the plugins dir);
+    /// `defines` change its declaration (see the fixture's header comment).
+    func build(name: String, version: String, family: String = "lcfam", sleepMs: Int = 0, spinMs: Int = 0, defines: [String] = []) throws -> String {
         let output = buildDir + "/\(name)-\(version)-\(UUID().uuidString.prefix(8)).so"
         let source = IngestHarness.repoRoot + "/Tests/Fixtures/c/lifecycle/lcplugin.c"
         let include = IngestHarness.repoRoot + "/Sources/KernelPluginABI/include"
         try h.run("/usr/bin/cc", ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-shared", "-fPIC", "-I", include,
                                   "-DPLUGIN_NAME=\"\(name)\"", "-DPLUGIN_VERSION=\"\(version)\"", "-DFAMILY_NAME=\"\(family)\"",
-                                  "-DSLEEP_MS=\(sleepMs)", "-DSPIN_MS=\(spinMs)", "-o", output, source])
+                                  "-DSLEEP_MS=\(sleepMs)", "-DSPIN_MS=\(spinMs)"] + defines.map { "-D" + $0 } + ["-o", output, source])
         return output
     }
 

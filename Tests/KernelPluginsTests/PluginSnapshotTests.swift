@@ -71,6 +71,28 @@ struct PluginSnapshotTests {
         #expect(registry.route(family: "lcfam", version: 1)?.instance.descriptor.version.description == "1.10.0")
     }
 
+    /// A refused highest version (here by `prepare`, where the kernel makes family tables)
+    /// leaves the next lower version serving, as a refused upgrade does in a running kernel.
+    @Test func directoryLoadFallsBackToTheNextVersionWhenTheHighestIsRefused() throws {
+        let dir = try TestPluginBuilder.makeTempDir()
+        _ = try Self.buildLifecyclePlugin(dir + "/a-lc.so", version: "1.0.0")
+        _ = try Self.buildLifecyclePlugin(dir + "/b-lc.so", version: "2.0.0")
+        _ = try Self.buildLifecyclePlugin(dir + "/c-lc.so", version: "3.0.0")
+        var prepared: [String] = []
+        let registry = PluginRegistry.load(directory: dir, logger: Logger(label: "t"), prepare: { plugin throws(PluginLoadError) in
+            prepared.append(plugin.descriptor.version.description)
+            if plugin.descriptor.version.description == "3.0.0" {
+                throw PluginLoadError(path: plugin.path, reason: .familyTableRefused, detail: "family lcfam column seq: refused")
+            }
+        })
+        #expect(prepared == ["3.0.0", "2.0.0"])
+        #expect(registry.entries.map { "\($0.descriptor.version)" } == ["2.0.0"])
+        #expect(registry.refused.map { "\(URL(fileURLWithPath: $0.path).lastPathComponent) \($0.reasonCode)" } == ["c-lc.so family_table_refused"])
+        #expect(registry.superseded.map { "\(URL(fileURLWithPath: $0.path).lastPathComponent) by \(URL(fileURLWithPath: $0.by).lastPathComponent)" }
+                == ["a-lc.so by b-lc.so"])
+        #expect(registry.route(family: "lcfam", version: 1)?.instance.descriptor.version.description == "2.0.0")
+    }
+
     @Test func callTimingCountsCallsOverTheBudget() throws {
         let dir = try TestPluginBuilder.makeTempDir()
         let plugin = try PluginLoader.load(path: try Self.buildLifecyclePlugin(dir + "/slow.so", version: "1.0.0", sleepMs: 30))

@@ -188,6 +188,47 @@ struct EventWriterTests {
         }
     }
 
+    /// A writer merging queued batches across an additive plugin upgrade (v1 declares the
+    /// family's columns, v2 adds a nullable one) holds events of both layouts in one transaction;
+    /// so does a batch of a family whose versions two plugins serve. Each layout must be copied
+    /// with its own column list. The writer wrote v1 before the table changed, so its cached
+    /// layout and staging table are the old ones, as in a running kernel.
+    @Test("events of two column layouts of one family in one batch are each stored with their own columns",
+          arguments: [false, true])
+    func twoLayoutsOfOneFamily(flagged: Bool) throws {
+        try Fixtures.withStore { writer, connection, _ in
+            #expect(try writer.write([Fixtures.tradeEvent(entry: "warm", redelivery: flagged)]).inserted == 1)
+            var upgraded = Fixtures.trade
+            upgraded.columns.append(Fixtures.column("note", .text, nullable: true))
+            _ = try FamilyTables.ensure(Fixtures.spec(upgraded), on: connection)
+            func v2(_ entry: String) -> StoredEvent {
+                var event = Fixtures.tradeEvent(entry: entry, redelivery: flagged)
+                event.family = upgraded
+                event.rows[0].append(.text("v2 " + entry))
+                return event
+            }
+            // v1 batches then v2 batches (a merge across the switch), then the two interleaved.
+            var batch = (0..<10).map { Fixtures.tradeEvent(entry: "a\($0)", redelivery: flagged) } + (0..<10).map { v2("b\($0)") }
+            for i in 0..<10 { batch += [v2("c\(i)"), Fixtures.tradeEvent(entry: "d\(i)", redelivery: flagged)] }
+            let report = try writer.write(batch)
+            #expect(report.rejected.isEmpty, "\(report.rejected.prefix(2))")
+            #expect(report.inserted == 40 && report.total == 40)
+            #expect(try connection.count("md_trade") == 41)
+            #expect(try connection.count("md_trade", where: "note LIKE 'v2 %'") == 20)
+            #expect(try connection.count("md_trade", where: "note IS NULL") == 21)
+
+            // A bad row of either layout is isolated alone; the rest of both layouts commit.
+            var mixed = (0..<6).map { Fixtures.tradeEvent(entry: "e\($0)", redelivery: flagged) } + (0..<6).map { v2("f\($0)") }
+            mixed[2] = Fixtures.tradeEvent(entry: "bad1", side: "sideways", redelivery: flagged)
+            mixed[9].rows[0][4] = .text("sideways")
+            mixed[9].entryID = "bad2"
+            let isolated = try writer.write(mixed)
+            #expect(Set(isolated.rejected.map(\.entryID)) == ["bad1", "bad2"])
+            #expect(isolated.inserted == 10)
+            #expect(try connection.count("md_trade", where: "note LIKE 'v2 f%'") == 5)
+        }
+    }
+
     @Test("the same event twice in one batch is stored once")
     func inBatchDuplicate() throws {
         try Fixtures.withStore { writer, connection, _ in

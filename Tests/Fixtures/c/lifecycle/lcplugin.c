@@ -3,6 +3,11 @@
  * tests with `cc -shared` and -D flags choosing its name, version, family and speed. Every row
  * records the plugin version that produced it and the payload's `seq`, so a test can see where
  * routing switched.
+ *
+ * Declaration changes, for the family-table evolution tests:
+ *   -DEXTRA_COLUMN='"note"'  a third, text column (holding the plugin version), nullable unless
+ *   -DEXTRA_FLAGS=0          makes it NOT NULL (a change an existing table cannot take);
+ *   -DSEQ_TEXT               `seq` declared as text instead of int8 (a type change).
  */
 #include "kernel_plugin.h"
 #include <string.h>
@@ -37,16 +42,27 @@ static void spin_cpu(long ms) {
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
     } while ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L < ms);
 }
+#ifndef EXTRA_FLAGS
+#define EXTRA_FLAGS KP_COL_NULLABLE
+#endif
+#ifdef SEQ_TEXT
+#define SEQ_TYPE KP_COL_TEXT
+#else
+#define SEQ_TYPE KP_COL_INT8
+#endif
 
 typedef struct { const kp_host_services *host; } state_t;
 
 static const kp_column columns[] = {
-    {"seq", KP_COL_INT8, 0, NULL, "publish order"},
+    {"seq", SEQ_TYPE, 0, NULL, "publish order"},
     {"plugin_version", KP_COL_TEXT, 0, NULL, "version of the plugin that normalized the event"},
+#ifdef EXTRA_COLUMN
+    {EXTRA_COLUMN, KP_COL_TEXT, EXTRA_FLAGS, NULL, "a column a later version added"},
+#endif
 };
 
 static const kp_family families[] = {
-    {sizeof(kp_family), FAMILY_NAME, 1, 1, NULL, columns, 2, 1, sizeof(kp_column)},
+    {sizeof(kp_family), FAMILY_NAME, 1, 1, NULL, columns, (uint32_t)(sizeof columns / sizeof columns[0]), 1, sizeof(kp_column)},
 };
 
 static kp_status lc_init(const kp_host_services *host, const char *cfg, size_t len, void **state, char *err, size_t cap) {
@@ -76,8 +92,15 @@ static kp_status lc_normalize(void *state, const kp_event *ev, const kp_output *
     buf[seq_len] = 0;
     const kp_builder_api *api = out->api;
     api->begin_row(out->builder);
+#ifdef SEQ_TEXT
+    api->set_text(out->builder, 0, buf, seq_len);
+#else
     api->set_int64(out->builder, 0, strtoll(buf, NULL, 10));
+#endif
     api->set_text(out->builder, 1, PLUGIN_VERSION, strlen(PLUGIN_VERSION));
+#ifdef EXTRA_COLUMN
+    api->set_text(out->builder, 2, PLUGIN_VERSION, strlen(PLUGIN_VERSION));
+#endif
     return KP_OK;
 }
 

@@ -70,7 +70,7 @@ public final class KernelMetrics: Sendable {
     public static let dlqReasons = [
         "message_too_large", "empty_payload", "unauthenticated", "producer_disabled", "bad_event_json", "ts_out_of_range",
         "subject_mismatch_token", "producer_subject_forbidden", "missing_subject_schema", "normalize_failed",
-        "poison_message", "persist_failed",
+        "poison_message", "persist_failed", "event_id_conflict",
     ]
 
     /// Every family, in exposition order.

@@ -9,14 +9,17 @@ import KernelStore
 /// Layout (docs/spill.md has the table):
 /// `u8 version | u8 flags | str entryID | uuid eventID | i64 tsMicros | [i64 tsEventMicros] |
 ///  uuid subjectID | uuid producerID | uuid schemaID | [family] | bytes payloadJSON | rows | tags |
-///  bytes sourcePayload | str sourceDLQID` where `str`/`bytes` are a u32 length then the bytes.
+///  bytes sourcePayload | str sourceDLQID | [i64 receivedAtMicros]` where `str`/`bytes` are a u32
+///  length then the bytes; `[…]` fields are present when their flag is set (receive time: flag
+///  0x04, absent from records of earlier versions, which replay with the replay's time).
 public enum SpillEventCodec {
     /// The encoding version written first in every record.
     public static let version: UInt8 = 1
 
     static let flagHasEventTime: UInt8 = 0x01
     static let flagHasFamily: UInt8 = 0x02
-    static let knownFlags: UInt8 = flagHasEventTime | flagHasFamily
+    static let flagHasReceivedAt: UInt8 = 0x04
+    static let knownFlags: UInt8 = flagHasEventTime | flagHasFamily | flagHasReceivedAt
 
     /// Value tags of `ColumnValue` (stable: part of the on-disk format).
     enum ValueTag: UInt8 {
@@ -42,6 +45,7 @@ public enum SpillEventCodec {
         var flags: UInt8 = 0
         if event.tsEventMicros != nil { flags |= flagHasEventTime }
         if event.family != nil { flags |= flagHasFamily }
+        if event.receivedAtMicros != 0 { flags |= flagHasReceivedAt }
         out.append(flags)
         appendString(event.entryID, to: &out)
         appendUUID(event.eventID, to: &out)
@@ -71,6 +75,7 @@ public enum SpillEventCodec {
         }
         appendBytes(event.sourcePayload, to: &out)
         appendString(event.sourceDLQID, to: &out)
+        if event.receivedAtMicros != 0 { out.appendLE(event.receivedAtMicros) }
     }
 
     /// Decodes one record payload. Untrusted input: every failure is a `.badRecord` error, never
@@ -111,12 +116,14 @@ public enum SpillEventCodec {
         }
         let sourcePayload = Array(try r.lengthPrefixed("source payload"))
         let sourceDLQID = try r.string("source dlq id")
+        let receivedAt = flags & flagHasReceivedAt != 0 ? try r.integer(Int64.self, "received at") : 0
         try r.expectEnd()
         var event = StoredEvent(entryID: entryID, eventID: eventID, tsMicros: ts, tsEventMicros: eventTime,
                                 subjectID: subjectID, producerID: producerID, schemaID: schemaID, family: family,
                                 payloadJSON: payload, rows: rows, tags: tags, mayBeRedelivery: true)
         event.sourcePayload = sourcePayload
         event.sourceDLQID = sourceDLQID
+        event.receivedAtMicros = receivedAt
         return event
     }
 

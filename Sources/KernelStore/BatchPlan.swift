@@ -2,6 +2,10 @@ import KernelEvents
 import KernelPlugins
 import KernelPostgres
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One batch, encoded: every storable event's COPY tuples sit in its table's buffer, so any
 /// subset of events (the whole batch, or a half while isolating a bad event) can be streamed
 /// without encoding again.
@@ -88,6 +92,7 @@ struct BatchPlan {
     static func encodeTyped(_ event: StoredEvent, family: FamilyDescriptor, types: [ColumnType],
                             into buffer: inout TupleBuffer, fieldCount: Int) -> String? {
         let mark = buffer.count
+        let receivedAt = event.receivedAtMicros != 0 ? event.receivedAtMicros : currentUnixMicros()
         for (rowNo, row) in event.rows.enumerated() {
             guard row.count == types.count else {
                 buffer.truncate(to: mark)
@@ -101,6 +106,7 @@ struct BatchPlan {
             buffer.uuid(event.subjectID)
             buffer.uuid(event.producerID)
             buffer.uuid(event.schemaID)
+            buffer.timestamptz(unixMicros: receivedAt)
             for index in 0..<types.count {
                 if let problem = encode(row[index], as: types[index], into: &buffer) {
                     buffer.truncate(to: mark)
@@ -119,6 +125,7 @@ struct BatchPlan {
         buffer.uuid(event.subjectID)
         buffer.uuid(event.producerID)
         buffer.uuid(event.schemaID)
+        buffer.timestamptz(unixMicros: event.receivedAtMicros != 0 ? event.receivedAtMicros : currentUnixMicros())
         buffer.jsonb(bytes: event.payloadJSON)
     }
 
@@ -126,6 +133,13 @@ struct BatchPlan {
         buffer.beginTuple(fieldCount: 2)
         buffer.uuid(eventID)
         buffer.bytea(digest.bytes)
+    }
+
+    /// The clock, for events whose receive time is not known.
+    static func currentUnixMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 
     static func encodeTagLink(eventID: EventUUID, tsMicros: Int64, tagID: Int64, into buffer: inout TupleBuffer) {

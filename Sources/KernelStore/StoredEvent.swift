@@ -30,6 +30,9 @@ public struct StoredEvent: Sendable {
     /// be dead-lettered with the bytes the producer sent (set by the pipeline; not stored).
     public var sourcePayload: [UInt8] = []
     public var sourceDLQID: String = ""
+    /// When the kernel read the entry, Unix microseconds (`received_at`); 0 = not known (tools,
+    /// spill records of older versions): the writer's clock at write time stands in.
+    public var receivedAtMicros: Int64 = 0
 
     public init(entryID: String, eventID: EventUUID, tsMicros: Int64, tsEventMicros: Int64?, subjectID: EventUUID,
                 producerID: EventUUID, schemaID: EventUUID, family: FamilyDescriptor?, payloadJSON: [UInt8],

@@ -22,9 +22,11 @@ struct TableLayout {
     /// As `insertSQL`, also emptying the staging table (several moves in one transaction).
     let moveSQL: String
 
-    /// Identity columns in COPY order; `received_at` is left to its DEFAULT now().
-    static let typedIdentity = ["event_id", "row_no", "ts", "ts_event", "subject_id", "producer_id", "schema_id"]
-    static let genericColumns = ["event_id", "ts", "ts_event", "subject_id", "producer_id", "schema_id", "payload"]
+    /// Identity columns in COPY order. `received_at` is sent (when the kernel read the event, kept
+    /// through spill and replay), not left to its DEFAULT now(), which a replay would make the
+    /// replay's time.
+    static let typedIdentity = ["event_id", "row_no", "ts", "ts_event", "subject_id", "producer_id", "schema_id", "received_at"]
+    static let genericColumns = ["event_id", "ts", "ts_event", "subject_id", "producer_id", "schema_id", "received_at", "payload"]
 
     static func generic(on connection: PGConnection) throws(PGError) -> TableLayout {
         try TableLayout(table: "events", family: nil, columns: genericColumns, countWhere: nil, on: connection)

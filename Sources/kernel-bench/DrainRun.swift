@@ -28,7 +28,7 @@ struct DrainResult {
     /// Busy core-seconds of the whole machine over the drain.
     var machineCPUSeconds: Double
     var loadAverage: String
-    /// Writer transactions into md_trade (distinct `received_at`), for the average batch size.
+    /// Writer transactions into md_trade (distinct `xmin`), for the average batch size.
     var tradeTransactions: Int
     var kernels: Int { kernelCPUSeconds.count }
     var eventsPerSecond: Double { Double(events) / seconds }
@@ -166,7 +166,7 @@ struct DrainRun {
             hwmKB: hwm, maxRSSKB: maxRSS, rssAtStartKB: startRSS, kernelErrors: errorLines.count, firstError: errorLines.first,
             postgresCPUSeconds: ProcStat.seconds(ticks: postgresTicks), machineBusy: machineBusy,
             machineCPUSeconds: machineSeconds, loadAverage: load,
-            tradeTransactions: try env.rows(in: "md_trade") > 0 ? env.count("SELECT count(DISTINCT received_at) FROM md_trade") : 0)
+            tradeTransactions: try env.rows(in: "md_trade") > 0 ? env.count("SELECT count(DISTINCT xmin::text) FROM md_trade") : 0)
         return (result, trades)
     }
 }

@@ -155,7 +155,7 @@ struct IngestBench {
             print("latency at \(Fmt.grouped(l.rate)) events/s offered (measured \(Fmt.fixed(l.seconds, 0)) s after \(Fmt.fixed(l.warmupSeconds, 0)) s warm-up; "
                   + "achieved \(Fmt.grouped(Int(l.offeredRate)))/s; \(l.lateTicks) publisher ticks > 1 ms late)")
             print("measure                                  n      p50 ms   p99 ms  p99.9 ms   max ms")
-            var rows = [("XADD → read by the kernel", l.toRead), ("XADD → received_at (insert tx start)", l.toInsert)]
+            var rows = [("XADD → read by the kernel", l.toRead), ("XADD → received_at (kernel read)", l.toInsert)]
             if let committed = l.toCommit { rows.append(("XADD → committed (commit timestamp)", committed)) }
             rows.append(("XADD → acknowledged (1 ms samples)", l.toAck))
             for (name, p) in rows {

@@ -8,8 +8,8 @@ struct LatencyResult {
     var warmupSeconds: Double
     var offeredRate: Double
     var measured: Int
-    /// XADD (just before the pipelined send) → `received_at` (the DB's now() in the writing
-    /// transaction: its start, so COPY and COMMIT are not included).
+    /// XADD (just before the pipelined send) → `received_at` (when the kernel's reader read the
+    /// entry: the processor, the batcher, COPY and COMMIT are not included).
     var toInsert: Percentiles
     /// XADD → first 1 ms watcher sample showing the entry acknowledged (after COMMIT): an upper
     /// bound on XADD→committed.
@@ -24,8 +24,7 @@ struct LatencyResult {
     var kernelErrors: Int
     var cpuPerMillion: Double
     var hwmKB: Int
-    /// Writer transactions that stored the run's trades (distinct `received_at`: now() is fixed
-    /// per transaction).
+    /// Writer transactions that stored the run's trades (distinct `xmin`).
     var transactions: Int
 }
 
@@ -119,7 +118,7 @@ struct LatencyRun {
             }
             return (rows, nanos)
         }
-        // XADD → received_at (the writing transaction's start).
+        // XADD → received_at (the kernel's read).
         let (result, toInsert) = try sinceXADD("received_at")
         // XADD → committed, exactly: the commit time Postgres recorded for each row's transaction.
         var toCommit: Percentiles?
@@ -159,6 +158,6 @@ struct LatencyRun {
             toInsert: Percentiles(toInsert), toAck: Percentiles(toAck), toCommit: toCommit, toRead: Percentiles(toRead), lateTicks: lateTicks,
             dlq: try env.streamLength(env.dlqKey), kernelErrors: errors,
             cpuPerMillion: Double(cpuEnd - cpuStart) / KernelProcess.clockTicksPerSecond / Double(total - warmupCount) * 1e6,
-            hwmKB: hwm, transactions: try env.count("SELECT count(DISTINCT received_at) FROM md_trade"))
+            hwmKB: hwm, transactions: try env.count("SELECT count(DISTINCT xmin::text) FROM md_trade"))
     }
 }

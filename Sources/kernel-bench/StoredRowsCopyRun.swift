@@ -26,14 +26,13 @@ struct StoredRows {
     /// Links in `event_tags` whose event is not in `table` (none after a trade drain).
     let foreignTagRows: Int
 
-    /// Reads `table` (every column but `received_at`, which keeps its DEFAULT now() as in the
-    /// kernel's COPY) and `event_tags`, in (ts, event_id, row_no) order.
+    /// Reads `table` (every column: the kernel's COPY sends `received_at` too) and `event_tags`, in (ts, event_id, row_no) order.
     /// - Parameter eventsPerTransaction: events per batch; nil: the kernel's transactions.
     static func capture(from env: BenchEnvironment, table: String, eventsPerTransaction: Int?) throws -> StoredRows {
         let pg = env.pg
         let described = try pg.query("""
             SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'received_at'
+             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum
             """, [table])
         let names = described.rows.compactMap { $0[0] }

@@ -92,6 +92,34 @@ struct SpillOutageTests {
         #expect(log.contains("spill segment replayed"))
     }
 
+    /// `received_at` is when the kernel read the event, kept through spill and replay: a spilled
+    /// event's receive time is before Postgres came back (it used to be the replay's `now()`).
+    @Test func aSpilledEventKeepsTheTimeItWasReceived() throws {
+        let server = try PrivatePostgres()
+        defer { server.destroy() }
+        let h = try makeHarness(server)
+        defer { h.tearDown() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let kernel = try h.startProcess(yaml: h.yaml(batchSize: 50, batchMaxWaitMs: 20))
+        defer { kernel.terminate(); kernel.waitUntilExit() }
+        try publishTrades(h, subject: subject, token: token, from: 0, count: 10)
+        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 10 })
+        try server.stopImmediate()
+        let publishedAt = Date()
+        try publishTrades(h, subject: subject, token: token, from: 10, count: 200)
+        #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 && !segments(h).isEmpty }, "spilled and acknowledged")
+        Thread.sleep(forTimeInterval: 1.5)
+        let restartedAt = Date()
+        try server.start()
+        #expect(h.waitUntil(timeout: 90) { try storedTrades(h) == 210 && segments(h).isEmpty })
+        let micros = { (d: Date) in Int64(d.timeIntervalSince1970 * 1_000_000) }
+        let latest = try h.count("SELECT (extract(epoch FROM max(received_at)) * 1000000)::bigint FROM md_trade")
+        let earliestSpilled = try h.count(
+            "SELECT (extract(epoch FROM min(received_at)) * 1000000)::bigint FROM md_trade WHERE size > 11")
+        #expect(latest < micros(restartedAt), "received_at \(latest) is before Postgres came back (\(micros(restartedAt)))")
+        #expect(earliestSpilled >= micros(publishedAt) - 1_000_000, "and not before the events were published")
+    }
+
     @Test func killMinus9WhileSpillingAndWhileReplayingLosesAndDuplicatesNothing() throws {
         let server = try PrivatePostgres()
         defer { server.destroy() }

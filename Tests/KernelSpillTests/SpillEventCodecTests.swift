@@ -25,6 +25,17 @@ struct SpillEventCodecTests {
         }
     }
 
+    @Test("the receive time round trips; a record without it (older versions) decodes as unknown (0)")
+    func receivedAtRoundTrip() throws {
+        var event = SpillFixtures.generic(1)
+        event.receivedAtMicros = 1_796_000_000_123_456
+        #expect(try SpillEventCodec.decode(SpillFixtures.encoded(event)[...]).receivedAtMicros == 1_796_000_000_123_456)
+        event.receivedAtMicros = 0
+        let old = SpillFixtures.encoded(event)
+        #expect(old[1] & 0x04 == 0, "no receive-time flag: the layout of records written before it existed")
+        #expect(try SpillEventCodec.decode(old[...]).receivedAtMicros == 0)
+    }
+
     @Test("typed rows round trip with every ColumnValue case")
     func typedRoundTrip() throws {
         var event = SpillFixtures.typed(42, rows: 6)

@@ -317,6 +317,7 @@ final class IngestProcessor: @unchecked Sendable {
                 rows: [], tags: tags, mayBeRedelivery: chunk[entryIndex].mayBeRedelivery)
             stored.sourcePayload = chunk[entryIndex].payload ?? []
             stored.sourceDLQID = chunk[entryIndex].dlqID
+            stored.receivedAtMicros = chunk[entryIndex].readAtMicros
             if let out, let family = typedFamily[i] {
                 stored.family = family
                 stored.rows = out.rows

@@ -25,6 +25,9 @@ public struct StreamEntry: Sendable {
     /// True when the entry is suspected of crashing a plugin (it was in a batch call when a
     /// kernel died, see `CrashStrikes`): it is handed to its plugin in a call of its own.
     public var isolate = false
+    /// When the kernel read the entry (Unix microseconds): the event's `received_at`, kept
+    /// through spill and replay.
+    public var readAtMicros: Int64 = 0
 
     public init(id: String, shard: Int?, payload: [UInt8]?, token: [UInt8]?, clientID: String?, deliveries: Int,
                 mayBeRedelivery: Bool, deleted: Bool) {
@@ -56,7 +59,7 @@ public struct StreamEntry: Sendable {
     /// Parses an XREADGROUP / XAUTOCLAIM entry list, `[[id, [field, value, …] | nil], …]`, copying
     /// only what an entry keeps (payload, token, client id).
     static func parseList(_ list: RedisReplyView, shard: Int? = nil, deliveries: Int, mayBeRedelivery: Bool,
-                          tokens: inout TokenInterner) -> [StreamEntry] {
+                          tokens: inout TokenInterner, readAtMicros: Int64 = unixNanos() / 1000) -> [StreamEntry] {
         let count = list.count
         var out: [StreamEntry] = []
         out.reserveCapacity(count)
@@ -68,6 +71,7 @@ public struct StreamEntry: Sendable {
             let id = idView.withBytes { String(decoding: $0, as: UTF8.self) }
             var entry = StreamEntry(id: id, shard: shard, payload: nil, token: nil, clientID: nil, deliveries: deliveries,
                                     mayBeRedelivery: mayBeRedelivery, deleted: true)
+            entry.readAtMicros = readAtMicros
             let fields = pair[1]
             if pair.count >= 2, fields.kind == .array {
                 entry.deleted = false

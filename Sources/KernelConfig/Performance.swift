@@ -10,12 +10,18 @@ extension KernelConfig {
         /// A performance section with every default.
         public init() {}
 
-        static let keys = ["schema_cache_ttl_seconds", "processor_threads"]
+        /// `performance.binding_cache_seconds`: how long a processor trusts a producer↔subject
+        /// binding it looked up (an unbinding takes effect within this; an outage longer than it
+        /// is served from the last answer).
+        public var bindingCacheSeconds = 60
+
+        static let keys = ["schema_cache_ttl_seconds", "processor_threads", "binding_cache_seconds"]
 
         init(_ reader: MappingReader) {
             // Redis refuses `SET … EX 0`, so the TTL must be positive.
             schemaCacheTTLSeconds = reader.int("schema_cache_ttl_seconds", default: schemaCacheTTLSeconds, min: 1)
             processorThreads = reader.int("processor_threads", default: processorThreads, min: 1, max: 64)
+            bindingCacheSeconds = reader.int("binding_cache_seconds", default: bindingCacheSeconds, min: 1, max: 86_400)
         }
     }
 }

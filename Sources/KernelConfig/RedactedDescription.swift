@@ -102,6 +102,7 @@ extension KernelConfig {
         ])
         section("performance", [
             ("schema_cache_ttl_seconds", "\(performance.schemaCacheTTLSeconds)"),
+            ("binding_cache_seconds", "\(performance.bindingCacheSeconds)"),
             ("processor_threads", "\(performance.processorThreads)"),
         ])
         section("spill", [

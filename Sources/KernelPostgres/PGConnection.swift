@@ -26,7 +26,7 @@ public final class PGConnection: @unchecked Sendable {
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = PGConnection.lastError(conn)
             PQfinish(conn)
-            throw PGError(sqlState: nil, message: message, connectionBad: true)
+            throw PGError(sqlState: PGError.connectFailureState(message), message: message, connectionBad: true)
         }
         self.conn = conn
         let sink = Unmanaged.passRetained(NoticeSink(logger: logger))

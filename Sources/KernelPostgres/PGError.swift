@@ -48,6 +48,18 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
         "PGError(\(kind.rawValue), \(reasonCode), sqlstate \(sqlState ?? "-")): \(message)"
     }
 
+    /// The SQLSTATE of a refused connection, which libpq gives only as text: a server that is
+    /// starting up, shutting down or in recovery answers 57P03 (cannot_connect_now), and will
+    /// accept connections within moments: the breaker retries it soon (docs/operations.md).
+    public static func connectFailureState(_ message: String) -> String? {
+        let transient = ["the database system is starting up", "the database system is shutting down",
+                         "the database system is in recovery mode", "the database system is not yet accepting connections"]
+        return transient.contains { message.contains($0) } ? "57P03" : nil
+    }
+
+    /// True for 57P03: the server is up but not accepting connections yet.
+    public var isServerStarting: Bool { sqlState == "57P03" }
+
     /// Maps an SQLSTATE (and the connection state) to a kind and a reason code.
     ///
     /// Connectivity: class 08 (connection exception), 57P01 admin_shutdown, 57P02 crash_shutdown,

@@ -1,4 +1,5 @@
 import KernelCore
+import KernelPostgres
 import Logging
 import Synchronization
 import Testing
@@ -18,6 +19,29 @@ struct CircuitBreakerTests {
         #expect(!b.allowsAttempt(now: 3 + 29_999_999_999), "open until the timeout since the last failure")
         #expect(b.state(now: 3 + 30_000_000_000) == .halfOpen)
         #expect(b.allowsAttempt(now: 3 + 30_000_000_000))
+    }
+
+    /// A server that answered "the database system is starting up" (57P03) is probed again
+    /// after `retryAfter`, not after the whole timeout: the breaker held the spill open 30 s
+    /// longer than Postgres was down.
+    @Test func aServerStartingUpIsProbedAgainSoon() {
+        var b = CircuitBreaker(threshold: 1, timeoutNanos: 30_000_000_000)
+        b.recordFailure(now: 0)
+        #expect(b.state(now: 29_999_999_999) == .open)
+        b.recordFailure(now: 30_000_000_000, retryAfterNanos: 500_000_000)   // the probe: starting up
+        #expect(b.state(now: 30_400_000_000) == .open)
+        #expect(b.state(now: 30_500_000_000) == .halfOpen, "probed again half a second later")
+        b.recordFailure(now: 30_500_000_000)   // down again for real: the whole timeout
+        #expect(b.state(now: 60_000_000_000) == .open)
+        #expect(b.state(now: 60_500_000_000) == .halfOpen)
+    }
+
+    @Test func startingUpIsRecognisedInLibpqsConnectError() {
+        let message = "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  the database system is starting up"
+        let error = PGError(sqlState: PGError.connectFailureState(message), message: message, connectionBad: true)
+        #expect(error.isServerStarting && error.kind == .connectivity)
+        let down = "connection to server at \"127.0.0.1\", port 5432 failed: Connection refused"
+        #expect(!PGError(sqlState: PGError.connectFailureState(down), message: down, connectionBad: true).isServerStarting)
     }
 
     @Test func aFailedProbeReopensAndASuccessClosesAndResets() {

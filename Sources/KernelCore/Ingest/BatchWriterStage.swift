@@ -80,7 +80,7 @@ final class BatchWriterStage: @unchecked Sendable {
                     dropConnection()
                     metrics.pgErrorsTotal.add(1, ordering: .relaxed)
                     if case .connectivity = error {
-                        health.recordFailure(reasonCode: error.reasonCode)
+                        health.recordFailure(reasonCode: error.reasonCode, serverStarting: error.pgError.isServerStarting)
                         connectivityFailures += 1
                         if connectivityFailures <= connectivityRetries && !abandon.isSet && health.allowsAttempt() {
                             let delay = backoff.nextDelayMs()

@@ -36,6 +36,11 @@ final class IngestDirectory {
     var giveUp: @Sendable () -> Bool = { false }
 
     private var pg: PGConnection?
+    /// One connection attempt per backoff period, never one per event: while Postgres is down,
+    /// lookups answer from the cache at once (or wait) instead of each trying to connect.
+    private var connectBackoff = Backoff(baseMs: 100, maxMs: 2000)
+    private var nextConnectAt = -Double.infinity
+    private var failureLog = LogThrottle()
     private var redis: (any RedisClient)?
     private let redisSettings: RedisSettings?
     private var lastRefresh = -Double.infinity
@@ -199,10 +204,29 @@ final class IngestDirectory {
 
     private func connection() throws(PGError) -> PGConnection {
         if let pg, pg.isConnected { return pg }
-        let c = try PGConnection(dsn: dsn, logger: logger)
-        pg = c
-        return c
+        let now = monotonicSeconds()
+        guard now >= nextConnectAt else {
+            throw PGError(clientReason: Self.waitingReason, kind: .connectivity,
+                          message: "postgres unreachable; next connection attempt in \(Int((nextConnectAt - now) * 1000)) ms")
+        }
+        do {
+            let c = try PGConnection(dsn: dsn, logger: logger)
+            pg = c
+            connectBackoff.reset()
+            if nextConnectAt > -Double.infinity {
+                nextConnectAt = -Double.infinity
+                failureLog.reset()
+                logger.info("ingest lookups: postgres reachable again", metadata: ["event": "infra", "component": "ingest"])
+            }
+            return c
+        } catch {
+            nextConnectAt = now + Double(connectBackoff.nextDelayMs()) / 1000
+            throw error
+        }
     }
+
+    /// The reason of the error `connection()` answers between attempts (not itself a failure).
+    static let waitingReason = "pg_connect_backoff"
 
     private func redisConnection() -> (any RedisClient)? {
         if let redis, redis.isOpen { return redis }
@@ -212,9 +236,15 @@ final class IngestDirectory {
     }
 
     private func dropConnection(_ error: PGError) {
-        logger.error("ingest lookup failed", metadata: [
-            "event": "infra", "component": "ingest", "reason_code": .string(error.reasonCode), "details": .string(error.message),
-        ])
+        if error.reasonCode != Self.waitingReason {
+            let (log, suppressed) = failureLog.shouldLog(now: monotonicSeconds())
+            if log {
+                logger.error("ingest lookup failed", metadata: [
+                    "event": "infra", "component": "ingest", "reason_code": .string(error.reasonCode),
+                    "details": .string(error.message), "repeats_since_last_line": "\(suppressed)",
+                ])
+            }
+        }
         if error.kind == .connectivity {
             pg?.close()
             pg = nil

@@ -91,6 +91,7 @@ public final class IngestPipeline: @unchecked Sendable {
         processors = (0..<max(1, config.performance.processorThreads)).map { index in
             let directory = IngestDirectory(dsn: config.postgres.dsn, keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
             directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
+            directory.bindingTTL = Double(config.performance.bindingCacheSeconds)
             directory.giveUp = { abandonFlag0.isSet }
             let processor = IngestProcessor(
                 options: .init(maxMessageBytes: config.server.maxMessageBytes, batchSize: config.postgres.batchSize,
@@ -124,6 +125,7 @@ public final class IngestPipeline: @unchecked Sendable {
             }
             replayLoop = SpillReplayLoop(appender: spill.appender, replayers: replayers, health: health, stop: replayStop,
                                          intervalSeconds: Double(config.spill.replayIntervalMs) / 1000, logger: logger)
+            replayLoop?.probeDSN = dsn
         } else {
             replayLoop = nil
         }

@@ -24,7 +24,8 @@ public struct CircuitBreaker: Sendable, Equatable {
     public let timeoutNanos: UInt64
     public private(set) var consecutiveFailures = 0
     private var openedState = false
-    private var lastFailureNanos: UInt64 = 0
+    /// When an open breaker turns half-open.
+    private var halfOpenAtNanos: UInt64 = 0
 
     /// - Parameters:
     ///   - threshold: consecutive failures that open the breaker (≥ 1).
@@ -37,11 +38,17 @@ public struct CircuitBreaker: Sendable, Equatable {
     /// The state at `now` (monotonic nanoseconds).
     public func state(now: UInt64) -> State {
         guard openedState else { return .closed }
-        return now &- lastFailureNanos >= timeoutNanos ? .halfOpen : .open
+        return now >= halfOpenAtNanos ? .halfOpen : .open
     }
 
     /// Whether a write may be attempted at `now` (closed or half-open).
     public func allowsAttempt(now: UInt64) -> Bool { state(now: now) != .open }
+
+    /// Something outside the breaker (a connection probe) saw the server answer: half-open at
+    /// `now`, without waiting for the timeout.
+    public mutating func allowProbe(now: UInt64) {
+        if openedState { halfOpenAtNanos = min(halfOpenAtNanos, now) }
+    }
 
     /// A write succeeded: closed, count reset.
     public mutating func recordSuccess() {
@@ -49,10 +56,12 @@ public struct CircuitBreaker: Sendable, Equatable {
         openedState = false
     }
 
-    /// A write failed for connectivity at `now`.
-    public mutating func recordFailure(now: UInt64) {
+    /// A write failed for connectivity at `now`. `retryAfterNanos`: when the failure says the
+    /// server will answer soon (it is starting up: 57P03), the next probe comes after this
+    /// instead of the whole timeout, so a Postgres that is back is used within a second.
+    public mutating func recordFailure(now: UInt64, retryAfterNanos: UInt64? = nil) {
         consecutiveFailures += 1
-        lastFailureNanos = now
+        halfOpenAtNanos = now &+ min(timeoutNanos, retryAfterNanos ?? timeoutNanos)
         // A failed probe re-opens at once; a closed breaker opens at the threshold.
         if openedState || consecutiveFailures >= threshold { openedState = true }
     }

@@ -39,6 +39,7 @@ public enum ParallelSpillReplay {
                     if !one.complete {
                         // Postgres went away: stop handing out segments; the rest wait.
                         s.outcome.complete = false
+                        s.outcome.serverStarting = s.outcome.serverStarting || one.serverStarting
                         s.stopped = true
                     }
                     s.doneBytes += Int64(segment.bytes)

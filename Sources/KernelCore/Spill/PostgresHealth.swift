@@ -21,6 +21,9 @@ public final class PostgresHealth: Sendable {
         self.clock = clock ?? { UInt64(monotonicNanos()) }
     }
 
+    /// How soon a server that said it is starting up is probed again.
+    static let startingRetryNanos: UInt64 = 500_000_000
+
     /// The breaker's state now.
     public var state: CircuitBreaker.State {
         let now = clock()
@@ -34,6 +37,23 @@ public final class PostgresHealth: Sendable {
     public func allowsAttempt() -> Bool {
         let now = clock()
         return breaker.withLock { $0.allowsAttempt(now: now) }
+    }
+
+    /// A plain connection probe succeeded while the breaker was open: half-open now (the next
+    /// write or replay is the real test; its success closes the breaker).
+    public func probeSucceeded() {
+        let now = clock()
+        let opened = breaker.withLock { b -> Bool in
+            guard b.state(now: now) == .open else { return false }
+            b.allowProbe(now: now)
+            return true
+        }
+        if opened {
+            logger.info("postgres answers again; circuit half-open, replaying the spill", metadata: [
+                "event": "infra", "component": "postgres", "action": "circuit", "outcome": "half_open",
+            ])
+            gauge.store(CircuitBreaker.State.halfOpen.gaugeValue, ordering: .relaxed)
+        }
     }
 
     /// A write (or probe) succeeded.
@@ -52,12 +72,13 @@ public final class PostgresHealth: Sendable {
         gauge.store(0, ordering: .relaxed)
     }
 
-    /// A write failed with a connectivity error.
-    public func recordFailure(reasonCode: String) {
+    /// A write failed with a connectivity error. `serverStarting`: the server answered 57P03
+    /// (starting up): probe again within a second rather than after the whole timeout.
+    public func recordFailure(reasonCode: String, serverStarting: Bool = false) {
         let now = clock()
         let (before, after, failures) = breaker.withLock { b in
             let s = b.state(now: now)
-            b.recordFailure(now: now)
+            b.recordFailure(now: now, retryAfterNanos: serverStarting ? Self.startingRetryNanos : nil)
             return (s, b.state(now: now), b.consecutiveFailures)
         }
         if before != .open && after == .open {

@@ -1,3 +1,4 @@
+import KernelPostgres
 import KernelSpill
 import Logging
 
@@ -14,6 +15,9 @@ final class SpillReplayLoop: @unchecked Sendable {
     let stop: StopFlag
     let intervalSeconds: Double
     let logger: Logger
+    /// Where the open breaker's probe connects (nil: no probe; writes wait for the timeout).
+    var probeDSN: String?
+    private var lastProbe = -Double.infinity
 
     init(appender: SpillAppender, replayers: [SpillReplayer], health: PostgresHealth, stop: StopFlag,
          intervalSeconds: Double, logger: Logger) {
@@ -28,11 +32,36 @@ final class SpillReplayLoop: @unchecked Sendable {
     func run() {
         while !stop.isSet {
             round()
-            // Sleep in short steps so shutdown is prompt.
+            // Sleep in short steps so shutdown is prompt, probing an open breaker meanwhile.
             var slept = 0.0
-            while slept < intervalSeconds && !stop.isSet { sleepMs(100); slept += 0.1 }
+            while slept < intervalSeconds && !stop.isSet {
+                sleepMs(100)
+                slept += 0.1
+                if probeIfDue() { break }
+            }
         }
         for replayer in replayers { replayer.close() }
+    }
+
+    /// While the breaker is open, one plain connection to Postgres a second: when it answers, the
+    /// breaker turns half-open at once, so the spill is replayed within seconds of Postgres'
+    /// return rather than after `circuit_breaker_timeout_seconds` (writes still wait for the
+    /// breaker as before). A server that is starting up (57P03) is simply probed again next
+    /// second. Returns true when the breaker was opened up by the probe.
+    private func probeIfDue() -> Bool {
+        guard let probeDSN, !health.allowsAttempt() else { return false }
+        let now = monotonicSeconds()
+        guard now - lastProbe >= 1 else { return false }
+        lastProbe = now
+        do throws(PGError) {
+            let probe = try PGConnection(dsn: probeDSN, logger: logger)
+            defer { probe.close() }
+            _ = try probe.query("SELECT 1")
+            health.probeSucceeded()
+            return true
+        } catch {
+            return false
+        }
     }
 
     func round() {
@@ -53,7 +82,7 @@ final class SpillReplayLoop: @unchecked Sendable {
         if outcome.complete {
             health.recordSuccess()
         } else {
-            health.recordFailure(reasonCode: "spill_replay_paused")
+            health.recordFailure(reasonCode: "spill_replay_paused", serverStarting: outcome.serverStarting)
         }
         if outcome.segments > 0 {
             logger.info("spill replay round", metadata: [

@@ -31,6 +31,8 @@ public final class SpillReplayer: @unchecked Sendable {
         public var damaged = 0
         /// False when Postgres went away mid-round (what is left stays for the next round).
         public var complete = true
+        /// True when the round stopped because the server said it is starting up (57P03).
+        public var serverStarting = false
     }
 
     let directory: SpillDirectory
@@ -65,6 +67,7 @@ public final class SpillReplayer: @unchecked Sendable {
             } catch {
                 close()
                 outcome.complete = false
+                outcome.serverStarting = error.pgError.isServerStarting
                 logger.warning("spill replay paused: postgres unreachable", metadata: [
                     "event": "infra", "component": "spill", "action": "replay", "outcome": "paused",
                     "reason_code": .string(error.reasonCode), "file": .string(segment.fileName),

@@ -14,7 +14,7 @@ struct ReadinessProbe: Sendable {
     /// Non-nil while part of ingest waits (families parked because no plugin serves them).
     var degradedState: @Sendable () -> String? = { nil }
 
-    /// 200 `ready` (or `ready (spilling: …)`) when both answer; otherwise 503 `not ready: …`
+    /// 200 `ready` (or `degraded: …`) when both answer; otherwise 503 `not ready: …`
     /// naming what is unreachable. Postgres down is 503 even while spilling: the kernel keeps
     /// ingesting, but its control plane and reviews need the database.
     func check() async -> State {
@@ -39,8 +39,11 @@ struct ReadinessProbe: Sendable {
         if !redisOK { down.append("redis unreachable") }
         if !postgresOK { down.append("postgres unreachable") }
         guard down.isEmpty else { return State(ready: false, body: "not ready: " + down.joined(separator: ", ")) }
-        if let spill = spillState() { return State(ready: true, body: "ready (spilling: \(spill))") }
-        if let degraded = degradedState() { return State(ready: true, body: "ready (degraded: \(degraded))") }
+        // Exactly one of ready / degraded / not ready (docs/admin.md).
+        var degraded: [String] = []
+        if let spill = spillState() { degraded.append("spilling (\(spill))") }
+        if let other = degradedState() { degraded.append(other) }
+        if !degraded.isEmpty { return State(ready: true, body: "degraded: " + degraded.joined(separator: "; ")) }
         return State(ready: true, body: "ready")
     }
 }

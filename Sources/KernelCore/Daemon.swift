@@ -132,7 +132,7 @@ public final class Daemon {
         metricsBridge = bridge
         let health = pipeline.health
         let server = AdminServer(config: config, metrics: metrics, logger: logger,
-                                 spillState: { health.state == .closed ? nil : "postgres unreachable" },
+                                 spillState: { health.state == .closed ? nil : "replaying the spill; the circuit is not closed yet" },
                                  degradedState: {
                                      let parked = pipeline.router.parking.parkedFamilies
                                      guard !parked.isEmpty else { return nil }

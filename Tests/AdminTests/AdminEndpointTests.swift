@@ -22,7 +22,7 @@ import Testing
         #expect(ready.status == 200 && ready.text == "ready")
         spill.value = "postgres unreachable"
         let spilling = try await client.send(method: "GET", path: "/readyz")
-        #expect(spilling.status == 200 && spilling.text == "ready (spilling: postgres unreachable)")
+        #expect(spilling.status == 200 && spilling.text == "degraded: spilling (postgres unreachable)")
 
         let metrics = try await client.send(method: "GET", path: "/metrics")
         #expect(metrics.status == 200)

@@ -103,7 +103,7 @@ public struct SpillDirectory: Sendable {
     private static func headerTime(_ file: String) -> Int64? {
         guard let fd = try? SpillPOSIX.openFile(file, O_RDONLY) else { return nil }
         defer { SpillPOSIX.closeQuietly(fd) }
-        var bytes = [UInt8](repeating: 0, count: SpillSegmentFormat.headerSize)
+        var bytes = [UInt8](repeating: 0, count: SpillSegmentFormat.fixedHeaderSize)
         guard let n = try? SpillPOSIX.readAt(fd, into: &bytes, range: 0..<bytes.count, offset: 0, path: file) else { return nil }
         let parsed = bytes.withUnsafeBytes { SpillSegmentFormat.parseHeader(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         return try? parsed.get().createdAtNanos

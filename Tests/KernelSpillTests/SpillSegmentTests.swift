@@ -183,7 +183,7 @@ struct SpillSegmentTests {
         let fd = open(path, O_RDWR)
         defer { close(fd) }
         for _ in 0..<1500 {
-            let at = Int.random(in: SpillSegmentFormat.headerSize..<original.count, using: &rng)
+            let at = Int.random(in: offsets[0]..<original.count, using: &rng)
             var flipped = original[at] ^ UInt8.random(in: 1...255, using: &rng)
             _ = pwrite(fd, &flipped, 1, off_t(at))
             var reader = try SpillSegmentReader(path: path, bufferBytes: 4096)
@@ -268,5 +268,62 @@ struct SpillSegmentTests {
         #expect(scan.newestMicros == SpillFixtures.event(4).tsMicros)   // event 5 is in the torn tail
         #expect(scan.createdAtNanos != nil)
         #expect(scan.bytes == bytes.count)
+    }
+
+    // MARK: the seal (docs/spill.md, "The seal")
+
+    @Test("a sealed segment cut anywhere is truncated, with the records lost; never a torn tail")
+    func truncatedSealedSegment() throws {
+        let dir = TempDirectory()
+        let (path, offsets) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads, sealed: true)
+        let full = SpillFixtures.readFile(path)
+        var reader = try SpillSegmentReader(path: path)
+        #expect(reader.seal == .sealed(length: Int64(full.count), records: Int64(Self.payloads.count)))
+        while let item = try reader.next() { if case .damage(let d) = item { Issue.record("intact sealed segment: \(d)") } }
+        let cutPath = dir.path + "/cut.seg"
+        for cut in Int(offsets[0])..<full.count {
+            SpillFixtures.writeFile(cutPath, Array(full[0..<cut]))
+            let items = try SpillFixtures.readAll(cutPath)
+            let kept = zip(offsets, Self.payloads).filter { Int($0) + SpillSegmentFormat.recordHeaderSize + $1.count <= cut }.count
+            #expect(SpillFixtures.records(items).map(\.payload) == Array(Self.payloads.prefix(kept)), "cut at \(cut)")
+            let damage = SpillFixtures.damage(items)
+            #expect(damage.map(\.kind) == [.truncated], "cut at \(cut): \(damage)")
+            #expect(damage.first?.records == Self.payloads.count - kept, "cut at \(cut)")
+            #expect(damage.first?.sealedRecords == Self.payloads.count)
+            #expect(damage.first?.reasonCode == "spill_truncated")
+        }
+    }
+
+    @Test("an unsealed segment (the append under way at a crash) still ends in a torn tail")
+    func unsealedTornTail() throws {
+        let dir = TempDirectory()
+        let (path, offsets) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads)
+        var bytes = SpillFixtures.readFile(path)
+        bytes.removeLast(5)
+        SpillFixtures.writeFile(path, bytes)
+        var reader = try SpillSegmentReader(path: path)
+        #expect(reader.seal == .open)
+        var items: [SpillReadItem] = []
+        while let item = try reader.next() { items.append(item) }
+        #expect(SpillFixtures.damage(items).map(\.kind) == [.tornTail])
+        #expect(SpillFixtures.damage(items).first?.offset == offsets.last)
+    }
+
+    @Test("a damaged seal slot loses no record and makes a cut end damage", arguments: [24, 31, 40, 48, 55])
+    func damagedSeal(index: Int) throws {
+        let dir = TempDirectory()
+        let (path, offsets) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads, sealed: true)
+        var bytes = SpillFixtures.readFile(path)
+        bytes[index] ^= 0x20
+        SpillFixtures.writeFile(path, bytes)
+        let items = try SpillFixtures.readAll(path)
+        #expect(SpillFixtures.records(items).map(\.payload) == Self.payloads)
+        #expect(SpillFixtures.damage(items).map(\.kind) == [.badHeader])
+        #expect(SpillFixtures.damage(items).first?.offset == Int64(SpillSegmentFormat.sealOffset))
+        bytes.removeLast(3)
+        SpillFixtures.writeFile(path, bytes)
+        let cut = try SpillFixtures.readAll(path)
+        #expect(SpillFixtures.damage(cut).map(\.kind) == [.badHeader, .truncated])
+        #expect(SpillFixtures.damage(cut).last?.offset == offsets.last)
     }
 }

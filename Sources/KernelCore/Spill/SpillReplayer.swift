@@ -17,8 +17,10 @@ import Glibc
 ///   are not stored twice.
 /// - Rows Postgres refuses for data reasons are dead-lettered as `persist_failed` (synchronously,
 ///   before the segment is erased).
-/// - Damage (torn tail, bad checksum) is reported with file and offset; the good records are
-///   replayed and the segment is then renamed `<name>.damaged` for inspection, not erased.
+/// - Damage (bad checksum, bad header, a sealed segment cut short) is reported with file and
+///   offset and counted by cause; the good records are replayed and the segment is then renamed
+///   `<name>.damaged`, not erased. A torn tail is not damage only in a segment that was never
+///   sealed (the append under way when its writer died, never acknowledged) (docs/spill.md).
 /// - A connectivity error stops the round: the segment stays and is retried on the next one.
 public final class SpillReplayer: @unchecked Sendable {
     // @unchecked: used from one thread at a time (the replay thread, or the CLI).
@@ -28,6 +30,8 @@ public final class SpillReplayer: @unchecked Sendable {
         public var inserted = 0
         public var duplicates = 0
         public var deadLettered = 0
+        /// Records lost to damage (as far as known: a damaged stretch counts as one record unless
+        /// the segment's seal tells how many are missing), plus damaged headers.
         public var damaged = 0
         /// False when Postgres went away mid-round (what is left stays for the next round).
         public var complete = true
@@ -87,6 +91,7 @@ public final class SpillReplayer: @unchecked Sendable {
         var batch: [StoredEvent] = []
         batch.reserveCapacity(batchSize)
         var damage = 0
+        var damageByCause: [String: Int] = [:]
         var reader: SpillSegmentReader
         do {
             reader = try SpillSegmentReader(path: segment.path)
@@ -115,19 +120,34 @@ public final class SpillReplayer: @unchecked Sendable {
                 } catch {
                     report(damageAt: at, in: segment, "undecodable record: \(error)")
                     damage += 1
+                    damageByCause[SpillDamage.Kind.badRecord.reasonCode, default: 0] += 1
                 }
             case .damage(let d):
                 offset = d.offset
                 if d.kind == .tornTail {
-                    // The normal trace of a crash mid-append: that batch was never fsynced, so
-                    // never acknowledged, and Redis delivers it again. Nothing acknowledged is lost.
-                    logger.warning("spill segment has a torn tail (crash mid-write); its unacknowledged batch is redelivered by Redis", metadata: [
+                    // Reported only for a segment that was never sealed: the append under way when
+                    // its writer died or failed. That batch was never fsynced, so never
+                    // acknowledged, and Redis delivers it again. Nothing acknowledged is lost.
+                    logger.warning("spill segment has a torn tail (crash mid-write, never sealed); its unacknowledged batch is redelivered by Redis", metadata: [
                         "event": "infra", "component": "spill", "action": "replay", "reason_code": "spill_torn_tail",
                         "file": .string(segment.path), "offset": "\(d.offset)",
                     ])
+                    continue
+                }
+                let records = d.records ?? 1
+                damage += records
+                damageByCause[d.reasonCode, default: 0] += records
+                if d.kind == .truncated {
+                    // Acknowledged events are gone from this file: say how many, as far as known.
+                    var metadata: Logger.Metadata = [
+                        "event": "infra", "component": "spill", "action": "replay", "outcome": "damaged",
+                        "reason_code": "spill_truncated", "file": .string(segment.path), "offset": "\(d.offset)",
+                        "lost_events": .string(d.records.map { String($0) } ?? "unknown"), "details": .string(d.description),
+                    ]
+                    metadata["acknowledged_events"] = .string(d.sealedRecords.map { String($0) } ?? "unknown")
+                    logger.error("spill segment cut short: acknowledged events are lost; the file is kept as .damaged", metadata: metadata)
                 } else {
                     report(damageAt: d.offset, in: segment, "\(d.kind): \(d.description)")
-                    damage += 1
                 }
             }
             if batch.count >= batchSize {
@@ -141,6 +161,7 @@ public final class SpillReplayer: @unchecked Sendable {
         if damage > 0 {
             outcome.damaged += damage
             metrics?.spillDamageTotal.add(damage, ordering: .relaxed)
+            for (cause, records) in damageByCause { metrics?.spillDamaged(cause: cause, records: records) }
             quarantine(segment)
         } else {
             do { try directory.remove(segment) } catch {

@@ -9,7 +9,7 @@ import Darwin
 /// A segment may be tens of MiB; the reader holds one window (1 MiB by default) plus the payload it
 /// returns. Damage is reported and skipped: after a record that does not validate, the reader
 /// scans forward for the next record magic whose record does validate and carries on from there.
-/// Damage running to the end of the
+/// A bad header is skipped the same way, so it loses no record. Damage running to the end of the
 /// file whose record was cut short ends the reading: it is a `.tornTail` (the normal trace of a
 /// crash mid-append) only in a segment that was never sealed; in a sealed one it is `.truncated`.
 /// The file's size is taken at open: bytes appended later are not read.
@@ -72,8 +72,16 @@ public struct SpillSegmentReader {
         case .failure(let failure):
             header = nil
             headerFailure = failure
-            seal = slot
-            position = Int64(fixed)
+            // The version is unknown. A zero or valid seal slot means format 2 (records at 56);
+            // anything else may be a format-1 record at 24, and the records are searched from there.
+            switch slot {
+            case .open, .sealed:
+                seal = slot
+                position = Int64(SpillSegmentFormat.headerSize)
+            case .unreadable, .legacy:
+                seal = .unreadable("header damaged; the seal slot does not say whether the segment was sealed")
+                position = Int64(fixed)
+            }
         }
     }
 
@@ -83,8 +91,23 @@ public struct SpillSegmentReader {
         if let headerFailure, !headerReported {
             headerReported = true
             let detail = if case .badHeader(let text) = headerFailure { text } else { headerFailure.description }
-            finished = true
-            return .damage(SpillDamage(file: path, offset: 0, length: fileSize, kind: .badHeader, detail: detail))
+            // Skip the header like any damaged stretch: the records after it still count.
+            let resume: Int64?
+            if position >= fileSize {
+                resume = nil
+            } else if case .valid = try check(at: position) {
+                resume = position
+            } else {
+                resume = try nextValidRecord(after: position)
+            }
+            guard let resume else {
+                finished = true
+                return .damage(SpillDamage(file: path, offset: 0, length: fileSize, kind: .badHeader,
+                                           detail: detail + "; no valid record follows"))
+            }
+            position = resume
+            return .damage(SpillDamage(file: path, offset: 0, length: resume, kind: .badHeader,
+                                       detail: detail + "; resynchronised at offset \(resume)"))
         }
         if !pending.isEmpty {
             return .damage(pending.removeFirst())

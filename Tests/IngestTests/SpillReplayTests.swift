@@ -127,6 +127,36 @@ struct SpillReplayTests {
         #expect(outcome.damaged == 200 - stored)
         #expect(metrics.spillDamagedRecordsByCause == ["spill_truncated": 200 - stored])
     }
+
+    /// Observed at the previous release: one flipped bit in a segment header lost all the
+    /// segment's intact records.
+    @Test func aFlippedHeaderBitLosesNoIntactRecord() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let log = LogCollector()
+        let logger = Logger(label: "spill-test") { _ in log }
+        let directory = try SpillDirectory(path: h.dir + "/spill")
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try events(h, count: 300, from: 0))
+        try appender.sealActive()
+        let segment = try #require(try directory.segments().first)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segment.path)))
+        bytes[14] ^= 0x04   // a bit of the creation time: the header CRC fails
+        try Data(bytes).write(to: URL(fileURLWithPath: segment.path))
+
+        let metrics = PipelineMetrics()
+        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
+                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                     metrics: metrics, logger: logger)
+        let outcome = replayer.replay(try directory.segments())
+        replayer.close()
+        #expect(outcome.complete)
+        #expect(outcome.events == 300)
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 300)
+        #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "header damage is still damage: kept")
+        #expect(log.lines.contains { $0.message.contains("spill damage") && ($0.metadata["details"] ?? "").contains("spill_bad_header") })
+        #expect(metrics.spillDamagedRecordsByCause == ["spill_bad_header": 1])
+    }
 }
 
 /// Keeps log records for assertions.

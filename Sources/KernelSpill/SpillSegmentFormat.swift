@@ -34,6 +34,8 @@ public enum SpillSegmentFormat {
 
     public static let fileNamePrefix = "spill-"
     public static let fileNameSuffix = ".seg"
+    /// A segment the replayer found damaged is renamed `<name>.damaged` (kept for `kernel spill salvage`).
+    public static let damagedSuffix = ".damaged"
     static let sequenceDigits = 20
 
     /// `spill-<20-digit zero-padded sequence>.seg`: names sort as their sequences do.
@@ -51,6 +53,12 @@ public enum SpillSegmentFormat {
         let digits = utf8[prefix.count..<(prefix.count + sequenceDigits)]
         guard digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         return UInt64(String(decoding: digits, as: UTF8.self))
+    }
+
+    /// The sequence of a quarantined segment's name (`spill-<sequence>.seg.damaged`), or nil.
+    public static func sequence(fromDamagedFileName name: String) -> UInt64? {
+        guard name.hasSuffix(damagedSuffix) else { return nil }
+        return sequence(fromFileName: String(name.dropLast(damagedSuffix.count)))
     }
 
     /// The 24 fixed header bytes (`version` other than the current one only for tests of old files).

@@ -21,6 +21,7 @@ import Glibc
 ///   offset and counted by cause; the good records are replayed and the segment is then renamed
 ///   `<name>.damaged`, not erased. A torn tail is not damage only in a segment that was never
 ///   sealed (the append under way when its writer died, never acknowledged) (docs/spill.md).
+/// - `salvage` reads `.damaged` files the same way and leaves them in place.
 /// - A connectivity error stops the round: the segment stays and is retried on the next one.
 public final class SpillReplayer: @unchecked Sendable {
     // @unchecked: used from one thread at a time (the replay thread, or the CLI).
@@ -33,8 +34,12 @@ public final class SpillReplayer: @unchecked Sendable {
         /// Records lost to damage (as far as known: a damaged stretch counts as one record unless
         /// the segment's seal tells how many are missing), plus damaged headers.
         public var damaged = 0
+        /// Bytes that could not be read back as records (damage and torn tails).
+        public var unreadableBytes: Int64 = 0
         /// False when Postgres went away mid-round (what is left stays for the next round).
         public var complete = true
+
+        public init() {}
     }
 
     let directory: SpillDirectory
@@ -59,11 +64,23 @@ public final class SpillReplayer: @unchecked Sendable {
     /// Replays `segments` in order. `progress` is called after each batch with the bytes of
     /// segments consumed so far (for the CLI's progress bar).
     public func replay(_ segments: [SpillSegmentInfo], progress: ((Int64) -> Void)? = nil) -> Outcome {
+        run(segments, salvage: false, progress: progress)
+    }
+
+    /// Replays the good records of quarantined (`.damaged`) files, skipping events already
+    /// stored (the writer deduplicates by event id), and leaves the files as they are: a second
+    /// salvage stores nothing twice. Damage is not counted again (it was when the file was
+    /// quarantined).
+    public func salvage(_ files: [SpillSegmentInfo], progress: ((Int64) -> Void)? = nil) -> Outcome {
+        run(files, salvage: true, progress: progress)
+    }
+
+    private func run(_ segments: [SpillSegmentInfo], salvage: Bool, progress: ((Int64) -> Void)?) -> Outcome {
         var outcome = Outcome()
         var doneBytes: Int64 = 0
         for segment in segments {
             do throws(StoreError) {
-                try replay(segment, into: &outcome, progress: { progress?(doneBytes + $0) })
+                try replay(segment, salvage: salvage, into: &outcome, progress: { progress?(doneBytes + $0) })
                 doneBytes += Int64(segment.bytes)
                 outcome.segments += 1
             } catch {
@@ -86,12 +103,13 @@ public final class SpillReplayer: @unchecked Sendable {
         writer = nil
     }
 
-    private func replay(_ segment: SpillSegmentInfo, into outcome: inout Outcome,
+    private func replay(_ segment: SpillSegmentInfo, salvage: Bool, into outcome: inout Outcome,
                         progress: (Int64) -> Void) throws(StoreError) {
         var batch: [StoredEvent] = []
         batch.reserveCapacity(batchSize)
         var damage = 0
         var damageByCause: [String: Int] = [:]
+        var unreadable: Int64 = 0
         var reader: SpillSegmentReader
         do {
             reader = try SpillSegmentReader(path: segment.path)
@@ -118,25 +136,30 @@ public final class SpillReplayer: @unchecked Sendable {
                 do {
                     batch.append(try SpillEventCodec.decode(payload[...]))
                 } catch {
-                    report(damageAt: at, in: segment, "undecodable record: \(error)")
+                    if !salvage { report(damageAt: at, in: segment, "undecodable record: \(error)") }
                     damage += 1
                     damageByCause[SpillDamage.Kind.badRecord.reasonCode, default: 0] += 1
+                    unreadable += Int64(SpillSegmentFormat.recordHeaderSize + payload.count)
                 }
             case .damage(let d):
                 offset = d.offset
+                unreadable += d.length
                 if d.kind == .tornTail {
                     // Reported only for a segment that was never sealed: the append under way when
                     // its writer died or failed. That batch was never fsynced, so never
                     // acknowledged, and Redis delivers it again. Nothing acknowledged is lost.
-                    logger.warning("spill segment has a torn tail (crash mid-write, never sealed); its unacknowledged batch is redelivered by Redis", metadata: [
-                        "event": "infra", "component": "spill", "action": "replay", "reason_code": "spill_torn_tail",
-                        "file": .string(segment.path), "offset": "\(d.offset)",
-                    ])
+                    if !salvage {
+                        logger.warning("spill segment has a torn tail (crash mid-write, never sealed); its unacknowledged batch is redelivered by Redis", metadata: [
+                            "event": "infra", "component": "spill", "action": "replay", "reason_code": "spill_torn_tail",
+                            "file": .string(segment.path), "offset": "\(d.offset)",
+                        ])
+                    }
                     continue
                 }
                 let records = d.records ?? 1
                 damage += records
                 damageByCause[d.reasonCode, default: 0] += records
+                guard !salvage else { continue }
                 if d.kind == .truncated {
                     // Acknowledged events are gone from this file: say how many, as far as known.
                     var metadata: Logger.Metadata = [
@@ -158,6 +181,14 @@ public final class SpillReplayer: @unchecked Sendable {
         }
         if !batch.isEmpty { try write(batch, into: &outcome) }
         progress(Int64(segment.bytes))
+        outcome.unreadableBytes += unreadable
+        if salvage {
+            logger.info("damaged spill file salvaged", metadata: [
+                "event": "infra", "component": "spill", "action": "salvage", "file": .string(segment.fileName),
+                "unreadable_bytes": "\(unreadable)",
+            ])
+            return
+        }
         if damage > 0 {
             outcome.damaged += damage
             metrics?.spillDamageTotal.add(damage, ordering: .relaxed)

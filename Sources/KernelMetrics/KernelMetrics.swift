@@ -72,6 +72,11 @@ public final class KernelMetrics: Sendable {
         "subject_mismatch_token", "producer_subject_forbidden", "missing_subject_schema", "normalize_failed",
         "poison_message", "persist_failed",
     ]
+    /// Spill damage causes pre-created at zero (the damage reason codes of docs/spill.md, torn
+    /// tails excepted: they lose nothing acknowledged), so an alert on a rise sees a series.
+    public static let spillDamageCauses = [
+        "spill_bad_header", "spill_bad_checksum", "spill_bad_length", "spill_bad_magic", "spill_truncated", "spill_bad_record",
+    ]
 
     /// Every family, in exposition order.
     public static let families: [MetricFamilyInfo] = [
@@ -192,6 +197,7 @@ public final class KernelMetrics: Sendable {
             _ = rateLimitDeny(op: op)
         }
         for reason in Self.dlqReasons { _ = dlqReason(reason) }
+        for cause in Self.spillDamageCauses { _ = spillDamagedRecords(cause: cause) }
     }
 
     // MARK: Labeled series

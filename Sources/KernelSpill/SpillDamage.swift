@@ -3,7 +3,7 @@
 /// Damage never stops the reader unless it reaches the end of the file: the records before and
 /// after a damaged stretch still come back.
 public struct SpillDamage: Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
         /// The 24-byte file header is short, foreign, of an unknown version or fails its CRC:
         /// nothing in the file is trusted (`offset` 0, `length` the file size).
         case badHeader

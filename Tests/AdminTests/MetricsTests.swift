@@ -98,6 +98,7 @@ let specGauges = ["kernel_redis_pending", "kernel_redis_stream_length", "kernel_
         #expect(parsed.value("kernel_dlq_reason_total", ["reason": "bad_event_json"]) == 6)
         #expect(parsed.value("kernel_dlq_reason_total", ["reason": "unauthenticated"]) == 1)
         #expect(parsed.value("kernel_spill_damaged_records_total", ["cause": "spill_truncated"]) == 3)
+        #expect(parsed.value("kernel_spill_damaged_records_total", ["cause": "spill_bad_header"]) == 0, "pre-created at zero")
     }
 
     @Test func renderIsSortedAndEachFamilyTypedOnce() throws {

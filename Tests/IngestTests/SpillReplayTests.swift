@@ -1,6 +1,7 @@
 import Foundation
 import KernelCore
 import KernelEvents
+import KernelMetrics
 import KernelRedis
 import KernelPlugins
 import KernelSpill
@@ -126,6 +127,11 @@ struct SpillReplayTests {
         #expect(line?.metadata["lost_events"] == "\(200 - stored)")
         #expect(outcome.damaged == 200 - stored)
         #expect(metrics.spillDamagedRecordsByCause == ["spill_truncated": 200 - stored])
+    }
+
+    @Test func theDamageCausesPreCreatedInTheMetricsAreTheReaderReasonCodes() {
+        let codes = SpillDamage.Kind.allCases.filter { $0 != .tornTail }.map(\.reasonCode)
+        #expect(Set(KernelMetrics.spillDamageCauses) == Set(codes))
     }
 
     /// Observed at the previous release: one flipped bit in a segment header lost all the

@@ -149,6 +149,13 @@ public struct SpillSegmentReader {
                 return .damage(SpillDamage(file: path, offset: start, length: fileSize - start, kind: .tornTail,
                                            detail: detail + "; no valid record follows"))
             case let .sealed(length, records):
+                if start >= length && recordsRead + recordDamage >= records {
+                    // Bytes after a complete sealed segment (e.g. zeros a crash added to the file):
+                    // nothing sealed is missing.
+                    return .damage(SpillDamage(file: path, offset: start, length: fileSize - start, kind: .badMagic,
+                                               detail: detail + "; \(fileSize - start) bytes after the sealed length, "
+                                                   + "every sealed record present", records: 0))
+                }
                 return .damage(truncation(at: start, sealedLength: length, sealedRecords: records, detail: detail))
             case .unreadable(let why):
                 return .damage(SpillDamage(file: path, offset: start, length: fileSize - start, kind: .truncated,

@@ -297,6 +297,19 @@ struct SpillSegmentTests {
         }
     }
 
+    @Test("bytes after a complete sealed segment lose nothing: damage with no record lost")
+    func bytesAfterTheSeal() throws {
+        let dir = TempDirectory()
+        let (path, _) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads, sealed: true)
+        let full = SpillFixtures.readFile(path)
+        SpillFixtures.writeFile(path, full + [UInt8](repeating: 0, count: 100))
+        let items = try SpillFixtures.readAll(path)
+        #expect(SpillFixtures.records(items).map(\.payload) == Self.payloads)
+        #expect(SpillFixtures.damage(items).map(\.kind) == [.badMagic])
+        #expect(SpillFixtures.damage(items).first?.records == 0)
+        #expect(SpillFixtures.damage(items).first?.offset == Int64(full.count))
+    }
+
     @Test("an unsealed segment (the append under way at a crash) still ends in a torn tail")
     func unsealedTornTail() throws {
         let dir = TempDirectory()

@@ -72,6 +72,11 @@ public final class KernelMetrics: Sendable {
         "subject_mismatch_token", "producer_subject_forbidden", "missing_subject_schema", "normalize_failed",
         "poison_message", "persist_failed", "event_id_conflict",
     ]
+    /// Spill damage causes pre-created at zero (the damage reason codes of docs/spill.md, torn
+    /// tails excepted: they lose nothing acknowledged), so an alert on a rise sees a series.
+    public static let spillDamageCauses = [
+        "spill_bad_header", "spill_bad_checksum", "spill_bad_length", "spill_bad_magic", "spill_truncated", "spill_bad_record",
+    ]
 
     /// Every family, in exposition order.
     public static let families: [MetricFamilyInfo] = [
@@ -102,6 +107,8 @@ public final class KernelMetrics: Sendable {
               labels: ["family", "outcome"]),
         .init("kernel_spill_replay_errors_total", .counter, "Damaged spill records found during replay."),
         .init("kernel_spill_replay_events_total", .counter, "Events replayed from spill files."),
+        .init("kernel_spill_damaged_records_total", .counter,
+              "Spill records lost to damage found during replay, by cause (the damage reason code).", labels: ["cause"]),
         .init("kernel_admin_requests_total", .counter, "Admin API requests by route and HTTP status.", labels: ["route", "code"]),
         .init("kernel_admin_denied_total", .counter, "Admin API authentication refusals by reason code.", labels: ["reason"]),
         .init("kernel_redis_batch_seconds", .histogram, "Time to process one batch read from Redis.", buckets: MetricBuckets.defaultSeconds),
@@ -190,6 +197,7 @@ public final class KernelMetrics: Sendable {
             _ = rateLimitDeny(op: op)
         }
         for reason in Self.dlqReasons { _ = dlqReason(reason) }
+        for cause in Self.spillDamageCauses { _ = spillDamagedRecords(cause: cause) }
     }
 
     // MARK: Labeled series
@@ -212,6 +220,10 @@ public final class KernelMetrics: Sendable {
     }
     /// `kernel_dlq_reason_total{reason}`: alongside `kernel_redis_dlq_total`, which stays unlabeled (SPEC §11 name).
     public func dlqReason(_ reason: String) -> MetricCounter { labeledCounter("kernel_dlq_reason_total", [("reason", reason)]) }
+    /// `kernel_spill_damaged_records_total{cause}` (cause: a spill damage reason code).
+    public func spillDamagedRecords(cause: String) -> MetricCounter {
+        labeledCounter("kernel_spill_damaged_records_total", [("cause", cause)])
+    }
     /// `kernel_normalize_total{family,outcome}` (outcome `ok` or `error`).
     public func normalize(family: String, outcome: String) -> MetricCounter {
         labeledCounter("kernel_normalize_total", [("family", family), ("outcome", outcome)])

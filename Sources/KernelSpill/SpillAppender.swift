@@ -153,7 +153,7 @@ public final class SpillAppender: Sendable {
         guard let writer = state.active else { return }
         state.active = nil
         do throws(SpillFormatError) {
-            try writer.close()
+            try writer.seal()
         } catch {
             writer.abandon()
             throw SpillError(error)

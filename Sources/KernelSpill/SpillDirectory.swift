@@ -56,9 +56,31 @@ public struct SpillDirectory: Sendable {
         try listSegments(readHeaders: false).reduce(0) { $0 + $1.bytes }
     }
 
-    /// One more than the highest sequence present (1 for an empty directory).
+    /// One more than the highest sequence present, quarantined (`.damaged`) segments included (1
+    /// for an empty directory): a new segment must never take the name of a damaged one, whose
+    /// file a later quarantine would otherwise replace.
     public func nextSequence() throws(SpillError) -> UInt64 {
-        (try listSegments(readHeaders: false).last?.sequence ?? 0) + 1
+        let live = try listSegments(readHeaders: false).last?.sequence ?? 0
+        let damaged = try damagedSegments().last?.sequence ?? 0
+        return max(live, damaged) + 1
+    }
+
+    /// The quarantined segments (`spill-<sequence>.seg.damaged`), oldest first: what
+    /// `kernel spill salvage` reads. Not counted against the budget.
+    public func damagedSegments() throws(SpillError) -> [SpillSegmentInfo] {
+        do throws(SpillFormatError) {
+            var found: [SpillSegmentInfo] = []
+            for name in try SpillPOSIX.listDirectory(path) {
+                guard let sequence = SpillSegmentFormat.sequence(fromDamagedFileName: name) else { continue }
+                let file = path + "/" + name
+                guard let info = try SpillPOSIX.statPath(file), info.st_mode & S_IFMT == S_IFREG else { continue }
+                found.append(SpillSegmentInfo(path: file, fileName: name, sequence: sequence,
+                                              bytes: Int(info.st_size), createdAtNanos: nil))
+            }
+            return found.sorted { $0.sequence < $1.sequence }
+        } catch {
+            throw SpillError(error)
+        }
     }
 
     /// Deletes a segment and fsyncs the directory so the deletion survives a crash (a segment
@@ -103,7 +125,7 @@ public struct SpillDirectory: Sendable {
     private static func headerTime(_ file: String) -> Int64? {
         guard let fd = try? SpillPOSIX.openFile(file, O_RDONLY) else { return nil }
         defer { SpillPOSIX.closeQuietly(fd) }
-        var bytes = [UInt8](repeating: 0, count: SpillSegmentFormat.headerSize)
+        var bytes = [UInt8](repeating: 0, count: SpillSegmentFormat.fixedHeaderSize)
         guard let n = try? SpillPOSIX.readAt(fd, into: &bytes, range: 0..<bytes.count, offset: 0, path: file) else { return nil }
         let parsed = bytes.withUnsafeBytes { SpillSegmentFormat.parseHeader(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         return try? parsed.get().createdAtNanos

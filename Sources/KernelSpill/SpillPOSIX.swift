@@ -56,6 +56,25 @@ enum SpillPOSIX {
         if let failure { throw failure }
     }
 
+    /// Writes every byte of `bytes` at `offset` (pwrite; the file offset is unchanged) or throws.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(Failure) {
+        var done = 0
+        var failure: Failure?
+        bytes.withUnsafeBytes { raw in
+            while done < raw.count {
+                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .io(operation: "pwrite", path: path, errno: errno)
+                    return
+                }
+                if n == 0 { failure = .io(operation: "pwrite", path: path, errno: EIO); return }
+                done += n
+            }
+        }
+        if let failure { throw failure }
+    }
+
     /// Closes a descriptor, ignoring errors (cleanup paths).
     static func closeQuietly(_ fd: Int32) {
         _ = close(fd)

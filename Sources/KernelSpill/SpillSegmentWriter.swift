@@ -10,6 +10,8 @@ import Darwin
 /// on disk only after `sync()` returns. A failed write (e.g. ENOSPC) throws and poisons the writer
 /// (every later call throws the same error); the bytes it did write stay in the file, where the
 /// reader reports them as a torn tail. The caller abandons the segment and starts a new one.
+/// `seal()` closes a segment for good, recording its length and record count in the seal slot
+/// so that a reader can tell a cut from a torn append (docs/spill.md, "The seal").
 public final class SpillSegmentWriter {
     /// The segment file's path.
     public let path: String
@@ -54,7 +56,9 @@ public final class SpillSegmentWriter {
         do throws(SpillFormatError) {
             // The umask may have narrowed the mode; make it exactly 0640.
             if fchmod(fd, 0o640) != 0 { throw .io(operation: "fchmod", path: path, errno: errno) }
+            // The seal slot is written as zeros now ("not sealed") and filled in by `seal()`.
             let header = SpillSegmentFormat.header(createdAtNanos: createdAtNanos)
+                + [UInt8](repeating: 0, count: SpillSegmentFormat.sealSize)
             try SpillPOSIX.writeAll(fd, header[...], path: path)
             try SpillPOSIX.fullSync(fd, path: path)
             try SpillPOSIX.syncDirectory(directory)
@@ -124,6 +128,29 @@ public final class SpillSegmentWriter {
             fd = -1
         }
         try sync()
+    }
+
+    /// Syncs the records, then writes the seal (length and record count) and syncs it, and
+    /// closes. The seal goes in only after every record is durable, so a sealed segment never
+    /// legitimately ends in a torn record; a crash during the seal's write leaves the slot zeros
+    /// (read as never sealed, which is true of its durability) or unreadable (read as possibly
+    /// sealed). The descriptor is closed even when this fails.
+    public func seal() throws(SpillFormatError) {
+        if let failure { throw failure }
+        guard fd >= 0 else { throw .io(operation: "pwrite", path: path, errno: EBADF) }
+        defer {
+            SpillPOSIX.closeQuietly(fd)
+            fd = -1
+        }
+        try sync()
+        let slot = SpillSegmentFormat.seal(length: size, records: Int64(recordCount))
+        do throws(SpillFormatError) {
+            try SpillPOSIX.writeAll(fd, slot, at: Int64(SpillSegmentFormat.sealOffset), path: path)
+            try SpillPOSIX.dataSync(fd, path: path)
+        } catch {
+            failure = error
+            throw error
+        }
     }
 
     /// Closes without syncing (after a failure; the segment is abandoned).

@@ -16,7 +16,7 @@ struct SpillCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spill",
         abstract: "Inspect and replay the filesystem spill (written only while Postgres is unreachable).",
-        subcommands: [Status.self, Replay.self]
+        subcommands: [Status.self, Replay.self, Salvage.self]
     )
 
     /// `kernel spill status`: segments, bytes, oldest entry and per-segment health. Read-only:
@@ -80,6 +80,9 @@ struct SpillCommand: ParsableCommand {
             print("segments: \(segments.count), bytes: \(totalBytes) of \(config.spill.maxBytes) allowed, records: \(totalRecords)"
                   + (oldest.map { ", oldest event: \(formatMicros($0))" } ?? "") + (damaged > 0 ? ", damaged segments: \(damaged)" : ""))
             if !rows.isEmpty { printTable(header: ["FILE", "BYTES", "RECORDS", "OLDEST EVENT", "HEALTH"], rows: rows) }
+            if let kept = try? directory.damagedSegments(), !kept.isEmpty {
+                print("damaged files kept: \(kept.count) (`kernel spill salvage` replays their good records)")
+            }
         }
     }
 
@@ -122,9 +125,75 @@ struct SpillCommand: ParsableCommand {
             bar.finish()
             print("replayed \(outcome.segments) of \(segments.count) segments: \(outcome.events) events "
                   + "(\(outcome.inserted) stored, \(outcome.duplicates) already stored, \(outcome.deadLettered) dead-lettered as persist_failed)"
-                  + (outcome.damaged > 0 ? ", \(outcome.damaged) damaged records (segments kept as *.damaged)" : ""))
+                  + (outcome.damaged > 0 ? ", \(outcome.damaged) damaged records (segments kept as *.damaged; `kernel spill salvage` replays their good records)" : ""))
             if !outcome.complete {
                 printError("kernel spill replay: stopped early: Postgres (or Redis, for dead letters) is unreachable; run it again later")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    /// `kernel spill salvage`: replays the good records of the quarantined `.damaged` files,
+    /// skipping events already stored, and leaves the files in place (running it twice stores
+    /// nothing twice). Refuses to run while a kernel holds the spill directory, like `replay`.
+    struct Salvage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay the good records of damaged spill files (*.damaged) into Postgres, skipping events already stored.")
+        @OptionGroup var options: ConfigOption
+
+        func run() throws {
+            let config = try loadConfigOrExit(options.config)
+            let logger = quietLogger()
+            let directory: SpillDirectory
+            let lock: SpillDirectoryLock
+            let files: [SpillSegmentInfo]
+            do {
+                directory = try SpillDirectory(path: config.spill.dir)
+                lock = try directory.lock()
+                files = try directory.damagedSegments()
+            } catch {
+                printError("kernel spill salvage: \(error)")
+                throw ExitCode(1)
+            }
+            defer { withExtendedLifetime(lock) {} }
+            guard !files.isEmpty else {
+                print("no damaged spill files: nothing to salvage")
+                return
+            }
+            let replayer = SpillReplayer(directory: directory, dsn: config.postgres.dsn, batchSize: config.spill.replayBatchSize,
+                                         deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: RedisSettings(config)),
+                                         metrics: nil, logger: logger)
+            defer { replayer.close() }
+            let total = files.reduce(Int64(0)) { $0 + Int64($1.bytes) }
+            // Progress goes to stderr, so stdout carries only the summary: a bar on a terminal,
+            // otherwise one line per file.
+            let terminal = isatty(STDERR_FILENO) == 1
+            let bar = ProgressBar(total: total, enabled: terminal, fd: STDERR_FILENO)
+            var outcome = SpillReplayer.Outcome()
+            var done: Int64 = 0
+            for (index, file) in files.enumerated() {
+                if !terminal { writeFD(STDERR_FILENO, "salvaging \(file.fileName) (\(index + 1) of \(files.count), \(file.bytes) bytes)\n") }
+                let base = done
+                let one = replayer.salvage([file]) { bar.update(base + $0) }
+                outcome.segments += one.segments
+                outcome.events += one.events
+                outcome.inserted += one.inserted
+                outcome.duplicates += one.duplicates
+                outcome.deadLettered += one.deadLettered
+                outcome.unreadableBytes += one.unreadableBytes
+                done += Int64(file.bytes)
+                if !one.complete {
+                    outcome.complete = false
+                    break
+                }
+            }
+            bar.finish()
+            print("salvaged \(outcome.inserted) records from \(outcome.segments) of \(files.count) damaged files "
+                  + "(\(outcome.duplicates) skipped as already stored, \(outcome.deadLettered) dead-lettered as persist_failed); "
+                  + "unreadable bytes: \(outcome.unreadableBytes)")
+            print("the .damaged files are kept; delete them once inspected")
+            if !outcome.complete {
+                printError("kernel spill salvage: stopped early: Postgres (or Redis, for dead letters) is unreachable; run it again later")
                 throw ExitCode(1)
             }
         }
@@ -136,11 +205,13 @@ struct SpillCommand: ParsableCommand {
 final class ProgressBar: Sendable {
     let total: Int64
     let enabled: Bool
+    let fd: Int32
     private let lastPercent = Mutex(-1)
 
-    init(total: Int64, enabled: Bool) {
+    init(total: Int64, enabled: Bool, fd: Int32 = STDOUT_FILENO) {
         self.total = max(1, total)
         self.enabled = enabled
+        self.fd = fd
     }
 
     func update(_ done: Int64) {
@@ -156,12 +227,12 @@ final class ProgressBar: Sendable {
         let filled = width * percent / 100
         let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
             + "] \(percent)%  \(done / 1_048_576) / \(total / 1_048_576) MiB"
-        writeStdout(line)
+        writeFD(fd, line)
     }
 
     func finish() {
         guard enabled else { return }
-        writeStdout("\n")
+        writeFD(fd, "\n")
     }
 }
 
@@ -188,11 +259,14 @@ func printTable(header: [String], rows: [[String]]) {
 }
 
 /// Unbuffered write to standard output (the progress bar redraws in place).
-func writeStdout(_ text: String) {
+func writeStdout(_ text: String) { writeFD(STDOUT_FILENO, text) }
+
+/// Unbuffered write to a descriptor (progress on stdout or stderr).
+func writeFD(_ fd: Int32, _ text: String) {
     var bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
         if n <= 0 { return }
         offset += n
     }

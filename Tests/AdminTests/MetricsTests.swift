@@ -92,10 +92,13 @@ let specGauges = ["kernel_redis_pending", "kernel_redis_stream_length", "kernel_
         metrics.dlqReason("bad_event_json").advance(toTotal: 4)
         metrics.dlqReason("bad_event_json").advance(toTotal: 6)   // a fresh handle, same series
         metrics.dlqReason("unauthenticated").advance(toTotal: 1)
+        metrics.spillDamagedRecords(cause: "spill_truncated").advance(toTotal: 3)
         let parsed = try PrometheusText(metrics.render())
         #expect(parsed.value("kernel_redis_ack_total") == 27)
         #expect(parsed.value("kernel_dlq_reason_total", ["reason": "bad_event_json"]) == 6)
         #expect(parsed.value("kernel_dlq_reason_total", ["reason": "unauthenticated"]) == 1)
+        #expect(parsed.value("kernel_spill_damaged_records_total", ["cause": "spill_truncated"]) == 3)
+        #expect(parsed.value("kernel_spill_damaged_records_total", ["cause": "spill_bad_header"]) == 0, "pre-created at zero")
     }
 
     @Test func renderIsSortedAndEachFamilyTypedOnce() throws {

@@ -63,4 +63,60 @@ struct SpillCommandTests {
         #expect(empty.status == 0)
         #expect(empty.out.contains("nothing to replay"))
     }
+
+    /// Observed at the previous release: nothing could replay a `.damaged` file. `kernel spill
+    /// salvage` replays the good records of every `.damaged` file exactly once.
+    @Test func salvageReplaysTheGoodRecordsOfDamagedFilesExactlyOnce() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let config = try h.configFile(h.yaml())
+        let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
+        let directory = try SpillDirectory(path: h.dir + "/spill")
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try SpillReplayTests().events(h, count: 100, from: 0))
+        try appender.sealActive()
+        _ = try appender.append(try SpillReplayTests().events(h, count: 60, from: 100))
+        try appender.sealActive()
+        let segments = try directory.segments()
+        #expect(segments.count == 2)
+        // 1: a flipped header bit, quarantined as the previous release left such a file (none of
+        // its events stored).
+        var first = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segments[0].path)))
+        first[13] ^= 0x01
+        try Data(first).write(to: URL(fileURLWithPath: segments[0].path + ".damaged"))
+        try FileManager.default.removeItem(atPath: segments[0].path)
+        // 2: a flipped byte mid-file; the replay stores its 59 good events and keeps it as .damaged.
+        var second = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segments[1].path)))
+        second[second.count / 2] ^= 0x5A
+        try Data(second).write(to: URL(fileURLWithPath: segments[1].path))
+        let replay = try runKernel(["spill", "replay", "--config", config])
+        #expect(replay.status == 0, "\(replay.err)")
+        #expect(try h.count("SELECT count(*) FROM events") == 59)
+        #expect(FileManager.default.fileExists(atPath: segments[1].path + ".damaged"))
+
+        // A running kernel (here: a held lock) keeps salvage out, as it does replay.
+        do {
+            let lock = try directory.lock()
+            let refused = try runKernel(["spill", "salvage", "--config", config])
+            #expect(refused.status == 1)
+            #expect(refused.err.contains(h.dir + "/spill"), "the message names the directory: \(refused.err)")
+            withExtendedLifetime(lock) {}
+        }
+
+        let salvage = try runKernel(["spill", "salvage", "--config", config])
+        #expect(salvage.status == 0, "\(salvage.err)")
+        #expect(salvage.out.contains("salvaged 100 records"), "\(salvage.out)")
+        #expect(salvage.out.contains("59 skipped as already stored"), "\(salvage.out)")
+        #expect(salvage.out.contains("unreadable bytes"), "\(salvage.out)")
+        #expect(salvage.err.contains("salvag"), "a progress line on stderr: \(salvage.err)")
+        #expect(try h.count("SELECT count(*) FROM events") == 160 - 1)
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 159)
+
+        // Run twice: nothing is stored twice.
+        let again = try runKernel(["spill", "salvage", "--config", config])
+        #expect(again.status == 0, "\(again.err)")
+        #expect(again.out.contains("salvaged 0 records"), "\(again.out)")
+        #expect(again.out.contains("159 skipped as already stored"), "\(again.out)")
+        #expect(try h.count("SELECT count(*) FROM events") == 159)
+    }
 }

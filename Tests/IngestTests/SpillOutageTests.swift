@@ -2,6 +2,7 @@ import Foundation
 import KernelEvents
 import KernelPostgres
 import KernelRedis
+import KernelSpill
 import Testing
 
 /// SPEC §8 end to end: Postgres really stops (`pg_ctl stop -m immediate` on a cluster of the
@@ -118,6 +119,37 @@ struct SpillOutageTests {
             "SELECT (extract(epoch FROM min(received_at)) * 1000000)::bigint FROM md_trade WHERE size > 11")
         #expect(latest < micros(restartedAt), "received_at \(latest) is before Postgres came back (\(micros(restartedAt)))")
         #expect(earliestSpilled >= micros(publishedAt) - 1_000_000, "and not before the events were published")
+    }
+
+    /// A segment left open reads as the append of a process that died, where a cut end would pass
+    /// for a torn tail; a clean stop seals it (docs/spill.md, "The seal").
+    @Test func aCleanStopDuringAnOutageLeavesEverySegmentSealed() throws {
+        let server = try PrivatePostgres()
+        defer { server.destroy() }
+        let h = try makeHarness(server)
+        defer { h.tearDown() }
+        let (_, subject, _, token) = try h.boundProducer()
+        let kernel = try h.startProcess(yaml: h.yaml(batchSize: 200, batchMaxWaitMs: 50))
+        defer { if kernel.isRunning { kernel.terminate() }; kernel.waitUntilExit() }
+        try publishTrades(h, subject: subject, token: token, from: 0, count: 100)
+        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 100 })
+        try server.stopImmediate()
+        try publishTrades(h, subject: subject, token: token, from: 100, count: 1000)
+        #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 && !segments(h).isEmpty }, "pending \((try? h.pendingCount()) ?? -1)")
+        kernel.terminate()
+        kernel.waitUntilExit()
+        #expect(kernel.terminationStatus == 0)
+        var sealedRecords: Int64 = 0
+        for name in segments(h) {
+            let reader = try SpillSegmentReader(path: h.dir + "/spill/" + name)
+            guard case let .sealed(length, records) = reader.seal else {
+                Issue.record("\(name) is not sealed: \(reader.seal)")
+                continue
+            }
+            #expect(length == reader.fileSize)
+            sealedRecords += records
+        }
+        #expect(sealedRecords == 1000, "every acknowledged event is in a sealed segment")
     }
 
     @Test func killMinus9WhileSpillingAndWhileReplayingLosesAndDuplicatesNothing() throws {

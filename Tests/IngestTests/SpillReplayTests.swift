@@ -1,6 +1,7 @@
 import Foundation
 import KernelCore
 import KernelEvents
+import KernelMetrics
 import KernelRedis
 import KernelPlugins
 import KernelSpill
@@ -36,12 +37,17 @@ struct SpillReplayTests {
         let log = LogCollector()
         let logger = Logger(label: "spill-test") { _ in log }
         let directory = try SpillDirectory(path: h.dir + "/spill")
-        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-        // Three segments of 100 events each.
-        for k in 0..<3 {
-            _ = try appender.append(try events(h, count: 100, from: k * 100))
-            try appender.sealActive()
+        // Three segments of 100 events each. The second is left open, as the segment being
+        // appended when a process dies is: only there is a torn tail the trace of a crash.
+        do {
+            let died = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+            _ = try died.append(try events(h, count: 100, from: 0))
+            try died.sealActive()
+            _ = try died.append(try events(h, count: 100, from: 100))
         }
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try events(h, count: 100, from: 200))
+        try appender.sealActive()
         let segments = try directory.segments()
         #expect(segments.count == 3)
         // Segment 2: a torn tail (the last record cut short, as a crash mid-append leaves it).
@@ -87,6 +93,75 @@ struct SpillReplayTests {
         #expect(outcome2.inserted == 50)
         #expect(outcome2.duplicates == 50)
         #expect(try h.count("SELECT count(*) FROM events") == 348)
+    }
+
+    /// Observed at the previous release: 2,000 bytes cut from the end of a sealed, acknowledged
+    /// segment were logged as a torn tail and the file erased, the lost events counted nowhere.
+    /// Only the segment being appended when a process died may end in a torn record.
+    @Test func aTruncatedSealedSegmentIsDamageKeptAndCountedNotATornTail() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let log = LogCollector()
+        let logger = Logger(label: "spill-test") { _ in log }
+        let directory = try SpillDirectory(path: h.dir + "/spill")
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try events(h, count: 200, from: 0))
+        try appender.sealActive()
+        let segment = try #require(try directory.segments().first)
+        #expect(truncate(segment.path, off_t(segment.bytes - 2000)) == 0)
+
+        let metrics = PipelineMetrics()
+        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
+                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                     metrics: metrics, logger: logger)
+        let outcome = replayer.replay(try directory.segments())
+        replayer.close()
+        let stored = try h.count("SELECT count(*) FROM events")
+        #expect(outcome.complete)
+        #expect(stored > 150 && stored < 200, "the records before the cut are replayed: \(stored)")
+        #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "the file is kept, not erased")
+        #expect(!log.lines.contains { $0.message.contains("torn tail") }, "a sealed segment has no torn tail")
+        let line = log.lines.first { $0.metadata["reason_code"] == "spill_truncated" }
+        #expect(line?.metadata["file"] == segment.path)
+        #expect(line?.metadata["acknowledged_events"] == "200", "the seal says how many acknowledged events it held")
+        #expect(line?.metadata["lost_events"] == "\(200 - stored)")
+        #expect(outcome.damaged == 200 - stored)
+        #expect(metrics.spillDamagedRecordsByCause == ["spill_truncated": 200 - stored])
+    }
+
+    @Test func theDamageCausesPreCreatedInTheMetricsAreTheReaderReasonCodes() {
+        let codes = SpillDamage.Kind.allCases.filter { $0 != .tornTail }.map(\.reasonCode)
+        #expect(Set(KernelMetrics.spillDamageCauses) == Set(codes))
+    }
+
+    /// Observed at the previous release: one flipped bit in a segment header lost all the
+    /// segment's intact records.
+    @Test func aFlippedHeaderBitLosesNoIntactRecord() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let log = LogCollector()
+        let logger = Logger(label: "spill-test") { _ in log }
+        let directory = try SpillDirectory(path: h.dir + "/spill")
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try events(h, count: 300, from: 0))
+        try appender.sealActive()
+        let segment = try #require(try directory.segments().first)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segment.path)))
+        bytes[14] ^= 0x04   // a bit of the creation time: the header CRC fails
+        try Data(bytes).write(to: URL(fileURLWithPath: segment.path))
+
+        let metrics = PipelineMetrics()
+        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
+                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                     metrics: metrics, logger: logger)
+        let outcome = replayer.replay(try directory.segments())
+        replayer.close()
+        #expect(outcome.complete)
+        #expect(outcome.events == 300)
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 300)
+        #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "header damage is still damage: kept")
+        #expect(log.lines.contains { $0.message.contains("spill damage") && ($0.metadata["details"] ?? "").contains("spill_bad_header") })
+        #expect(metrics.spillDamagedRecordsByCause == ["spill_bad_header": 1])
     }
 }
 

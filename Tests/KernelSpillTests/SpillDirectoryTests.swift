@@ -41,6 +41,12 @@ struct SpillDirectoryTests {
         // A segment with a bad header is still listed (replay reports it), without a creation time.
         SpillFixtures.writeFile(directory.path + "/" + SpillSegmentFormat.fileName(sequence: 20), [1, 2, 3])
         #expect(try directory.segments().last?.createdAtNanos == nil)
+        // Quarantined segments are listed for salvage, and a new segment never takes the name of
+        // one: replaying it damaged would rename it over the kept file.
+        #expect(try directory.damagedSegments().map(\.sequence) == [9])
+        SpillFixtures.writeFile(directory.path + "/" + SpillSegmentFormat.fileName(sequence: 30) + ".damaged", [0])
+        #expect(try directory.damagedSegments().map(\.sequence) == [9, 30])
+        #expect(try directory.nextSequence() == 31)
     }
 
     @Test("a path that is a file is refused with an I/O error naming it")

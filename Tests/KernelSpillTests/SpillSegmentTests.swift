@@ -183,7 +183,7 @@ struct SpillSegmentTests {
         let fd = open(path, O_RDWR)
         defer { close(fd) }
         for _ in 0..<1500 {
-            let at = Int.random(in: SpillSegmentFormat.headerSize..<original.count, using: &rng)
+            let at = Int.random(in: offsets[0]..<original.count, using: &rng)
             var flipped = original[at] ^ UInt8.random(in: 1...255, using: &rng)
             _ = pwrite(fd, &flipped, 1, off_t(at))
             var reader = try SpillSegmentReader(path: path, bufferBytes: 4096)
@@ -201,17 +201,20 @@ struct SpillSegmentTests {
         }
     }
 
-    @Test("a bad header makes the whole file one badHeader damage", arguments: Array(0..<24))
+    @Test("a bad header byte loses no record: one badHeader damage up to the first record, every record read",
+          arguments: Array(0..<24))
     func badHeaderByte(index: Int) throws {
         let dir = TempDirectory()
-        let (path, _) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads)
+        let (path, offsets) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads)
         var bytes = SpillFixtures.readFile(path)
         bytes[index] ^= 0x01
         SpillFixtures.writeFile(path, bytes)
         let items = try SpillFixtures.readAll(path)
-        #expect(SpillFixtures.records(items).isEmpty)
+        #expect(SpillFixtures.records(items).map(\.payload) == Self.payloads)
+        #expect(SpillFixtures.records(items).map(\.offset) == offsets)
         #expect(SpillFixtures.damage(items).map(\.kind) == [.badHeader])
-        #expect(SpillFixtures.damage(items).first?.length == Int64(bytes.count))
+        #expect(SpillFixtures.damage(items).first?.offset == 0)
+        #expect(SpillFixtures.damage(items).first?.length == offsets[0])
         #expect(SpillFixtures.damage(items).first?.reasonCode == "spill_bad_header")
     }
 
@@ -268,5 +271,132 @@ struct SpillSegmentTests {
         #expect(scan.newestMicros == SpillFixtures.event(4).tsMicros)   // event 5 is in the torn tail
         #expect(scan.createdAtNanos != nil)
         #expect(scan.bytes == bytes.count)
+    }
+
+    // MARK: the seal (docs/spill.md, "The seal")
+
+    @Test("a sealed segment cut anywhere is truncated, with the records lost; never a torn tail")
+    func truncatedSealedSegment() throws {
+        let dir = TempDirectory()
+        let (path, offsets) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads, sealed: true)
+        let full = SpillFixtures.readFile(path)
+        var reader = try SpillSegmentReader(path: path)
+        #expect(reader.seal == .sealed(length: Int64(full.count), records: Int64(Self.payloads.count)))
+        while let item = try reader.next() { if case .damage(let d) = item { Issue.record("intact sealed segment: \(d)") } }
+        let cutPath = dir.path + "/cut.seg"
+        for cut in Int(offsets[0])..<full.count {
+            SpillFixtures.writeFile(cutPath, Array(full[0..<cut]))
+            let items = try SpillFixtures.readAll(cutPath)
+            let kept = zip(offsets, Self.payloads).filter { Int($0) + SpillSegmentFormat.recordHeaderSize + $1.count <= cut }.count
+            #expect(SpillFixtures.records(items).map(\.payload) == Array(Self.payloads.prefix(kept)), "cut at \(cut)")
+            let damage = SpillFixtures.damage(items)
+            #expect(damage.map(\.kind) == [.truncated], "cut at \(cut): \(damage)")
+            #expect(damage.first?.records == Self.payloads.count - kept, "cut at \(cut)")
+            #expect(damage.first?.sealedRecords == Self.payloads.count)
+            #expect(damage.first?.reasonCode == "spill_truncated")
+        }
+    }
+
+    @Test("bytes after a complete sealed segment lose nothing: damage with no record lost")
+    func bytesAfterTheSeal() throws {
+        let dir = TempDirectory()
+        let (path, _) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads, sealed: true)
+        let full = SpillFixtures.readFile(path)
+        SpillFixtures.writeFile(path, full + [UInt8](repeating: 0, count: 100))
+        let items = try SpillFixtures.readAll(path)
+        #expect(SpillFixtures.records(items).map(\.payload) == Self.payloads)
+        #expect(SpillFixtures.damage(items).map(\.kind) == [.badMagic])
+        #expect(SpillFixtures.damage(items).first?.records == 0)
+        #expect(SpillFixtures.damage(items).first?.offset == Int64(full.count))
+    }
+
+    @Test("an unsealed segment (the append under way at a crash) still ends in a torn tail")
+    func unsealedTornTail() throws {
+        let dir = TempDirectory()
+        let (path, offsets) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads)
+        var bytes = SpillFixtures.readFile(path)
+        bytes.removeLast(5)
+        SpillFixtures.writeFile(path, bytes)
+        var reader = try SpillSegmentReader(path: path)
+        #expect(reader.seal == .open)
+        var items: [SpillReadItem] = []
+        while let item = try reader.next() { items.append(item) }
+        #expect(SpillFixtures.damage(items).map(\.kind) == [.tornTail])
+        #expect(SpillFixtures.damage(items).first?.offset == offsets.last)
+    }
+
+    @Test("a damaged seal slot loses no record and makes a cut end damage", arguments: [24, 31, 40, 48, 55])
+    func damagedSeal(index: Int) throws {
+        let dir = TempDirectory()
+        let (path, offsets) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads, sealed: true)
+        var bytes = SpillFixtures.readFile(path)
+        bytes[index] ^= 0x20
+        SpillFixtures.writeFile(path, bytes)
+        let items = try SpillFixtures.readAll(path)
+        #expect(SpillFixtures.records(items).map(\.payload) == Self.payloads)
+        #expect(SpillFixtures.damage(items).map(\.kind) == [.badHeader])
+        #expect(SpillFixtures.damage(items).first?.offset == Int64(SpillSegmentFormat.sealOffset))
+        bytes.removeLast(3)
+        SpillFixtures.writeFile(path, bytes)
+        let cut = try SpillFixtures.readAll(path)
+        #expect(SpillFixtures.damage(cut).map(\.kind) == [.badHeader, .truncated])
+        #expect(SpillFixtures.damage(cut).last?.offset == offsets.last)
+    }
+
+    @Test("a bad header of a sealed segment still finds the seal: a cut is counted")
+    func badHeaderSealed() throws {
+        let dir = TempDirectory()
+        let (path, offsets) = try SpillFixtures.writeSegment(in: dir.path, payloads: Self.payloads, sealed: true)
+        var bytes = SpillFixtures.readFile(path)
+        bytes[3] ^= 0x01
+        bytes.removeLast(Int(Int64(bytes.count) - offsets[4]))
+        SpillFixtures.writeFile(path, bytes)
+        let items = try SpillFixtures.readAll(path)
+        #expect(SpillFixtures.records(items).map(\.payload) == Array(Self.payloads.prefix(4)))
+        #expect(SpillFixtures.damage(items).map(\.kind) == [.badHeader, .truncated])
+        #expect(SpillFixtures.damage(items).last?.records == 2)
+    }
+
+    /// Segments written by the previous release (format 1: records from offset 24, no seal slot).
+    static func legacySegment(_ payloads: [[UInt8]]) -> (bytes: [UInt8], offsets: [Int64]) {
+        var bytes = SpillSegmentFormat.header(createdAtNanos: 1_700_000_000_000_000_000, version: SpillSegmentFormat.legacyVersion)
+        var offsets: [Int64] = []
+        for payload in payloads {
+            offsets.append(Int64(bytes.count))
+            payload.withUnsafeBytes { SpillSegmentFormat.appendRecord(payload: $0, to: &bytes) }
+        }
+        return (bytes, offsets)
+    }
+
+    @Test("format-1 segments read; a bad header loses no record; a cut end is damage (it cannot be told from a crash)")
+    func legacyFormat() throws {
+        let dir = TempDirectory()
+        let path = dir.path + "/" + SpillSegmentFormat.fileName(sequence: 1)
+        let (bytes, offsets) = Self.legacySegment(Self.payloads)
+        SpillFixtures.writeFile(path, bytes)
+        var reader = try SpillSegmentReader(path: path)
+        #expect(reader.header?.version == 1)
+        #expect(reader.seal == .legacy)
+        var items: [SpillReadItem] = []
+        while let item = try reader.next() { items.append(item) }
+        #expect(SpillFixtures.records(items).map(\.payload) == Self.payloads)
+        #expect(SpillFixtures.records(items).map(\.offset) == offsets)
+        #expect(SpillFixtures.damage(items).isEmpty)
+
+        for index in [0, 9, 14, 21] {
+            var flipped = bytes
+            flipped[index] ^= 0x08
+            SpillFixtures.writeFile(path, flipped)
+            let back = try SpillFixtures.readAll(path)
+            #expect(SpillFixtures.records(back).map(\.payload) == Self.payloads, "flip at \(index)")
+            #expect(SpillFixtures.damage(back).map(\.kind) == [.badHeader], "flip at \(index)")
+            #expect(SpillFixtures.damage(back).first?.length == Int64(SpillSegmentFormat.fixedHeaderSize))
+        }
+
+        SpillFixtures.writeFile(path, Array(bytes.dropLast(4)))
+        let cut = try SpillFixtures.readAll(path)
+        #expect(SpillFixtures.records(cut).map(\.payload) == Array(Self.payloads.dropLast()))
+        #expect(SpillFixtures.damage(cut).map(\.kind) == [.truncated])
+        #expect(SpillFixtures.damage(cut).first?.records == nil, "format 1 does not say how many")
     }
 }

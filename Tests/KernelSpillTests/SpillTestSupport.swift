@@ -164,14 +164,16 @@ enum SpillFixtures {
     }
 
     /// Writes a segment with the given payloads; returns its path and each record's frame offset.
-    static func writeSegment(in dir: String, sequence: UInt64 = 1, payloads: [[UInt8]]) throws -> (path: String, offsets: [Int64]) {
+    /// Unsealed unless `sealed` (as a writer that died leaves it; a cut end is then a torn tail).
+    static func writeSegment(in dir: String, sequence: UInt64 = 1, payloads: [[UInt8]],
+                             sealed: Bool = false) throws -> (path: String, offsets: [Int64]) {
         let writer = try SpillSegmentWriter.create(directory: dir, sequence: sequence)
         var offsets: [Int64] = []
         for payload in payloads {
             offsets.append(writer.size)
             try writer.append(payload: payload)
         }
-        try writer.close()
+        if sealed { try writer.seal() } else { try writer.close() }
         return (writer.path, offsets)
     }
 }

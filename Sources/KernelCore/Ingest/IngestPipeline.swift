@@ -166,6 +166,15 @@ public final class IngestPipeline: @unchecked Sendable {
         // again (idempotently) after the restart.
         replayStop.set()
         if replayLoop != nil { clean = replayDone.wait(timeoutSeconds: remaining()) && clean }
+        // An open segment reads as the append of a process that died, whose cut end would pass for
+        // a torn tail; sealing it keeps the seal's check (docs/spill.md, "The seal").
+        if let spill {
+            do { try spill.sealActive() } catch {
+                logger.error("spill segment could not be sealed at shutdown; it stays open", metadata: [
+                    "event": "infra", "component": "spill", "reason_code": .string(error.reasonCode), "details": .string("\(error)"),
+                ])
+            }
+        }
         if !clean {
             abandonFlag.set()
             logger.error("ingest shutdown timed out; unacknowledged entries stay pending for redelivery", metadata: [

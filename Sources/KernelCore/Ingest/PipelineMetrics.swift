@@ -19,11 +19,13 @@ public final class PipelineMetrics: Sendable {
     public let spillErrorsTotal = Atomic<Int>(0)
     /// Events replayed from the spill into Postgres (`kernel_spill_replay_total`).
     public let spillReplayTotal = Atomic<Int>(0)
-    /// Damaged spill records found during replay (torn tails, bad checksums).
+    /// Spill records lost to damage found during replay (torn tails of never-sealed segments are
+    /// not damage); by cause in `spillDamagedRecordsByCause`.
     public let spillDamageTotal = Atomic<Int>(0)
     /// True while a writer holds a batch because the spill is at `spill.max_bytes`.
     public let spillBudgetBlocked = Atomic<Bool>(false)
     private let dlqByReason = Mutex<[String: Int]>([:])
+    private let spillDamagedByCause = Mutex<[String: Int]>([:])
     /// The Prometheus registry's histograms, once the daemon attaches it (per batch, not per event).
     private let histograms = Mutex<KernelMetrics?>(nil)
 
@@ -64,6 +66,14 @@ public final class PipelineMetrics: Sendable {
         if reason == .unauthenticated { authDeniedTotal.add(1, ordering: .relaxed) }
         dlqByReason.withLock { $0[reason.rawValue, default: 0] += 1 }
     }
+
+    /// Counts `records` lost to spill damage of `cause` (a damage reason code, e.g. `spill_truncated`).
+    func spillDamaged(cause: String, records: Int) {
+        spillDamagedByCause.withLock { $0[cause, default: 0] += records }
+    }
+
+    /// Spill records lost to damage by cause (`kernel_spill_damaged_records_total{cause}`).
+    public var spillDamagedRecordsByCause: [String: Int] { spillDamagedByCause.withLock { $0 } }
 
     /// DLQ counts by reason code.
     public var deadLettersByReason: [String: Int] { dlqByReason.withLock { $0 } }

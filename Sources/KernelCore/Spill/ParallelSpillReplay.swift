@@ -36,6 +36,7 @@ public enum ParallelSpillReplay {
                     s.outcome.duplicates += one.duplicates
                     s.outcome.deadLettered += one.deadLettered
                     s.outcome.damaged += one.damaged
+                    s.outcome.unreadableBytes += one.unreadableBytes
                     if !one.complete {
                         // Postgres went away: stop handing out segments; the rest wait.
                         s.outcome.complete = false

@@ -17,8 +17,11 @@ import Glibc
 ///   are not stored twice.
 /// - Rows Postgres refuses for data reasons are dead-lettered as `persist_failed` (synchronously,
 ///   before the segment is erased).
-/// - Damage (torn tail, bad checksum) is reported with file and offset; the good records are
-///   replayed and the segment is then renamed `<name>.damaged` for inspection, not erased.
+/// - Damage (bad checksum, bad header, a sealed segment cut short) is reported with file and
+///   offset and counted by cause; the good records are replayed and the segment is then renamed
+///   `<name>.damaged`, not erased. A torn tail is not damage only in a segment that was never
+///   sealed (the append under way when its writer died, never acknowledged) (docs/spill.md).
+/// - `salvage` reads `.damaged` files the same way and leaves them in place.
 /// - A connectivity error stops the round: the segment stays and is retried on the next one.
 public final class SpillReplayer: @unchecked Sendable {
     // @unchecked: used from one thread at a time (the replay thread, or the CLI).
@@ -28,11 +31,17 @@ public final class SpillReplayer: @unchecked Sendable {
         public var inserted = 0
         public var duplicates = 0
         public var deadLettered = 0
+        /// Records lost to damage (as far as known: a damaged stretch counts as one record unless
+        /// the segment's seal tells how many are missing), plus damaged headers.
         public var damaged = 0
+        /// Bytes that could not be read back as records (damage and torn tails).
+        public var unreadableBytes: Int64 = 0
         /// False when Postgres went away mid-round (what is left stays for the next round).
         public var complete = true
         /// True when the round stopped because the server said it is starting up (57P03).
         public var serverStarting = false
+
+        public init() {}
     }
 
     let directory: SpillDirectory
@@ -57,11 +66,23 @@ public final class SpillReplayer: @unchecked Sendable {
     /// Replays `segments` in order. `progress` is called after each batch with the bytes of
     /// segments consumed so far (for the CLI's progress bar).
     public func replay(_ segments: [SpillSegmentInfo], progress: ((Int64) -> Void)? = nil) -> Outcome {
+        run(segments, salvage: false, progress: progress)
+    }
+
+    /// Replays the good records of quarantined (`.damaged`) files, skipping events already
+    /// stored (the writer deduplicates by event id), and leaves the files as they are: a second
+    /// salvage stores nothing twice. Damage is not counted again (it was when the file was
+    /// quarantined).
+    public func salvage(_ files: [SpillSegmentInfo], progress: ((Int64) -> Void)? = nil) -> Outcome {
+        run(files, salvage: true, progress: progress)
+    }
+
+    private func run(_ segments: [SpillSegmentInfo], salvage: Bool, progress: ((Int64) -> Void)?) -> Outcome {
         var outcome = Outcome()
         var doneBytes: Int64 = 0
         for segment in segments {
             do throws(StoreError) {
-                try replay(segment, into: &outcome, progress: { progress?(doneBytes + $0) })
+                try replay(segment, salvage: salvage, into: &outcome, progress: { progress?(doneBytes + $0) })
                 doneBytes += Int64(segment.bytes)
                 outcome.segments += 1
             } catch {
@@ -85,11 +106,13 @@ public final class SpillReplayer: @unchecked Sendable {
         writer = nil
     }
 
-    private func replay(_ segment: SpillSegmentInfo, into outcome: inout Outcome,
+    private func replay(_ segment: SpillSegmentInfo, salvage: Bool, into outcome: inout Outcome,
                         progress: (Int64) -> Void) throws(StoreError) {
         var batch: [StoredEvent] = []
         batch.reserveCapacity(batchSize)
         var damage = 0
+        var damageByCause: [String: Int] = [:]
+        var unreadable: Int64 = 0
         var reader: SpillSegmentReader
         do {
             reader = try SpillSegmentReader(path: segment.path)
@@ -116,21 +139,41 @@ public final class SpillReplayer: @unchecked Sendable {
                 do {
                     batch.append(try SpillEventCodec.decode(payload[...]))
                 } catch {
-                    report(damageAt: at, in: segment, "undecodable record: \(error)")
+                    if !salvage { report(damageAt: at, in: segment, "undecodable record: \(error)") }
                     damage += 1
+                    damageByCause[SpillDamage.Kind.badRecord.reasonCode, default: 0] += 1
+                    unreadable += Int64(SpillSegmentFormat.recordHeaderSize + payload.count)
                 }
             case .damage(let d):
                 offset = d.offset
+                unreadable += d.length
                 if d.kind == .tornTail {
-                    // The normal trace of a crash mid-append: that batch was never fsynced, so
-                    // never acknowledged, and Redis delivers it again. Nothing acknowledged is lost.
-                    logger.warning("spill segment has a torn tail (crash mid-write); its unacknowledged batch is redelivered by Redis", metadata: [
-                        "event": "infra", "component": "spill", "action": "replay", "reason_code": "spill_torn_tail",
-                        "file": .string(segment.path), "offset": "\(d.offset)",
-                    ])
+                    // Reported only for a segment that was never sealed: the append under way when
+                    // its writer died or failed. That batch was never fsynced, so never
+                    // acknowledged, and Redis delivers it again. Nothing acknowledged is lost.
+                    if !salvage {
+                        logger.warning("spill segment has a torn tail (crash mid-write, never sealed); its unacknowledged batch is redelivered by Redis", metadata: [
+                            "event": "infra", "component": "spill", "action": "replay", "reason_code": "spill_torn_tail",
+                            "file": .string(segment.path), "offset": "\(d.offset)",
+                        ])
+                    }
+                    continue
+                }
+                let records = d.records ?? 1
+                damage += records
+                damageByCause[d.reasonCode, default: 0] += records
+                guard !salvage else { continue }
+                if d.kind == .truncated {
+                    // Acknowledged events are gone from this file: say how many, as far as known.
+                    var metadata: Logger.Metadata = [
+                        "event": "infra", "component": "spill", "action": "replay", "outcome": "damaged",
+                        "reason_code": "spill_truncated", "file": .string(segment.path), "offset": "\(d.offset)",
+                        "lost_events": .string(d.records.map { String($0) } ?? "unknown"), "details": .string(d.description),
+                    ]
+                    metadata["acknowledged_events"] = .string(d.sealedRecords.map { String($0) } ?? "unknown")
+                    logger.error("spill segment cut short: acknowledged events are lost; the file is kept as .damaged", metadata: metadata)
                 } else {
                     report(damageAt: d.offset, in: segment, "\(d.kind): \(d.description)")
-                    damage += 1
                 }
             }
             if batch.count >= batchSize {
@@ -141,9 +184,18 @@ public final class SpillReplayer: @unchecked Sendable {
         }
         if !batch.isEmpty { try write(batch, into: &outcome) }
         progress(Int64(segment.bytes))
+        outcome.unreadableBytes += unreadable
+        if salvage {
+            logger.info("damaged spill file salvaged", metadata: [
+                "event": "infra", "component": "spill", "action": "salvage", "file": .string(segment.fileName),
+                "unreadable_bytes": "\(unreadable)",
+            ])
+            return
+        }
         if damage > 0 {
             outcome.damaged += damage
             metrics?.spillDamageTotal.add(damage, ordering: .relaxed)
+            for (cause, records) in damageByCause { metrics?.spillDamaged(cause: cause, records: records) }
             quarantine(segment)
         } else {
             do { try directory.remove(segment) } catch {

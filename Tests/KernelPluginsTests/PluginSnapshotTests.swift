@@ -8,11 +8,12 @@ import Testing
 @Suite("Plugin snapshots and upgrades")
 struct PluginSnapshotTests {
     /// Builds Tests/Fixtures/c/lifecycle/lcplugin.c with the given identity.
-    static func buildLifecyclePlugin(_ output: String, name: String = "lc", version: String, sleepMs: Int = 0) throws -> String {
+    static func buildLifecyclePlugin(_ output: String, name: String = "lc", version: String, sleepMs: Int = 0,
+                                     spinMs: Int = 0) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["cc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-shared", "-fPIC", "-I", TestPluginBuilder.include,
-                             "-DPLUGIN_NAME=\"\(name)\"", "-DPLUGIN_VERSION=\"\(version)\"", "-DSLEEP_MS=\(sleepMs)",
+                             "-DPLUGIN_NAME=\"\(name)\"", "-DPLUGIN_VERSION=\"\(version)\"", "-DSLEEP_MS=\(sleepMs)", "-DSPIN_MS=\(spinMs)",
                              "-o", output, TestPluginBuilder.repoRoot + "/Tests/Fixtures/c/lifecycle/lcplugin.c"]
         try process.run()
         process.waitUntilExit()
@@ -93,9 +94,19 @@ struct PluginSnapshotTests {
         #expect(registry.route(family: "lcfam", version: 1)?.instance.descriptor.version.description == "2.0.0")
     }
 
-    @Test func callTimingCountsCallsOverTheBudget() throws {
+    /// Budgets are the calling thread's CPU time: a call burning 30 ms of CPU is over a 10 ms
+    /// budget; a call that sleeps 30 ms (off the CPU, as a descheduled thread is) is not.
+    @Test func callTimingCountsCallsOverTheBudgetInCPUTime() throws {
         let dir = try TestPluginBuilder.makeTempDir()
-        let plugin = try PluginLoader.load(path: try Self.buildLifecyclePlugin(dir + "/slow.so", version: "1.0.0", sleepMs: 30))
+        let sleeper = try PluginLoader.load(path: try Self.buildLifecyclePlugin(dir + "/sleepy.so", name: "sleepy", version: "1.0.0", sleepMs: 30))
+        let sleeping = try sleeper.instantiate(logger: Logger(label: "t"))
+        let inputs = (0..<3).map {
+            EventInput(family: "lcfam", schemaVersion: 1, eventID: "e\($0)", subjectID: "s", tsUnixNanos: 0, payload: Array(#"{"seq":1}"#.utf8))
+        }
+        let slept = sleeping.normalizeBatch(inputs, budgetNanos: 10_000_000)
+        #expect(slept.timing.slowCalls == 0, "90 ms on the wall clock, almost no CPU: \(slept.timing)")
+        #expect(slept.timing.totalNanos < 30_000_000)
+        let plugin = try PluginLoader.load(path: try Self.buildLifecyclePlugin(dir + "/slow.so", version: "1.0.0", spinMs: 30))
         let instance = try plugin.instantiate(logger: Logger(label: "t"))
         let events = (0..<3).map {
             EventInput(family: "lcfam", schemaVersion: 1, eventID: "e\($0)", subjectID: "s", tsUnixNanos: 0, payload: Array(#"{"seq":1}"#.utf8))

@@ -29,6 +29,28 @@ extension KernelConfig {
         /// `postgres.statement_timeout_ms`: server-side limit per statement (0 = none).
         public var statementTimeoutMs = 30000
 
+        /// The DSN with `connect_timeout_ms` and, unless `forMigrations`, `statement_timeout_ms`
+        /// applied as libpq parameters (`connect_timeout` in whole seconds, at least 2 as libpq
+        /// reads it; `options=-c statement_timeout=…`). A parameter the DSN sets itself wins.
+        /// Migrations run without the statement limit: carrying data over may take minutes.
+        public func connectionDSN(forMigrations: Bool = false) -> String {
+            var params: [(String, String)] = []
+            if !dsn.contains("connect_timeout") {
+                params.append(("connect_timeout", String(max(2, (connectTimeoutMs + 999) / 1000))))
+            }
+            if !forMigrations, statementTimeoutMs > 0, !dsn.contains("options") {
+                params.append(("options", "-c statement_timeout=\(statementTimeoutMs)"))
+            }
+            guard !params.isEmpty else { return dsn }
+            if dsn.hasPrefix("postgres://") || dsn.hasPrefix("postgresql://") {
+                let encoded = params.map { key, value in
+                    key + "=" + value.map { $0 == " " ? "%20" : $0 == "=" ? "%3D" : String($0) }.joined()
+                }
+                return dsn + (dsn.contains("?") ? "&" : "?") + encoded.joined(separator: "&")
+            }
+            return dsn + params.map { " \($0.0)='\($0.1)'" }.joined()
+        }
+
         /// A postgres section with every default and the given DSN.
         public init(dsn: String) {
             self.dsn = dsn

@@ -17,7 +17,7 @@ public enum Startup {
         var attempt = 0
         while true {
             do {
-                return try PGConnection(dsn: config.postgres.dsn, logger: logger)
+                return try PGConnection(dsn: config.postgres.connectionDSN(forMigrations: true), logger: logger)
             } catch {
                 attempt += 1
                 guard error.kind == .connectivity, attempt < 10 else {

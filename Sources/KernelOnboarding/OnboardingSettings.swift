@@ -83,7 +83,7 @@ public struct OnboardingSettings: Sendable {
         // The issuer key's problem is already `issuerProblem`.
         let known = issuerProblem
         verifierProblems = problems.filter { $0 != known }
-        postgresDSN = config.postgres.dsn
+        postgresDSN = config.postgres.connectionDSN()
         maxDeliveries = config.redis.maxDeliveries
         redis = RedisSettings(config)
     }

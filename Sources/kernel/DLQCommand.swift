@@ -202,7 +202,7 @@ struct TokenMinter {
             throw ExitCode(1)
         }
         do {
-            pg = try PGConnection(dsn: config.postgres.dsn, logger: quietLogger())
+            pg = try PGConnection(dsn: config.postgres.connectionDSN(), logger: quietLogger())
         } catch {
             printError("kernel dlq replay: cannot connect to Postgres: \(error.message)")
             throw ExitCode(1)

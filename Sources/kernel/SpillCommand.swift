@@ -115,7 +115,7 @@ struct SpillCommand: ParsableCommand {
             }
             let total = segments.reduce(Int64(0)) { $0 + Int64($1.bytes) }
             let replayers = (0..<max(1, config.postgres.writeConnections)).map { _ in
-                SpillReplayer(directory: directory, dsn: config.postgres.dsn, batchSize: config.spill.replayBatchSize,
+                SpillReplayer(directory: directory, dsn: config.postgres.connectionDSN(), batchSize: config.spill.replayBatchSize,
                               deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: RedisSettings(config)),
                               metrics: nil, logger: logger)
             }
@@ -160,7 +160,7 @@ struct SpillCommand: ParsableCommand {
                 print("no damaged spill files: nothing to salvage")
                 return
             }
-            let replayer = SpillReplayer(directory: directory, dsn: config.postgres.dsn, batchSize: config.spill.replayBatchSize,
+            let replayer = SpillReplayer(directory: directory, dsn: config.postgres.connectionDSN(), batchSize: config.spill.replayBatchSize,
                                          deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: RedisSettings(config)),
                                          metrics: nil, logger: logger)
             defer { replayer.close() }

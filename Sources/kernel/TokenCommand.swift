@@ -50,7 +50,7 @@ struct TokenCommand: ParsableCommand {
             let issued = issuer.issue(producer: producerID, subject: subject.flatMap { EventUUID($0) },
                                       fingerprint: nil, ttlSeconds: ttl, nowSeconds: Int64(time(nil)))
             do {
-                let pg = try PGConnection(dsn: config.postgres.dsn, logger: quietLogger())
+                let pg = try PGConnection(dsn: config.postgres.connectionDSN(), logger: quietLogger())
                 defer { pg.close() }
                 _ = try pg.query("""
                     INSERT INTO producer_tokens (token_id, producer_id, jti, issued_at, expires_at, notes)

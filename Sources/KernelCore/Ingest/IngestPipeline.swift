@@ -89,7 +89,7 @@ public final class IngestPipeline: @unchecked Sendable {
         let inflightSet = inflight, abandonFlag0 = abandonFlag
         let entryQueue = entries, batchQueue0 = batches, ackQueue0 = acks, metrics0 = metrics
         processors = (0..<max(1, config.performance.processorThreads)).map { index in
-            let directory = IngestDirectory(dsn: config.postgres.dsn, keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
+            let directory = IngestDirectory(dsn: config.postgres.connectionDSN(), keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
             directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
             directory.bindingTTL = Double(config.performance.bindingCacheSeconds)
             directory.giveUp = { abandonFlag0.isSet }
@@ -103,7 +103,7 @@ public final class IngestPipeline: @unchecked Sendable {
             return processor
         }
         let abandon = abandonFlag
-        let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.dsn
+        let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.connectionDSN()
         let maxWriteEvents = config.postgres.maxWriteEvents
         let sharedHealth = health, appender = spill?.appender
         writers = (0..<writerCount).map {

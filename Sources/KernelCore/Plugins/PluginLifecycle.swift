@@ -366,7 +366,7 @@ public final class PluginLifecycle: @unchecked Sendable {
         let typed = plugin.descriptor.families.filter(\.isTyped)
         guard !typed.isEmpty else { return .ready }
         if connection == nil {
-            do { connection = try PGConnection(dsn: config.postgres.dsn, logger: logger) } catch {
+            do { connection = try PGConnection(dsn: config.postgres.connectionDSN(forMigrations: true), logger: logger) } catch {
                 logger.warning("plugin load waits for postgres (its family tables must exist first)", metadata: [
                     "event": "infra", "component": "plugins", "file": .string(plugin.path), "details": .string(error.message),
                 ])

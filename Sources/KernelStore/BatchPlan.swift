@@ -36,9 +36,11 @@ struct BatchPlan {
     /// `event_ids` tuples, one per planned event.
     var identityBuffer = TupleBuffer()
     var planned: [Planned] = []
-    /// (later copy, kept copy) input indices of in-batch copies of one event id with other
-    /// content: the later copy is an `event_id_conflict`.
-    var conflictingTwins: [(copy: Int, kept: Int)] = []
+    /// Input indices of later in-batch copies of an event id whose content differs from the
+    /// copy kept: whether each is a duplicate or a conflict depends on what is stored first (the
+    /// kept copy may itself be a conflict with an earlier write), so they are written in a second
+    /// pass once this one has committed.
+    var deferredTwins: [Int] = []
     /// Input index → reason, for events refused before reaching Postgres.
     var rejected: [(input: Int, reason: String)] = []
     /// (second copy, kept copy) input indices of in-batch duplicates.

@@ -116,25 +116,35 @@ public final class EventWriter: @unchecked Sendable {
         var reasons: [Int: String] = [:]
         for (input, reason) in plan.rejected { reasons[input] = reason }
         for (input, reason) in outcome.rejected { reasons[input] = reason }
-        var conflictInputs: [Int] = plan.conflictingTwins.map(\.copy)
+        var conflictInputs: [Int] = []
         if !outcome.conflicts.isEmpty {
             for event in plan.planned where outcome.conflicts.contains(batch[event.input].eventID) {
                 conflictInputs.append(event.input)
             }
         }
-        let plannedConflicts = conflictInputs.count - plan.conflictingTwins.count
-        var duplicates = plan.planned.count - outcome.rejected.count - outcome.inserted - plannedConflicts
+        var duplicates = plan.planned.count - outcome.rejected.count - outcome.inserted - conflictInputs.count
         for (copy, kept) in plan.twins {
             if let reason = reasons[kept] { reasons[copy] = reason } else { duplicates += 1 }
         }
-        let rejected = reasons.sorted { $0.key < $1.key }.map { (entryID: batch[$0.key].entryID, reason: $0.value) }
-        let conflicts = conflictInputs.sorted().map { input in
+        var rejected = reasons.sorted { $0.key < $1.key }.map { (entryID: batch[$0.key].entryID, reason: $0.value) }
+        var conflicts = conflictInputs.sorted().map { input in
             (entryID: batch[input].entryID,
              detail: "event_id \(batch[input].eventID) is already stored with other content (first write wins)")
         }
-        if let first = conflicts.first {
+        var inserted = outcome.inserted
+        if !plan.deferredTwins.isEmpty {
+            // Now that the first copies are stored (or refused), each later copy is compared with
+            // what is stored, like any redelivery.
+            let second = try writeBatch(plan.deferredTwins.map { var e = batch[$0]; e.mayBeRedelivery = true; return e })
+            inserted += second.inserted
+            duplicates += second.duplicates
+            rejected += second.rejected
+            conflicts += second.conflicts
+        }
+        if let first = conflictInputs.first {
+            // (Conflicts of a second pass were logged by that pass.)
             logger.warning("store_event_id_conflict", metadata: [
-                "count": "\(conflicts.count)", "entry_id": "\(first.entryID)", "event_id": "\(batch[conflictInputs[0]].eventID)",
+                "count": "\(conflictInputs.count)", "entry_id": "\(batch[first].entryID)", "event_id": "\(batch[first].eventID)",
             ])
         }
         if let first = rejected.first {
@@ -143,7 +153,7 @@ public final class EventWriter: @unchecked Sendable {
                 "entry_id": "\(first.entryID)", "reason": "\(first.reason)",
             ])
         }
-        return WriteReport(inserted: outcome.inserted, duplicates: duplicates, rejected: rejected,
+        return WriteReport(inserted: inserted, duplicates: duplicates, rejected: rejected,
                            conflicts: conflicts, usedDedupPath: outcome.dedup)
     }
 
@@ -170,7 +180,7 @@ public final class EventWriter: @unchecked Sendable {
             let key = DedupKey(id: batch[index].eventID)
             if let kept = firstIndex[key] {
                 if withIdentity && digests[index] != digests[kept] {
-                    plan.conflictingTwins.append((index, kept))
+                    plan.deferredTwins.append(index)
                 } else {
                     plan.twins.append((index, kept))
                 }

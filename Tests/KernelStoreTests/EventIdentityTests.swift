@@ -78,6 +78,24 @@ struct EventIdentityTests {
         }
     }
 
+    /// Observed under load: a conflicting copy and a byte-identical retry of a stored event landed
+    /// in one batch; the retry was judged against the conflicting copy (a conflict) instead of
+    /// against what was stored (a duplicate).
+    @Test("a stored event's retry and a conflicting copy in one batch: duplicate and conflict")
+    func retryAndConflictInOneBatch() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let id = Fixtures.randomUUID()
+            var first = Fixtures.tradeEvent(id: id, entry: "7-1"); first.sourcePayload = source("first")
+            #expect(try writer.write([first]).inserted == 1)
+            var other = Fixtures.tradeEvent(id: id, entry: "7-2", ts: Fixtures.nowMicros + 5); other.sourcePayload = source("other")
+            var retry = first; retry.entryID = "7-3"
+            let report = try writer.write([other, retry])
+            #expect(report.inserted == 0 && report.duplicates == 1, "\(report)")
+            #expect(report.conflicts.map(\.entryID) == ["7-2"])
+            #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 1)
+        }
+    }
+
     @Test("a conflict inside a batch of new events leaves the others stored (dedup path)")
     func conflictAmongNewEvents() throws {
         try Fixtures.withStore { writer, connection, _ in

@@ -43,6 +43,15 @@ struct ImmediateRevocationTests {
         for letter in letters {
             #expect(letter.reason == "producer_disabled", "\(letter.id): \(letter.reason) \(letter.detail)")
         }
+
+        // A registration of the approved key ends the deregistration, as promptly.
+        let again = try Self.request(h, action: nil)
+        #expect(again["status"] == "approved", "\(again)")
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "re-enabled")
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 2 + after },
+                "the entry is either stored or dead-lettered")
+        let last = try h.deadLetters().last.map { "\($0.id): \($0.reason)" } ?? "none"
+        #expect(try h.count("SELECT count(*) FROM md_trade") == 2, "the re-enabled producer's event is stored (last dead letter: \(last))")
     }
 
     @Test func anEventPublishedRightAfterTheRevokeAnswerIsDeadLettered() throws {
@@ -130,6 +139,8 @@ struct ImmediateRevocationTests {
         for (id, why) in refused { #expect(why == "unauthenticated token_revoked", "\(id): \(why)") }
         let firstRefusal = offsets.filter { refused[$0.key] != nil }.map(\.value).min()
         #expect(firstRefusal != nil && firstRefusal! < 1.0, "first refusal at \(String(describing: firstRefusal)) s")
+        let logB = (try? String(contentsOfFile: h.dir + "/kernel-b.log", encoding: .utf8)) ?? ""
+        #expect(logB.contains("revocation notification"), "kernel B learned it from the notification")
     }
 
     // MARK: helpers

@@ -100,22 +100,11 @@ struct ImmediateRevocationTests {
             b.waitUntilExit()
         }
         let streamB = h.prefix + "events-b"
-        let dlqB = streamB + ":dlq"
         func publishB(_ id: String) throws {
             try h.redis.command(["XADD", streamB, "*", "payload", IngestHarness.envelope(subject: subject, payload: Self.good),
                                  "token", token, "id", id])
         }
-        func refusedByB() throws -> [String: String] {
-            var out: [String: String] = [:]
-            for item in try h.redis.command(["XRANGE", dlqB, "-", "+"]).array ?? [] {
-                let fields = item.array?.last?.array?.compactMap(\.text) ?? []
-                var d: [String: String] = [:]
-                var i = 0
-                while i + 1 < fields.count { d[fields[i]] = fields[i + 1]; i += 2 }
-                out[d["id"] ?? ""] = (d["reason"] ?? "") + " " + (d["detail"] ?? "")
-            }
-            return out
-        }
+        func refusedByB() throws -> [String: String] { try Self.deadLetters(h, stream: "events-b") }
         try publishB("warm")
         #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 1 },
                 "kernel B runs and accepts the token: \(String(describing: try? String(contentsOfFile: h.dir + "/kernel.stderr", encoding: .utf8)))")
@@ -143,7 +132,102 @@ struct ImmediateRevocationTests {
         #expect(logB.contains("revocation notification"), "kernel B learned it from the notification")
     }
 
+    /// Two `kernel run` children, each reading its own stream, share the control streams: either
+    /// may handle the deregistration. The one that does refuses at once; the other, with its
+    /// fallback refresh at 30 s, must refuse within 1 s through the notification.
+    @Test func anotherKernelRefusesADeregisteredProducerWithinOneSecond() throws {
+        guard Self.kernelBinaryOrIssue() != nil else { return }
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        try Self.makeAdminIdentity(h)
+        try ProducerExampleTests.makeProducerIdentity(h, name: "leaver")
+        var kernels: [Process] = []
+        defer {
+            for p in kernels { p.terminate() }
+            for p in kernels { p.waitUntilExit() }
+        }
+        for name in ["a", "b"] {
+            kernels.append(try Self.startKernel(h, name: name, yaml: try Self.yaml(h, stream: "events-\(name)", consumer: "kernel-\(name)",
+                                                                                   name: name, checkSeconds: 30)))
+        }
+        let producer = try Self.registerAndApprove(h)
+        let (subject, _) = try h.subject(family: "trade")
+        try h.bind(producer, subject)
+        let token = try h.token(for: producer)
+        let event = { IngestHarness.envelope(subject: subject, payload: Self.good) }
+        for name in ["a", "b"] {
+            try h.redis.command(["XADD", h.prefix + "events-\(name)", "*", "payload", event(), "token", token, "id", "warm"])
+        }
+        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 2 }, "both kernels run and accept the token")
+
+        let answer = try Self.request(h, action: "deregister")
+        #expect(answer["status"] == "deregistered", "\(answer)")
+        let answered = Date()
+        var offsets: [String: Double] = [:]
+        var n = 0
+        while Date().timeIntervalSince(answered) < 2.0 {
+            for name in ["a", "b"] {
+                let id = "\(name)-\(n)"
+                offsets[id] = Date().timeIntervalSince(answered)
+                try h.redis.command(["XADD", h.prefix + "events-\(name)", "*", "payload", event(), "token", token, "id", id])
+            }
+            n += 1
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        func refused() throws -> [String: String] {
+            try Self.deadLetters(h, stream: "events-a").merging(try Self.deadLetters(h, stream: "events-b")) { a, _ in a }
+        }
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") - 2 + refused().count == 2 * n },
+                "every entry is either stored or dead-lettered")
+        let letters = try refused()
+        for (id, why) in letters { #expect(why.hasPrefix("producer_disabled "), "\(id): \(why)") }
+        let logs = ["a", "b"].map { (try? String(contentsOfFile: h.dir + "/kernel-\($0).log", encoding: .utf8)) ?? "" }
+        let handler = logs.firstIndex { $0.contains("registration deregistered") }
+        #expect(handler != nil, "one kernel logged the deregistration")
+        guard let handler else { return }
+        let (mine, other) = handler == 0 ? ("a", "b") : ("b", "a")
+        let storedByHandler = offsets.keys.filter { $0.hasPrefix(mine + "-") && letters[$0] == nil }.sorted()
+        #expect(storedByHandler.isEmpty, "kernel \(mine) answered, then stored \(storedByHandler)")
+        let late = offsets.filter { $0.key.hasPrefix(other + "-") && $0.value >= 1.0 && letters[$0.key] == nil }.map(\.key).sorted()
+        #expect(late.isEmpty, "kernel \(other) stored entries published 1 s or more after the answer: \(late)")
+        let firstRefusal = offsets.filter { $0.key.hasPrefix(other + "-") && letters[$0.key] != nil }.map(\.value).min()
+        #expect(firstRefusal != nil && firstRefusal! < 1.0, "kernel \(other): first refusal at \(String(describing: firstRefusal)) s")
+        #expect(logs[1 - handler].contains("revocation notification"), "kernel \(other) learned it from the notification")
+    }
+
     // MARK: helpers
+
+    /// `kernel run` on `yaml` (written to its own file), stderr to `kernel-<name>.stderr`.
+    static func startKernel(_ h: IngestHarness, name: String, yaml: String) throws -> Process {
+        let path = h.dir + "/kernel-\(name).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: IngestHarness.kernelBinary)
+        p.arguments = ["run", "--config", path]
+        // As in IngestHarness.startProcess: the test's service variables would override the config.
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
+        p.environment = environment
+        let stderrPath = h.dir + "/kernel-\(name).stderr"
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try p.run()
+        return p
+    }
+
+    /// The dead letters of `P + stream`, by the entry's `id` field: "reason detail".
+    static func deadLetters(_ h: IngestHarness, stream: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for item in try h.redis.command(["XRANGE", h.prefix + stream + ":dlq", "-", "+"]).array ?? [] {
+            let fields = item.array?.last?.array?.compactMap(\.text) ?? []
+            var d: [String: String] = [:]
+            var i = 0
+            while i + 1 < fields.count { d[fields[i]] = fields[i + 1]; i += 2 }
+            out[d["id"] ?? ""] = (d["reason"] ?? "") + " " + (d["detail"] ?? "")
+        }
+        return out
+    }
 
     static func kernelBinaryOrIssue() -> String? {
         guard FileManager.default.isExecutableFile(atPath: IngestHarness.kernelBinary) else {

@@ -81,6 +81,31 @@ struct ImmediateRevocationTests {
         }
     }
 
+    /// `auth.revocation_check_seconds: 0` re-reads Postgres before every chunk: a producer
+    /// disabled by hand in SQL (no kernel involved, no notification) is refused from the next entry.
+    @Test func revocationCheckSecondsZeroSeesAnSQLChangeAtTheNextEntry() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        try Self.makeAdminIdentity(h)
+        let (producer, subject, _, token) = try h.boundProducer()
+        let daemon = Daemon(config: try KernelConfig.parse(yaml: Self.yaml(h, checkSeconds: 0)), logger: h.logger)
+        try daemon.start()
+        defer { daemon.stop() }
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "before")
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 }, "the producer's events land while it is enabled")
+
+        _ = try h.pg.query("UPDATE producers SET disabled_at = now() WHERE producer_id = $1::uuid", [producer.description])
+        let after = 3
+        for i in 0..<after {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "after-\(i)")
+        }
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + after },
+                "every entry is either stored or dead-lettered")
+        let storedAfter = try h.count("SELECT count(*) FROM md_trade") - 1
+        #expect(storedAfter == 0, "\(storedAfter) of \(after) events published after the SQL change were stored")
+        for letter in try h.deadLetters() { #expect(letter.reason == "producer_disabled", "\(letter.id): \(letter.reason)") }
+    }
+
     /// Kernel A (in process) answers the revoke; kernel B (a `kernel run` child reading its own
     /// stream) learns it through the notification: with the fallback refresh at 30 s, only the
     /// notification can make B refuse within 1 s.

@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(name: "KernelPostgresTests", dependencies: ["KernelTestSupport", "KernelPostgres", "KernelConfig"]),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelTestSupport", "KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [
-            "KernelTestSupport", "KernelCore", "KernelSpill", "KernelStore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins",
+            "KernelTestSupport", "KernelCore", "KernelSpill", "KernelStore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins", "KernelSSH",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),

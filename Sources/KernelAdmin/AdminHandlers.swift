@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import HTTPTypes
+import KernelAuth
 import KernelJSON
 import KernelPostgres
 import KernelRedis
@@ -11,6 +12,8 @@ struct AdminHandlers: Sendable {
     let worker: BlockingWorker
     let keyPrefix: String
     let responseTTLSeconds: Int
+    /// The daemon's record of revocations (nil when the server runs without ingest).
+    var revocations: IngestRevocations? = nil
     let logger: Logger
 
     // MARK: GET /auth
@@ -167,6 +170,7 @@ struct AdminHandlers: Sendable {
         guard let jti = Self.string(json, "jti") else { return Self.badRequest("missing_jti", "jti is required") }
         let reason = Self.string(json, "reason")
         let prefix = keyPrefix
+        let revocations = revocations
         let result = await worker.run { connections -> Result<Bool, AdminStoreError> in
             let known: Bool
             do throws(PGError) {
@@ -174,11 +178,18 @@ struct AdminHandlers: Sendable {
             } catch {
                 return .failure(AdminStoreError.storage(error))
             }
+            // Committed: this kernel's ingest refuses the token from its next chunk on, before the
+            // answer (docs/admin.md, "POST /auth/revoke").
+            revocations?.record(.tokenRevoked(jti: jti))
             do throws(RedisError) {
-                try connections.withRedis { redis throws(RedisError) in try AdminStore.markRevoked(redis, prefix: prefix, jti: jti) }
+                try connections.withRedis { redis throws(RedisError) in
+                    try AdminStore.markRevoked(redis, prefix: prefix, jti: jti,
+                                               announcement: revocations?.message(for: .tokenRevoked(jti: jti)))
+                }
             } catch {
-                // The database says revoked, but a cached allow entry could still pass the token:
-                // report the failure so the operator retries (the revoke is idempotent).
+                // The database says revoked, but a cached allow entry could still pass the token,
+                // and the other kernels would hear of it only at their next refresh: report the
+                // failure so the operator retries (the revoke is idempotent).
                 return .failure(AdminStoreError.storage(error))
             }
             return .success(known)

@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import KernelAuth
 import KernelConfig
 import KernelMetrics
 import KernelRedis
@@ -30,6 +31,8 @@ public final class AdminServer: @unchecked Sendable {
     private let probeWorker: BlockingWorker
     private let adminCA: SSHPublicKey?
     private let now: @Sendable () -> Int64
+    /// Where a revocation is recorded before its answer (the daemon's ingest reads it).
+    private let revocations: IngestRevocations?
     /// Runs the server's tasks off Swift's cooperative pool (see `DedicatedTaskExecutor`).
     private let executor = DedicatedTaskExecutor(name: "dk-admin")
 
@@ -45,7 +48,10 @@ public final class AdminServer: @unchecked Sendable {
     ///   - degradedState: non-nil while part of ingest waits (families parked), shown by `/readyz`.
     ///   - beforeScrape: called before each `/metrics` render, so the daemon can push counter deltas.
     ///   - now: Unix seconds (certificate validity); tests may inject a clock.
+    ///   - revocations: the daemon's record of revocations, which its ingest applies before the
+    ///     next chunk; `/auth/revoke` records there before answering. Nil without an ingest pipeline.
     public init(config: KernelConfig, metrics: KernelMetrics, logger: Logger,
+                revocations: IngestRevocations? = nil,
                 spillState: @escaping @Sendable () -> String? = { nil },
                 degradedState: @escaping @Sendable () -> String? = { nil },
                 beforeScrape: @escaping @Sendable () -> Void = {},
@@ -57,6 +63,7 @@ public final class AdminServer: @unchecked Sendable {
         self.degradedState = degradedState
         self.beforeScrape = beforeScrape
         self.now = now
+        self.revocations = revocations
         let redis = config.redis
         func connections(timeoutMs: Int, connectTimeoutSeconds: Int) -> BlockingWorker.Connections {
             var settings = RedisSettings(config)
@@ -185,7 +192,8 @@ public final class AdminServer: @unchecked Sendable {
             worker: operationsWorker,
             now: now)
         let handlers = AdminHandlers(worker: operationsWorker, keyPrefix: config.redis.keyPrefix,
-                                     responseTTLSeconds: auth.registrationResponseTTLSeconds, logger: logger)
+                                     responseTTLSeconds: auth.registrationResponseTTLSeconds, revocations: revocations,
+                                     logger: logger)
         return AdminResponder(authenticator: authenticator, handlers: handlers,
                               readiness: ReadinessProbe(worker: probeWorker, spillState: spillState, degradedState: degradedState),
                               metrics: metrics, tlsEnabled: config.server.tls != nil, beforeScrape: beforeScrape,

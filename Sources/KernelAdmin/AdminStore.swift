@@ -1,3 +1,4 @@
+import KernelAuth
 import KernelJSON
 import KernelPostgres
 import KernelRedis
@@ -163,12 +164,18 @@ enum AdminStore {
     }
 
     /// `SET P+"revoked:jti:"+jti 1 EX 30d` and `DEL P+"auth:jti:"+jti`: the running verifiers'
-    /// caches refuse the token from now on.
-    static func markRevoked(_ redis: any RedisClient, prefix: String, jti: String) throws(RedisError) {
-        let replies = try redis.pipeline([
+    /// caches refuse the token from now on. With an `announcement`, also `PUBLISH` it on
+    /// `P+"ingest:revocations"`: the other kernels' ingest refuses the token within a second
+    /// (docs/architecture.md, "Deregistrations and revocations").
+    static func markRevoked(_ redis: any RedisClient, prefix: String, jti: String, announcement: String? = nil) throws(RedisError) {
+        var commands = [
             ["SET", prefix + "revoked:jti:" + jti, "1", "EX", String(revokedMarkerTTLSeconds)].map { Array($0.utf8) },
             ["DEL", prefix + "auth:jti:" + jti].map { Array($0.utf8) },
-        ])
+        ]
+        if let announcement {
+            commands.append(["PUBLISH", IngestRevocations.channel(keyPrefix: prefix), announcement].map { Array($0.utf8) })
+        }
+        let replies = try redis.pipeline(commands)
         if let failure = replies.first(where: { if case .error = $0 { true } else { false } }), case .error(let message) = failure {
             throw RedisError(kind: .reply, message: message)
         }

@@ -37,8 +37,12 @@ extension KernelConfig {
         public var registrationRateLimitBurst = 3
         /// `auth.token_ttl_seconds`: lifetime of issued tokens.
         public var tokenTTLSeconds = 3600
-        /// `auth.revocation_check_seconds`: how stale the ingest path's revocation cache may be.
-        public var revocationCheckSeconds = 5
+        /// `auth.revocation_check_seconds`: how often each ingest processor re-reads revoked tokens
+        /// and disabled producers from Postgres (0 = before every chunk of entries). The fallback:
+        /// changes made through a kernel take effect at once there and, by notification, within
+        /// a second on the others; this bounds changes made outside the kernels (SQL) and lost
+        /// notifications (docs/operations.md).
+        public var revocationCheckSeconds = 1
 
         /// An auth section with every default and the required values.
         public init(issuer: String, audience: String, keyID: String, producerSSHCA: String) {

@@ -1,3 +1,4 @@
+import KernelAuth
 import KernelConfig
 import KernelPlugins
 import KernelPostgres
@@ -38,6 +39,12 @@ public final class Daemon {
     /// which this kernel holds locked).
     private var breadcrumb: CallBreadcrumb?
     private var watchdog: PluginWatchdog?
+    /// Deregistrations and revocations this kernel made or heard of: recorded by the
+    /// control-stream handlers and the admin API before they answer, applied by every ingest
+    /// processor before its next chunk (docs/architecture.md, "Deregistrations and revocations").
+    public let revocations = IngestRevocations()
+    /// Hears the other kernels' deregistrations and revocations (`<key_prefix>ingest:revocations`).
+    private var revocationListener: RevocationListener?
     /// Builds the token authenticator from the config; injected so tests and tools can choose.
     let makeAuthenticator: @Sendable (KernelConfig, Logger) -> any TokenAuthenticator
 
@@ -77,8 +84,13 @@ public final class Daemon {
         }
         let pipeline = IngestPipeline(config: config, router: router,
                                       authenticator: makeAuthenticator(config, logger), spill: spill,
-                                      breadcrumb: breadcrumb, restartCountsADelivery: restartCountsADelivery, logger: logger)
+                                      breadcrumb: breadcrumb, restartCountsADelivery: restartCountsADelivery,
+                                      revocations: revocations, logger: logger)
         pipeline.start()
+        let listener = RevocationListener(settings: RedisSettings(config), keyPrefix: config.redis.keyPrefix,
+                                          revocations: revocations, logger: logger)
+        listener.start()
+        revocationListener = listener
         let watchdog = PluginWatchdog(breadcrumb: breadcrumb, timeoutMs: config.plugins.hangTimeoutMs, logger: logger)
         watchdog.start()
         self.watchdog = watchdog
@@ -111,6 +123,8 @@ public final class Daemon {
         metricsBridge = nil
         onboarding?.stop()
         onboarding = nil
+        revocationListener?.stop()
+        revocationListener = nil
         pipeline?.stop(timeoutSeconds: timeoutSeconds)
         pipeline = nil
         watchdog?.stop()
@@ -131,7 +145,7 @@ public final class Daemon {
         bridge.start()
         metricsBridge = bridge
         let health = pipeline.health
-        let server = AdminServer(config: config, metrics: metrics, logger: logger,
+        let server = AdminServer(config: config, metrics: metrics, logger: logger, revocations: revocations,
                                  spillState: { health.state == .closed ? nil : "replaying the spill; the circuit is not closed yet" },
                                  degradedState: {
                                      let parked = pipeline.router.parking.parkedFamilies
@@ -155,7 +169,8 @@ public final class Daemon {
     /// Starts one consumer thread per control stream (SPEC §5, §6). Subject registration checks
     /// schemas against the families the router serves at the time of each request.
     func startOnboarding(_ router: PluginRouter) throws(StartupError) {
-        let settings = OnboardingSettings(config: config)
+        var settings = OnboardingSettings(config: config)
+        settings.revocations = revocations
         let families: @Sendable () -> [FamilyDescriptor] = { router.registry.servedFamilies.map(\.family) }
         let handlers = OnboardingService.standardHandlers(settings: settings) + [
             SubjectRegistrationHandler(settings: settings, families: families),

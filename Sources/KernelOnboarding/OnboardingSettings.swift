@@ -48,6 +48,10 @@ public struct OnboardingSettings: Sendable {
     public var maxDeliveries: Int
     /// How control-stream consumers connect to Redis.
     public var redis: RedisSettings
+    /// Where a deregistration (or a re-enabling registration) is recorded, once committed and
+    /// before the answer, so this kernel's ingest applies it to every entry read after the answer;
+    /// set by the daemon, nil when onboarding runs without an ingest pipeline.
+    public var revocations: IngestRevocations?
 
     public init(config: KernelConfig) {
         keyPrefix = config.redis.keyPrefix

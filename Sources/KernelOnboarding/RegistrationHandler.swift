@@ -1,4 +1,7 @@
+import KernelAuth
+import KernelEvents
 import KernelPostgres
+import KernelRedis
 import KernelSSH
 import Logging
 
@@ -126,6 +129,9 @@ public final class RegistrationHandler: ControlMessageHandler {
                 fingerprint: fingerprint, keyID: key.keyID, extra: ["details": .string(error.message)])
             return
         }
+        // Committed: this kernel's ingest refuses (or accepts again) from now on, before the
+        // producer hears the answer (docs/onboarding.md, "Deregistration").
+        if let change = Self.ingestChange(outcome) { announce(change, context, request) }
         var fields: [(String, String)]? = nil
         switch outcome.response {
         case .none: break
@@ -222,6 +228,33 @@ public final class RegistrationHandler: ControlMessageHandler {
         try RegistrationStore.setDisabled(pg, producerID: existing.producerID, true)
         return Outcome(status: "deregistered", reason: nil, producerID: existing.producerID,
                        response: .deregistered(producer: existing.producerID))
+    }
+
+    /// What a committed outcome changes for ingest: a deregistration disables the producer; a
+    /// registration of its approved key that ends a deregistration enables it again.
+    static func ingestChange(_ outcome: Outcome) -> IngestRevocations.Change? {
+        guard let producer = outcome.producerID.flatMap({ EventUUID($0) }) else { return nil }
+        if case .deregistered = outcome.response { return .producerDisabled(producer) }
+        if case .approved = outcome.response, outcome.reason == "reenabled" { return .producerEnabled(producer) }
+        return nil
+    }
+
+    /// Applies `change` to this kernel's ingest, then announces it to the other kernels. A failed
+    /// PUBLISH is logged and does not hold the answer back: the others still re-read Postgres
+    /// every `auth.revocation_check_seconds` (docs/operations.md).
+    private func announce(_ change: IngestRevocations.Change, _ context: ControlContext, _ request: Request) {
+        guard let revocations = context.settings.revocations else { return }
+        revocations.record(change)
+        let channel = IngestRevocations.channel(keyPrefix: context.keyPrefix)
+        do throws(RedisError) {
+            if case .error(let message) = try context.redis.command(["PUBLISH", channel, revocations.message(for: change)]) {
+                throw RedisError(kind: .reply, message: message)
+            }
+        } catch {
+            log(context, .warning, "revocation notification not published; other kernels see it at their next refresh",
+                action: request.action, outcome: "failure", reason: "redis_unavailable", fingerprint: request.fingerprint,
+                extra: ["details": .string(error.message), "channel": .string(channel)])
+        }
     }
 
     private func auditRow(_ pg: PGConnection, _ request: Request, status: String, reason: String?) throws(PGError) {

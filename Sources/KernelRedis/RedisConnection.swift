@@ -108,6 +108,53 @@ public final class RedisConnection: RedisClient {
         return replies
     }
 
+    // MARK: subscribed connections
+
+    /// Sends a command without reading its reply: on a subscribed connection replies come, with
+    /// the messages, through `nextReply(timeoutMs:)`.
+    public func send(_ args: [[UInt8]]) throws(RedisError) {
+        try append(args)
+        guard let context else { throw RedisError(kind: .io, message: "connection closed") }
+        var done: Int32 = 0
+        repeat {
+            guard redisBufferWrite(context, &done) == REDIS_OK else {
+                let message = Self.errorString(context)
+                close()
+                throw RedisError(kind: .io, message: message)
+            }
+        } while done == 0
+    }
+
+    /// The next reply the server sends (a pub/sub message, or the answer to `send`), waiting at
+    /// most `timeoutMs` for it; nil when none came in time. Unlike a read under the socket
+    /// timeout, a quiet connection stays usable (hiredis gives up a context whose read timed out).
+    public func nextReply(timeoutMs: Int) throws(RedisError) -> RedisReply? {
+        if let reply = try bufferedReply() { return reply }
+        guard let context else { throw RedisError(kind: .io, message: "connection closed") }
+        var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, Int32(clamping: timeoutMs)) > 0 else { return nil }   // timeout, or EINTR
+        guard redisBufferRead(context) == REDIS_OK else {
+            let message = Self.errorString(context)
+            close()
+            throw RedisError(kind: .io, message: message)
+        }
+        return try bufferedReply()
+    }
+
+    /// A complete reply already read from the socket, if there is one.
+    private func bufferedReply() throws(RedisError) -> RedisReply? {
+        guard let context else { throw RedisError(kind: .io, message: "connection closed") }
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReplyFromReader(context, &raw) == REDIS_OK else {
+            let message = Self.errorString(context)
+            close()
+            throw RedisError(kind: .protocolError, message: message)
+        }
+        guard let raw else { return nil }
+        defer { if let arena { dk_reply_arena_reset(arena) } }
+        return Self.convert(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
     private func append(_ args: [[UInt8]]) throws(RedisError) {
         guard let context else { throw RedisError(kind: .io, message: "connection closed") }
         // The RESP encoding, written once here and handed to hiredis as is: its argv path copied

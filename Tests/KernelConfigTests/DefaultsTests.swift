@@ -65,7 +65,7 @@ struct DefaultsTests {
         #expect(config.auth.registrationRateLimitRPM == 10)
         #expect(config.auth.registrationRateLimitBurst == 3)
         #expect(config.auth.tokenTTLSeconds == 3600)
-        #expect(config.auth.revocationCheckSeconds == 5)
+        #expect(config.auth.revocationCheckSeconds == 1)
 
         #expect(config.performance.schemaCacheTTLSeconds == 3600)
         #expect(config.spill.dir == "./spill")

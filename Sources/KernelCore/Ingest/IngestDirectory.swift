@@ -1,3 +1,4 @@
+import KernelAuth
 import KernelEvents
 import KernelPostgres
 import KernelRedis
@@ -7,8 +8,12 @@ import Logging
 /// steady state costs hash lookups, not queries. Owned by the processor thread (not thread-safe).
 ///
 /// Freshness bounds (the caches "see changes"):
-/// - revoked tokens and disabled producers: re-read every `refreshSeconds` (default 1 s), so a
-///   revocation or a deregistration takes effect within that bound (issue: within 5 s);
+/// - revoked tokens and disabled producers: changes made by this kernel (and those other kernels
+///   announce) come through `revocations`, applied before every chunk, so a deregistration or a
+///   revocation this kernel answered holds for every entry read after the answer; Postgres is
+///   re-read every `refreshSeconds` (`auth.revocation_check_seconds`) and whenever `revocations`
+///   asks for it, which catches changes made outside the kernels and lost notifications
+///   (docs/architecture.md, "Deregistrations and revocations");
 /// - producer↔subject bindings: positive answers kept `bindingTTL`, negative ones `negativeTTL`;
 /// - a subject's current schema: kept `schemaTTL`; schema rows themselves are immutable.
 /// Lookup errors: a data or permission error follows SPEC §7 (token state unknown ⇒ refused,
@@ -27,7 +32,11 @@ final class IngestDirectory {
     let dsn: String
     let keyPrefix: String
     let logger: Logger
+    /// `auth.revocation_check_seconds`: the fallback re-read of revocations and disabled producers.
     var refreshSeconds = 1.0
+    /// Changes recorded in this process (handlers, notifications); nil in tools and tests that
+    /// run a pipeline alone.
+    var revocations: IngestRevocations?
     var bindingTTL = 60.0
     var negativeTTL = 1.0
     var schemaTTL = 2.0
@@ -44,6 +53,11 @@ final class IngestDirectory {
     private var redis: (any RedisClient)?
     private let redisSettings: RedisSettings?
     private var lastRefresh = -Double.infinity
+    /// `revocations.currentVersion` when last looked at; the changes applied up to `appliedSeq`;
+    /// the reload requests seen.
+    private var seenVersion: UInt64?
+    private var appliedSeq: UInt64 = 0
+    private var seenReloads: UInt64 = 0
     private var revokedWatermark = "-infinity"
     private var revoked: Set<String> = []
     private var disabled: Set<EventUUID> = []
@@ -63,10 +77,52 @@ final class IngestDirectory {
 
     // MARK: refresh
 
-    /// Re-reads revocations and disabled producers when due. Called before each chunk.
+    /// Applies the changes recorded in this process since the last chunk, and re-reads
+    /// revocations and disabled producers from Postgres when due or asked to. Called before each
+    /// chunk, after it was taken from the queue: a change recorded before a handler answered is
+    /// applied before any entry read after the answer is checked.
     func refreshIfDue(now: Double) {
-        guard now - lastRefresh >= refreshSeconds else { return }
-        lastRefresh = now
+        var reload = now - lastRefresh >= refreshSeconds
+        var pending: IngestRevocations.Pending?
+        if let revocations {
+            let version = revocations.currentVersion
+            if version != seenVersion {
+                seenVersion = version
+                let p = revocations.changes(after: appliedSeq)
+                if p.reloads != seenReloads || p.gap {
+                    seenReloads = p.reloads
+                    reload = true
+                }
+                pending = p
+            }
+        }
+        if reload {
+            lastRefresh = now
+            // Every change recorded up to here was committed first, so the read below sees it.
+            let covered = revocations?.lastSeq
+            if readFromPostgres(), let covered, covered > appliedSeq {
+                appliedSeq = covered
+                pending = revocations?.changes(after: covered)
+            }
+        }
+        if let pending { apply(pending) }
+    }
+
+    /// The changes the last Postgres read may not have seen, in the order they were recorded.
+    private func apply(_ pending: IngestRevocations.Pending) {
+        for change in pending.changes {
+            switch change {
+            case .tokenRevoked(let jti): revoked.insert(jti)
+            case .producerDisabled(let producer): disabled.insert(producer)
+            case .producerEnabled(let producer): disabled.remove(producer)
+            }
+        }
+        appliedSeq = max(appliedSeq, pending.last)
+    }
+
+    /// Re-reads revocations (since the watermark) and every disabled producer. False when
+    /// Postgres did not answer (the last known sets stay).
+    private func readFromPostgres() -> Bool {
         do {
             let pg = try connection()
             let rows = try pg.query("SELECT jti, revoked_at::text FROM revoked_tokens WHERE revoked_at >= $1::timestamptz - interval '5 seconds' ORDER BY revoked_at", [revokedWatermark])
@@ -76,8 +132,10 @@ final class IngestDirectory {
             }
             let off = try pg.query("SELECT producer_id::text FROM producers WHERE disabled_at IS NOT NULL")
             disabled = Set(off.rows.compactMap { $0[0].flatMap { EventUUID($0) } })
+            return true
         } catch {
             dropConnection(error)
+            return false
         }
     }
 

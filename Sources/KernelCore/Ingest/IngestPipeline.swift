@@ -1,3 +1,4 @@
+import KernelAuth
 import KernelConfig
 import KernelPlugins
 import KernelRedis
@@ -56,9 +57,13 @@ public final class IngestPipeline: @unchecked Sendable {
     ///     charged to its culprit (`CrashStrikes`); nil runs without.
     ///   - restartCountsADelivery: the previous process died with no breadcrumb naming a culprit:
     ///     the first re-read of pending entries counts a delivery (`StreamReader.Options`).
+    ///   - revocations: deregistrations and revocations recorded in this process (the daemon's,
+    ///     shared with the control-stream handlers and the admin API); every processor applies
+    ///     them before its next chunk.
     public init(config: KernelConfig, router: PluginRouter, authenticator: any TokenAuthenticator,
                 spill: (appender: SpillAppender, directory: SpillDirectory)? = nil,
-                breadcrumb: CallBreadcrumb? = nil, restartCountsADelivery: Bool = false, logger: Logger) {
+                breadcrumb: CallBreadcrumb? = nil, restartCountsADelivery: Bool = false,
+                revocations: IngestRevocations = IngestRevocations(), logger: Logger) {
         self.router = router
         self.spill = spill?.appender
         health = PostgresHealth(threshold: config.postgres.circuitBreakerThreshold,
@@ -93,6 +98,8 @@ public final class IngestPipeline: @unchecked Sendable {
             directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
             directory.bindingTTL = Double(config.performance.bindingCacheSeconds)
             directory.giveUp = { abandonFlag0.isSet }
+            directory.refreshSeconds = Double(config.auth.revocationCheckSeconds)
+            directory.revocations = revocations
             let processor = IngestProcessor(
                 options: .init(maxMessageBytes: config.server.maxMessageBytes, batchSize: config.postgres.batchSize,
                                batchMaxWaitMs: config.postgres.batchMaxWaitMs),

@@ -157,7 +157,7 @@ let package = Package(
             "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AdminTests", dependencies: [
-            "KernelAdmin", "KernelMetrics", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
+            "KernelAdmin", "KernelMetrics", "KernelTestSupport", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis", "KernelConfig"]),

@@ -48,6 +48,7 @@ final class MetricsBridge: @unchecked Sendable {
         metrics.spillReplayErrorsTotal.advance(toTotal: p.spillDamageTotal.load(ordering: .relaxed))
         for (reason, count) in p.deadLettersByReason { metrics.dlqReason(reason).advance(toTotal: count) }
         for (cause, count) in p.spillDamagedRecordsByCause { metrics.spillDamagedRecords(cause: cause).advance(toTotal: count) }
+        metrics.ingestDroppedTotal.advance(toTotal: p.droppedTotal.load(ordering: .relaxed))
         metrics.pgCircuitState.set(pipeline.health.gaugeValue)
         if let spill = pipeline.spill {
             let stats = spill.stats()

@@ -71,9 +71,13 @@ final class Acknowledger: @unchecked Sendable {
         var commands: [[[UInt8]]] = []
         var ids: [String] = []
         var letters: [DeadLetter] = []
+        var readTimes: [Int64] = []
         for work in round {
             switch work {
             case .ack(let refs): ids.append(contentsOf: refs)
+            case .ackBatch(let refs, let readAt):
+                ids.append(contentsOf: refs)
+                readTimes.append(readAt)
             case .deadLetter(let letter):
                 letters.append(letter)
                 ids.append(letter.entry.ref)
@@ -118,6 +122,7 @@ final class Acknowledger: @unchecked Sendable {
             ])
         }
         metrics.acked(ids.count)
+        for readAt in readTimes { metrics.observeAcknowledged(readAtMicros: readAt) }
         inflight.release(ids)
         trim(redis, shards: shardOrder)
     }

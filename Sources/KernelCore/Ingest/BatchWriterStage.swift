@@ -150,7 +150,13 @@ final class BatchWriterStage: @unchecked Sendable {
             let refused = Set(report.rejected.map(\.entryID) + report.conflicts.map(\.entryID))
             for i in batch.indices where !refused.contains(batch[i].entryID) { ids.append(batch[i].entryID) }
         }
-        if !ids.isEmpty { acks.put(.ack(ids)) }
+        var oldestTs = Int64.max, earliestRead = Int64.max
+        for i in batch.indices {
+            oldestTs = min(oldestTs, batch[i].tsMicros)
+            if batch[i].receivedAtMicros > 0 { earliestRead = min(earliestRead, batch[i].receivedAtMicros) }
+        }
+        if !ids.isEmpty { acks.put(.ackBatch(ids, readAtMicros: earliestRead == .max ? 0 : earliestRead)) }
+        if oldestTs != .max { metrics.observeDurable(oldestTsMicros: oldestTs) }
         for (entryID, reason) in report.rejected {
             guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
             acks.put(.deadLetter(DeadLetter(persistFailed: event, detail: reason)))

@@ -74,7 +74,9 @@ final class IngestProcessor: @unchecked Sendable {
                 if input.isClosedAndEmpty { break }
                 continue
             }
+            let started = monotonicNanos()
             process(chunk)
+            metrics.observeChunk(seconds: Double(monotonicNanos() - started) / 1e9)
             if input.isEmpty, let batch = batcher.inputDrained() {
                 emit(batch)
             } else if let batch = batcher.flushIfDue(now: clock()) {
@@ -379,6 +381,9 @@ extension IngestProcessor {
         counters.events.add(outputs.count, ordering: .relaxed)
         if errors > 0 { counters.errors.add(errors, ordering: .relaxed) }
         counters.nanos.add(Int(timing.totalNanos), ordering: .relaxed)
+        if !outputs.isEmpty {
+            metrics.observeNormalize(family: family, secondsPerEvent: Double(timing.totalNanos) / 1e9 / Double(outputs.count))
+        }
         guard timing.slowCalls > 0 else { return }
         counters.slowCalls.add(timing.slowCalls, ordering: .relaxed)
         logger.warning("plugin call over budget", metadata: [

@@ -46,6 +46,38 @@ public final class PipelineMetrics: Sendable {
         m.pgBatchSeconds.observe(seconds)
     }
 
+    /// `kernel_end_to_end_lag_seconds`: once per committed batch, for its oldest event (the
+    /// batch's worst lag): event `ts` → durable.
+    func observeDurable(oldestTsMicros: Int64) {
+        guard let m = histograms.withLock({ $0 }) else { return }
+        m.endToEndLagSeconds.observe(max(0, Double(wallNanos() / 1000 - oldestTsMicros) / 1e6))
+    }
+
+    /// `kernel_redis_ack_latency_seconds`: once per acknowledged round of a batch, read → XACK
+    /// for its earliest read entry.
+    func observeAcknowledged(readAtMicros: Int64) {
+        guard readAtMicros > 0, let m = histograms.withLock({ $0 }) else { return }
+        m.redisAckLatencySeconds.observe(max(0, Double(wallNanos() / 1000 - readAtMicros) / 1e6))
+    }
+
+    /// `kernel_redis_batch_seconds`: processing of one chunk read from Redis (checks,
+    /// normalization, batching).
+    func observeChunk(seconds: Double) {
+        guard let m = histograms.withLock({ $0 }) else { return }
+        m.redisBatchSeconds.observe(seconds)
+    }
+
+    /// `kernel_normalize_seconds{family}`: a plugin call group's CPU time per event.
+    func observeNormalize(family: String, secondsPerEvent: Double) {
+        guard let m = histograms.withLock({ $0 }) else { return }
+        m.normalizeSeconds(family: family).observe(secondsPerEvent)
+    }
+
+    /// `kernel_ingest_dropped_total`: entries acknowledged without being stored or dead-lettered
+    /// because their data was gone (trimmed or deleted from the stream before the kernel read
+    /// them; nothing of theirs exists to store).
+    public let droppedTotal = Atomic<Int>(0)
+
     public init() {}
 
     func read(_ n: Int) { readTotal.add(n, ordering: .relaxed) }

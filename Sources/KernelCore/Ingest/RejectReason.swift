@@ -41,5 +41,8 @@ public struct DeadLetter: Error, Sendable {
 public enum AckWork: Sendable {
     /// Entry references (`StreamEntry.ref`) whose events are durable.
     case ack([String])
+    /// The same, for a committed batch whose earliest entry was read at `readAtMicros` (for
+    /// `kernel_redis_ack_latency_seconds`).
+    case ackBatch([String], readAtMicros: Int64)
     case deadLetter(DeadLetter)
 }

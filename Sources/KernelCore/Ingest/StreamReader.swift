@@ -354,6 +354,8 @@ public final class StreamReader: @unchecked Sendable {
         }
         for entry in fresh {
             if entry.deleted {
+                // Trimmed or deleted before it was read: nothing of it exists to store.
+                metrics.droppedTotal.add(1, ordering: .relaxed)
                 acks.put(.ack([entry.ref]))
             } else if let record = strikes[entry.id], record.strikes >= options.crashStrikes {
                 poisoned.append(entry.id)

@@ -69,6 +69,7 @@ final class MetricsBridge: @unchecked Sendable {
             metrics.registrationRateLimitedTotal.advance(toTotal: o.rateLimited.load(ordering: .relaxed))
             metrics.registrationRateLimitErrorsTotal.advance(toTotal: o.rateLimitErrors.load(ordering: .relaxed))
             metrics.canonicalVerifyFailTotal.advance(toTotal: o.canonicalVerifyFailures.load(ordering: .relaxed))
+            for seconds in o.drainPersistTimes() { metrics.registrationPersistSeconds.observe(seconds) }
             for (status, count) in o.outcomesByStatus {
                 metrics.registrationOutcome(stage: "registration", action: "register", outcome: status).advance(toTotal: count)
             }

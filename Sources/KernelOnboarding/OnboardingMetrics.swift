@@ -12,6 +12,9 @@ public final class OnboardingMetrics: Sendable {
     /// Tokens issued by exchange or renewal.
     public let tokensIssued = Atomic<Int>(0)
     private let outcomes = Mutex<[String: Int]>([:])
+    /// Registration persist times not yet observed (`kernel_registration_persist_seconds`;
+    /// drained at each scrape; registrations are rare, the list is short).
+    private let persistTimes = Mutex<[Double]>([])
     private let rateDecisions = Mutex<[String: Int]>([:])
 
     public init() {}
@@ -20,6 +23,16 @@ public final class OnboardingMetrics: Sendable {
     /// keyed by status (`approved`, `pending`, `invalid_cert`, `rate_limited`, …).
     public func outcome(_ status: String) {
         outcomes.withLock { $0[status, default: 0] += 1 }
+    }
+
+    /// One registration or deregistration transaction took `seconds`.
+    public func persisted(seconds: Double) {
+        persistTimes.withLock { if $0.count < 10_000 { $0.append(seconds) } }
+    }
+
+    /// The persist times recorded since the last call.
+    public func drainPersistTimes() -> [Double] {
+        persistTimes.withLock { times in defer { times = [] }; return times }
     }
 
     /// Registration outcomes so far, by status.

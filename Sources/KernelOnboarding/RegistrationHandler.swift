@@ -120,9 +120,11 @@ public final class RegistrationHandler: ControlMessageHandler {
         let outcome: Outcome
         do throws(PGError) {
             let pg = try context.postgres()
+            let started = ContinuousClock.now
             outcome = try pg.transaction { () throws(PGError) -> Outcome in
                 action == .deregister ? try deregister(pg, request) : try register(pg, request)
             }
+            context.metrics.persisted(seconds: (ContinuousClock.now - started) / .seconds(1))
         } catch {
             context.discardPostgres(after: error)
             log(context, .error, "registration not persisted", action: action, outcome: "failure", reason: error.reasonCode,

@@ -27,7 +27,6 @@ struct DeadPartsTests {
         "subjectActive": "distinct subjects in 5 min: not tracked yet",
         "producerEvents": "per-producer label: unbounded cardinality, to be replaced (operations issue)",
         "subjectEvents": "per-subject label: unbounded cardinality, to be replaced (operations issue)",
-        "registrationPersistSeconds": "registration persist time: not timed yet",
         "bootstrapMetricsSystem": "not a metric: the swift-metrics factory, unused by the daemon",
     ]
 

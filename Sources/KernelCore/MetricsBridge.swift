@@ -49,6 +49,9 @@ final class MetricsBridge: @unchecked Sendable {
         for (reason, count) in p.deadLettersByReason { metrics.dlqReason(reason).advance(toTotal: count) }
         for (cause, count) in p.spillDamagedRecordsByCause { metrics.spillDamagedRecords(cause: cause).advance(toTotal: count) }
         metrics.ingestDroppedTotal.advance(toTotal: p.droppedTotal.load(ordering: .relaxed))
+        let active = p.activity.active(now: Double(wallNanos()) / 1e9)
+        metrics.producerActive.set(active.producers)
+        metrics.subjectActive.set(active.subjects)
         metrics.pgCircuitState.set(pipeline.health.gaugeValue)
         if let spill = pipeline.spill {
             let stats = spill.stats()

@@ -146,6 +146,7 @@ final class IngestProcessor: @unchecked Sendable {
             ])
         }
         guard !accepted.isEmpty else { return }
+        recordActivity(accepted, now: wallSeconds)
         normalizeAndBatch(accepted, of: chunk)
     }
 
@@ -334,6 +335,20 @@ final class IngestProcessor: @unchecked Sendable {
 }
 
 extension IngestProcessor {
+    /// The chunk's distinct producers and subjects, for the activity gauges (runs of one
+    /// producer and a handful of subjects are the usual chunk: a short linear search).
+    private func recordActivity(_ accepted: [Accepted], now: Double) {
+        var producers: [EventUUID] = [], subjects: [EventUUID] = []
+        accepted.withUnsafeBufferPointer { events in
+            for i in events.indices {
+                let p = events[i].producer, s = events[i].envelope.subjectID
+                if producers.last != p && !producers.contains(p) { producers.append(p) }
+                if subjects.last != s && (subjects.count > 64 || !subjects.contains(s)) { subjects.append(s) }
+            }
+        }
+        metrics.activity.record(producers: producers, subjects: subjects, now: now)
+    }
+
     /// Leaves entries of a typed family no plugin serves pending in Redis (`ParkingLot`): not
     /// acknowledged, not in flight; the reader re-reads them once routing changes.
     private func park(_ entries: [StreamEntry], family: String, generation: UInt64) {

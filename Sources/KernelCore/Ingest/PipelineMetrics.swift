@@ -78,6 +78,9 @@ public final class PipelineMetrics: Sendable {
     /// them; nothing of theirs exists to store).
     public let droppedTotal = Atomic<Int>(0)
 
+    /// Distinct producers and subjects seen recently (`kernel_producer_active`, `kernel_subject_active`).
+    public let activity = ActivityTracker()
+
     public init() {}
 
     func read(_ n: Int) { readTotal.add(n, ordering: .relaxed) }

@@ -89,8 +89,10 @@ public final class CallBreadcrumb: @unchecked Sendable {
         guard u32(16).pointee == 1 else { return nil }   // stopped cleanly
         let slots = Int(u32(8).pointee), cap = Int(u32(12).pointee)
         let pid = (base + 20).load(as: Int32.self)
+        // Counts from a file: bounded before any arithmetic (a damaged file must not trap).
+        guard (1...4096).contains(slots), (1...(1 << 20)).contains(cap) else { return CrashRecord(pid: pid, calls: []) }
         let slotStride = Self.slotHeaderBytes + cap * Self.refBytes
-        guard slots > 0, cap > 0, Self.headerBytes + slots * slotStride <= previousLength else {
+        guard Self.headerBytes + slots * slotStride <= previousLength else {
             return CrashRecord(pid: pid, calls: [])
         }
         var calls: [CrashRecord.Call] = []
@@ -127,6 +129,10 @@ public final class CallBreadcrumb: @unchecked Sendable {
         msync(base, Self.headerBytes, MS_SYNC)
         CrashSignals.register(self)
     }
+
+    /// Stops the fault handler from using this file but leaves it as it is, as a process that
+    /// died would (tests of what the next start reads).
+    public func forgetWithoutStopping() { CrashSignals.unregister(self) }
 
     /// A clean stop: the next start finds nothing to charge.
     public func end() {

@@ -27,7 +27,10 @@ public enum CrashSignals {
 
     /// Installs the handlers (once per process) and points them at `crumb`.
     static func register(_ crumb: CallBreadcrumb) {
-        breadcrumb = Unmanaged.passUnretained(crumb).toOpaque()
+        // Retained while registered: the handler may read it at any moment.
+        let previousCrumb = breadcrumb
+        breadcrumb = Unmanaged.passRetained(crumb).toOpaque()
+        if let previousCrumb { Unmanaged<CallBreadcrumb>.fromOpaque(previousCrumb).release() }
         guard !installed else { return }
         installed = true
         _ = previous
@@ -44,7 +47,9 @@ public enum CrashSignals {
     }
 
     static func unregister(_ crumb: CallBreadcrumb) {
-        if breadcrumb == Unmanaged.passUnretained(crumb).toOpaque() { breadcrumb = nil }
+        guard let current = breadcrumb, current == Unmanaged.passUnretained(crumb).toOpaque() else { return }
+        breadcrumb = nil
+        Unmanaged<CallBreadcrumb>.fromOpaque(current).release()
     }
 
     /// Gives the calling thread an alternate signal stack, so a stack overflow inside a plugin

@@ -30,6 +30,12 @@ public struct EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible
         case nulCharacter = "nul_character"
         /// A `\u` escape of a surrogate that is not half of a pair (it would be stored as U+FFFD).
         case loneSurrogate = "lone_surrogate"
+        /// More usable `tags` items than `server.max_event_tags`.
+        case tooManyTags = "too_many_tags"
+        /// A tag key longer than `server.max_tag_key_bytes` (decoded UTF-8 bytes).
+        case tagKeyTooLong = "tag_key_too_long"
+        /// A tag value longer than `server.max_tag_value_bytes` (decoded UTF-8 bytes).
+        case tagValueTooLong = "tag_value_too_long"
     }
 
     /// Why the event was refused.

@@ -27,19 +27,42 @@ enum EnvelopeScan {
         return String(decoding: JSONScanner.unescape(raw) ?? [], as: UTF8.self)
     }
 
-    /// The usable tags of the (well-formed) array at `bytes[array]`, brackets included.
-    static func tags(in bytes: UnsafeRawBufferPointer, array: Range<Int>) -> [EnvelopeTag] {
+    /// The usable tags of the (well-formed) array at `bytes[array]`, brackets included, within
+    /// `limits`. Stops at the first item over a limit, so a huge array costs no more than the
+    /// limit's worth of decoding.
+    static func tags(in bytes: UnsafeRawBufferPointer, array: Range<Int>,
+                     limits: EnvelopeLimits) throws(EnvelopeError) -> [EnvelopeTag] {
         var tags: [EnvelopeTag] = []
-        forEachItem(in: bytes, array: array) { item in
-            guard bytes[item.lowerBound] == UInt8(ascii: "{") else { return }
+        var failure: EnvelopeError?
+        var index = -1
+        walkItems(in: bytes, array: array) { item in
+            index += 1
+            guard bytes[item.lowerBound] == UInt8(ascii: "{") else { return true }
             let (key, value) = tagMembers(in: bytes, object: item)
-            guard let key, let value, !key.isEmpty, !value.isEmpty else { return }
+            guard let key, let value, !key.isEmpty, !value.isEmpty else { return true }
             let keyText = string(UnsafeRawBufferPointer(rebasing: bytes[key]))
             let valueText = string(UnsafeRawBufferPointer(rebasing: bytes[value]))
-            guard !keyText.isEmpty, !valueText.isEmpty else { return }
+            guard !keyText.isEmpty, !valueText.isEmpty else { return true }
+            if keyText.utf8.count > limits.maxTagKeyBytes {
+                failure = EnvelopeError(.tagKeyTooLong, detail: "tags[\(index)].key is \(keyText.utf8.count) bytes; "
+                                        + "server.max_tag_key_bytes is \(limits.maxTagKeyBytes)")
+                return false
+            }
+            if valueText.utf8.count > limits.maxTagValueBytes {
+                failure = EnvelopeError(.tagValueTooLong, detail: "tags[\(index)].value is \(valueText.utf8.count) bytes; "
+                                        + "server.max_tag_value_bytes is \(limits.maxTagValueBytes)")
+                return false
+            }
+            if tags.count >= limits.maxTags {
+                failure = EnvelopeError(.tooManyTags, detail: "tags holds more than \(limits.maxTags) tags (at item "
+                                        + "\(index)); server.max_event_tags is \(limits.maxTags)")
+                return false
+            }
             if tags.isEmpty { tags.reserveCapacity(4) }
             tags.append(EnvelopeTag(key: keyText, value: valueText))
+            return true
         }
+        if let failure { throw failure }
         return tags
     }
 

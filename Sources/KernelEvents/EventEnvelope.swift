@@ -36,15 +36,18 @@ public struct EventEnvelope: Sendable, Equatable {
     /// - `payload` must be present (`missing_payload`) and an object (`payload_not_object`);
     /// - `tags` is optional: anything but an array means no tags; items that are not objects, or whose
     ///   `key`/`value` is absent or not a string, are skipped; items whose decoded key or value is
-    ///   empty are dropped (the database refuses empty tags). Duplicate members: the last one wins.
+    ///   empty are dropped (the database refuses empty tags). The usable items are limited by
+    ///   `limits`: more than `maxTags` is `too_many_tags`, a decoded key or value longer than its
+    ///   byte limit is `tag_key_too_long` / `tag_value_too_long`. Duplicate members: the last one wins.
     ///
     /// The time window is not checked here (it depends on the clock): see `TimeWindow`.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(EnvelopeError) -> EventEnvelope {
+    public static func parse(_ bytes: UnsafeRawBufferPointer,
+                             limits: EnvelopeLimits = .standard) throws(EnvelopeError) -> EventEnvelope {
         let result = withUnsafeTemporaryAllocation(of: (kind: JSONScanner.Kind, range: Range<Int>).self,
                                                    capacity: EnvelopeKeys.top.count) { found -> Result<EventEnvelope, EnvelopeError> in
             JSONScanner.fields(EnvelopeKeys.top, in: bytes, into: found)
             do throws(EnvelopeError) {
-                return .success(try parse(bytes, found: UnsafeBufferPointer(found)))
+                return .success(try parse(bytes, found: UnsafeBufferPointer(found), limits: limits))
             } catch {
                 return .failure(error)
             }
@@ -54,7 +57,8 @@ public struct EventEnvelope: Sendable, Equatable {
 
     /// `parse` on the members `JSONScanner.fields` found for `EnvelopeKeys.top`.
     private static func parse(_ bytes: UnsafeRawBufferPointer,
-                              found: UnsafeBufferPointer<(kind: JSONScanner.Kind, range: Range<Int>)>) throws(EnvelopeError) -> EventEnvelope {
+                              found: UnsafeBufferPointer<(kind: JSONScanner.Kind, range: Range<Int>)>,
+                              limits: EnvelopeLimits) throws(EnvelopeError) -> EventEnvelope {
         guard found[0].kind != .error else {
             let why = JSONScanner.validate(bytes)?.description ?? "not well-formed"
             throw EnvelopeError(.malformedJSON, detail: "event JSON is malformed: \(why)")
@@ -80,15 +84,16 @@ public struct EventEnvelope: Sendable, Equatable {
             throw EnvelopeError(.payloadNotObject,
                                 detail: "payload must be a JSON object, got \(EnvelopeScan.name(payload.kind))")
         }
-        let tags = found[4].kind == .array ? EnvelopeScan.tags(in: bytes, array: found[4].range) : []
+        let tags = found[4].kind == .array
+            ? try EnvelopeScan.tags(in: bytes, array: found[4].range, limits: limits) : []
         return EventEnvelope(eventID: eventID, tsNanos: tsNanos, subjectID: subjectID,
                              payloadRange: payload.range, tags: tags)
     }
 
     /// `parse` over a byte array; `payloadRange` indexes `bytes`.
-    public static func parse(_ bytes: [UInt8]) throws(EnvelopeError) -> EventEnvelope {
+    public static func parse(_ bytes: [UInt8], limits: EnvelopeLimits = .standard) throws(EnvelopeError) -> EventEnvelope {
         let result = bytes.withUnsafeBytes { raw -> Result<EventEnvelope, EnvelopeError> in
-            do throws(EnvelopeError) { return .success(try parse(raw)) } catch { return .failure(error) }
+            do throws(EnvelopeError) { return .success(try parse(raw, limits: limits)) } catch { return .failure(error) }
         }
         return try result.get()
     }

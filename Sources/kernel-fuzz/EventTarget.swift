@@ -93,9 +93,18 @@ final class EventTarget: FuzzTarget {
         }
         switch object["payload"] {
         case .none: return .missingPayload
-        case .some(.object): return nil
+        case .some(.object): break
         default: return .payloadNotObject
         }
+        // Usable tags in order, each checked against the default limits (EnvelopeLimits.standard).
+        var usable = 0
+        for (key, value) in usableTags(tree) {
+            if key.utf8.count > 256 { return .tagKeyTooLong }
+            if value.utf8.count > 256 { return .tagValueTooLong }
+            if usable == 32 { return .tooManyTags }
+            usable += 1
+        }
+        return nil
     }
 
     /// The tags the rules keep, from the tree: objects with a non-empty string key and value.

@@ -112,6 +112,12 @@ struct EventEnvelopeTests {
             (event(payload: "12"), .payloadNotObject, "got a number"),
             (event(payload: #"{"s":"\u0000"}"#), .nulCharacter, "NUL character"),
             (event(payload: #"{"s":"\udfff"}"#), .loneSurrogate, "lone surrogate"),
+            (event(tags: "[" + Array(repeating: #"{"key":"k","value":"v"}"#, count: 33).joined(separator: ",") + "]"),
+             .tooManyTags, "server.max_event_tags"),
+            (event(tags: #"[{"key":""# + String(repeating: "k", count: 257) + #"","value":"v"}]"#),
+             .tagKeyTooLong, "server.max_tag_key_bytes"),
+            (event(tags: #"[{"key":"k","value":""# + String(repeating: "v", count: 257) + #""}]"#),
+             .tagValueTooLong, "server.max_tag_value_bytes"),
         ]
         for (text, reason, fragment) in cases {
             let error = refusal(text)
@@ -135,7 +141,7 @@ struct EventEnvelopeTests {
         #expect(EnvelopeError.Reason.allCases.map(\.rawValue) == [
             "not_object", "missing_event_id", "bad_event_id", "missing_ts", "bad_ts", "missing_subject_id",
             "bad_subject_id", "missing_payload", "payload_not_object", "malformed_json", "invalid_utf8",
-            "nul_character", "lone_surrogate",
+            "nul_character", "lone_surrogate", "too_many_tags", "tag_key_too_long", "tag_value_too_long",
         ])
         #expect(EnvelopeError(.badTs, detail: "x").description == "bad_ts: x")
     }

@@ -27,6 +27,9 @@ extension KernelConfig {
         section("server", [
             ("listen", text(server.listen.description)),
             ("max_message_bytes", "\(server.maxMessageBytes)"),
+            ("max_event_tags", "\(server.maxEventTags)"),
+            ("max_tag_key_bytes", "\(server.maxTagKeyBytes)"),
+            ("max_tag_value_bytes", "\(server.maxTagValueBytes)"),
             ("tls", server.tls.map { "{cert_file: \(text($0.certFile)), key_file: \(text($0.keyFile)), "
                 + "client_ca_file: \(text($0.clientCAFile))}" } ?? "null"),
         ])

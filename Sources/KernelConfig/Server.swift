@@ -5,13 +5,27 @@ extension KernelConfig {
         public var listen = HostPort(host: "", port: 7600)
         /// `server.max_message_bytes`: larger event payloads are dead-lettered `message_too_large`.
         public var maxMessageBytes = 1_048_576
+        /// `server.max_event_tags`: usable `tags` items an event may carry (0…1024); more is
+        /// `bad_event_json` (`too_many_tags`). Bounds the `event_tags` rows and new dictionary
+        /// tags one event can add (docs/producers.md, "Limits").
+        public var maxEventTags = 32
+        /// `server.max_tag_key_bytes`: decoded bytes of an envelope tag key (1…1024); default the
+        /// plugin `add_tag` limit.
+        public var maxTagKeyBytes = 256
+        /// `server.max_tag_value_bytes`: decoded bytes of an envelope tag value (1…1024); default
+        /// the plugin `add_tag` limit.
+        public var maxTagValueBytes = 256
         /// `server.tls`: when set, HTTPS with client certificates required; nil means plain HTTP.
         public var tls: TLS?
 
         /// A server section with every default.
         public init() {}
 
-        static let keys = ["listen", "max_message_bytes", "tls"]
+        static let keys = ["listen", "max_message_bytes", "max_event_tags", "max_tag_key_bytes", "max_tag_value_bytes", "tls"]
+
+        /// Upper bound of the tag byte limits: key and value together must fit one entry of the
+        /// `tags (key, value)` unique index (a B-tree entry holds at most about 2700 bytes).
+        public static let maxTagBytesLimit = 1024
 
         init(_ reader: MappingReader) {
             if let text = reader.optionalString("listen") {
@@ -24,6 +38,9 @@ extension KernelConfig {
                 }
             }
             maxMessageBytes = reader.size("max_message_bytes", default: maxMessageBytes, min: 1)
+            maxEventTags = reader.int("max_event_tags", default: maxEventTags, min: 0, max: 1024)
+            maxTagKeyBytes = reader.int("max_tag_key_bytes", default: maxTagKeyBytes, min: 1, max: Self.maxTagBytesLimit)
+            maxTagValueBytes = reader.int("max_tag_value_bytes", default: maxTagValueBytes, min: 1, max: Self.maxTagBytesLimit)
             tls = TLS.read(reader.section("tls", known: TLS.keys))
         }
     }

@@ -23,6 +23,19 @@ public struct EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible
         case payloadNotObject = "payload_not_object"
         /// Not well-formed JSON (or nested deeper than 64 levels).
         case malformedJSON = "malformed_json"
+        /// A byte that is not part of well-formed UTF-8, anywhere in the event (it would be stored
+        /// as U+FFFD).
+        case invalidUTF8 = "invalid_utf8"
+        /// A `\u0000` escape in any string, member names included (Postgres cannot store U+0000).
+        case nulCharacter = "nul_character"
+        /// A `\u` escape of a surrogate that is not half of a pair (it would be stored as U+FFFD).
+        case loneSurrogate = "lone_surrogate"
+        /// More usable `tags` items than `server.max_event_tags`.
+        case tooManyTags = "too_many_tags"
+        /// A tag key longer than `server.max_tag_key_bytes` (decoded UTF-8 bytes).
+        case tagKeyTooLong = "tag_key_too_long"
+        /// A tag value longer than `server.max_tag_value_bytes` (decoded UTF-8 bytes).
+        case tagValueTooLong = "tag_value_too_long"
     }
 
     /// Why the event was refused.

@@ -16,7 +16,7 @@ enum EnvelopeScan {
         return decoded.withUnsafeBytes { body($0) }
     }
 
-    /// The decoded text of raw JSON string text (invalid UTF-8 repaired as the JSON parser does).
+    /// The decoded text of raw JSON string text (well-formed UTF-8: `parse` checked all of it).
     static func string(_ raw: UnsafeRawBufferPointer) -> String {
         var plain = true
         for c in raw where c == UInt8(ascii: "\\") || c >= 0x80 {
@@ -27,19 +27,42 @@ enum EnvelopeScan {
         return String(decoding: JSONScanner.unescape(raw) ?? [], as: UTF8.self)
     }
 
-    /// The usable tags of the (well-formed) array at `bytes[array]`, brackets included.
-    static func tags(in bytes: UnsafeRawBufferPointer, array: Range<Int>) -> [EnvelopeTag] {
+    /// The usable tags of the (well-formed) array at `bytes[array]`, brackets included, within
+    /// `limits`. Stops at the first item over a limit, so a huge array costs no more than the
+    /// limit's worth of decoding.
+    static func tags(in bytes: UnsafeRawBufferPointer, array: Range<Int>,
+                     limits: EnvelopeLimits) throws(EnvelopeError) -> [EnvelopeTag] {
         var tags: [EnvelopeTag] = []
-        forEachItem(in: bytes, array: array) { item in
-            guard bytes[item.lowerBound] == UInt8(ascii: "{") else { return }
+        var failure: EnvelopeError?
+        var index = -1
+        walkItems(in: bytes, array: array) { item in
+            index += 1
+            guard bytes[item.lowerBound] == UInt8(ascii: "{") else { return true }
             let (key, value) = tagMembers(in: bytes, object: item)
-            guard let key, let value, !key.isEmpty, !value.isEmpty else { return }
+            guard let key, let value, !key.isEmpty, !value.isEmpty else { return true }
             let keyText = string(UnsafeRawBufferPointer(rebasing: bytes[key]))
             let valueText = string(UnsafeRawBufferPointer(rebasing: bytes[value]))
-            guard !keyText.isEmpty, !valueText.isEmpty else { return }
+            guard !keyText.isEmpty, !valueText.isEmpty else { return true }
+            if keyText.utf8.count > limits.maxTagKeyBytes {
+                failure = EnvelopeError(.tagKeyTooLong, detail: "tags[\(index)].key is \(keyText.utf8.count) bytes; "
+                                        + "server.max_tag_key_bytes is \(limits.maxTagKeyBytes)")
+                return false
+            }
+            if valueText.utf8.count > limits.maxTagValueBytes {
+                failure = EnvelopeError(.tagValueTooLong, detail: "tags[\(index)].value is \(valueText.utf8.count) bytes; "
+                                        + "server.max_tag_value_bytes is \(limits.maxTagValueBytes)")
+                return false
+            }
+            if tags.count >= limits.maxTags {
+                failure = EnvelopeError(.tooManyTags, detail: "tags holds more than \(limits.maxTags) tags (at item "
+                                        + "\(index)); server.max_event_tags is \(limits.maxTags)")
+                return false
+            }
             if tags.isEmpty { tags.reserveCapacity(4) }
             tags.append(EnvelopeTag(key: keyText, value: valueText))
+            return true
         }
+        if let failure { throw failure }
         return tags
     }
 
@@ -91,6 +114,14 @@ enum EnvelopeScan {
 
     /// Calls `body` with the range of each element of the array at `bytes[array]`.
     static func forEachItem(in bytes: UnsafeRawBufferPointer, array: Range<Int>, _ body: (Range<Int>) -> Void) {
+        walkItems(in: bytes, array: array) { item in
+            body(item)
+            return true
+        }
+    }
+
+    /// `forEachItem` until `body` returns false.
+    static func walkItems(in bytes: UnsafeRawBufferPointer, array: Range<Int>, _ body: (Range<Int>) -> Bool) {
         guard array.count >= 2, array.upperBound <= bytes.count else { return }
         let end = array.upperBound - 1 // the closing bracket
         var i = array.lowerBound + 1
@@ -99,10 +130,87 @@ enum EnvelopeScan {
             guard i < end else { return }
             let start = i
             i = skipValue(in: bytes, from: i, end: end)
-            body(start..<i)
+            guard body(start..<i) else { return }
             while i < end, isWhitespace(bytes[i]) { i += 1 }
             if i < end, bytes[i] == UInt8(ascii: ",") { i += 1 }
         }
+    }
+
+    /// Calls `body` with the raw name text (between its quotes) and the value range of each member
+    /// of the (well-formed) object at `bytes[object]`, until it returns false.
+    static func walkMembers(in bytes: UnsafeRawBufferPointer, object: Range<Int>,
+                            _ body: (_ name: Range<Int>, _ value: Range<Int>) -> Bool) {
+        guard object.count >= 2, object.upperBound <= bytes.count else { return }
+        let end = object.upperBound - 1 // the closing brace
+        var i = object.lowerBound + 1
+        while true {
+            while i < end, isWhitespace(bytes[i]) { i += 1 }
+            guard i < end, bytes[i] == UInt8(ascii: "\"") else { return }
+            let nameStart = i + 1
+            i = skipValue(in: bytes, from: i, end: end)
+            let name = nameStart..<max(nameStart, i - 1)
+            while i < end, isWhitespace(bytes[i]) { i += 1 }
+            guard i < end, bytes[i] == UInt8(ascii: ":") else { return }
+            i += 1
+            while i < end, isWhitespace(bytes[i]) { i += 1 }
+            guard i < end else { return }
+            let valueStart = i
+            i = skipValue(in: bytes, from: i, end: end)
+            guard body(name, valueStart..<i) else { return }
+            while i < end, isWhitespace(bytes[i]) { i += 1 }
+            if i < end, bytes[i] == UInt8(ascii: ",") { i += 1 }
+        }
+    }
+
+    /// How long a `location` may get before it is cut (`…`): refusal details stay short.
+    static let maxLocationBytes = 64
+
+    /// Where byte `offset` of the (well-formed) event lies, for refusal details: the path of the
+    /// value holding it (`payload.legs[1].px`, `tags[0].key`, `event_id`) or `a member name in …`.
+    /// Member names are shown as printable ASCII (other bytes as `?`) and escapes as written.
+    /// Runs only on the refusal path.
+    static func location(of offset: Int, in bytes: UnsafeRawBufferPointer) -> String {
+        var first = 0
+        while first < bytes.count, isWhitespace(bytes[first]) { first += 1 }
+        guard first < bytes.count else { return "the event" }
+        var path: [UInt8] = []
+        var value = first..<skipValue(in: bytes, from: first, end: bytes.count)
+        var inName = false
+        descend: while value.count >= 2, !inName {
+            var next: Range<Int>?
+            switch bytes[value.lowerBound] {
+            case UInt8(ascii: "{"):
+                walkMembers(in: bytes, object: value) { name, member in
+                    if (name.lowerBound - 1)...name.upperBound ~= offset {
+                        inName = true
+                        return false
+                    }
+                    guard member.contains(offset) else { return true }
+                    if !path.isEmpty { path.append(UInt8(ascii: ".")) }
+                    for c in bytes[name] { path.append(c >= 0x20 && c < 0x7F ? c : UInt8(ascii: "?")) }
+                    next = member
+                    return false
+                }
+            case UInt8(ascii: "["):
+                var index = 0
+                walkItems(in: bytes, array: value) { item in
+                    guard item.contains(offset) else {
+                        index += 1
+                        return true
+                    }
+                    path.append(contentsOf: "[\(index)]".utf8)
+                    next = item
+                    return false
+                }
+            default:
+                break descend
+            }
+            guard let next, path.count <= maxLocationBytes else { break }
+            value = next
+        }
+        var text = path.isEmpty ? "the event" : String(decoding: path.prefix(maxLocationBytes), as: UTF8.self)
+        if path.count > maxLocationBytes { text += "…" }
+        return inName ? "a member name in \(text)" : text
     }
 
     /// The index just past the (well-formed) value starting at `bytes[start]`, at most `end`, and

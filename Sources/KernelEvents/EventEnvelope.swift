@@ -26,20 +26,29 @@ public struct EventEnvelope: Sendable, Equatable {
     /// Rules (SPEC §2 with its [decision]s), checked in this order:
     /// - the input must be well-formed JSON (`malformed_json`, nesting limit 64) whose top level is
     ///   an object (`not_object`);
+    /// - all of it must be well-formed UTF-8 (`invalid_utf8`), and no string, member names
+    ///   included, may hold a `\u0000` escape (`nul_character`) or a `\u` escape of a lone surrogate
+    ///   (`lone_surrogate`): the JSON parser would turn them into U+FFFD, U+0000 and U+FFFD, and
+    ///   the kernel stores nothing repaired. The detail gives the byte offset and the field;
     /// - `event_id`, `ts`, `subject_id`: absent, `null` or `""` is `missing_*`; any other non-string,
     ///   or a string that is not UUID text (any version, either case) / not RFC 3339 (see
     ///   `RFC3339`) is `bad_*`. Strings may use JSON escapes; they are decoded first;
     /// - `payload` must be present (`missing_payload`) and an object (`payload_not_object`);
     /// - `tags` is optional: anything but an array means no tags; items that are not objects, or whose
     ///   `key`/`value` is absent or not a string, are skipped; items whose decoded key or value is
-    ///   empty are dropped (the database refuses empty tags). Duplicate members: the last one wins.
+    ///   empty are dropped (the database refuses empty tags). The usable items are limited by
+    ///   `limits`: more than `maxTags` is `too_many_tags`, a decoded key or value longer than its
+    ///   byte limit is `tag_key_too_long` / `tag_value_too_long`. Duplicate members: the last one wins.
     ///
     /// The time window is not checked here (it depends on the clock): see `TimeWindow`.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(EnvelopeError) -> EventEnvelope {
+    public static func parse(_ bytes: UnsafeRawBufferPointer,
+                             limits: EnvelopeLimits = .standard) throws(EnvelopeError) -> EventEnvelope {
         let result = withUnsafeTemporaryAllocation(of: (kind: JSONScanner.Kind, range: Range<Int>).self,
                                                    capacity: EnvelopeKeys.top.count) { found -> Result<EventEnvelope, EnvelopeError> in
             JSONScanner.fields(EnvelopeKeys.top, in: bytes, into: found)
-            do throws(EnvelopeError) { return .success(try parse(bytes, found: UnsafeBufferPointer(found))) } catch {
+            do throws(EnvelopeError) {
+                return .success(try parse(bytes, found: UnsafeBufferPointer(found), limits: limits))
+            } catch {
                 return .failure(error)
             }
         }
@@ -48,7 +57,8 @@ public struct EventEnvelope: Sendable, Equatable {
 
     /// `parse` on the members `JSONScanner.fields` found for `EnvelopeKeys.top`.
     private static func parse(_ bytes: UnsafeRawBufferPointer,
-                              found: UnsafeBufferPointer<(kind: JSONScanner.Kind, range: Range<Int>)>) throws(EnvelopeError) -> EventEnvelope {
+                              found: UnsafeBufferPointer<(kind: JSONScanner.Kind, range: Range<Int>)>,
+                              limits: EnvelopeLimits) throws(EnvelopeError) -> EventEnvelope {
         guard found[0].kind != .error else {
             let why = JSONScanner.validate(bytes)?.description ?? "not well-formed"
             throw EnvelopeError(.malformedJSON, detail: "event JSON is malformed: \(why)")
@@ -59,6 +69,7 @@ public struct EventEnvelope: Sendable, Equatable {
             let kind = first < bytes.count ? EnvelopeScan.kindName(of: bytes[first]) : "nothing"
             throw EnvelopeError(.notObject, detail: "event JSON must be an object, got \(kind)")
         }
+        try checkText(bytes)
 
         let eventID = try uuid(found[0], in: bytes, name: "event_id",
                                missing: .missingEventID, bad: .badEventID)
@@ -73,17 +84,41 @@ public struct EventEnvelope: Sendable, Equatable {
             throw EnvelopeError(.payloadNotObject,
                                 detail: "payload must be a JSON object, got \(EnvelopeScan.name(payload.kind))")
         }
-        let tags = found[4].kind == .array ? EnvelopeScan.tags(in: bytes, array: found[4].range) : []
+        let tags = found[4].kind == .array
+            ? try EnvelopeScan.tags(in: bytes, array: found[4].range, limits: limits) : []
         return EventEnvelope(eventID: eventID, tsNanos: tsNanos, subjectID: subjectID,
                              payloadRange: payload.range, tags: tags)
     }
 
     /// `parse` over a byte array; `payloadRange` indexes `bytes`.
-    public static func parse(_ bytes: [UInt8]) throws(EnvelopeError) -> EventEnvelope {
+    public static func parse(_ bytes: [UInt8], limits: EnvelopeLimits = .standard) throws(EnvelopeError) -> EventEnvelope {
         let result = bytes.withUnsafeBytes { raw -> Result<EventEnvelope, EnvelopeError> in
-            do throws(EnvelopeError) { return .success(try parse(raw)) } catch { return .failure(error) }
+            do throws(EnvelopeError) { return .success(try parse(raw, limits: limits)) } catch { return .failure(error) }
         }
         return try result.get()
+    }
+
+    /// Refuses text the kernel would otherwise store changed: invalid UTF-8 (the JSON layer
+    /// repairs it to U+FFFD, as Go does for canonical signing), NUL and lone-surrogate escapes.
+    /// Two passes over the whole entry, each a few tens of nanoseconds for a typical event (ASCII
+    /// eight bytes at a time; `memchr` from backslash to backslash); the field is only located
+    /// once something was found.
+    private static func checkText(_ bytes: UnsafeRawBufferPointer) throws(EnvelopeError) {
+        if let offset = UTF8Text.firstInvalidOffset(in: bytes) {
+            throw EnvelopeError(.invalidUTF8, detail: "invalid UTF-8 at byte offset \(offset) in "
+                                + "\(EnvelopeScan.location(of: offset, in: bytes)): an event must be well-formed UTF-8")
+        }
+        guard let (offset, escape) = JSONScanner.firstSuspectEscape(in: bytes) else { return }
+        let location = EnvelopeScan.location(of: offset, in: bytes)
+        switch escape {
+        case .nul:
+            throw EnvelopeError(.nulCharacter, detail: "a NUL character (\\u0000) is not allowed in a string; "
+                                + "found in \(location) at byte offset \(offset)")
+        case .loneSurrogate(let value):
+            let hex = String(value, radix: 16)
+            throw EnvelopeError(.loneSurrogate, detail: "\\u\(hex) at byte offset \(offset) in \(location) is a lone "
+                                + "surrogate, not a character")
+        }
     }
 
     private static func uuid(_ field: (kind: JSONScanner.Kind, range: Range<Int>), in bytes: UnsafeRawBufferPointer,

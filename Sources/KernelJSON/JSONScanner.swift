@@ -283,6 +283,56 @@ public enum JSONScanner {
         }
     }
 
+    /// A `\u` escape whose decoded text cannot be stored as written: the parser decodes both
+    /// without complaint (Go's way: U+0000, and U+FFFD for a lone surrogate).
+    public enum SuspectEscape: Sendable, Equatable {
+        /// `\u0000`: Postgres text and jsonb cannot hold U+0000.
+        case nul
+        /// A high surrogate not followed by a low-surrogate escape, or a low surrogate alone
+        /// (the value escaped); it encodes no character and would be stored as U+FFFD.
+        case loneSurrogate(UInt16)
+    }
+
+    /// The first `\u0000` or lone-surrogate escape in `bytes`, which must be well-formed JSON (as
+    /// `validate` accepts it): the offset of its backslash, and which it is. Jumps from backslash to
+    /// backslash with `memchr`, so text without escapes costs one `memchr`. Every backslash of
+    /// well-formed JSON starts an escape inside a string, and the scan resumes just past each
+    /// escape, so an escaped backslash followed by `u0000` is not mistaken for a NUL.
+    public static func firstSuspectEscape(in bytes: UnsafeRawBufferPointer) -> (offset: Int, escape: SuspectEscape)? {
+        guard let base = bytes.baseAddress else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let end = bytes.count
+        var i = 0
+        while i < end, let hit = memchr(base + i, Int32(ASCII.backslash), end - i) {
+            let j = base.distance(to: UnsafeRawPointer(hit))
+            guard j + 1 < end else { return nil }
+            guard p[j + 1] == 0x75, j + 6 <= end, let v = hex4(p, j + 2) else { // not \u
+                i = j + 2
+                continue
+            }
+            if v == 0 { return (j, .nul) }
+            if v >= 0xD800 && v < 0xDC00 {
+                if j + 12 <= end, p[j + 6] == ASCII.backslash, p[j + 7] == 0x75, let low = hex4(p, j + 8),
+                   low >= 0xDC00 && low < 0xE000 {
+                    i = j + 12
+                    continue
+                }
+                return (j, .loneSurrogate(UInt16(v)))
+            }
+            if v >= 0xDC00 && v < 0xE000 { return (j, .loneSurrogate(UInt16(v))) }
+            i = j + 6
+        }
+        return nil
+    }
+
+    /// The value of four hex digits at `p[i]`, or nil.
+    @inline(__always)
+    private static func hex4(_ p: UnsafePointer<UInt8>, _ i: Int) -> UInt32? {
+        guard let a = ASCII.hexValue(p[i]), let b = ASCII.hexValue(p[i + 1]),
+              let c = ASCII.hexValue(p[i + 2]), let d = ASCII.hexValue(p[i + 3]) else { return nil }
+        return a << 12 | b << 8 | c << 4 | d
+    }
+
     /// Decodes the raw text of a JSON string (the bytes between the quotes) into UTF-8, exactly as the
     /// parser would (escapes resolved, invalid UTF-8 and lone surrogates as U+FFFD); nil if malformed
     /// (bad escape, raw control character, unescaped quote).

@@ -103,4 +103,31 @@ public enum UTF8Text {
         guard UTF8Repair.isValid(p, from: 0, to: bytes.count) else { return nil }
         return String(decoding: UnsafeBufferPointer(start: p, count: bytes.count), as: UTF8.self)
     }
+
+    /// The offset of the first byte of `bytes` that is not part of a well-formed UTF-8 sequence
+    /// (Unicode Table 3-7, as `UTF8Repair.sequenceLength`), or nil when all of it is well-formed.
+    /// For refusing text instead of repairing it. Runs on every event the processor checks, and
+    /// event JSON is nearly all ASCII: eight ASCII bytes are cleared per step, and only the bytes
+    /// of a multi-byte sequence are looked at one by one.
+    public static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        let end = bytes.count
+        var i = 0
+        while i < end {
+            while i &+ 8 <= end {
+                if (base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { break }
+                i &+= 8
+            }
+            // The word held a byte above ASCII (or the tail is short): up to it byte by byte, then
+            // sequence by sequence through the run of non-ASCII text, where word tests would fail.
+            while i < end, p[i] < 0x80 { i &+= 1 }
+            while i < end, p[i] >= 0x80 {
+                let n = UTF8Repair.sequenceLength(p, i, end)
+                if n == 0 { return i }
+                i &+= n
+            }
+        }
+        return nil
+    }
 }

@@ -2,6 +2,7 @@
 // judged by reading them (docs/verification.md), never by timed test assertions.
 //
 //   kernel-bench plugins [--plugins DIR] [--events N]      plugin normalize throughput, in process
+//   kernel-bench envelope [--events N]                     the envelope check per event, in process
 //   kernel-bench ingest [flags]                            the kernel process end to end (IngestBench)
 //   kernel-bench spill [--spill-mib N]                     spill write and replay rates, RSS during replay
 //   kernel-bench all [flags]                               all of them (the default)
@@ -12,9 +13,9 @@ import Glibc
 #endif
 
 let usage = """
-    usage: kernel-bench [plugins|ingest|spill|all] [flags]
+    usage: kernel-bench [plugins|envelope|ingest|spill|all] [flags]
       --plugins DIR            plugin directory (default plugins)
-      --events N               plugin bench: events per family (default 200000)
+      --events N               plugin and envelope bench: events per family / kind (default 200000)
       --kernel PATH            kernel binary (default: `kernel` next to kernel-bench)
       --repo DIR               repository root, for migrations/ (default .)
       --trade-events N         trade-only drain, and each run of the kernels scenario (default 200000)
@@ -40,7 +41,7 @@ func fail(_ message: String) -> Never {
 var args = Array(CommandLine.arguments.dropFirst())
 var command = "all"
 if let first = args.first, !first.hasPrefix("-") { command = first; args.removeFirst() }
-guard ["plugins", "ingest", "spill", "all"].contains(command) else { fail(usage) }
+guard ["plugins", "envelope", "ingest", "spill", "all"].contains(command) else { fail(usage) }
 
 let environment = ProcessInfo.processInfo.environment
 let selfDir = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
@@ -114,6 +115,10 @@ print("kernel-bench \(command): \(MachineInfo.summary(repoRoot: settings.repoRoo
 print("")
 if command == "plugins" || command == "all" {
     PluginBench(pluginsDir: pluginsDir, eventsPerFamily: pluginEvents).run()
+    print("")
+}
+if command == "envelope" || command == "all" {
+    EnvelopeBench(parsesPerKind: pluginEvents).run()
     print("")
 }
 if command == "ingest" || command == "all" {

@@ -66,10 +66,14 @@ final class EventTarget: FuzzTarget {
         return mutator.mutate(base, other: other, rng: &rng, keys: Self.fieldKeys)
     }
 
-    /// What SPEC §2 says about `input`: the refusal reason, or nil when it must be accepted.
-    static func expectedReason(_ tree: JSONValue?) -> EnvelopeError.Reason? {
+    /// What SPEC §2 and docs/producers.md ("What the kernel refuses") say about `input`: the
+    /// refusal reason, or nil when it must be accepted.
+    static func expectedReason(_ tree: JSONValue?, input: [UInt8]) -> EnvelopeError.Reason? {
         guard let tree else { return .malformedJSON }
         guard case .object(let object) = tree else { return .notObject }
+        // The standard library's validation, not the kernel's.
+        if String(validating: input, as: UTF8.self) == nil { return .invalidUTF8 }
+        if let r = suspectEscape(input) { return r }
         func text(_ key: String, missing: EnvelopeError.Reason, bad: EnvelopeError.Reason,
                   valid: (String) -> Bool) -> EnvelopeError.Reason? {
             switch object[key] {
@@ -89,14 +93,71 @@ final class EventTarget: FuzzTarget {
         }
         switch object["payload"] {
         case .none: return .missingPayload
-        case .some(.object): return nil
+        case .some(.object): break
         default: return .payloadNotObject
         }
+        // Usable tags in order, each checked against the default limits (EnvelopeLimits.standard).
+        var usable = 0
+        for (key, value) in usableTags(tree) {
+            if key.utf8.count > 256 { return .tagKeyTooLong }
+            if value.utf8.count > 256 { return .tagValueTooLong }
+            if usable == 32 { return .tooManyTags }
+            usable += 1
+        }
+        return nil
+    }
+
+    /// The tags the rules keep, from the tree: objects with a non-empty string key and value.
+    static func usableTags(_ tree: JSONValue) -> [(String, String)] {
+        guard case .array(let items)? = tree["tags"] else { return [] }
+        return items.compactMap { item in
+            guard case .string(let key)? = item["key"], case .string(let value)? = item["value"],
+                  !key.isEmpty, !value.isEmpty else { return nil }
+            return (key, value)
+        }
+    }
+
+    /// The first `\u0000` (`nul_character`) or lone-surrogate escape (`lone_surrogate`) in well-formed
+    /// JSON, found byte by byte with the string state tracked (the kernel jumps with `memchr`).
+    static func suspectEscape(_ input: [UInt8]) -> EnvelopeError.Reason? {
+        func hex(_ at: Int) -> Int? {
+            guard at + 4 <= input.count else { return nil }
+            let digits = input[at..<(at + 4)]
+            guard digits.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) else { return nil }
+            return Int(String(decoding: digits, as: UTF8.self), radix: 16)
+        }
+        var inString = false
+        var i = 0
+        while i < input.count {
+            let c = input[i]
+            if !inString || c != UInt8(ascii: "\\") {
+                if c == UInt8(ascii: "\"") { inString.toggle() }
+                i += 1
+                continue
+            }
+            guard i + 1 < input.count else { return nil }
+            guard input[i + 1] == UInt8(ascii: "u"), let v = hex(i + 2) else {
+                i += 2
+                continue
+            }
+            if v == 0 { return .nulCharacter }
+            if (0xD800..<0xDC00).contains(v) {
+                if i + 12 <= input.count, input[i + 6] == UInt8(ascii: "\\"), input[i + 7] == UInt8(ascii: "u"),
+                   let low = hex(i + 8), (0xDC00..<0xE000).contains(low) {
+                    i += 12
+                    continue
+                }
+                return .loneSurrogate
+            }
+            if (0xDC00..<0xE000).contains(v) { return .loneSurrogate }
+            i += 6
+        }
+        return nil
     }
 
     func run(_ input: [UInt8]) -> Verdict {
         let tree = try? JSONParser.parse(input, maxDepth: 64)
-        let expected = Self.expectedReason(tree)
+        let expected = Self.expectedReason(tree, input: input)
         let result: Result<EventEnvelope, EnvelopeError>
         do {
             result = .success(try EventEnvelope.parse(input))
@@ -145,14 +206,7 @@ final class EventTarget: FuzzTarget {
               payload == tree["payload"]! else {
             return "payloadRange \(range) does not hold the payload object"
         }
-        var want: [EnvelopeTag] = []
-        if case .array(let items)? = tree["tags"] {
-            for item in items {
-                guard case .string(let key)? = item["key"], case .string(let value)? = item["value"],
-                      !key.isEmpty, !value.isEmpty else { continue }
-                want.append(EnvelopeTag(key: key, value: value))
-            }
-        }
+        let want = usableTags(tree).map { EnvelopeTag(key: $0.0, value: $0.1) }
         let same = want.count == envelope.tags.count && zip(want, envelope.tags).allSatisfy {
             Array($0.key.utf8) == Array($1.key.utf8) && Array($0.value.utf8) == Array($1.value.utf8)
         }

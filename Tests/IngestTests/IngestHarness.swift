@@ -39,7 +39,8 @@ final class IngestHarness: @unchecked Sendable {
     private(set) var pg: PGConnection
     let redis: RedisConnection
     var extraYAML: [String: String] = [:]
-    /// Extra `key: value` lines for the postgres and spill sections of the config.
+    /// Extra `key: value` lines for the server, postgres and spill sections of the config.
+    var serverLines: [String] = []
     var postgresLines: [String] = []
     var spillLines: [String] = []
     /// `auth.producer_ssh_ca`: CA key text or a path to it; "none" (no usable CA) by default.
@@ -94,6 +95,7 @@ final class IngestHarness: @unchecked Sendable {
         server:
           listen: "127.0.0.1:0"
           max_message_bytes: 4096
+        \(serverLines.map { "  " + $0 }.joined(separator: "\n"))
         postgres:
           dsn: "\(dsn)"
           apply_migrations: true

@@ -8,6 +8,9 @@ struct DefaultsTests {
         let config = try Fixture.parse(Fixture.yaml())
         #expect(config.server.listen == HostPort(host: "", port: 7600))
         #expect(config.server.maxMessageBytes == 1_048_576)
+        #expect(config.server.maxEventTags == 32)
+        #expect(config.server.maxTagKeyBytes == 256)
+        #expect(config.server.maxTagValueBytes == 256)
         #expect(config.server.tls == nil)
 
         #expect(config.postgres.dsn == "postgres://kernel:\(Fixture.dsnSecret)@db:5432/kernel")
@@ -99,7 +102,8 @@ struct DefaultsTests {
     @Test("explicit values are read, including every value kind")
     func explicitValues() throws {
         let config = try Fixture.parse(Fixture.yaml([
-            "server": ["listen: \"[::1]:9000\"", "max_message_bytes: 2KiB",
+            "server": ["listen: \"[::1]:9000\"", "max_message_bytes: 2KiB", "max_event_tags: 0",
+                       "max_tag_key_bytes: 64", "max_tag_value_bytes: 1024",
                        "tls: {cert_file: c.pem, key_file: k.pem, client_ca_file: ca.pem}"],
             "postgres": ["apply_migrations: false", "batch_size: 5", "write_connections: 3"],
             "redis": ["username: kernel", "dlq_stream: dead", "maxlen_approx: 100000", "read_count: 7"],
@@ -113,6 +117,9 @@ struct DefaultsTests {
         #expect(config.server.listen == HostPort(host: "::1", port: 9000))
         #expect(config.server.listen.description == "[::1]:9000")
         #expect(config.server.maxMessageBytes == 2048)
+        #expect(config.server.maxEventTags == 0)
+        #expect(config.server.maxTagKeyBytes == 64)
+        #expect(config.server.maxTagValueBytes == 1024)
         #expect(config.server.tls == KernelConfig.TLS(certFile: "c.pem", keyFile: "k.pem", clientCAFile: "ca.pem"))
         #expect(config.postgres.applyMigrations == false)
         #expect(config.postgres.batchSize == 5)

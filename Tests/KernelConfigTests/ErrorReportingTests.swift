@@ -69,6 +69,20 @@ struct ErrorReportingTests {
         #expect(issues.count == 10)
     }
 
+    @Test("envelope tag limits are validated, each issue naming its key")
+    func tagLimits() {
+        let issues = Fixture.issues(Fixture.yaml([
+            "server": ["max_event_tags: -1", "max_tag_key_bytes: 0", "max_tag_value_bytes: 4096"],
+        ]))
+        #expect(Fixture.issue(at: "server.max_event_tags", in: issues)?.message
+            == "expected a non-negative integer no larger than 1024, got \"-1\"")
+        #expect(Fixture.issue(at: "server.max_tag_key_bytes", in: issues)?.message
+            == "expected a positive integer no larger than 1024, got \"0\"")
+        #expect(Fixture.issue(at: "server.max_tag_value_bytes", in: issues)?.message
+            == "expected a positive integer no larger than 1024, got \"4096\"")
+        #expect(issues.count == 3)
+    }
+
     @Test("missing required keys are each reported")
     func missingRequired() {
         let issues = Fixture.issues("logging: {level: info}\n")

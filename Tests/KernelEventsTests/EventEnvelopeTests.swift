@@ -110,14 +110,23 @@ struct EventEnvelopeTests {
             (event(payload: "[1]"), .payloadNotObject, "got an array"),
             (event(payload: #""{}""#), .payloadNotObject, "got a string"),
             (event(payload: "12"), .payloadNotObject, "got a number"),
+            (event(payload: #"{"s":"\u0000"}"#), .nulCharacter, "NUL character"),
+            (event(payload: #"{"s":"\udfff"}"#), .loneSurrogate, "lone surrogate"),
+            (event(tags: "[" + Array(repeating: #"{"key":"k","value":"v"}"#, count: 33).joined(separator: ",") + "]"),
+             .tooManyTags, "server.max_event_tags"),
+            (event(tags: #"[{"key":""# + String(repeating: "k", count: 257) + #"","value":"v"}]"#),
+             .tagKeyTooLong, "server.max_tag_key_bytes"),
+            (event(tags: #"[{"key":"k","value":""# + String(repeating: "v", count: 257) + #""}]"#),
+             .tagValueTooLong, "server.max_tag_value_bytes"),
         ]
         for (text, reason, fragment) in cases {
             let error = refusal(text)
             #expect(error?.reason == reason, "\(text)")
             #expect(error?.detail.contains(fragment) == true, "\(text): \(error?.detail ?? "accepted")")
         }
-        // Every reason is covered.
-        #expect(Set(cases.map(\.1)) == Set(EnvelopeError.Reason.allCases))
+        // Every reason is covered; invalid UTF-8 cannot be written as a Swift string, so `tagUTF8`
+        // and HostileTextTests cover it.
+        #expect(Set(cases.map(\.1)).union([.invalidUTF8]) == Set(EnvelopeError.Reason.allCases))
     }
 
     @Test("checks run in a fixed order: event_id, ts, subject_id, payload")
@@ -131,7 +140,8 @@ struct EventEnvelopeTests {
     func codes() {
         #expect(EnvelopeError.Reason.allCases.map(\.rawValue) == [
             "not_object", "missing_event_id", "bad_event_id", "missing_ts", "bad_ts", "missing_subject_id",
-            "bad_subject_id", "missing_payload", "payload_not_object", "malformed_json",
+            "bad_subject_id", "missing_payload", "payload_not_object", "malformed_json", "invalid_utf8",
+            "nul_character", "lone_surrogate", "too_many_tags", "tag_key_too_long", "tag_value_too_long",
         ])
         #expect(EnvelopeError(.badTs, detail: "x").description == "bad_ts: x")
     }
@@ -180,16 +190,17 @@ struct EventEnvelopeTests {
         ])
     }
 
-    @Test("tags: invalid UTF-8 inside a tag is repaired, not a crash or a refusal")
+    @Test("tags: invalid UTF-8 inside a tag is refused, never stored repaired")
     func tagUTF8() throws {
         var bytes = Array(event(tags: #"[{"key":"k","value":"aXb"}]"#).utf8)
         let x = try #require(bytes.lastIndex(of: UInt8(ascii: "X")))
         bytes[x] = 0xFF
-        guard case .success(let e) = parse(bytes) else {
-            Issue.record("refused")
+        guard case .failure(let error) = parse(bytes) else {
+            Issue.record("accepted")
             return
         }
-        #expect(e.tags == [EnvelopeTag(key: "k", value: "a\u{FFFD}b")])
+        #expect(error.reason == .invalidUTF8)
+        #expect(error.detail == "invalid UTF-8 at byte offset \(x) in tags[0].value: an event must be well-formed UTF-8")
     }
 
     @Test("the array walker finds every item of well-formed arrays")

@@ -93,9 +93,12 @@ struct HostileEnvelopeTests {
         for i in 0..<5_000 {
             items.append(i % 3 == 0 ? #"{"key":"k\#(i)","value":"v"}"# : (i % 3 == 1 ? #"[{"key":"x"}]"# : #""\"}""#))
         }
-        let e = try #require(envelope(event(tags: "[" + items.joined(separator: ",") + "]")))
+        let text = event(tags: "[" + items.joined(separator: ",") + "]")
+        let e = try EventEnvelope.parse(Array(text.utf8), limits: EnvelopeLimits(maxTags: 2_000))
         #expect(e.tags.count == 1_667)
         #expect(e.tags.first == EnvelopeTag(key: "k0", value: "v"))
+        // With the default limit the same event is refused at its 33rd usable tag (item 96).
+        #expect(refusal(text)?.detail == "tags holds more than 32 tags (at item 96); server.max_event_tags is 32")
     }
 
     private func refusalReason(_ bytes: [UInt8]) -> EnvelopeError.Reason? {

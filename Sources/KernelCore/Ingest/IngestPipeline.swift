@@ -1,5 +1,6 @@
 import KernelAuth
 import KernelConfig
+import KernelEvents
 import KernelPlugins
 import KernelRedis
 import KernelSpill
@@ -102,7 +103,10 @@ public final class IngestPipeline: @unchecked Sendable {
             directory.revocations = revocations
             let processor = IngestProcessor(
                 options: .init(maxMessageBytes: config.server.maxMessageBytes, batchSize: config.postgres.batchSize,
-                               batchMaxWaitMs: config.postgres.batchMaxWaitMs),
+                               batchMaxWaitMs: config.postgres.batchMaxWaitMs,
+                               envelopeLimits: EnvelopeLimits(maxTags: config.server.maxEventTags,
+                                                              maxTagKeyBytes: config.server.maxTagKeyBytes,
+                                                              maxTagValueBytes: config.server.maxTagValueBytes)),
                 input: entryQueue, batches: batchQueue0, acks: ackQueue0, directory: directory, authenticator: authenticator,
                 router: router, metrics: metrics0, logger: logger)
             processor.inflight = inflightSet

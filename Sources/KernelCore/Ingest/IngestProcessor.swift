@@ -15,6 +15,8 @@ final class IngestProcessor: @unchecked Sendable {
         var maxMessageBytes: Int
         var batchSize: Int
         var batchMaxWaitMs: Int
+        /// `server.max_event_tags`, `server.max_tag_key_bytes`, `server.max_tag_value_bytes`.
+        var envelopeLimits: EnvelopeLimits = .standard
     }
 
     let options: Options
@@ -189,7 +191,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
         // 4. envelope.
         let envelope: EventEnvelope
-        do { envelope = try EventEnvelope.parse(payload) } catch {
+        do { envelope = try EventEnvelope.parse(payload, limits: options.envelopeLimits) } catch {
             return reject(.badEventJSON, error.description, producer: identity.producer)
         }
         // 4b. time window.

@@ -11,25 +11,55 @@ struct EventDigest: Equatable {
 
     static func == (a: EventDigest, b: EventDigest) -> Bool { a.bytes == b.bytes }
 
-    init(_ event: borrowing StoredEvent) {
+    init(_ event: borrowing StoredEvent, using sha: SHA256Context) {
         if !event.sourcePayload.isEmpty {
-            bytes = event.sourcePayload.withUnsafeBufferPointer { Self.sha256(UnsafeRawBufferPointer($0)) }
+            bytes = event.sourcePayload.withUnsafeBufferPointer { sha.digest(UnsafeRawBufferPointer($0)) }
         } else {
             // No source bytes (events built by tools and tests): what is stored stands for them.
             var text = Array("\(event.eventID) \(event.tsMicros) \(event.subjectID) ".utf8)
             text += event.payloadJSON
             text += Array(String(describing: event.rows).utf8)
-            bytes = text.withUnsafeBufferPointer { Self.sha256(UnsafeRawBufferPointer($0)) }
+            bytes = text.withUnsafeBufferPointer { sha.digest(UnsafeRawBufferPointer($0)) }
         }
     }
+}
 
-    private static func sha256(_ data: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
-        var md: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &md) { out in
-            _ = SHA256(data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count,
-                       out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+/// SHA-256 with the algorithm fetched once and the context reused: OpenSSL 3's one-shot
+/// `SHA256()` fetches the implementation on every call (478 ns for a 340-byte entry here, against
+/// 267 ns this way). Not thread-safe: one per writer, like the writer itself.
+final class SHA256Context {
+    private let md: OpaquePointer?
+    private let context: OpaquePointer?
+
+    init() {
+        md = EVP_MD_fetch(nil, "SHA256", nil)
+        context = dk_evp_md_ctx_new()
+    }
+
+    deinit {
+        dk_evp_md_ctx_free(context)
+        EVP_MD_free(md)
+    }
+
+    /// The first 16 bytes of SHA-256 over `data`.
+    func digest(_ data: UnsafeRawBufferPointer) -> (UInt64, UInt64) {
+        var out: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var length: UInt32 = 0
+        let ok = withUnsafeMutableBytes(of: &out) { raw -> Bool in
+            let md32 = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            guard let md, let context, EVP_DigestInit_ex2(context, md, nil) == 1,
+                  EVP_DigestUpdate(context, data.baseAddress, data.count) == 1,
+                  EVP_DigestFinal_ex(context, md32, &length) == 1 else { return false }
+            return true
         }
-        return (md.0, md.1)
+        if !ok {
+            // Cannot fail for SHA-256 in practice; the one-shot call is the fallback.
+            withUnsafeMutableBytes(of: &out) { raw in
+                _ = SHA256(data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count,
+                           raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        return (out.0, out.1)
     }
 }
 

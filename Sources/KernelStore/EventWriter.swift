@@ -41,6 +41,7 @@ public final class EventWriter: @unchecked Sendable {
     private var stagesReady: Set<String> = []
     private var tagStageReady = false
     private var identityStageReady = false
+    private let sha256 = SHA256Context()
 
     /// Creates a writer for `connection`, which it uses exclusively from now on.
     public init(connection: PGConnection, logger: Logger) {
@@ -176,7 +177,7 @@ public final class EventWriter: @unchecked Sendable {
         var digests: [EventDigest?] = withIdentity ? Array(repeating: nil, count: batch.count) : []
         for index in batch.indices {
             if batch[index].mayBeRedelivery { plan.mayHaveRedeliveries = true }
-            if withIdentity { digests[index] = EventDigest(batch[index]) }
+            if withIdentity { digests[index] = EventDigest(batch[index], using: sha256) }
             let key = DedupKey(id: batch[index].eventID)
             if let kept = firstIndex[key] {
                 if withIdentity && digests[index] != digests[kept] {

@@ -114,8 +114,10 @@ struct PluginSnapshotTests {
         let tight = instance.normalizeBatch(events, budgetNanos: 10_000_000)
         #expect(tight.results.count == 3)
         #expect(tight.timing.slowCalls == 3)
-        #expect(tight.timing.slowestNanos >= 30_000_000)
-        #expect(tight.timing.totalNanos >= 90_000_000)
+        // The plugin spins until its own CPU clock says 30 ms; ours reads the same clock around
+        // the call, so a little more (a margin for clock granularity).
+        #expect(tight.timing.slowestNanos >= 29_000_000)
+        #expect(tight.timing.totalNanos >= 87_000_000)
         let loose = instance.normalizeBatch(events, budgetNanos: 5_000_000_000)
         #expect(loose.timing.slowCalls == 0)
         #expect(instance.normalizeBatch([], budgetNanos: 1).timing == CallTiming())

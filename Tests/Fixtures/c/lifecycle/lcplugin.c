@@ -40,7 +40,7 @@ static void spin_cpu(long ms) {
     do {
         for (int i = 0; i < 10000; i++) spin_sink += i;
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    } while ((now.tv_sec - start.tv_sec) * 1000L + (now.tv_nsec - start.tv_nsec) / 1000000L < ms);
+    } while ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) < ms * 1000000L);
 }
 #ifndef EXTRA_FLAGS
 #define EXTRA_FLAGS KP_COL_NULLABLE

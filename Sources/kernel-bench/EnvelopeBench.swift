@@ -1,8 +1,8 @@
 import KernelEvents
 import KernelJSON
 
-/// `kernel-bench envelope`: the processor's envelope check (`EventEnvelope.parse`, SPEC §7 check
-/// 4) per event, and the share of it that refuses invalid UTF-8, `\u0000` and lone-surrogate
+/// `kernel-bench envelope`: the processor's envelope check (`EventEnvelope.parse`, the envelope
+/// check of docs/producers.md "What the kernel refuses") per event, and the share of it that refuses invalid UTF-8, `\u0000` and lone-surrogate
 /// escapes (two passes over the whole entry, docs/producers.md "What the kernel refuses"), on the
 /// drain's trade, quote and book events plus one with non-ASCII text. Thread CPU time.
 struct EnvelopeBench {

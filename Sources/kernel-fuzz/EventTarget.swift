@@ -66,7 +66,7 @@ final class EventTarget: FuzzTarget {
         return mutator.mutate(base, other: other, rng: &rng, keys: Self.fieldKeys)
     }
 
-    /// What SPEC §2 and docs/producers.md ("What the kernel refuses") say about `input`: the
+    /// What docs/producers.md ("Publish", "What the kernel refuses") says about `input`: the
     /// refusal reason, or nil when it must be accepted.
     static func expectedReason(_ tree: JSONValue?, input: [UInt8]) -> EnvelopeError.Reason? {
         guard let tree else { return .malformedJSON }

@@ -10,7 +10,6 @@
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
 #include <openssl/ecdsa.h>
-#include <openssl/sha.h>
 
 /// EVP_MD_CTX_create is a macro alias in OpenSSL 3; keep one spelling for Swift.
 static inline EVP_MD_CTX *dk_evp_md_ctx_new(void) { return EVP_MD_CTX_new(); }

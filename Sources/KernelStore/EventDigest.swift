@@ -52,13 +52,8 @@ final class SHA256Context {
                   EVP_DigestFinal_ex(context, md32, &length) == 1 else { return false }
             return true
         }
-        if !ok {
-            // Cannot fail for SHA-256 in practice; the one-shot call is the fallback.
-            withUnsafeMutableBytes(of: &out) { raw in
-                _ = SHA256(data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count,
-                           raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            }
-        }
+        // Only fails on allocation failure (as LibCrypto's digests): nothing sensible to go on with.
+        precondition(ok && length == 32, "SHA-256 unavailable in libcrypto")
         return (out.0, out.1)
     }
 }

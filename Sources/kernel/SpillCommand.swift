@@ -97,17 +97,7 @@ struct SpillCommand: ParsableCommand {
         func run() throws {
             let config = try loadConfigOrExit(options.config)
             let logger = quietLogger()
-            let directory: SpillDirectory
-            let lock: SpillDirectoryLock
-            let segments: [SpillSegmentInfo]
-            do {
-                directory = try SpillDirectory(path: config.spill.dir)
-                lock = try directory.lock()
-                segments = try directory.segments()
-            } catch {
-                printError("kernel spill replay: \(error)")
-                throw ExitCode(1)
-            }
+            let (directory, lock, segments) = try openLocked(config, command: "replay") { try $0.segments() }
             defer { withExtendedLifetime(lock) {} }
             guard !segments.isEmpty else {
                 print("spill is empty: nothing to replay")
@@ -115,9 +105,7 @@ struct SpillCommand: ParsableCommand {
             }
             let total = segments.reduce(Int64(0)) { $0 + Int64($1.bytes) }
             let replayers = (0..<max(1, config.postgres.writeConnections)).map { _ in
-                SpillReplayer(directory: directory, dsn: config.postgres.connectionDSN(), batchSize: config.spill.replayBatchSize,
-                              deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: RedisSettings(config)),
-                              metrics: nil, logger: logger)
+                makeReplayer(config, directory: directory, logger: logger)
             }
             let bar = ProgressBar(total: total, enabled: isatty(STDOUT_FILENO) == 1)
             let outcome = ParallelSpillReplay.run(segments, replayers: replayers) { bar.update($0) }
@@ -144,25 +132,13 @@ struct SpillCommand: ParsableCommand {
         func run() throws {
             let config = try loadConfigOrExit(options.config)
             let logger = quietLogger()
-            let directory: SpillDirectory
-            let lock: SpillDirectoryLock
-            let files: [SpillSegmentInfo]
-            do {
-                directory = try SpillDirectory(path: config.spill.dir)
-                lock = try directory.lock()
-                files = try directory.damagedSegments()
-            } catch {
-                printError("kernel spill salvage: \(error)")
-                throw ExitCode(1)
-            }
+            let (directory, lock, files) = try openLocked(config, command: "salvage") { try $0.damagedSegments() }
             defer { withExtendedLifetime(lock) {} }
             guard !files.isEmpty else {
                 print("no damaged spill files: nothing to salvage")
                 return
             }
-            let replayer = SpillReplayer(directory: directory, dsn: config.postgres.connectionDSN(), batchSize: config.spill.replayBatchSize,
-                                         deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: RedisSettings(config)),
-                                         metrics: nil, logger: logger)
+            let replayer = makeReplayer(config, directory: directory, logger: logger)
             defer { replayer.close() }
             let total = files.reduce(Int64(0)) { $0 + Int64($1.bytes) }
             // Progress goes to stderr, so stdout carries only the summary: a bar on a terminal,
@@ -270,4 +246,26 @@ func writeFD(_ fd: Int32, _ text: String) {
         if n <= 0 { return }
         offset += n
     }
+}
+
+/// Opens and locks `spill.dir` (refused while a kernel holds it) and lists what `command` works
+/// on; exits 1 with the reason otherwise.
+private func openLocked(_ config: KernelConfig, command: String,
+                        list: (SpillDirectory) throws -> [SpillSegmentInfo]) throws
+    -> (SpillDirectory, SpillDirectoryLock, [SpillSegmentInfo]) {
+    do {
+        let directory = try SpillDirectory(path: config.spill.dir)
+        let lock = try directory.lock()
+        return (directory, lock, try list(directory))
+    } catch {
+        printError("kernel spill \(command): \(error)")
+        throw ExitCode(1)
+    }
+}
+
+/// A replayer writing with the kernel's settings; dead letters go to the configured DLQ.
+private func makeReplayer(_ config: KernelConfig, directory: SpillDirectory, logger: Logger) -> SpillReplayer {
+    SpillReplayer(directory: directory, dsn: config.postgres.connectionDSN(), batchSize: config.spill.replayBatchSize,
+                  deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: RedisSettings(config)),
+                  metrics: nil, logger: logger)
 }

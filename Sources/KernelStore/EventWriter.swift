@@ -19,9 +19,9 @@ import Logging
 ///   mode before the batch transaction (an unused dictionary entry is harmless).
 /// - The monthly partitions of every (table, month) the batch touches are ensured first, once
 ///   per pair per writer.
-/// - Fast path (no event flagged `mayBeRedelivery`): binary COPY straight into the tables.
-///   If Postgres reports a unique violation (an event stored before), the batch is rolled back
-///   and redone on the dedup path.
+/// - Fast path (no event flagged `mayBeRedelivery`): binary COPY of the ids into `event_ids`,
+///   then of the rows straight into the tables. If Postgres reports a unique violation (an
+///   `event_id` stored before), the batch is rolled back and redone on the dedup path.
 /// - Dedup path: binary COPY into TEMP staging tables, then `INSERT … SELECT … ON CONFLICT DO
 ///   NOTHING`, counting per event what was new.
 /// - A data error (SQLSTATE class 22/23) isolates the bad events by halving the batch under

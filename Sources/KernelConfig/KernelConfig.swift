@@ -98,7 +98,7 @@ public struct KernelConfig: Sendable, Equatable {
         let overrides = makeOverrides(log)
         var origins: [String: String] = [:]
         let server = Server(top.section("server", known: Server.keys))
-        let postgres = Postgres(top.section("postgres", known: Postgres.keys), overrides: overrides, origins: &origins)
+        let postgres = Postgres(top.section("postgres", known: Postgres.keys + Postgres.deprecatedKeys), overrides: overrides, origins: &origins)
         let redis = Redis(top.section("redis", known: Redis.keys), overrides: overrides, origins: &origins)
         let logging = Logging(top.section("logging", known: Logging.keys))
         let authReader = top.section("auth", known: Auth.keys)

@@ -35,7 +35,6 @@ extension KernelConfig {
         ])
         section("postgres", [
             ("dsn", secret(postgres.dsn)),
-            ("max_conns", "\(postgres.maxConns)"),
             ("apply_migrations", "\(postgres.applyMigrations)"),
             ("migrations_dir", text(postgres.migrationsDir)),
             ("queue_size", "\(postgres.queueSize)"),

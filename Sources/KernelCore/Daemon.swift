@@ -58,6 +58,11 @@ public final class Daemon {
     /// Runs start-up; throws on the first step that cannot succeed.
     public func start() throws(StartupError) {
         logger.info("kernel starting", metadata: ["event": "infra", "component": "kernel", "pid": "\(getpid())"])
+        if let ignored = config.postgres.deprecatedMaxConns {
+            logger.warning("postgres.max_conns is deprecated and ignored: the kernel keeps no pool (docs/operations.md, \"Connections\"); remove the key", metadata: [
+                "event": "config", "component": "kernel", "max_conns": "\(ignored)",
+            ])
+        }
         let pg = try Startup.connectPostgres(config, logger: logger)
         defer { pg.close() }
         if config.postgres.applyMigrations {

@@ -30,6 +30,7 @@ extension KernelConfig {
             ("max_event_tags", "\(server.maxEventTags)"),
             ("max_tag_key_bytes", "\(server.maxTagKeyBytes)"),
             ("max_tag_value_bytes", "\(server.maxTagValueBytes)"),
+            ("max_tags_per_producer", "\(server.maxTagsPerProducer)"),
             ("tls", server.tls.map { "{cert_file: \(text($0.certFile)), key_file: \(text($0.keyFile)), "
                 + "client_ca_file: \(text($0.clientCAFile))}" } ?? "null"),
         ])

@@ -30,6 +30,8 @@ final class BatchWriterStage: @unchecked Sendable {
     let logger: Logger
     /// `postgres.max_write_events`: queued batches merged into one transaction up to this many events.
     var maxWriteEvents = 3000
+    /// `server.max_tags_per_producer`, for each writer this stage creates.
+    var tagBudgetPerProducer = 100_000
     /// Connectivity retries before a batch is spilled (SPEC §8: 3).
     var connectivityRetries = 3
     private var writer: EventWriter?
@@ -144,10 +146,10 @@ final class BatchWriterStage: @unchecked Sendable {
         var ids: [String] = []
         ids.reserveCapacity(batch.count)
         // By index: `for event in batch` copied every stored event (a retain per field).
-        if report.rejected.isEmpty && report.conflicts.isEmpty {
+        if report.rejected.isEmpty && report.conflicts.isEmpty && report.overBudget.isEmpty {
             for i in batch.indices { ids.append(batch[i].entryID) }
         } else {
-            let refused = Set(report.rejected.map(\.entryID) + report.conflicts.map(\.entryID))
+            let refused = Set(report.rejected.map(\.entryID) + report.conflicts.map(\.entryID) + report.overBudget.map(\.entryID))
             for i in batch.indices where !refused.contains(batch[i].entryID) { ids.append(batch[i].entryID) }
         }
         var oldestTs = Int64.max, earliestRead = Int64.max
@@ -164,6 +166,10 @@ final class BatchWriterStage: @unchecked Sendable {
         for (entryID, detail) in report.conflicts {
             guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
             acks.put(.deadLetter(DeadLetter(stored: event, reason: .eventIDConflict, detail: detail)))
+        }
+        for (entryID, detail) in report.overBudget {
+            guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
+            acks.put(.deadLetter(DeadLetter(stored: event, reason: .tagBudgetExceeded, detail: detail)))
         }
         metrics.committed(events: report.inserted, duplicates: report.duplicates)
     }
@@ -186,6 +192,7 @@ final class BatchWriterStage: @unchecked Sendable {
         let c: PGConnection
         do { c = try PGConnection(dsn: dsn, logger: logger) } catch { throw StoreError.connectivityOrDatabase(error) }
         let w = EventWriter(connection: c, logger: logger)
+        w.tagBudgetPerProducer = tagBudgetPerProducer
         connection = c
         writer = w
         return w

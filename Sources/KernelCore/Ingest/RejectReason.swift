@@ -17,6 +17,9 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case persistFailed = "persist_failed"
     /// The event_id is already stored with other content: first write wins (docs/producers.md).
     case eventIDConflict = "event_id_conflict"
+    /// The event would add tags to the global dictionary past its producer's budget
+    /// (`server.max_tags_per_producer`); replay it once the budget is raised.
+    case tagBudgetExceeded = "tag_budget_exceeded"
 }
 
 /// An entry on its way to the DLQ. `detail` is human text and never contains the token.

@@ -49,6 +49,8 @@ public final class SpillReplayer: @unchecked Sendable {
     let batchSize: Int
     let deadLetters: DeadLetterWriter
     let metrics: PipelineMetrics?
+    /// `server.max_tags_per_producer`, for each writer this replayer creates.
+    public var tagBudgetPerProducer = 100_000
     let logger: Logger
     private var connection: PGConnection?
     private var writer: EventWriter?
@@ -224,6 +226,10 @@ public final class SpillReplayer: @unchecked Sendable {
             guard let event = batch.first(where: { $0.entryID == conflict.entryID }) else { return nil }
             return DeadLetter(stored: event, reason: .eventIDConflict, detail: conflict.detail)
         }
+        letters += report.overBudget.compactMap { refused -> DeadLetter? in
+            guard let event = batch.first(where: { $0.entryID == refused.entryID }) else { return nil }
+            return DeadLetter(stored: event, reason: .tagBudgetExceeded, detail: refused.detail)
+        }
         if !letters.isEmpty {
             // Durable before the segment is erased; if Redis is down the round stops here and
             // the segment is replayed again later (its committed rows as duplicates).
@@ -247,6 +253,7 @@ public final class SpillReplayer: @unchecked Sendable {
         do { c = try PGConnection(dsn: dsn, logger: logger) } catch { throw StoreError.connectivityOrDatabase(error) }
         connection = c
         let w = EventWriter(connection: c, logger: logger)
+        w.tagBudgetPerProducer = tagBudgetPerProducer
         writer = w
         return w
     }

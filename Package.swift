@@ -58,16 +58,18 @@ let package = Package(
         ]),
 
         // The kernel, in small modules with one job each.
+        // The crypto toolkit: the one Base64, the SSH wire reader, libcrypto keys, signatures, digests.
+        .target(name: "KernelCrypto", dependencies: ["COpenSSL"]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
         .target(name: "KernelStore", dependencies: [
-            "COpenSSL", "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelCrypto", "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "KernelConfig", dependencies: ["KernelJSON", .product(name: "Yams", package: "Yams")]),
-        .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelJSON", "KernelEvents", "KernelConfig"]),
+        .target(name: "KernelConfig", dependencies: ["KernelJSON", "KernelCrypto", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelCrypto", "KernelJSON", "KernelEvents", "KernelConfig"]),
         // OpenSSH certificates, SSH keys, fingerprints and producer signatures (libcrypto).
-        .target(name: "KernelSSH", dependencies: ["COpenSSL", "KernelJSON"]),
+        .target(name: "KernelSSH", dependencies: ["KernelCrypto", "KernelJSON"]),
         .target(name: "KernelPostgres", dependencies: [
-            "CLibPQ", "COpenSSL", "KernelJSON", .product(name: "Logging", package: "swift-log"),
+            "CLibPQ", "KernelCrypto", "KernelJSON", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelRedis", dependencies: [
             "CHiredis", "KernelConfig", .product(name: "Logging", package: "swift-log"),
@@ -86,7 +88,7 @@ let package = Package(
         ]),
         // Producer onboarding over the control streams: registration, token exchange, subjects.
         .target(name: "KernelOnboarding", dependencies: [
-            "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
+            "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
             "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         // Every metric of SPEC §11, registered at start-up, rendered in Prometheus text.
@@ -96,7 +98,7 @@ let package = Package(
         ]),
         // The admin HTTP API, /metrics, /healthz, /readyz (Hummingbird).
         .target(name: "KernelAdmin", dependencies: [
-            "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
+            "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -128,7 +130,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `make fuzz`: bounded-time fuzzing of the parsers of untrusted bytes.
-        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelJSON", "KernelConfig", "KernelEvents"]),
+        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelConfig", "KernelEvents"]),
 
         // Example plugins (Swift). The C example, Plugins/Quote, is built by the Makefile with cc.
         swiftPlugin("TradePlugin", folder: "Trade"),
@@ -142,9 +144,10 @@ let package = Package(
                 path: "Tests/KernelTestSupport"),
         .testTarget(name: "KernelJSONTests", dependencies: ["KernelTestSupport", "KernelJSON"]),
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelTestSupport", "KernelEvents", "KernelJSON"]),
-        .testTarget(name: "KernelConfigTests", dependencies: ["KernelTestSupport", "KernelConfig"]),
-        .testTarget(name: "KernelAuthTests", dependencies: ["KernelTestSupport", "KernelAuth", "KernelJSON", "KernelEvents"]),
-        .testTarget(name: "KernelSSHTests", dependencies: ["KernelTestSupport", "KernelSSH", "KernelJSON"]),
+        .testTarget(name: "KernelConfigTests", dependencies: ["KernelTestSupport", "KernelConfig", "KernelCrypto"]),
+        .testTarget(name: "KernelAuthTests", dependencies: ["KernelTestSupport", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelEvents"]),
+        .testTarget(name: "KernelCryptoTests", dependencies: ["KernelCrypto"]),
+        .testTarget(name: "KernelSSHTests", dependencies: ["KernelTestSupport", "KernelSSH", "KernelCrypto", "KernelJSON"]),
         .testTarget(name: "KernelPostgresTests", dependencies: ["KernelTestSupport", "KernelPostgres", "KernelConfig"]),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelTestSupport", "KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [
@@ -153,7 +156,7 @@ let package = Package(
         ]),
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "OnboardingTests", dependencies: [
-            "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
+            "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AdminTests", dependencies: [

@@ -6,6 +6,7 @@ import Darwin
 import KernelConfig
 import KernelEvents
 import KernelJSON
+import KernelCrypto
 
 /// Mints producer tokens (SPEC §5.5 [decision]): standard JWTs in JWS compact form, base64url
 /// without padding, signed with the issuer's Ed25519 key.

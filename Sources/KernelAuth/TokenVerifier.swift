@@ -1,6 +1,7 @@
 import KernelConfig
 import KernelEvents
 import KernelJSON
+import KernelCrypto
 
 /// Verifies producer tokens: SPEC §5.5 step 1 (structure, header, signature, claims JSON) and
 /// step 2 (issuer, audience, time window with `auth.skew_seconds`). The first failure wins.

@@ -1,4 +1,5 @@
 import KernelRedis
+import KernelCrypto
 
 /// The limiter's verdict. `error` (Redis unreachable or the script failed) is treated as denied:
 /// the limiter fails closed (SPEC §5.6).
@@ -45,7 +46,7 @@ public struct RateLimiter: Sendable {
         return allowed
         """
     /// The script's SHA-1, the name EVALSHA uses.
-    static let scriptSHA = Digests.hex(Digests.sha1(Array(script.utf8)))
+    static let scriptSHA = Hex.lowercase(Digest.sha1.hash(Array(script.utf8)))
 
     /// `redis.key_prefix`.
     public let keyPrefix: String

@@ -1,3 +1,4 @@
+import KernelCrypto
 /// What a certificate must satisfy, and the check itself (SPEC §4, OpenSSH's
 /// `sshkey_cert_check_authority` plus the CA-key identity and signature checks).
 public struct CertificatePolicy: Sendable {

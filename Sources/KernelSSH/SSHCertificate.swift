@@ -1,3 +1,4 @@
+import KernelCrypto
 /// An OpenSSH certificate (PROTOCOL.certkeys, `*-cert-v01@openssh.com`), parsed but not yet trusted:
 /// `CertificatePolicy.check` decides whether it is acceptable.
 public struct SSHCertificate: Sendable {

@@ -1,3 +1,4 @@
+import KernelCrypto
 import KernelEvents
 import KernelPlugins
 import KernelPostgres
@@ -41,7 +42,7 @@ public final class EventWriter: @unchecked Sendable {
     private var stagesReady: Set<String> = []
     private var tagStageReady = false
     private var identityStageReady = false
-    private let sha256 = SHA256Context()
+    private let sha256 = DigestContext(.sha256)
 
     /// Dictionary entries one producer may add (`server.max_tags_per_producer`); an event that
     /// needs more is refused as over budget (`WriteReport.overBudget`).

@@ -1,5 +1,6 @@
 @testable import KernelAuth
 import Testing
+import KernelCrypto
 
 /// One crafted token per SPEC §5.5 code, in the order the checks run.
 @Suite("Token verification errors")

@@ -58,6 +58,9 @@ let package = Package(
         ]),
 
         // The kernel, in small modules with one job each.
+        // The runtime every stage uses: threads, the bounded queue, locks with stable addresses,
+        // semaphore, stop flag, clocks and sleeping.
+        .target(name: "KernelRuntime"),
         // The crypto toolkit: the one Base64, the SSH wire reader, libcrypto keys, signatures, digests.
         .target(name: "KernelCrypto", dependencies: ["COpenSSL"]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
@@ -88,7 +91,7 @@ let package = Package(
         ]),
         // Producer onboarding over the control streams: registration, token exchange, subjects.
         .target(name: "KernelOnboarding", dependencies: [
-            "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
+            "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
             "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         // Every metric of SPEC §11, registered at start-up, rendered in Prometheus text.
@@ -98,7 +101,7 @@ let package = Package(
         ]),
         // The admin HTTP API, /metrics, /healthz, /readyz (Hummingbird).
         .target(name: "KernelAdmin", dependencies: [
-            "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
+            "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -106,7 +109,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelCore", dependencies: [
-            "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON", "KernelEvents", "KernelStore",
+            "KernelRuntime", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON", "KernelEvents", "KernelStore",
             "KernelAuth", "KernelSpill", "KernelOnboarding", "KernelAdmin", "KernelMetrics",
             .product(name: "Logging", package: "swift-log"),
         ]),

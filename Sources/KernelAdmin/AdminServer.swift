@@ -9,6 +9,7 @@ import KernelSSH
 import Logging
 import NIOCore
 import NIOSSL
+import KernelRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,7 +37,7 @@ public final class AdminServer: @unchecked Sendable {
     /// Runs the server's tasks off Swift's cooperative pool (see `DedicatedTaskExecutor`).
     private let executor = DedicatedTaskExecutor(name: "dk-admin")
 
-    private var mutex = pthread_mutex_t()
+    private let lock = ConditionLock()
     private var task: Task<Void, any Error>?
     private var port: Int?
 
@@ -90,15 +91,12 @@ public final class AdminServer: @unchecked Sendable {
         } else {
             adminCA = nil
         }
-        pthread_mutex_init(&mutex, nil)
     }
-
-    deinit { pthread_mutex_destroy(&mutex) }
 
     /// The bound TCP port once started (the real one when `server.listen` asked for port 0).
     public var boundPort: Int? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        lock.lock()
+        defer { lock.unlock() }
         return port
     }
 
@@ -131,10 +129,10 @@ public final class AdminServer: @unchecked Sendable {
             try await task.value
             throw AdminServerError(message: "the admin listener stopped before binding \(listen)")
         }
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         self.task = task
         self.port = port
-        pthread_mutex_unlock(&mutex)
+        lock.unlock()
         logger.info("admin_listening", metadata: [
             "event": "admin", "component": "admin_api", "action": "start", "outcome": "success",
             "target": .string("\(host):\(port)"), "details": .string(config.server.tls == nil ? "http" : "https, client certificates required"),
@@ -143,10 +141,10 @@ public final class AdminServer: @unchecked Sendable {
 
     /// Stops accepting, ends the server and the worker threads.
     public func stop() async {
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         let task = self.task
         self.task = nil
-        pthread_mutex_unlock(&mutex)
+        lock.unlock()
         task?.cancel()
         _ = try? await task?.value
         operationsWorker.stop()
@@ -244,31 +242,22 @@ public struct AdminServerError: Error, Sendable, CustomStringConvertible {
 
 /// A value handed from an async task to a blocked thread.
 final class BlockingResult<T>: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    private let lock = ConditionLock()
     private var value: Result<T, any Error>?
 
-    init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(&condition)
-        pthread_mutex_destroy(&mutex)
-    }
+    init() {}
 
     func set(_ result: Result<T, any Error>) {
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         value = result
-        pthread_cond_broadcast(&condition)
-        pthread_mutex_unlock(&mutex)
+        lock.broadcast()
+        lock.unlock()
     }
 
     func wait() -> Result<T, any Error> {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while value == nil { pthread_cond_wait(&condition, &mutex) }
+        lock.lock()
+        defer { lock.unlock() }
+        while value == nil { lock.wait() }
         return value!
     }
 }

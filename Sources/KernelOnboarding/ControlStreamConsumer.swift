@@ -1,3 +1,4 @@
+import KernelRuntime
 import KernelRedis
 import Logging
 import Synchronization
@@ -36,7 +37,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
     static let retryDelayMs = 200
 
     private let stopping = Atomic<Bool>(false)
-    private var thread: ConsumerThread?
+    private var thread: JoinableThread?
 
     public init(handler: any ControlMessageHandler, settings: OnboardingSettings, logger: Logger,
                 metrics: OnboardingMetrics = OnboardingMetrics(),
@@ -63,7 +64,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
     public func start() {
         guard thread == nil else { return }
         stopping.store(false, ordering: .sequentiallyConsistent)
-        thread = ConsumerThread(name: "ctl-" + handler.streamSuffix) { [self] in run() }
+        thread = JoinableThread(name: "ctl-" + handler.streamSuffix) { [self] in run() }
     }
 
     /// Stops reading and waits for the thread (at most one BLOCK period plus the message being
@@ -105,7 +106,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
                     "event": "infra", "component": "onboarding", "stage": "read", "outcome": "failure",
                     "stream": .string(stream), "reason_code": .string(error.kind.rawValue), "details": .string(error.message),
                 ])
-                sleepMilliseconds(Self.retryDelayMs)
+                sleepMs(Self.retryDelayMs)
             }
         }
         context?.redis.close()

@@ -166,6 +166,7 @@ public struct AdminClientError: Error, Sendable, CustomStringConvertible {
 
 /// Collects one HTTP response and completes the promise with it.
 final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked: a channel handler runs on its channel's event loop only (NIO's rule).
     typealias InboundIn = HTTPClientResponsePart
 
     private let promise: EventLoopPromise<AdminClient.Response>

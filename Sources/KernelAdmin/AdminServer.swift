@@ -22,6 +22,7 @@ import Glibc
 /// admin operations, one for readiness probes), never on the event loops. Use `start()`/`stop()`
 /// from async code, or `startBlocking()`/`stopBlocking()` from the thread-based daemon.
 public final class AdminServer: @unchecked Sendable {
+    // @unchecked: `task` and `port` are guarded by `lock`; everything else is immutable.
     private let config: KernelConfig
     private let metrics: KernelMetrics
     private let logger: Logger
@@ -242,6 +243,7 @@ public struct AdminServerError: Error, Sendable, CustomStringConvertible {
 
 /// A value handed from an async task to a blocked thread.
 final class BlockingResult<T>: @unchecked Sendable {
+    // @unchecked: `value` is guarded by `lock`.
     private let lock = ConditionLock()
     private var value: Result<T, any Error>?
 

@@ -10,6 +10,8 @@ import Glibc
 /// its own Redis and Postgres connections. HTTP handlers `await run { … }`: the event loops and the
 /// Swift concurrency pool never block on a socket.
 final class BlockingWorker: @unchecked Sendable {
+    // @unchecked: `jobs`, `stopping` and `started` are guarded by `lock`; `connections` is used
+    // on the worker thread only.
     /// The connections a job may use; opened on first use, dropped after an I/O error so the next
     /// job reconnects. Touched only on the worker thread.
     final class Connections {

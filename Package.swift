@@ -150,6 +150,7 @@ let package = Package(
         .testTarget(name: "KernelConfigTests", dependencies: ["KernelTestSupport", "KernelConfig", "KernelCrypto"]),
         .testTarget(name: "KernelAuthTests", dependencies: ["KernelTestSupport", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelEvents"]),
         .testTarget(name: "KernelCryptoTests", dependencies: ["KernelCrypto"]),
+        .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
         .testTarget(name: "KernelSSHTests", dependencies: ["KernelTestSupport", "KernelSSH", "KernelCrypto", "KernelJSON"]),
         .testTarget(name: "KernelPostgresTests", dependencies: ["KernelTestSupport", "KernelPostgres", "KernelConfig"]),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelTestSupport", "KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),

@@ -56,7 +56,7 @@ public enum SSHBase64 {
         return out
     }
 
-    /// Decodes a string, unpadded form tried first (SPEC §3 signatures), then padded.
+    /// Decodes a string, unpadded form tried first (signatures, docs/protocol.md, "Signing strings and signatures"), then padded.
     public static func decode(_ text: String) -> [UInt8]? {
         decode(Array(text.utf8))
     }

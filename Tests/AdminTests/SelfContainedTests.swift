@@ -26,7 +26,7 @@ struct SelfContainedTests {
     /// skipped), as (path relative to the root, text). Files that are not UTF-8 are skipped.
     static func textFiles(_ entries: [String]) -> [(path: String, text: String)] {
         let fm = FileManager.default
-        var out: [(String, String)] = []
+        var out: [(path: String, text: String)] = []
         for entry in entries {
             let full = root + "/" + entry
             var isDir: ObjCBool = false

@@ -94,7 +94,7 @@ let package = Package(
             "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
             "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
-        // Every metric of SPEC §11, registered at start-up, rendered in Prometheus text.
+        // Every metric of docs/admin.md, "Metrics", registered at start-up, rendered in Prometheus text.
         .target(name: "KernelMetrics", dependencies: [
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),

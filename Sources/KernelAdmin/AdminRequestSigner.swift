@@ -2,7 +2,7 @@ import KernelAuth
 import KernelSSH
 import KernelCrypto
 
-/// Signs admin requests the way `AdminServer` checks them (SPEC §3 admin signing string):
+/// Signs admin requests the way `AdminServer` checks them (docs/protocol.md, "Signing strings and signatures"):
 /// `Canonical(body or "{}") \n METHOD \n path \n nonce`, Ed25519 with the certified key, standard
 /// base64. Used by `kernel admin …` and by tests.
 public struct AdminRequestSigner: Sendable {

@@ -14,7 +14,7 @@ import KernelRuntime
 import Glibc
 #endif
 
-/// The admin listener (SPEC §9): `/metrics`, `/healthz`, `/readyz`, `/auth`, `/auth/review`,
+/// The admin listener (docs/admin.md): `/metrics`, `/healthz`, `/readyz`, `/auth`, `/auth/review`,
 /// `/auth/revoke` on `server.listen`, over HTTPS with required client certificates when
 /// `server.tls` is set.
 ///
@@ -77,7 +77,7 @@ public final class AdminServer: @unchecked Sendable {
         }
         operationsWorker = BlockingWorker(name: "admin-ops",
                                           connections: connections(timeoutMs: max(redis.readTimeoutMs, 1000), connectTimeoutSeconds: 5))
-        // libpq's connect_timeout has a floor of 2 s; Redis gets the ~1 s of SPEC §9 readiness.
+        // libpq's connect_timeout has a floor of 2 s; Redis gets the ~1 s of docs/admin.md, "Readiness".
         probeWorker = BlockingWorker(name: "admin-probe", connections: connections(timeoutMs: 1000, connectTimeoutSeconds: 2))
         if let text = config.auth.adminSSHCA {
             switch SSHPublicKey.load(configValue: text) {

@@ -1,6 +1,7 @@
 import Yams
 
-/// The kernel's configuration, loaded from YAML (SPEC §12).
+/// The kernel's configuration, loaded from YAML (README.md, "Configuration"; every key in
+/// config/kernel.example.yaml).
 ///
 /// Rules: the file holds only keys that do something, and an unknown key is an error naming its
 /// path; an absent key takes its default; an explicit value, 0 included, is honoured; every

@@ -6,7 +6,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// Writes one JSON object per line, `{"ts":<unix ns>,"level":…,"msg":…,"fields":{…}}` (SPEC §11),
+/// Writes one JSON object per line, `{"ts":<unix ns>,"level":…,"msg":…,"fields":{…}}` (docs/admin.md, "Logs"),
 /// through a bounded buffer drained by its own thread, so a slow terminal or disk never blocks
 /// the pipeline. When the buffer is full lines are dropped and counted; every 10 s a
 /// `logs_dropped` line says how many.

@@ -1,11 +1,11 @@
 import KernelSSH
 import KernelCrypto
 
-/// The fingerprint of a request's `pubkey` field (SPEC §3 [decision]): standard base64 (padded)
+/// The fingerprint of a request's `pubkey` field (docs/protocol.md, "Fingerprints"): standard base64 (padded)
 /// of SHA3-512 over the SSH wire encoding of the *certified* key, so comments, whitespace and
 /// certificate renewal do not change a key's identity.
 ///
-/// Computed before any check (SPEC §5.1 step 2), so it must exist for every input: a plain
+/// Computed before any check (step 2 of docs/onboarding.md, "Registration"), so it must exist for every input: a plain
 /// public key hashes its own wire encoding (it is refused later, but its refusal is audited under
 /// the key's identity); bytes that are no SSH key at all hash the field's raw bytes, which only
 /// serves to key the audit row and the nonce guard.

@@ -4,7 +4,7 @@ public struct FamilySpec: Sendable {
     public var name: String
     /// Schema versions accepted, inclusive, `1 ≤ lower ≤ upper`.
     public var versions: ClosedRange<UInt32>
-    /// A JSON Schema subset describing the payload (SPEC §15), or nil to accept any object.
+    /// A JSON Schema subset describing the payload (docs/plugins.md, "Subject registration and the payload schema"), or nil to accept any object.
     public var payloadSchema: String?
     /// Typed columns in index order; empty = stored as normalized JSON in the generic table.
     public var columns: [Column]

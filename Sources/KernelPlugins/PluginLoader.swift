@@ -7,7 +7,7 @@ import Glibc
 
 /// Opens plugin shared objects and validates them. A plugin is opened with
 /// `RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE` and never closed: Swift-built plugins leave runtime
-/// metadata behind that a later cast could touch (PITFALLS.md), so "unload" does not exist here.
+/// metadata behind that a later cast could touch (docs/platform-notes.md, "Swift plugins and dlopen"), so "unload" does not exist here.
 public enum PluginLoader {
     /// Smallest file that can be an ELF shared object (the ELF64 header alone is 64 bytes).
     static let minimumELFSize = 64

@@ -1,7 +1,7 @@
 import KernelJSON
 import KernelCrypto
 
-/// Producer and admin request signatures (SPEC §3): raw 64-byte pure Ed25519 over the signing
+/// Producer and admin request signatures (docs/protocol.md, "Signing strings and signatures"): raw 64-byte pure Ed25519 over the signing
 /// string, transported as standard-alphabet base64, unpadded or padded.
 public enum ProducerSignature {
     /// `Canonical(payload) + "." + nonce`: what producers sign.

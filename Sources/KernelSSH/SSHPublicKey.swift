@@ -3,7 +3,7 @@ import KernelCrypto
 ///
 /// Parsing validates the key fully (Ed25519 length, EC point on the curve, RSA modulus ≥ 2048
 /// bits), so a value of this type is always usable for verification. Two keys are equal when their
-/// SSH wire encodings are equal (SPEC §4 compares CA keys that way).
+/// SSH wire encodings are equal (CA keys are compared that way).
 public struct SSHPublicKey: Sendable, Hashable, CustomStringConvertible {
     /// The key algorithms handled here.
     public enum Algorithm: String, Sendable, CaseIterable {
@@ -42,7 +42,7 @@ public struct SSHPublicKey: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { authorizedKeysLine }
 
-    /// SPEC §3 fingerprint: standard base64 (padded, 88 characters) of SHA3-512 over the wire
+    /// The fingerprint (docs/protocol.md, "Fingerprints"): standard base64 (padded, 88 characters) of SHA3-512 over the wire
     /// encoding. Comments, whitespace and certificate renewal do not change it.
     public var fingerprint: String { Base64.standardEncode(Digest.sha3_512.hash(wireEncoding)) }
 

@@ -5,7 +5,7 @@ import KernelRedis
 import KernelSpill
 import Testing
 
-/// SPEC §8 end to end: Postgres really stops (`pg_ctl stop -m immediate` on a cluster of the
+/// The spill end to end (docs/operations.md, "Postgres outages: the spill"): Postgres really stops (`pg_ctl stop -m immediate` on a cluster of the
 /// test's own), the kernel spills and acknowledges, and when Postgres is back everything is
 /// replayed exactly once and the spill directory ends empty. The kernel is a real child process.
 @Suite("Spill: Postgres outages", .serialized)

@@ -11,7 +11,7 @@ struct DefaultsTests {
         #expect(Fixture.issues(Fixture.yaml(["postgres": ["max_conns: 0"]])).contains { $0.path == "postgres.max_conns" })
     }
 
-    @Test("absent keys take the SPEC defaults")
+    @Test("absent keys take the documented defaults")
     func defaults() throws {
         let config = try Fixture.parse(Fixture.yaml())
         #expect(config.server.listen == HostPort(host: "", port: 7600))

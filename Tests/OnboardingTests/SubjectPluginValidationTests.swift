@@ -3,7 +3,7 @@ import Foundation
 @testable import KernelPlugins
 import Testing
 
-/// SPEC §15: subject operations on a family a loaded plugin serves are checked against the
+/// docs/plugins.md, "Subject registration and the payload schema": subject operations on a family a loaded plugin serves are checked against the
 /// plugin's description; a mismatch answers `invalid_payload` and stores nothing.
 @Suite("Subject plugin validation")
 struct SubjectPluginValidationTests {

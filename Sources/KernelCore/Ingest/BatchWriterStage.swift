@@ -7,7 +7,7 @@ import Logging
 /// hands the entry ids to the acknowledger only after COMMIT. Several run in parallel so Postgres
 /// writes one batch while the processor prepares the next.
 ///
-/// Failure handling (SPEC §8):
+/// Failure handling (docs/operations.md, "Postgres outages: the spill"):
 /// - Rows Postgres refuses for data reasons are dead-lettered as `persist_failed`; the rest of
 ///   the batch commits (the store isolates them).
 /// - A connectivity error is retried 3 times with backoff (200 ms·2^i, capped at 5 s, jittered);
@@ -32,7 +32,7 @@ final class BatchWriterStage: @unchecked Sendable {
     var maxWriteEvents = 3000
     /// `server.max_tags_per_producer`, for each writer this stage creates.
     var tagBudgetPerProducer = 100_000
-    /// Connectivity retries before a batch is spilled (SPEC §8: 3).
+    /// Connectivity retries before a batch is spilled (docs/operations.md, "Postgres outages: the spill").
     var connectivityRetries = 3
     private var writer: EventWriter?
     private var connection: PGConnection?
@@ -92,7 +92,7 @@ final class BatchWriterStage: @unchecked Sendable {
                         }
                         // Out of retries (or the breaker opened): to the spill.
                     } else {
-                        // Not connectivity: never spilled (SPEC §8). Retried until fixed.
+                        // Not connectivity: never spilled (docs/operations.md, "Postgres outages: the spill"). Retried until fixed.
                         if abandon.isSet { return }
                         let delay = backoff.nextDelayMs()
                         logFailure(error, batch: batch, retryMs: delay)

@@ -1,7 +1,7 @@
 import KernelEvents
 /// Why an event was dead-lettered. The raw value is the reason code, identical in the DLQ
 /// `reason` field, in log lines (`reason_code`) and in the `kernel_redis_dlq_total{reason}` metric.
-/// Listed in the order the checks run (SPEC §7).
+/// Listed in the order the checks run (docs/protocol.md, "Ingest checks, in order").
 public enum RejectReason: String, Sendable, CaseIterable {
     case messageTooLarge = "message_too_large"
     case emptyPayload = "empty_payload"

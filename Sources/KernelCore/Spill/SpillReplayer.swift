@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// Replays spill segments into Postgres, oldest first, in bounded batches, and erases each
-/// segment once every row of it is committed (SPEC §8, decision: durable and idempotent).
+/// segment once every row of it is committed (docs/spill.md, "Durability rules").
 ///
 /// - Memory stays flat whatever the spill size: the reader streams a segment record by record
 ///   and at most `batchSize` events are held at a time.
@@ -120,7 +120,7 @@ public final class SpillReplayer: @unchecked Sendable {
             reader = try SpillSegmentReader(path: segment.path)
         } catch {
             // An I/O error (EMFILE, EACCES, EIO), not damage: the header's own damage comes back
-            // as an item. The segment stays as it is and is retried next round (SPEC §8: skip).
+            // as an item. The segment stays as it is and is retried next round (docs/spill.md, "Reading and damage").
             ioError(segment, "open failed: \(error)")
             return
         }

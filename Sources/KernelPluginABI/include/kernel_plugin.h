@@ -158,7 +158,7 @@ typedef struct kp_family {
     uint32_t max_version;
     /**
      * JSON description of the payload: a JSON Schema subset (type, properties, required, enum,
-     * items) used to validate subject registrations (SPEC §15). NULL = accept any object.
+     * items) used to validate subject registrations (docs/plugins.md, "Subject registration and the payload schema"). NULL = accept any object.
      */
     const char *payload_schema_json;
     /** Typed columns; NULL/0 = the family is stored as normalized JSON in the generic table. */

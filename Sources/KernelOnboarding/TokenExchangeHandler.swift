@@ -11,8 +11,8 @@ import Logging
 ///   database: issued, unrevoked, unexpired, same producer) → producer not disabled → rate limit
 ///   `token` → a new token without `fp`/`sid` → `{producer_id, token, exp}`.
 /// - By certificate (`pubkey`, `payload`, `nonce`, `sig`): certificate and signature (docs/protocol.md, "OpenSSH certificates";
-///   the same checks as registration) → key `approved` → producer not disabled → rate
-///   limit `token` → nonce guard `nonce:token:<producer_id>:<nonce>` → a token with
+///   the same checks as registration) → key `approved` → producer not disabled → nonce guard
+///   `nonce:token:<producer_id>:<nonce>` → rate limit `token` → a token with
 ///   `fp` → `{fingerprint, producer_id, token, exp}`.
 public final class TokenExchangeHandler: ControlMessageHandler {
     public let streamSuffix = "token:exchange"

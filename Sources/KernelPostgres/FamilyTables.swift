@@ -1,10 +1,10 @@
 /// Creates and evolves the typed per-family tables `md_<family>` and the `events_all` view.
 ///
 /// Every table carries the identity columns (event_id, row_no, ts, ts_event, subject_id,
-/// producer_id, schema_id, received_at) before the declared ones, monthly range partitions on ts,
-/// and an index on (subject_id, ts). No primary key: identity is `event_ids` (migration 0009 says
-/// why), and the writers insert rows only for the ids their transaction claimed there. All calls
-/// block; run them on the connection's thread.
+/// producer_id, schema_id, received_at) before the declared ones, a primary key on
+/// (event_id, row_no, ts) so a redelivered event is a no-op with ON CONFLICT DO NOTHING, monthly
+/// range partitions on ts, and an index on (subject_id, ts). All calls block; run them on the
+/// connection's thread.
 public enum FamilyTables {
     /// Makes `md_<family>` match `spec`: creates it, adds new nullable columns, or does nothing.
     ///
@@ -181,6 +181,7 @@ public enum FamilyTables {
     private static func create(_ spec: FamilyTableSpec, table: String, on connection: PGConnection) throws(PGError) {
         var parts = FamilyTableSpec.identityColumns.map { "\($0.name) \($0.ddl)" }
         for column in spec.columns { parts.append(try columnDDL(column, on: connection)) }
+        parts.append("PRIMARY KEY (event_id, row_no, ts)")
         let index = try connection.quoteIdentifier(spec.tableName + "_subject_ts_idx")
         var statements = [
             "CREATE TABLE \(table) (\n    " + parts.joined(separator: ",\n    ") + "\n) PARTITION BY RANGE (ts)",

@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis", "KernelConfig"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
-            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON",
+            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON", "KernelPluginSDK",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

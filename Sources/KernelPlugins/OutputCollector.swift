@@ -47,10 +47,16 @@ final class OutputCollector {
         guard index >= 0, index < outputs.count else { return "fail_event: index \(index) out of range" }
         let kind: NormalizeFailure.Kind = status == KP_ERR_UNSUPPORTED_VERSION.rawValue ? .unsupportedVersion
             : status == KP_ERR_INVALID_PAYLOAD.rawValue ? .invalidPayload : .pluginError
-        // A contract violation the host already recorded is more precise than the plugin's own
-        // status that usually follows it: keep the first failure.
-        if failures[index] == nil {
+        // The plugin's own message wins over a contract violation the host recorded before it
+        // (docs/plugins.md): the plugin knows which payload field was wrong, the host only which
+        // call. A plugin that gives no message keeps the host's, which names the call and column.
+        switch failures[index] {
+        case nil:
             failures[index] = NormalizeFailure(kind: kind, message: message.isEmpty ? "plugin reported status \(status)" : message)
+        case let recorded? where recorded.kind == .badOutput && !message.isEmpty:
+            failures[index] = NormalizeFailure(kind: kind, message: message)
+        default:
+            break
         }
         return nil
     }
@@ -200,6 +206,11 @@ final class OutputCollector {
             }
         }
         return i == u.count
+    }
+
+    /// The name of column `index` for messages, or `#index` when there is no such column.
+    func columnName(_ index: UInt32) -> String {
+        Int(index) < family.columns.count ? family.columns[Int(index)].name : "#\(index)"
     }
 
     static func text(_ bytes: UnsafeRawBufferPointer, max: Int) -> String? {

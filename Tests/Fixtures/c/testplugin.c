@@ -105,6 +105,13 @@ static kp_status t_normalize(void *state, const kp_event *ev, const kp_output *o
     if (is(mode, mode_len, "three_rows")) {
         api->begin_row(b); api->set_numeric(b, 0, price, price_len); api->set_text(b, 1, "sell", 4);
     }
+    if (is(mode, mode_len, "bad_text")) api->set_text(b, 1, "\xff", 1);
+    if (is(mode, mode_len, "bad_numeric_own_error")) {
+        /* The host refuses the value; the plugin then returns its own error, which must win. */
+        api->set_numeric(b, 0, "1e5x", 4);
+        snprintf(err, cap, "price: the plugin's own words");
+        return KP_ERR_INVALID_PAYLOAD;
+    }
     if (is(mode, mode_len, "payload")) api->set_payload_json(b, "{\"normalized\":true}", 19);
     if (is(mode, mode_len, "bad_payload")) api->set_payload_json(b, "[1,2]", 5);
     return KP_OK;

@@ -87,7 +87,15 @@ static kp_status t_normalize(void *state, const kp_event *ev, const kp_output *o
     if (s->host->json_field(ev->payload_json, ev->payload_len, "mode", &m, &ml) == KP_JSON_STRING) { mode = m; mode_len = ml; }
     if (is(mode, mode_len, "fail")) { snprintf(err, cap, "payload refused on purpose"); return KP_ERR_INVALID_PAYLOAD; }
     kp_json_type t = s->host->json_field(ev->payload_json, ev->payload_len, "price", &price, &price_len);
-    if (t != KP_JSON_NUMBER && t != KP_JSON_STRING) { snprintf(err, cap, "missing field: price"); return KP_ERR_INVALID_PAYLOAD; }
+    if (t != KP_JSON_NUMBER && t != KP_JSON_STRING) {
+#ifdef SILENT_REFUSAL
+        /* A plugin that refuses without saying why: the conformance kit must flag it. */
+        (void)err, (void)cap;
+#else
+        snprintf(err, cap, "missing field: price");
+#endif
+        return KP_ERR_INVALID_PAYLOAD;
+    }
     const kp_builder_api *api = out->api;
     kp_builder *b = out->builder;
     api->add_tag(b, "core.symbol", 11, "TEST", 4);

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelConfig
 import KernelCore
+import KernelEvents
 import KernelJSON
 import KernelPlugins
 import Logging
@@ -119,11 +120,14 @@ struct PluginsCommand: ParsableCommand {
             case .success(let out):
                 print("")
                 print("normalize(\(sample)) as \(fam.name) v\(input.schemaVersion):")
-                if let ns = out.eventTimeNanos { print("  event time: \(ns) ns") }
+                if let ns = out.eventTimeNanos { print("  event time: \(RFC3339.format(nanos: ns)) (\(ns) ns)") }
                 for tag in out.tags { print("  tag \(tag.key)=\(tag.value)") }
                 if let payload = out.payloadJSON { print("  payload: \(payload)") }
                 for (r, row) in out.rows.enumerated() {
-                    let cells = zip(fam.columns, row).map { "\($0.name)=\($1.textValue ?? "NULL")" }
+                    let cells = zip(fam.columns, row).map { column, value in
+                        if case .timestampNanos(let ns) = value { return "\(column.name)=\(RFC3339.format(nanos: ns))" }
+                        return "\(column.name)=\(value.textValue ?? "NULL")"
+                    }
                     print("  row \(r): " + cells.joined(separator: " "))
                 }
                 print("OK   \(plugin.path) normalized the sample into \(out.rows.count) row(s)")

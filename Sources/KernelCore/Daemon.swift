@@ -57,7 +57,8 @@ public final class Daemon {
 
     /// Runs start-up; throws on the first step that cannot succeed.
     public func start() throws(StartupError) {
-        logger.info("kernel starting", metadata: ["event": "infra", "component": "kernel", "pid": "\(getpid())"])
+        logger.info("kernel starting", metadata: ["event": "infra", "component": "kernel", "pid": "\(getpid())",
+                                         "toolchain": "\(HostToolchain.swift)"])
         let pg = try Startup.connectPostgres(config, logger: logger)
         defer { pg.close() }
         if config.postgres.applyMigrations {

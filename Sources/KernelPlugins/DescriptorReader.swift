@@ -58,7 +58,10 @@ enum DescriptorReader {
         guard let versionText = cString(d.version, max: Int(KP_VERSION_TEXT_MAX)), let version = SemanticVersion(versionText) else {
             throw fail(.invalidVersion, "plugin \(name): version must be MAJOR.MINOR.PATCH")
         }
-        let buildInfo = cString(d.build_info, max: 256) ?? ""
+        let buildInfo = cString(d.build_info, max: Int(KP_BUILD_INFO_MAX)) ?? ""
+        if let mismatch = HostToolchain.mismatch(buildInfo: buildInfo) {
+            throw fail(.toolchainMismatch, "plugin \(name): \(mismatch)")
+        }
 
         guard d.family_count >= 1, Int(d.family_count) <= maxFamilies, let familiesPtr = d.families else {
             throw fail(.invalidFamily, "plugin \(name): family_count must be 1...\(maxFamilies) with a non-NULL array")

@@ -28,6 +28,7 @@ struct PluginsCommand: ParsableCommand {
             let registry = PluginRegistry.load(directory: config.plugins.dir, logger: logger,
                                                configJSON: { config.pluginConfigJSON(for: $0) })
             PluginsCommand.printRunningKernel(directory: config.plugins.dir)
+            print("kernel \(HostToolchain.line)")
             print("plugins directory: \(config.plugins.dir)")
             if registry.entries.isEmpty && registry.refused.isEmpty && registry.superseded.isEmpty {
                 print("  (no *.so files)")
@@ -140,6 +141,7 @@ struct PluginsCommand: ParsableCommand {
             print("plugin:      \(d.name) \(d.version)")
             print("abi:         \(d.abiMajor).\(d.abiMinor) (descriptor \(d.structSize) bytes)")
             print("build:       \(d.buildInfo.isEmpty ? "(not given)" : d.buildInfo)")
+            print("kernel:      \(HostToolchain.line)")
             print("thread-safe: \(d.threadSafe)  batch normalize: \(d.hasBatchNormalize)")
             for f in d.families {
                 print("family \(f.name) versions \(f.versions.lowerBound)...\(f.versions.upperBound), max \(f.maxRowsPerEvent) row(s)/event, payload schema: \(f.payloadSchemaJSON == nil ? "none" : "yes")")

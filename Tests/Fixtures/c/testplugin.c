@@ -44,6 +44,9 @@
 #ifndef MAX_ROWS
 #define MAX_ROWS 2
 #endif
+#ifndef BUILD_INFO
+#define BUILD_INFO "cc test"
+#endif
 #ifndef SCHEMA_JSON
 #define SCHEMA_JSON "{\"type\":\"object\",\"required\":[\"price\"]}"
 #endif
@@ -129,7 +132,7 @@ static void t_destroy(void *state) { free(state); }
 
 static const kp_plugin_descriptor descriptor = {
     ABI_MAJOR, ABI_MINOR, DESCRIPTOR_SIZE, 0,
-    PLUGIN_NAME, PLUGIN_VERSION, "cc test",
+    PLUGIN_NAME, PLUGIN_VERSION, BUILD_INFO,
     families, FAMILY_COUNT,
     t_init,
 #ifdef NULL_NORMALIZE

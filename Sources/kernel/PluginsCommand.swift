@@ -14,7 +14,7 @@ struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "Inspect normalizer plugins.",
-        subcommands: [List.self, Check.self]
+        subcommands: [List.self, Check.self, New.self]
     )
 
     /// `kernel plugins list --config F`: what loads from the configured directory.

@@ -9,7 +9,8 @@ struct Kernel: ParsableCommand {
         abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",
         // The toolchain line: Swift plugins must be built with it (Sources/KernelPlugins/HostToolchain.swift).
         version: "kernel \(HostToolchain.line)",
-        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self, SpillCommand.self, DLQCommand.self, AdminCommand.self],
+        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self, SpillCommand.self, DLQCommand.self, AdminCommand.self,
+                      DevCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

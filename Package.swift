@@ -2,22 +2,6 @@
 // Data Kernel: Redis Streams → normalizer plugins → Postgres. See docs/architecture.md for the map.
 import PackageDescription
 
-/// Every plugin `.so` exports only `kernel_plugin_entry_v1` (Plugins/plugin-exports.map), so the
-/// SDK copy linked into each plugin stays private to it.
-let pluginLinkerSettings: [LinkerSetting] = [
-    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/plugin-exports.map"]),
-]
-
-/// A Swift normalizer plugin: a dynamic library whose only dependency is the SDK.
-func swiftPlugin(_ name: String, folder: String) -> Target {
-    .target(
-        name: name,
-        dependencies: ["KernelPluginSDK"],
-        path: "Plugins/\(folder)",
-        linkerSettings: pluginLinkerSettings
-    )
-}
-
 let package = Package(
     name: "DataKernel",
     platforms: [.macOS(.v14)],
@@ -27,9 +11,6 @@ let package = Package(
         .executable(name: "producer-example", targets: ["ProducerExample"]),
         .library(name: "KernelPluginSDK", targets: ["KernelPluginSDK"]),
         .library(name: "KernelPluginTesting", targets: ["KernelPluginTesting"]),
-        .library(name: "TradePlugin", type: .dynamic, targets: ["TradePlugin"]),
-        .library(name: "BookPlugin", type: .dynamic, targets: ["BookPlugin"]),
-        .library(name: "BarPlugin", type: .dynamic, targets: ["BarPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -135,10 +116,8 @@ let package = Package(
         // `make fuzz`: bounded-time fuzzing of the parsers of untrusted bytes.
         .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelConfig", "KernelEvents"]),
 
-        // Example plugins (Swift). The C example, Plugins/Quote, is built by the Makefile with cc.
-        swiftPlugin("TradePlugin", folder: "Trade"),
-        swiftPlugin("BookPlugin", folder: "Book"),
-        swiftPlugin("BarPlugin", folder: "Bar"),
+        // The example plugins are their own package (Plugins/Package.swift), built through the
+        // standalone SDK package (sdk/Package.swift) as an author's plugin is: `make plugins`.
 
         // Tests mirror Sources.
         // Shared by the test targets: a seeded generator, throwaway Postgres databases, the local
@@ -170,7 +149,7 @@ let package = Package(
         .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis", "KernelConfig"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
-            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON",
+            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON", "KernelPluginSDK",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

@@ -33,6 +33,7 @@ extension KernelConfig {
             ("max_tags_per_producer", "\(server.maxTagsPerProducer)"),
             ("tls", server.tls.map { "{cert_file: \(text($0.certFile)), key_file: \(text($0.keyFile)), "
                 + "client_ca_file: \(text($0.clientCAFile))}" } ?? "null"),
+            ("deployment", server.deployment.rawValue),
         ])
         section("postgres", [
             ("dsn", secret(postgres.dsn)),

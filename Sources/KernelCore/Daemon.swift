@@ -57,7 +57,8 @@ public final class Daemon {
 
     /// Runs start-up; throws on the first step that cannot succeed.
     public func start() throws(StartupError) {
-        logger.info("kernel starting", metadata: ["event": "infra", "component": "kernel", "pid": "\(getpid())"])
+        logger.info("kernel starting", metadata: ["event": "infra", "component": "kernel", "pid": "\(getpid())",
+                                         "toolchain": "\(HostToolchain.swift)"])
         if let ignored = config.postgres.deprecatedMaxConns {
             logger.warning("postgres.max_conns is deprecated and ignored: the kernel keeps no pool (docs/operations.md, \"Connections\"); remove the key", metadata: [
                 "event": "config", "component": "kernel", "max_conns": "\(ignored)",

@@ -80,6 +80,9 @@ struct SubjectStore {
                     binding = SubjectBinding(subjectID: subject.id, schemaID: id, schemaName: schemaName,
                                              schemaVersion: version, unchanged: false)
                     try checkPlugin(name: schemaName, version: version, bodyText: lowest[0, 2] ?? "null")
+                    // The producer's own body too: binding it to a version its body contradicts
+                    // would silently store its events under a schema it never agreed to.
+                    try checkPlugin(name: schemaName, version: version, body: body)
                 } else {
                     try checkPlugin(name: schemaName, version: 1, body: body)
                     let id = try insertSchema(name: schemaName, version: 1, bodyText: bodyText)

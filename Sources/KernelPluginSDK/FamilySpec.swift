@@ -1,6 +1,6 @@
 /// One schema family a plugin serves; becomes a C `kp_family`.
 public struct FamilySpec: Sendable {
-    /// Family name as registered by producers (`schema_name`): `[a-z][a-z0-9_]{0,47}`.
+    /// Family name as registered by producers (`schema_name`): `[a-z][a-z0-9_]{0,39}` (`Limits.familyName`).
     public var name: String
     /// Schema versions accepted, inclusive, `1 ≤ lower ≤ upper`.
     public var versions: ClosedRange<UInt32>

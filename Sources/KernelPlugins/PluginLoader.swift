@@ -18,13 +18,19 @@ public enum PluginLoader {
         return try open(objectPath: path, reportedPath: path)
     }
 
+    /// The name to hand dlopen for a file `path`: dlopen searches the library path for a name
+    /// without a `/` (`libx.so` would not mean the file in the current directory).
+    static func dlopenName(_ path: String) -> String {
+        path.utf8.contains(UInt8(ascii: "/")) ? path : "./" + path
+    }
+
     /// dlopens a probed file and reads its descriptor. `objectPath` is what the dynamic loader
     /// maps; `reportedPath` is the name used in errors and logs (they differ for a snapshot).
     static func open(objectPath: String, reportedPath path: String) throws(PluginLoadError) -> LoadedPlugin {
         // dlopen runs the object's constructors; nothing in a valid plugin may fail there, but a
         // broken file surfaces as a dlerror we report verbatim.
         _ = dlerror()
-        guard let handle = dlopen(objectPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        guard let handle = dlopen(dlopenName(objectPath), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw PluginLoadError(path: path, reason: .dlopenFailed, detail: message)
         }

@@ -44,6 +44,18 @@ struct SubjectPluginValidationTests {
         #expect(try f.h.count("SELECT count(*) FROM subjects") == 0)
     }
 
+    @Test func aContradictingBodyIsNotSilentlyBoundToTheExistingVersion() throws {
+        let f = try SubjectFixture(families: Self.families)
+        defer { f.tearDown() }
+        #expect(try f.last(SubjectFixture.register("BTC-USD", "trade", body: PluginFamilies.goodTradeBody))["status"] == "ok")
+        // Version 1 exists and matches the plugin; a second subject's body contradicts the plugin.
+        let body = #"{"type":"object","properties":{"venue":{"type":"string"},"symbol":{"type":"string"},"size":{"type":"number"},"price":{"type":"boolean"}}}"#
+        let r = try f.last(SubjectFixture.register("ETH-USD", "trade", body: body))
+        #expect(r["error"] == "invalid_payload", "\(r)")
+        #expect(r["details"] == #"schema_body does not match plugin family trade v1: price: type "boolean" is not accepted (plugin: number, string)"#, "\(r)")
+        #expect(try f.h.count("SELECT count(*) FROM subjects") == 1)
+    }
+
     @Test func subjectsBoundBeforeThePluginLoadedKeepWorking() throws {
         let f = try SubjectFixture(families: Self.families)
         defer { f.tearDown() }

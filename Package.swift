@@ -96,7 +96,7 @@ let package = Package(
         ]),
         .executableTarget(name: "kernel", dependencies: [
             "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
-            "KernelSSH", "KernelRedis",
+            "KernelRedis", "KernelEvents", "KernelJSON", "KernelOnboarding",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -114,7 +114,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `make fuzz`: bounded-time fuzzing of the parsers of untrusted bytes.
-        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelConfig", "KernelEvents"]),
+        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelJSON", "KernelConfig", "KernelEvents"]),
 
         // The example plugins are their own package (Plugins/Package.swift), built through the
         // standalone SDK package (sdk/Package.swift) as an author's plugin is: `make plugins`.

@@ -302,6 +302,39 @@ struct PluginLifecycleTests {
         #expect((env.router.metrics.familySnapshots.first { $0.family == "lcfam" }?.slowCalls ?? 0) == 0)
     }
 
+    /// The issue's observation: a healthy plugin was quarantined while the kernel caught up on two
+    /// busy cores (calls of 51–160 ms on the wall clock against a 50 ms budget). Here three
+    /// processes spin on the machine's two cores while the kernel drains a backlog through a
+    /// plugin that uses 2 ms of CPU per event under a 20 ms budget: nothing is quarantined and
+    /// every event lands in its typed table.
+    @Test func aCPUHogOnEveryCoreDuringABacklogDrainQuarantinesNothing() throws {
+        let env = try LifecycleEnv(callBudgetMs: 20)
+        defer { env.tearDown() }
+        let h = env.h
+        let (_, subject, _, token) = try h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0", spinMs: 2), as: "liblc.so")
+        let backlog = 1500
+        var commands: [[[UInt8]]] = []
+        for i in 0..<backlog {
+            let payload = IngestHarness.envelope(subject: subject, payload: #"{"seq":\#(i)}"#)
+            commands.append(["XADD", h.streamKey, "*", "payload", payload, "token", token].map { Array($0.utf8) })
+        }
+        _ = try h.redis.pipeline(commands)
+        let hogs = try (0..<3).map { _ in
+            let hog = Process()
+            hog.executableURL = URL(fileURLWithPath: "/bin/sh")
+            hog.arguments = ["-c", "while :; do :; done"]
+            try hog.run()
+            return hog
+        }
+        defer { for hog in hogs { hog.terminate(); hog.waitUntilExit() } }
+        try env.start(batchSize: 50)
+        #expect(h.waitUntil(timeout: 120) { try h.count("SELECT count(*) FROM md_lcfam") == backlog })
+        #expect(env.router.metrics.quarantinesTotal.load(ordering: .relaxed) == 0)
+        #expect(env.lifecycle!.status.active.first?.quarantined == nil)
+        #expect(try h.count("SELECT count(*) FROM events") == 0, "nothing re-routed to the generic table")
+    }
+
     @Test func reloadAppliesBudgetAndDirectoryAndLogsChanges() throws {
         let env = try LifecycleEnv()
         defer { env.tearDown() }

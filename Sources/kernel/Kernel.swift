@@ -6,7 +6,8 @@ struct Kernel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",
-        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self, SpillCommand.self, DLQCommand.self, AdminCommand.self],
+        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self, SpillCommand.self, DLQCommand.self, AdminCommand.self,
+                      PluginHostCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

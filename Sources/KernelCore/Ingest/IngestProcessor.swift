@@ -36,6 +36,9 @@ final class IngestProcessor: @unchecked Sendable {
     var breadcrumb: (file: CallBreadcrumb, slot: Int)?
     /// This thread's slot, claimed when `run` starts.
     private var slot: CallBreadcrumb.Slot?
+    /// This processor's plugin-host children, for plugins in `plugins.isolation: process` (set by
+    /// the pipeline; nil: every plugin runs in process).
+    var hosts: PluginHosts?
     private var batcher: Batcher<StoredEvent>
     private var verdicts: [[UInt8]: TokenVerdict] = [:]
     private var lastVerdict: (token: [UInt8], verdict: TokenVerdict)?
@@ -86,6 +89,7 @@ final class IngestProcessor: @unchecked Sendable {
             }
         }
         if let batch = batcher.inputDrained() { emit(batch) }
+        hosts?.stopAll()
     }
 
     private func emit(_ batch: [StoredEvent]) {
@@ -248,6 +252,7 @@ final class IngestProcessor: @unchecked Sendable {
             // normalized under the old routing, so the switch falls on a batch boundary.
             if let batch = batcher.inputDrained() { emit(batch) }
             routingGeneration = generation
+            hosts?.retainOnly(registry.entries.map(\.instance))
         }
         let budget = router.callBudgetNanos
         // Group by route (family and version), keeping each group's events in arrival order. A
@@ -268,6 +273,8 @@ final class IngestProcessor: @unchecked Sendable {
         var results = [Result<NormalizedEvent, NormalizeFailure>?](repeating: nil, count: accepted.count)
         var typedFamily = [FamilyDescriptor?](repeating: nil, count: accepted.count)
         var parked: [Bool] = []
+        /// Entries that crashed their plugin-host child `plugins.crash_strikes` times (detail).
+        var poisoned: [String?] = []
         for group in groups {
             guard let route = registry.route(family: group.family, version: group.version) else {
                 if router.isTyped(family: group.family) {
@@ -276,6 +283,36 @@ final class IngestProcessor: @unchecked Sendable {
                     for i in group.indices { parked[i] = true }
                     park(group.indices.map { chunk[accepted[$0].index] }, family: group.family, generation: generation)
                 }
+                continue
+            }
+            if let hosts, hosts.isolated(route.instance) {
+                // In a child process: its crashes and hangs are charged there (`PluginHosts`).
+                let inputs = group.indices.map { i -> EventInput in
+                    EventInput(family: group.family, schemaVersion: group.version,
+                               eventUUID: accepted[i].envelope.eventID, subjectUUID: accepted[i].envelope.subjectID,
+                               tsUnixNanos: accepted[i].envelope.tsNanos, payload: Self.inner(accepted[i], of: chunk))
+                }
+                let refs = group.indices.map { chunk[accepted[$0].index].ref }
+                guard let (answers, timing) = hosts.normalize(route.instance, inputs, refs: refs, budgetNanos: budget) else {
+                    if parked.isEmpty { parked = [Bool](repeating: false, count: accepted.count) }
+                    for i in group.indices { parked[i] = true }
+                    park(group.indices.map { chunk[accepted[$0].index] }, family: group.family, generation: generation)
+                    continue
+                }
+                var outputs: [Result<NormalizedEvent, NormalizeFailure>] = []
+                outputs.reserveCapacity(answers.count)
+                for (j, i) in group.indices.enumerated() {
+                    switch answers[j] {
+                    case .normalized(let result):
+                        results[i] = result
+                        outputs.append(result)
+                        if route.family.isTyped { typedFamily[i] = route.family }
+                    case .poison(let detail):
+                        if poisoned.isEmpty { poisoned = [String?](repeating: nil, count: accepted.count) }
+                        poisoned[i] = detail
+                    }
+                }
+                account(route.instance, family: group.family, outputs: outputs, timing: timing, budget: budget)
                 continue
             }
             for indices in calls(group.indices, accepted, chunk) {
@@ -301,6 +338,11 @@ final class IngestProcessor: @unchecked Sendable {
         for i in accepted.indices {
             if !parked.isEmpty && parked[i] { continue }
             let entryIndex = accepted[i].index
+            if !poisoned.isEmpty, let detail = poisoned[i] {
+                acks.put(.deadLetter(DeadLetter(entry: chunk[entryIndex], reason: .poisonMessage, detail: detail,
+                                                producer: accepted[i].producer)))
+                continue
+            }
             // Taken out of `results`, so the plugin's tag array is uniquely held and grows in place.
             let result = results[i]
             results[i] = nil

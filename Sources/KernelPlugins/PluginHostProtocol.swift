@@ -1,3 +1,4 @@
+import KernelEvents
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,9 @@ import Glibc
 /// hello     kernel → child   u8 1 | str config_json | str name | str version
 /// ready     child → kernel   u8 1 | u8 ok | str error
 /// normalize kernel → child   u8 2 | i64 budget_ns | str family | u32 schema_version | u32 n
-///                            | n × (str event_id | str subject_id | i64 ts_ns | bytes payload)
+///                            | n × (ids | i64 ts_ns | bytes payload)
+/// ids       u8 0 | 4 × i64 (event id high, low; subject id high, low)   (the ingest path)
+///           u8 1 | str event_id | str subject_id                        (ids given as text)
 /// results   child → kernel   u8 2 | i64 total_ns | i64 slowest_ns | u32 slow_calls | u32 n
 ///                            | n × result
 /// result    u8 0 (ok) | opt-str payload_json | opt-i64 event_time_ns | u32 tags × (str, str)
@@ -40,14 +43,27 @@ public enum PluginHostProtocol {
         w.u32(events.first?.schemaVersion ?? 0)
         w.u32(UInt32(events.count))
         for e in events {
-            w.withLengthPrefix { e.appendEventID(to: &$0) }
-            w.withLengthPrefix { e.appendSubjectID(to: &$0) }
+            switch e.ids {
+            case .uuids(let event, let subject):
+                // The ingest path's ids: 32 bytes, and no text for the child to parse.
+                w.u8(0)
+                w.i64(Int64(bitPattern: event.high)); w.i64(Int64(bitPattern: event.low))
+                w.i64(Int64(bitPattern: subject.high)); w.i64(Int64(bitPattern: subject.low))
+            case .text(let event, let subject):
+                w.u8(1)
+                w.string(event)
+                w.string(subject)
+            }
             w.i64(e.tsUnixNanos)
             w.bytes(e.payloadBytes)
         }
     }
 
-    static func decodeRequest(_ r: inout ByteReader) throws(PluginHostError) -> (events: [EventInput], budgetNanos: Int64) {
+    /// `frame` is the array `r` reads: payloads are slices of it, not copies (the caller lets go
+    /// of the events before the next frame is read into it).
+    static func decodeRequest(_ r: inout ByteReader, frame: [UInt8]) throws(PluginHostError)
+        -> (events: [EventInput], budgetNanos: Int64)
+    {
         guard try r.u8() == normalize else { throw .protocolViolation("expected a normalize request") }
         let budget = try r.i64()
         let family = try r.string()
@@ -56,11 +72,19 @@ public enum PluginHostProtocol {
         var events: [EventInput] = []
         events.reserveCapacity(min(n, 1 << 16))
         for _ in 0..<n {
-            let eventID = try r.string(), subjectID = try r.string()
-            let ts = try r.i64()
-            let payload = try r.bytes()
-            events.append(EventInput(family: family, schemaVersion: version, eventID: eventID, subjectID: subjectID,
-                                     tsUnixNanos: ts, payload: payload))
+            var event: EventInput
+            if try r.u8() == 0 {
+                let e = EventUUID(high: UInt64(bitPattern: try r.i64()), low: UInt64(bitPattern: try r.i64()))
+                let s = EventUUID(high: UInt64(bitPattern: try r.i64()), low: UInt64(bitPattern: try r.i64()))
+                event = EventInput(family: family, schemaVersion: version, eventUUID: e, subjectUUID: s,
+                                   tsUnixNanos: 0, payload: [])
+            } else {
+                event = EventInput(family: family, schemaVersion: version, eventID: try r.string(), subjectID: try r.string(),
+                                   tsUnixNanos: 0, payload: [])
+            }
+            event.tsUnixNanos = try r.i64()
+            event.payloadBytes = frame[try r.range()]
+            events.append(event)
         }
         return (events, budget)
     }
@@ -268,15 +292,6 @@ struct ByteWriter {
         s.withUTF8 { u32(UInt32($0.count)); buffer.append(contentsOf: $0) }
     }
     mutating func bytes(_ b: ArraySlice<UInt8>) { u32(UInt32(b.count)); buffer.append(contentsOf: b) }
-
-    /// A length-prefixed field whose bytes `body` appends.
-    mutating func withLengthPrefix(_ body: (inout [UInt8]) -> Void) {
-        let at = buffer.count
-        u32(0)
-        body(&buffer)
-        let length = UInt32(buffer.count - at - 4)
-        buffer.withUnsafeMutableBytes { $0.storeBytes(of: length, toByteOffset: at, as: UInt32.self) }
-    }
 }
 
 /// Reads a frame body, bounds-checked: a short or corrupt frame is an error, never a trap.
@@ -300,9 +315,10 @@ struct ByteReader {
         let at = try take(n)
         return String(decoding: UnsafeRawBufferPointer(rebasing: raw[at..<(at + n)]), as: UTF8.self)
     }
-    mutating func bytes() throws(PluginHostError) -> [UInt8] {
+    /// A length-prefixed field's place in the frame.
+    mutating func range() throws(PluginHostError) -> Range<Int> {
         let n = Int(try u32())
         let at = try take(n)
-        return Array(raw[at..<(at + n)])
+        return at..<(at + n)
     }
 }

@@ -60,7 +60,7 @@ public enum PluginHostServer {
             do {
                 guard try PluginHostProtocol.receive(fd: fd, into: &buffer) else { break }
                 let (events, budget) = try PluginHostProtocol.reading(buffer) { r throws(PluginHostError) in
-                    try PluginHostProtocol.decodeRequest(&r)
+                    try PluginHostProtocol.decodeRequest(&r, frame: buffer)
                 }
                 guard events.count <= capacity else { throw PluginHostError.protocolViolation("\(events.count) events > capacity") }
                 slot.prepare(plugin: d.name, version: version, family: events.first?.family ?? "", refs: positions[..<events.count])

@@ -32,6 +32,10 @@ public final class PluginHostProcess: @unchecked Sendable {
         public var cause: String
     }
 
+    /// The binary started as `kernel plugin-host`: the running kernel's own. Tests that run a
+    /// `Daemon` inside the test process point it at the built `kernel` (set before any spawn).
+    nonisolated(unsafe) public static var executablePath = "/proc/self/exe"
+
     public let instance: PluginInstance
     public let pid: pid_t
     private let fd: Int32
@@ -110,12 +114,12 @@ public final class PluginHostProcess: @unchecked Sendable {
             posix_spawnattr_setsigdefault(&attr, &all)
             posix_spawnattr_setpgroup(&attr, 0)
             posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-            return posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv, environ)
+            return posix_spawn(&pid, executablePath, &actions, &attr, argv, environ)
         }
         guard status == 0 else {
             close(mine)
             unlink(crumbPath)
-            throw .spawn("posix_spawn /proc/self/exe: \(String(cString: strerror(status)))")
+            throw .spawn("posix_spawn \(executablePath): \(String(cString: strerror(status)))")
         }
         let host = PluginHostProcess(instance: instance, pid: pid, fd: mine, crumbPath: crumbPath, crumb: crumb,
                                      hangTimeoutNanos: hangTimeoutNanos, capacity: capacity)

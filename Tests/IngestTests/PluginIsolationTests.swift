@@ -21,6 +21,35 @@ struct PluginIsolationTests {
         try run(mode: .abort, withBatch: true, maxDeaths: 3)
     }
 
+    /// A plugin that dies on every event of its family: the child keeps dying, its backoff grows
+    /// (its family's entries wait in Redis meanwhile), each entry is dead-lettered after
+    /// `crash_strikes` deaths, and the other family is stored in full by the same kernel process.
+    @Test func aChildThatKeepsDyingHoldsUpOnlyItsFamily() throws {
+        let env = try CrashEnv(mode: .abort, isolation: "process")
+        defer { env.tearDown() }
+        let h = env.h
+        let (_, other, _, otherToken) = try h.boundProducer(family: "otherfam")
+        for i in 0..<2000 {
+            if i % 400 == 0 {
+                try h.publish(payload: IngestHarness.envelope(subject: env.subject, payload: #"{"seq":\#(i),"crash":true}"#),
+                              token: env.token, id: "bad-\(i)")
+            }
+            try h.publish(payload: IngestHarness.envelope(subject: other, payload: #"{"n":\#(i)}"#), token: otherToken)
+        }
+        let supervisor = Supervisor(env: env, names: ["k1"])
+        defer { supervisor.stopAll() }
+        let settled = supervisor.run(timeout: 120) {
+            try h.deadLetters().count >= 5 && h.count("SELECT count(*) FROM events") >= 2000 && h.pendingCount() == 0
+        }
+        #expect(settled, "other \(String(describing: try? h.count("SELECT count(*) FROM events"))), dlq \(String(describing: try? h.deadLetters().count)), pending \(String(describing: try? h.pendingCount()))")
+        #expect(supervisor.crashes == 0, "the kernel process never died: \(supervisor.crashes) restarts")
+        #expect(try h.count("SELECT count(*) FROM events") == 2000, "the other family stored once, all of it")
+        #expect(try h.count("SELECT count(*) FROM md_crashfam") == 0)
+        let letters = try h.deadLetters()
+        #expect(Set(letters.map(\.id)) == Set((0..<5).map { "bad-\($0 * 400)" }))
+        #expect(letters.allSatisfy { $0.reason == "poison_message" && $0.detail.contains("SIGABRT") })
+    }
+
     private func run(mode: PluginCrashTests.Mode, withBatch: Bool, maxDeaths: Int) throws {
         let env = try CrashEnv(mode: mode, withBatch: withBatch, isolation: "process")
         defer { env.tearDown() }

@@ -77,8 +77,10 @@ final class IngestProcessor: @unchecked Sendable {
                 // Timed out (or closed and empty): nothing more to read right now.
                 if let batch = batcher.inputDrained() { emit(batch) }
                 if input.isClosedAndEmpty { break }
+                retryParkedIfDue()
                 continue
             }
+            retryParkedIfDue()
             let started = monotonicNanos()
             process(chunk)
             metrics.observeChunk(seconds: Double(monotonicNanos() - started) / 1e9)
@@ -90,6 +92,12 @@ final class IngestProcessor: @unchecked Sendable {
         }
         if let batch = batcher.inputDrained() { emit(batch) }
         hosts?.stopAll()
+    }
+
+    /// A plugin-host child's backoff has passed with entries parked meanwhile: a new routing
+    /// generation makes the readers re-read them (`ParkingLot`).
+    private func retryParkedIfDue() {
+        if let hosts, hosts.takeRetryDue() { router.bumpGeneration() }
     }
 
     private func emit(_ batch: [StoredEvent]) {
@@ -293,14 +301,10 @@ final class IngestProcessor: @unchecked Sendable {
                                tsUnixNanos: accepted[i].envelope.tsNanos, payload: Self.inner(accepted[i], of: chunk))
                 }
                 let refs = group.indices.map { chunk[accepted[$0].index].ref }
-                guard let (answers, timing) = hosts.normalize(route.instance, inputs, refs: refs, budgetNanos: budget) else {
-                    if parked.isEmpty { parked = [Bool](repeating: false, count: accepted.count) }
-                    for i in group.indices { parked[i] = true }
-                    park(group.indices.map { chunk[accepted[$0].index] }, family: group.family, generation: generation)
-                    continue
-                }
+                let (answers, timing) = hosts.normalize(route.instance, inputs, refs: refs, budgetNanos: budget)
                 var outputs: [Result<NormalizedEvent, NormalizeFailure>] = []
                 outputs.reserveCapacity(answers.count)
+                var waiting: [StreamEntry] = []
                 for (j, i) in group.indices.enumerated() {
                     switch answers[j] {
                     case .normalized(let result):
@@ -310,7 +314,15 @@ final class IngestProcessor: @unchecked Sendable {
                     case .poison(let detail):
                         if poisoned.isEmpty { poisoned = [String?](repeating: nil, count: accepted.count) }
                         poisoned[i] = detail
+                    case .park:
+                        if parked.isEmpty { parked = [Bool](repeating: false, count: accepted.count) }
+                        parked[i] = true
+                        waiting.append(chunk[accepted[i].index])
                     }
+                }
+                if !waiting.isEmpty {
+                    park(waiting, family: group.family, generation: generation,
+                         why: "its plugin-host process keeps dying; its events stay pending until the restart backoff has passed")
                 }
                 account(route.instance, family: group.family, outputs: outputs, timing: timing, budget: budget)
                 continue
@@ -395,11 +407,12 @@ extension IngestProcessor {
 
     /// Leaves entries of a typed family no plugin serves pending in Redis (`ParkingLot`): not
     /// acknowledged, not in flight; the reader re-reads them once routing changes.
-    private func park(_ entries: [StreamEntry], family: String, generation: UInt64) {
+    private func park(_ entries: [StreamEntry], family: String, generation: UInt64,
+                      why: String = "no plugin serves it; its events stay pending until one does") {
         inflight?.release(entries.map(\.ref))
         let first = router.parking.park(family: family, generation: generation, entries: entries.map { ($0.shard, $0.id) })
         if first {
-            logger.error("family parked: no plugin serves it; its events stay pending until one does", metadata: [
+            logger.error("family parked: \(why)", metadata: [
                 "event": "infra", "component": "plugins", "reason_code": "plugin_unavailable", "family": .string(family),
                 "entries": "\(entries.count)",
             ])

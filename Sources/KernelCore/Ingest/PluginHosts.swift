@@ -12,14 +12,20 @@ import Glibc
 /// A child that dies (a signal in the plugin) or is killed (one call past
 /// `plugins.hang_timeout_ms`) takes nothing else with it: the kernel reads the child's breadcrumb,
 /// charges a strike to the culprit entry (or, for a `normalize_batch` call, makes every entry of
-/// the call a suspect to be retried one call each), restarts the child after a backoff (10 ms,
-/// doubling to 1 s while it keeps dying) and re-feeds the entries of the batch not yet answered.
-/// An entry with `plugins.crash_strikes` strikes is dead-lettered as `poison_message`. Only this
-/// processor's current batch waits meanwhile; other processors, the control streams and the
-/// admin API never notice.
+/// the call a suspect to be retried one call each) and restarts the child after a backoff (10 ms,
+/// doubling to 1 s while it keeps dying). An entry with `plugins.crash_strikes` strikes is
+/// dead-lettered as `poison_message`.
 ///
-/// Strikes are kept in memory: the kernel outlives its children, so there is no restart to carry
-/// them across (in-process mode keeps them in Redis for that reason, `CrashStrikes`).
+/// The processor never sleeps through a backoff longer than the first step: after a first death
+/// the rest of the batch is re-sent to a new child 10 ms later (a single bad entry costs no more);
+/// while a child that keeps dying waits out a longer backoff, the unanswered entries of its family
+/// are parked (left pending in Redis, `ParkingLot`) and the processor goes on with other
+/// families. Once the backoff has passed, `takeRetryDue` tells the processor to have the parked
+/// entries re-read.
+///
+/// Strikes and suspects are kept in memory: the kernel outlives its children, so there is no
+/// restart to carry them across (in-process mode keeps them in Redis for that reason,
+/// `CrashStrikes`).
 final class PluginHosts: @unchecked Sendable {
     // @unchecked: owned and used by one processor thread.
 
@@ -28,6 +34,8 @@ final class PluginHosts: @unchecked Sendable {
         case normalized(Result<NormalizedEvent, NormalizeFailure>)
         /// Crashed its child `plugins.crash_strikes` times: dead-letter it with this detail.
         case poison(String)
+        /// Not answered: the child is down for a backoff; park the entry (re-read later).
+        case park
     }
 
     struct Settings: Sendable {
@@ -41,53 +49,70 @@ final class PluginHosts: @unchecked Sendable {
 
     static let firstBackoffNanos: Int64 = 10_000_000
     static let maxBackoffNanos: Int64 = 1_000_000_000
-    /// Spawn attempts in a row before the batch gives up on the child (its entries are parked).
-    static let spawnAttempts = 6
+
+    /// The wait before starting a child again after `deaths` deaths (or failed starts) in a row.
+    static func backoffNanos(deaths: Int) -> Int64 {
+        deaths <= 0 ? 0 : min(maxBackoffNanos, firstBackoffNanos << min(deaths - 1, 20))
+    }
 
     let settings: Settings
     let logger: Logger
     let metrics: PluginMetrics
+    let clock: () -> Int64
     private var hosts: [ObjectIdentifier: Child] = [:]
     /// Entry reference → crashes its calls caused (cleared once it is answered or poisoned).
     private var strikes: [String: Int] = [:]
+    /// Entries of a `normalize_batch` call that died: each is sent in a call of its own.
+    private var suspects: Set<String> = []
 
     private struct Child {
         var host: PluginHostProcess?
-        /// Deaths since the last answered call: sets the backoff before the next start.
+        /// Deaths (and failed starts) since the last answered call: sets the backoff.
         var deaths = 0
+        /// When the child may be started again (monotonic ns).
+        var downUntil: Int64 = 0
+        /// Entries were parked while it was down: have them re-read once `downUntil` passes.
+        var parkedWhileDown = false
     }
 
-    init(settings: Settings, logger: Logger, metrics: PluginMetrics) {
+    init(settings: Settings, logger: Logger, metrics: PluginMetrics, clock: @escaping () -> Int64 = monotonicNanos) {
         self.settings = settings
         self.logger = logger
         self.metrics = metrics
+        self.clock = clock
     }
 
     func isolated(_ instance: PluginInstance) -> Bool { settings.isolated(instance) }
 
     /// Normalizes `inputs` (one family) in `instance`'s child, surviving its deaths; `refs` are
-    /// the entries' references, for strikes and logs. nil when no child could be started (the
-    /// caller parks the entries).
+    /// the entries' references, for strikes, suspects and logs.
     func normalize(_ instance: PluginInstance, _ inputs: [EventInput], refs: [String], budgetNanos: Int64)
-        -> (answers: [Answer], timing: CallTiming)?
+        -> (answers: [Answer], timing: CallTiming)
     {
+        let key = ObjectIdentifier(instance)
         var answers = [Answer?](repeating: nil, count: inputs.count)
         var timing = CallTiming()
-        var suspects = Set<Int>()
         var todo = Array(inputs.indices)
         while !todo.isEmpty {
-            guard let host = child(for: instance) else { return nil }
-            deathLoop: for call in calls(todo, suspects: suspects, capacity: host.capacity) {
+            guard let host = child(for: instance) else {
+                // Down for a backoff: the family waits in Redis, the processor goes on.
+                hosts[key, default: Child()].parkedWhileDown = true
+                for i in todo { answers[i] = .park }
+                break
+            }
+            deathLoop: for call in calls(todo, refs: refs, capacity: host.capacity) {
                 switch host.normalize(call.map { inputs[$0] }, budgetNanos: budgetNanos) {
                 case .done(let results, let t):
-                    hosts[ObjectIdentifier(instance)]?.deaths = 0
+                    hosts[key]?.deaths = 0
                     for (j, i) in call.enumerated() { answers[i] = .normalized(results[j]) }
-                    if !strikes.isEmpty { for i in call { strikes[refs[i]] = nil } }
+                    if !strikes.isEmpty || !suspects.isEmpty {
+                        for i in call { strikes[refs[i]] = nil; suspects.remove(refs[i]) }
+                    }
                     timing.totalNanos += t.totalNanos
                     timing.slowestNanos = max(timing.slowestNanos, t.slowestNanos)
                     timing.slowCalls += t.slowCalls
                 case .died(let death):
-                    died(instance, death, call: call, refs: refs, inputs: inputs, answers: &answers, suspects: &suspects)
+                    died(instance, death, call: call, refs: refs, inputs: inputs, answers: &answers)
                     break deathLoop
                 }
             }
@@ -96,13 +121,27 @@ final class PluginHosts: @unchecked Sendable {
         return (answers.map { $0! }, timing)
     }
 
+    /// Parked entries whose child's backoff has passed: true once per such child, when the
+    /// processor should have them re-read (`PluginRouter.bumpGeneration`).
+    func takeRetryDue() -> Bool {
+        let now = clock()
+        var due = false
+        for (key, child) in hosts where child.parkedWhileDown && now >= child.downUntil {
+            hosts[key]?.parkedWhileDown = false
+            due = true
+        }
+        return due
+    }
+
     /// Charges a child's death: a strike to its culprit (poison at `crash_strikes`), or suspicion
     /// to every entry of a batch call.
     private func died(_ instance: PluginInstance, _ death: PluginHostProcess.ChildDeath, call: [Int], refs: [String],
-                      inputs: [EventInput], answers: inout [Answer?], suspects: inout Set<Int>) {
+                      inputs: [EventInput], answers: inout [Answer?]) {
         let key = ObjectIdentifier(instance)
         hosts[key]?.host = nil
         hosts[key]?.deaths += 1
+        let deaths = hosts[key]?.deaths ?? 1
+        hosts[key]?.downUntil = clock() + Self.backoffNanos(deaths: deaths)
         metrics.hostDeathsTotal.add(1, ordering: .relaxed)
         let d = instance.descriptor
         let family = inputs[call[0]].family
@@ -123,51 +162,55 @@ final class PluginHosts: @unchecked Sendable {
                 answers[culprit] = .poison("crashed its plugin-host process \(count) times (plugins.crash_strikes \(settings.plugins.crashStrikes)); last: plugin \(d.name) \(d.version) (family \(family)): \(death.cause)")
             } else {
                 strikes[ref] = count
-                suspects.insert(culprit)
+                suspects.insert(ref)
             }
         } else {
             let named = positions.isEmpty ? call : positions
-            suspects.formUnion(named)
+            for i in named { suspects.insert(refs[i]) }
             metadata["suspects"] = "\(named.count)"
         }
+        metadata["restart_in_ms"] = "\(Self.backoffNanos(deaths: deaths) / 1_000_000)"
         logger.error("plugin-host process died; restarting it", metadata: metadata)
     }
 
-    /// The instance's live child, started (after the backoff its deaths call for) if needed.
+    /// The instance's live child, started if needed: after a first death once its 10 ms backoff
+    /// has passed (the processor waits that long), after later deaths only once the backoff has
+    /// passed (nil meanwhile). A failed start counts as a death.
     private func child(for instance: PluginInstance) -> PluginHostProcess? {
         let key = ObjectIdentifier(instance)
         var state = hosts[key] ?? Child()
         if let host = state.host { return host }
-        for attempt in 0..<Self.spawnAttempts {
-            let deaths = state.deaths + attempt
-            if deaths > 0 {
-                let delay = min(Self.maxBackoffNanos, Self.firstBackoffNanos << min(deaths - 1, 20))
-                usleep(UInt32(delay / 1000))
-            }
-            do {
-                let host = try PluginHostProcess.spawn(instance: instance, hangTimeoutNanos: settings.hangTimeoutNanos)
-                state.host = host
-                hosts[key] = state
-                return host
-            } catch {
-                logger.error("plugin-host process could not start", metadata: [
-                    "event": "infra", "component": "plugins", "reason_code": "plugin_host_failed",
-                    "plugin": .string(instance.descriptor.name), "version": .string(instance.descriptor.version.description),
-                    "attempt": "\(attempt + 1)", "details": .string(error.description),
-                ])
-            }
+        let wait = state.downUntil - clock()
+        if wait > 0 {
+            guard wait <= Self.firstBackoffNanos else { return nil }
+            usleep(UInt32(wait / 1000))
         }
-        hosts[key] = state
-        return nil
+        do {
+            let host = try PluginHostProcess.spawn(instance: instance, hangTimeoutNanos: settings.hangTimeoutNanos)
+            state.host = host
+            hosts[key] = state
+            return host
+        } catch {
+            state.deaths += 1
+            state.downUntil = clock() + Self.backoffNanos(deaths: state.deaths)
+            hosts[key] = state
+            logger.error("plugin-host process could not start; its family waits", metadata: [
+                "event": "infra", "component": "plugins", "reason_code": "plugin_host_failed",
+                "plugin": .string(instance.descriptor.name), "version": .string(instance.descriptor.version.description),
+                "attempts": "\(state.deaths)", "retry_in_ms": "\(Self.backoffNanos(deaths: state.deaths) / 1_000_000)",
+                "details": .string(error.description),
+            ])
+            return nil
+        }
     }
 
     /// A suspect alone in its call, so the next death names it; the rest together, at most
     /// `capacity` per call.
-    private func calls(_ todo: [Int], suspects: Set<Int>, capacity: Int) -> [[Int]] {
+    private func calls(_ todo: [Int], refs: [String], capacity: Int) -> [[Int]] {
         var out: [[Int]] = []
         var current: [Int] = []
         for i in todo {
-            if suspects.contains(i) { out.append([i]); continue }
+            if !suspects.isEmpty && suspects.contains(refs[i]) { out.append([i]); continue }
             current.append(i)
             if current.count == capacity { out.append(current); current = [] }
         }

@@ -17,9 +17,10 @@ PLUGIN_CONFIG ?= release
 SWIFT ?= swift
 CC ?= cc
 SWIFT_PLUGINS := TradePlugin BookPlugin BarPlugin
-ABI_INCLUDE := Sources/KernelPluginABI/include
+# Plugins build against the standalone SDK package (sdk/), as an author's plugin does.
+ABI_INCLUDE := sdk/Sources/KernelPluginABI/include
 C_PLUGIN_FLAGS := -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -I $(ABI_INCLUDE) \
-	-Wl,--version-script=Plugins/plugin-exports.map
+	-Wl,--version-script=sdk/plugin-exports.map
 SERVICES := .ci/services
 # Only the dev config gets local services; any other config points at real ones.
 LOCAL_SERVICES := $(if $(filter config/kernel.yaml,$(CONFIG)),yes,)
@@ -40,9 +41,9 @@ build: deps
 swift-plugins:
 	@mkdir -p $(PLUGIN_DIR)
 	@for p in $(SWIFT_PLUGINS); do \
-		$(SWIFT) build -c $(PLUGIN_CONFIG) --product $$p || exit 1; \
+		$(SWIFT) build --package-path Plugins -c $(PLUGIN_CONFIG) --product $$p || exit 1; \
 	done
-	@bin="$$($(SWIFT) build -c $(PLUGIN_CONFIG) --show-bin-path)"; \
+	@bin="$$($(SWIFT) build --package-path Plugins -c $(PLUGIN_CONFIG) --show-bin-path)"; \
 	for p in $(SWIFT_PLUGINS); do \
 		install -m 0644 "$$bin/lib$$p.so" "$(PLUGIN_DIR)/.lib$$p.so.tmp" && \
 		mv -f "$(PLUGIN_DIR)/.lib$$p.so.tmp" "$(PLUGIN_DIR)/lib$$p.so" || exit 1; \

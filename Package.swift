@@ -2,22 +2,6 @@
 // Data Kernel: Redis Streams → normalizer plugins → Postgres. See docs/architecture.md for the map.
 import PackageDescription
 
-/// Every plugin `.so` exports only `kernel_plugin_entry_v1` (Plugins/plugin-exports.map), so the
-/// SDK copy linked into each plugin stays private to it.
-let pluginLinkerSettings: [LinkerSetting] = [
-    .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/Plugins/plugin-exports.map"]),
-]
-
-/// A Swift normalizer plugin: a dynamic library whose only dependency is the SDK.
-func swiftPlugin(_ name: String, folder: String) -> Target {
-    .target(
-        name: name,
-        dependencies: ["KernelPluginSDK"],
-        path: "Plugins/\(folder)",
-        linkerSettings: pluginLinkerSettings
-    )
-}
-
 let package = Package(
     name: "DataKernel",
     platforms: [.macOS(.v14)],
@@ -27,9 +11,6 @@ let package = Package(
         .executable(name: "producer-example", targets: ["ProducerExample"]),
         .library(name: "KernelPluginSDK", targets: ["KernelPluginSDK"]),
         .library(name: "KernelPluginTesting", targets: ["KernelPluginTesting"]),
-        .library(name: "TradePlugin", type: .dynamic, targets: ["TradePlugin"]),
-        .library(name: "BookPlugin", type: .dynamic, targets: ["BookPlugin"]),
-        .library(name: "BarPlugin", type: .dynamic, targets: ["BarPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,16 +39,21 @@ let package = Package(
         ]),
 
         // The kernel, in small modules with one job each.
+        // The runtime every stage uses: threads, the bounded queue, locks with stable addresses,
+        // semaphore, stop flag, clocks and sleeping.
+        .target(name: "KernelRuntime"),
+        // The crypto toolkit: the one Base64, the SSH wire reader, libcrypto keys, signatures, digests.
+        .target(name: "KernelCrypto", dependencies: ["COpenSSL"]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
         .target(name: "KernelStore", dependencies: [
-            "COpenSSL", "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelCrypto", "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "KernelConfig", dependencies: ["KernelJSON", .product(name: "Yams", package: "Yams")]),
-        .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelJSON", "KernelEvents", "KernelConfig"]),
+        .target(name: "KernelConfig", dependencies: ["KernelJSON", "KernelCrypto", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelCrypto", "KernelJSON", "KernelEvents", "KernelConfig"]),
         // OpenSSH certificates, SSH keys, fingerprints and producer signatures (libcrypto).
-        .target(name: "KernelSSH", dependencies: ["COpenSSL", "KernelJSON"]),
+        .target(name: "KernelSSH", dependencies: ["KernelCrypto", "KernelJSON"]),
         .target(name: "KernelPostgres", dependencies: [
-            "CLibPQ", "COpenSSL", "KernelJSON", .product(name: "Logging", package: "swift-log"),
+            "CLibPQ", "KernelCrypto", "KernelJSON", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelRedis", dependencies: [
             "CHiredis", "KernelConfig", .product(name: "Logging", package: "swift-log"),
@@ -86,17 +72,17 @@ let package = Package(
         ]),
         // Producer onboarding over the control streams: registration, token exchange, subjects.
         .target(name: "KernelOnboarding", dependencies: [
-            "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
+            "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
             "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
-        // Every metric of SPEC §11, registered at start-up, rendered in Prometheus text.
+        // Every metric of docs/admin.md, "Metrics", registered at start-up, rendered in Prometheus text.
         .target(name: "KernelMetrics", dependencies: [
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // The admin HTTP API, /metrics, /healthz, /readyz (Hummingbird).
         .target(name: "KernelAdmin", dependencies: [
-            "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
+            "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -104,7 +90,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelCore", dependencies: [
-            "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON", "KernelEvents", "KernelStore",
+            "KernelRuntime", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON", "KernelEvents", "KernelStore",
             "KernelAuth", "KernelSpill", "KernelOnboarding", "KernelAdmin", "KernelMetrics",
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -128,12 +114,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `make fuzz`: bounded-time fuzzing of the parsers of untrusted bytes.
-        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelJSON", "KernelConfig", "KernelEvents"]),
+        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelConfig", "KernelEvents"]),
 
-        // Example plugins (Swift). The C example, Plugins/Quote, is built by the Makefile with cc.
-        swiftPlugin("TradePlugin", folder: "Trade"),
-        swiftPlugin("BookPlugin", folder: "Book"),
-        swiftPlugin("BarPlugin", folder: "Bar"),
+        // The example plugins are their own package (Plugins/Package.swift), built through the
+        // standalone SDK package (sdk/Package.swift) as an author's plugin is: `make plugins`.
 
         // Tests mirror Sources.
         // Shared by the test targets: a seeded generator, throwaway Postgres databases, the local
@@ -142,9 +126,11 @@ let package = Package(
                 path: "Tests/KernelTestSupport"),
         .testTarget(name: "KernelJSONTests", dependencies: ["KernelTestSupport", "KernelJSON"]),
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelTestSupport", "KernelEvents", "KernelJSON"]),
-        .testTarget(name: "KernelConfigTests", dependencies: ["KernelTestSupport", "KernelConfig"]),
-        .testTarget(name: "KernelAuthTests", dependencies: ["KernelTestSupport", "KernelAuth", "KernelJSON", "KernelEvents"]),
-        .testTarget(name: "KernelSSHTests", dependencies: ["KernelTestSupport", "KernelSSH", "KernelJSON"]),
+        .testTarget(name: "KernelConfigTests", dependencies: ["KernelTestSupport", "KernelConfig", "KernelCrypto"]),
+        .testTarget(name: "KernelAuthTests", dependencies: ["KernelTestSupport", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelEvents"]),
+        .testTarget(name: "KernelCryptoTests", dependencies: ["KernelCrypto"]),
+        .testTarget(name: "KernelRuntimeTests", dependencies: ["KernelRuntime"]),
+        .testTarget(name: "KernelSSHTests", dependencies: ["KernelTestSupport", "KernelSSH", "KernelCrypto", "KernelJSON"]),
         .testTarget(name: "KernelPostgresTests", dependencies: ["KernelTestSupport", "KernelPostgres", "KernelConfig"]),
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelTestSupport", "KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [
@@ -153,7 +139,7 @@ let package = Package(
         ]),
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "OnboardingTests", dependencies: [
-            "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
+            "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AdminTests", dependencies: [
@@ -163,7 +149,7 @@ let package = Package(
         .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis", "KernelConfig"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
-            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON",
+            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON", "KernelPluginSDK",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

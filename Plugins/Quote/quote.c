@@ -15,7 +15,7 @@
  * core.venue / core.symbol, and the event time when exchange_ts is given.
  *
  * Build: cc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -I Sources/KernelPluginABI/include
- *        -Wl,--version-script=Plugins/plugin-exports.map -o plugins/libquote.so Plugins/Quote/quote.c
+ *        -Wl,--version-script=sdk/plugin-exports.map -o plugins/libquote.so Plugins/Quote/quote.c
  */
 #include "kernel_plugin.h"
 

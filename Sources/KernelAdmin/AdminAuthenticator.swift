@@ -2,7 +2,7 @@ import KernelMetrics
 import KernelRedis
 import KernelSSH
 
-/// SPEC §9 admin authentication, in the repo's check order: admin CA configured → TLS client
+/// Admin authentication (docs/admin.md, "Admin authentication"), in this order: admin CA configured → TLS client
 /// certificate present (when TLS is on) → allowed subjects → auth headers present → nonce
 /// `SET NX P+"admin:nonce:"+nonce` (5 min; Redis error denies; consumed even when a later check
 /// fails) → certificate checks (§4, `CertificatePolicy.admin`) → `X-SSH-Principal` → the
@@ -24,7 +24,7 @@ struct AdminAuthenticator: Sendable {
         var clientCertificateNames: [String]?
     }
 
-    /// Nonces live 5 minutes (SPEC §5.7).
+    /// Nonces live 5 minutes (docs/onboarding.md, "Rate limits and anti-replay").
     static let nonceTTLSeconds = 300
 
     let policy: CertificatePolicy

@@ -87,7 +87,7 @@ public struct AdminClient: Sendable {
     }
 
     /// Sends one request (signed when a signer is set). `path` has no query; `query` is appended
-    /// unsigned (SPEC §9: the query string is not covered by the signature).
+    /// unsigned (the query string is not covered by the signature: docs/admin.md, "Signing string").
     public func send(method: String, path: String, query: String? = nil, body: [UInt8] = [],
                      extraHeaders: [(String, String)] = []) async throws -> Response {
         var headers = HTTPHeaders()
@@ -166,6 +166,7 @@ public struct AdminClientError: Error, Sendable, CustomStringConvertible {
 
 /// Collects one HTTP response and completes the promise with it.
 final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked: a channel handler runs on its channel's event loop only (NIO's rule).
     typealias InboundIn = HTTPClientResponsePart
 
     private let promise: EventLoopPromise<AdminClient.Response>

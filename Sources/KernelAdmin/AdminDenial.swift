@@ -14,7 +14,7 @@ struct AdminDenial: Error, Sendable, Equatable {
         case replay = "nonce_replay"
         /// The nonce could not be recorded in Redis (fail closed).
         case nonceStoreUnavailable = "nonce_store_unavailable"
-        /// The OpenSSH certificate failed a SPEC §4 admin check (`detail` has the certificate reason).
+        /// The OpenSSH certificate failed an admin certificate check of docs/admin.md, "Admin authentication" (`detail` has the certificate reason).
         case certificateRefused = "certificate_refused"
         /// `X-SSH-Principal` is not among the certificate's principals or differs from `auth.admin_principal`.
         case principalMismatch = "principal_mismatch"
@@ -22,7 +22,7 @@ struct AdminDenial: Error, Sendable, Equatable {
         case sourceAddressMismatch = "source_address_mismatch"
         /// The Ed25519 signature over the admin signing string does not verify.
         case badSignature = "bad_signature"
-        /// A method the endpoint does not serve (SPEC §9: 401 like any other failure).
+        /// A method the endpoint does not serve (401 like any other failure).
         case methodNotAllowed = "method_not_allowed"
         /// The body exceeds the admin request limit.
         case bodyTooLarge = "body_too_large"

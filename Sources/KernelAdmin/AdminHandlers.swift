@@ -7,7 +7,7 @@ import KernelPostgres
 import KernelRedis
 import Logging
 
-/// The `/auth*` operations once the admin is authenticated (SPEC §9 bodies and status codes).
+/// The `/auth*` operations once the admin is authenticated (docs/admin.md, "Endpoints": bodies and status codes).
 struct AdminHandlers: Sendable {
     let worker: BlockingWorker
     let keyPrefix: String

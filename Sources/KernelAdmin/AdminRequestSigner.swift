@@ -1,7 +1,8 @@
 import KernelAuth
 import KernelSSH
+import KernelCrypto
 
-/// Signs admin requests the way `AdminServer` checks them (SPEC §3 admin signing string):
+/// Signs admin requests the way `AdminServer` checks them (docs/protocol.md, "Signing strings and signatures"):
 /// `Canonical(body or "{}") \n METHOD \n path \n nonce`, Ed25519 with the certified key, standard
 /// base64. Used by `kernel admin …` and by tests.
 public struct AdminRequestSigner: Sendable {
@@ -44,5 +45,5 @@ public struct AdminRequestSigner: Sendable {
     }
 
     /// Standard base64 with padding (the SSH module's encoder).
-    static func base64(_ bytes: [UInt8]) -> String { SSHBase64.encode(bytes) }
+    static func base64(_ bytes: [UInt8]) -> String { Base64.standardEncode(bytes) }
 }

@@ -5,7 +5,7 @@ import KernelMetrics
 import Logging
 import NIOCore
 
-/// Routes the six exact paths of SPEC §9 and answers them. Anything else is 404.
+/// Routes the six exact paths of docs/admin.md and answers them. Anything else is 404.
 struct AdminResponder: HTTPResponder {
     typealias Context = AdminRequestContext
 
@@ -37,7 +37,7 @@ struct AdminResponder: HTTPResponder {
         guard request.method == .get || request.method == .head else {
             return Self.text(.methodNotAllowed, "method not allowed\n")
         }
-        // With TLS, client certificates are required on every path (SPEC §9: "this covers /metrics too").
+        // With TLS, client certificates are required on every path (docs/admin.md, "TLS").
         if tlsEnabled, await context.clientCertificateNames() == nil {
             metrics.adminMTLSDeniedTotal.increment()
             log(.warning, route: route, outcome: "denied", code: 401, reason: AdminDenial.Code.clientCertificateMissing.rawValue,
@@ -109,7 +109,7 @@ struct AdminResponder: HTTPResponder {
 
     private func deny(route: AdminRoute, _ denial: AdminDenial, from: String?) -> Response {
         metrics.adminDenied(reason: denial.code.rawValue).increment()
-        // SPEC §11: authorization denials log at warn (5xx and infrastructure failures at error).
+        // docs/admin.md, "Logs": authorization denials log at warn (5xx and infrastructure failures at error).
         log(.warning, route: route, outcome: "denied", code: 401, reason: denial.code.rawValue, from: from, principal: nil,
             detail: denial.detail)
         return Response(status: .unauthorized)

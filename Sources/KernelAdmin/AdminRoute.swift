@@ -1,4 +1,4 @@
-/// The exact paths the admin listener serves (SPEC §9).
+/// The exact paths the admin listener serves (docs/admin.md, "Endpoints").
 enum AdminRoute: String, Sendable {
     case metrics = "/metrics"
     case healthz = "/healthz"

@@ -9,11 +9,12 @@ import KernelSSH
 import Logging
 import NIOCore
 import NIOSSL
+import KernelRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The admin listener (SPEC §9): `/metrics`, `/healthz`, `/readyz`, `/auth`, `/auth/review`,
+/// The admin listener (docs/admin.md): `/metrics`, `/healthz`, `/readyz`, `/auth`, `/auth/review`,
 /// `/auth/revoke` on `server.listen`, over HTTPS with required client certificates when
 /// `server.tls` is set.
 ///
@@ -21,6 +22,7 @@ import Glibc
 /// admin operations, one for readiness probes), never on the event loops. Use `start()`/`stop()`
 /// from async code, or `startBlocking()`/`stopBlocking()` from the thread-based daemon.
 public final class AdminServer: @unchecked Sendable {
+    // @unchecked: `task` and `port` are guarded by `lock`; everything else is immutable.
     private let config: KernelConfig
     private let metrics: KernelMetrics
     private let logger: Logger
@@ -36,7 +38,7 @@ public final class AdminServer: @unchecked Sendable {
     /// Runs the server's tasks off Swift's cooperative pool (see `DedicatedTaskExecutor`).
     private let executor = DedicatedTaskExecutor(name: "dk-admin")
 
-    private var mutex = pthread_mutex_t()
+    private let lock = ConditionLock()
     private var task: Task<Void, any Error>?
     private var port: Int?
 
@@ -75,7 +77,7 @@ public final class AdminServer: @unchecked Sendable {
         }
         operationsWorker = BlockingWorker(name: "admin-ops",
                                           connections: connections(timeoutMs: max(redis.readTimeoutMs, 1000), connectTimeoutSeconds: 5))
-        // libpq's connect_timeout has a floor of 2 s; Redis gets the ~1 s of SPEC §9 readiness.
+        // libpq's connect_timeout has a floor of 2 s; Redis gets the ~1 s of docs/admin.md, "Readiness".
         probeWorker = BlockingWorker(name: "admin-probe", connections: connections(timeoutMs: 1000, connectTimeoutSeconds: 2))
         if let text = config.auth.adminSSHCA {
             switch SSHPublicKey.load(configValue: text) {
@@ -90,15 +92,12 @@ public final class AdminServer: @unchecked Sendable {
         } else {
             adminCA = nil
         }
-        pthread_mutex_init(&mutex, nil)
     }
-
-    deinit { pthread_mutex_destroy(&mutex) }
 
     /// The bound TCP port once started (the real one when `server.listen` asked for port 0).
     public var boundPort: Int? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        lock.lock()
+        defer { lock.unlock() }
         return port
     }
 
@@ -131,10 +130,10 @@ public final class AdminServer: @unchecked Sendable {
             try await task.value
             throw AdminServerError(message: "the admin listener stopped before binding \(listen)")
         }
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         self.task = task
         self.port = port
-        pthread_mutex_unlock(&mutex)
+        lock.unlock()
         logger.info("admin_listening", metadata: [
             "event": "admin", "component": "admin_api", "action": "start", "outcome": "success",
             "target": .string("\(host):\(port)"), "details": .string(config.server.tls == nil ? "http" : "https, client certificates required"),
@@ -143,10 +142,10 @@ public final class AdminServer: @unchecked Sendable {
 
     /// Stops accepting, ends the server and the worker threads.
     public func stop() async {
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         let task = self.task
         self.task = nil
-        pthread_mutex_unlock(&mutex)
+        lock.unlock()
         task?.cancel()
         _ = try? await task?.value
         operationsWorker.stop()
@@ -244,31 +243,23 @@ public struct AdminServerError: Error, Sendable, CustomStringConvertible {
 
 /// A value handed from an async task to a blocked thread.
 final class BlockingResult<T>: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    // @unchecked: `value` is guarded by `lock`.
+    private let lock = ConditionLock()
     private var value: Result<T, any Error>?
 
-    init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(&condition)
-        pthread_mutex_destroy(&mutex)
-    }
+    init() {}
 
     func set(_ result: Result<T, any Error>) {
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         value = result
-        pthread_cond_broadcast(&condition)
-        pthread_mutex_unlock(&mutex)
+        lock.broadcast()
+        lock.unlock()
     }
 
     func wait() -> Result<T, any Error> {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while value == nil { pthread_cond_wait(&condition, &mutex) }
+        lock.lock()
+        defer { lock.unlock() }
+        while value == nil { lock.wait() }
         return value!
     }
 }

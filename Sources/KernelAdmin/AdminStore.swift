@@ -3,7 +3,7 @@ import KernelJSON
 import KernelPostgres
 import KernelRedis
 
-/// The admin API's storage operations (SPEC §5.3, §5.5, §9), synchronous: they run on a
+/// The admin API's storage operations (docs/admin.md, "Endpoints"), synchronous: they run on a
 /// `BlockingWorker` thread with its connections.
 enum AdminStore {
     /// RFC 3339 UTC with microseconds, formatted by Postgres.
@@ -93,7 +93,7 @@ enum AdminStore {
     }
 
     /// Does `producerID` already have an approved key? (decides rotation vs new producer).
-    /// A failure here is the "producer lookup fails → 500" of SPEC §9.
+    /// A failure here is the 500 of docs/admin.md, "POST /auth/review".
     static func hasApprovedKey(_ pg: PGConnection, producerID: String) throws(PGError) -> Bool {
         try pg.query("SELECT 1 FROM producer_keys WHERE producer_id = $1::uuid AND status = 'approved'", [producerID]).count > 0
     }
@@ -130,7 +130,7 @@ enum AdminStore {
     }
 
     /// XADD `{fingerprint, producer_id, status: approved}` to `P+"register:resp:"+nonce`, then
-    /// EXPIRE (SPEC §1 response streams, §5.3).
+    /// EXPIRE (docs/protocol.md, "Streams and fields"; docs/admin.md, "POST /auth/review").
     static func notifyApproval(_ redis: any RedisClient, prefix: String, nonce: String, fingerprint: String,
                                producerID: String, ttlSeconds: Int) throws(RedisError) {
         let stream = prefix + "register:resp:" + nonce
@@ -145,7 +145,7 @@ enum AdminStore {
 
     // MARK: Revoke (POST /auth/revoke)
 
-    /// Revoked markers live 30 days (SPEC §5.5).
+    /// Revoked markers live 30 days (docs/protocol.md, "Tokens").
     static let revokedMarkerTTLSeconds = 30 * 24 * 3600
 
     /// Upserts `revoked_tokens`, stamps `producer_tokens.revoked_at`. Returns whether the jti

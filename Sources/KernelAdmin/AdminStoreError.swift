@@ -1,7 +1,7 @@
 import KernelPostgres
 import KernelRedis
 
-/// A review/revoke/listing failure with the HTTP status SPEC §9 gives it. `code` is the stable
+/// A review/revoke/listing failure with its HTTP status (docs/admin.md, "Endpoints"). `code` is the stable
 /// reason code of the log line and of the `{"error": code}` response body.
 struct AdminStoreError: Error, Sendable {
     let status: Int
@@ -19,7 +19,7 @@ struct AdminStoreError: Error, Sendable {
         AdminStoreError(status: 400, code: code, detail)
     }
 
-    /// Postgres failed inside a review: SPEC §9 answers 400 ("DB error 400"). A refusal raised by
+    /// Postgres failed inside a review: the review answers 400 (docs/admin.md, "POST /auth/review"). A refusal raised by
     /// the review functions (SQLSTATE P0001, message `"<code>: <detail>"`) keeps its code.
     static func reviewDatabase(_ error: PGError) -> AdminStoreError {
         if error.sqlState == "P0001", let colon = error.message.firstIndex(of: ":") {

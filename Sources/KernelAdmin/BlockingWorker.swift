@@ -1,6 +1,7 @@
 import KernelPostgres
 import KernelRedis
 import Logging
+import KernelRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,6 +10,8 @@ import Glibc
 /// its own Redis and Postgres connections. HTTP handlers `await run { … }`: the event loops and the
 /// Swift concurrency pool never block on a socket.
 final class BlockingWorker: @unchecked Sendable {
+    // @unchecked: `jobs`, `stopping` and `started` are guarded by `lock`; `connections` is used
+    // on the worker thread only.
     /// The connections a job may use; opened on first use, dropped after an I/O error so the next
     /// job reconnects. Touched only on the worker thread.
     final class Connections {
@@ -75,8 +78,7 @@ final class BlockingWorker: @unchecked Sendable {
         }
     }
 
-    private var mutex = pthread_mutex_t()
-    private var condition = pthread_cond_t()
+    private let lock = ConditionLock()
     private var jobs: [(Connections) -> Void] = []
     private var stopping = false
     private var started = false
@@ -86,38 +88,23 @@ final class BlockingWorker: @unchecked Sendable {
     init(name: String, connections: Connections) {
         self.name = name
         self.connections = connections
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(&condition)
-        pthread_mutex_destroy(&mutex)
     }
 
     /// Starts the thread (once).
     func start() {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        lock.lock()
+        defer { lock.unlock() }
         guard !started else { return }
         started = true
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let worker = Unmanaged<BlockingWorker>.fromOpaque(raw!).takeRetainedValue()
-            worker.loop()
-            return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
+        DedicatedThread.start(name: name) { [self] in loop() }
     }
 
     /// Finishes queued jobs, closes the connections and ends the thread.
     func stop() {
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         stopping = true
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        lock.signal()
+        lock.unlock()
     }
 
     /// Runs `body` on the worker thread and returns its result.
@@ -128,9 +115,9 @@ final class BlockingWorker: @unchecked Sendable {
     }
 
     private func enqueue(_ job: @escaping (Connections) -> Void) {
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         if stopping {
-            pthread_mutex_unlock(&mutex)
+            lock.unlock()
             // After stop the job still runs (on the caller's thread, with its own connections,
             // closed right after) so no continuation is left hanging.
             let throwaway = connections.copy()
@@ -139,21 +126,21 @@ final class BlockingWorker: @unchecked Sendable {
             return
         }
         jobs.append(job)
-        pthread_cond_signal(&condition)
-        pthread_mutex_unlock(&mutex)
+        lock.signal()
+        lock.unlock()
     }
 
     private func loop() {
         while true {
-            pthread_mutex_lock(&mutex)
-            while jobs.isEmpty && !stopping { pthread_cond_wait(&condition, &mutex) }
+            lock.lock()
+            while jobs.isEmpty && !stopping { lock.wait() }
             if jobs.isEmpty && stopping {
-                pthread_mutex_unlock(&mutex)
+                lock.unlock()
                 connections.close()
                 return
             }
             let job = jobs.removeFirst()
-            pthread_mutex_unlock(&mutex)
+            lock.unlock()
             job(connections)
         }
     }

@@ -1,3 +1,4 @@
+import KernelRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,41 +11,31 @@ import Glibc
 /// deadlocks once every pool thread is blocked. Running the server's tasks with this executor as
 /// their preference keeps them off the pool entirely.
 final class DedicatedTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: `jobs` and `running` are guarded by `mutex`/`cond`.
-    private var mutex = pthread_mutex_t()
-    private var cond = pthread_cond_t()
+    // @unchecked: `jobs` is guarded by `lock`.
+    private let lock = ConditionLock()
     private var jobs: [UnownedJob] = []
-    private var thread = pthread_t()
 
     init(name: String) {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&cond, nil)
-        let box = Unmanaged.passRetained(self)
-        pthread_create(&thread, nil, { raw in
-            let executor = Unmanaged<DedicatedTaskExecutor>.fromOpaque(raw!).takeRetainedValue()
-            executor.runLoop()
-            return nil
-        }, box.toOpaque())
-        pthread_detach(thread)
-        _ = name
+        // The thread holds the executor for the life of the process (one per admin server).
+        DedicatedThread.start(name: name) { [self] in runLoop() }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        pthread_mutex_lock(&mutex)
+        lock.lock()
         jobs.append(unowned)
-        pthread_cond_signal(&cond)
-        pthread_mutex_unlock(&mutex)
+        lock.signal()
+        lock.unlock()
     }
 
     /// Runs jobs forever (the executor lives as long as the process; one per admin server).
     private func runLoop() {
         while true {
-            pthread_mutex_lock(&mutex)
-            while jobs.isEmpty { pthread_cond_wait(&cond, &mutex) }
+            lock.lock()
+            while jobs.isEmpty { lock.wait() }
             let batch = jobs
             jobs.removeAll(keepingCapacity: true)
-            pthread_mutex_unlock(&mutex)
+            lock.unlock()
             for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
         }
     }

@@ -1,16 +1,26 @@
 import COpenSSL
 import KernelConfig
+import KernelCrypto
 
 /// An Ed25519 signing key (the token issuer key). Its description shows only the public key.
 public struct Ed25519PrivateKey: Sendable, CustomStringConvertible {
-    let key: EVPKey
+    let key: LibCryptoKey
     /// The matching public key (derived from the seed).
     public let publicKey: Ed25519PublicKey
 
     /// From the 32-byte seed.
     public init(seed: [UInt8]) throws(AuthKeyError) {
-        key = try EVPKey.ed25519Private(seed: seed)
-        publicKey = try Ed25519PublicKey(rawRepresentation: key.rawPublicKey())
+        guard seed.count == 32 else {
+            throw AuthKeyError(.badEncoding, "an Ed25519 seed is 32 bytes, got \(seed.count)")
+        }
+        guard let made = LibCrypto.ed25519PrivateKey(seed: seed) else {
+            throw AuthKeyError(.crypto, "libcrypto refused the Ed25519 seed: \(OpenSSLError.drain())")
+        }
+        guard let raw = LibCrypto.ed25519RawPublicKey(made) else {
+            throw AuthKeyError(.crypto, "cannot read the Ed25519 public key: \(OpenSSLError.drain())")
+        }
+        key = made
+        publicKey = try Ed25519PublicKey(rawRepresentation: raw)
     }
 
     /// From the 64-byte `seed ‖ public key` form (Go's `ed25519.PrivateKey`, libsodium's secret key).

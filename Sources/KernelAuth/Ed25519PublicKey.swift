@@ -1,14 +1,21 @@
 import COpenSSL
+import KernelCrypto
 
 /// An Ed25519 public key that verifies pure Ed25519 signatures (RFC 8032, no prehash).
 public struct Ed25519PublicKey: Sendable, Equatable, CustomStringConvertible {
     /// The 32 raw key bytes.
     public let rawRepresentation: [UInt8]
-    let key: EVPKey
+    let key: LibCryptoKey
 
     /// From the 32 raw key bytes.
     public init(rawRepresentation: [UInt8]) throws(AuthKeyError) {
-        key = try EVPKey.ed25519Public(rawRepresentation)
+        guard rawRepresentation.count == 32 else {
+            throw AuthKeyError(.badEncoding, "an Ed25519 public key is 32 bytes, got \(rawRepresentation.count)")
+        }
+        guard let made = LibCrypto.ed25519Key(rawRepresentation) else {
+            throw AuthKeyError(.crypto, "libcrypto refused the Ed25519 public key")
+        }
+        key = made
         self.rawRepresentation = rawRepresentation
     }
 

@@ -9,6 +9,6 @@ public struct IssuedToken: Sendable, Equatable {
     /// `exp`, Unix seconds.
     public var expiresAt: Int64
     /// `exp` as RFC 3339 UTC with nanoseconds (`2026-11-25T15:30:00.000000000Z`), the token
-    /// exchange response's `exp` field (SPEC §5.4).
+    /// exchange response's `exp` field (docs/onboarding.md, "Token exchange").
     public var expRFC3339: String
 }

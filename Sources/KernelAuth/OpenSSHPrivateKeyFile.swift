@@ -1,3 +1,4 @@
+import KernelCrypto
 /// Parses an OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`, the
 /// "openssh-key-v1" format of OpenSSH's PROTOCOL.key) holding one unencrypted Ed25519 key.
 ///

@@ -1,4 +1,4 @@
-/// Why a token was refused (SPEC §5.5 steps 1–2; the first failure wins). The raw value is the
+/// Why a token was refused (docs/protocol.md, "Tokens", steps 1–2; the first failure wins). The raw value is the
 /// code written to logs and DLQ details; the token itself never is.
 public enum TokenError: String, Error, Sendable, CaseIterable {
     /// No token at all.
@@ -29,6 +29,6 @@ public enum TokenError: String, Error, Sendable, CaseIterable {
     /// `exp` is earlier than now − skew.
     case expired = "token_expired"
 
-    /// The SPEC §5.5 reason code.
+    /// The reason code (docs/protocol.md, "Tokens").
     public var code: String { rawValue }
 }

@@ -6,8 +6,9 @@ import Darwin
 import KernelConfig
 import KernelEvents
 import KernelJSON
+import KernelCrypto
 
-/// Mints producer tokens (SPEC §5.5 [decision]): standard JWTs in JWS compact form, base64url
+/// Mints producer tokens (docs/protocol.md, "Tokens"): standard JWTs in JWS compact form, base64url
 /// without padding, signed with the issuer's Ed25519 key.
 ///
 /// Header `{"alg":"EdDSA","kid":<auth.key_id>,"typ":"JWT"}`; claims in this order: `iss`, `aud`,

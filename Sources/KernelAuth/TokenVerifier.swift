@@ -1,12 +1,13 @@
 import KernelConfig
 import KernelEvents
 import KernelJSON
+import KernelCrypto
 
-/// Verifies producer tokens: SPEC §5.5 step 1 (structure, header, signature, claims JSON) and
+/// Verifies producer tokens (docs/protocol.md, "Tokens"): step 1 (structure, header, signature, claims JSON) and
 /// step 2 (issuer, audience, time window with `auth.skew_seconds`). The first failure wins.
 /// Step 3 (the `jti` is issued, unrevoked and belongs to `sub`) needs the database: the caller's.
 ///
-/// Strictness ([decision]): only what the issuer produces is accepted. Segments are unpadded
+/// Strictness: only what the issuer produces is accepted. Segments are unpadded
 /// base64url (no `=`, `+`, `/`, whitespace, or non-zero trailing bits: one spelling per token;
 /// the legacy standard-alphabet form is refused). Header and claims are flat JSON objects
 /// without repeated members, `exp` is required, numeric dates are integers. Work on hostile
@@ -26,7 +27,7 @@ public struct TokenVerifier: Sendable {
     public let skewSeconds: Int64
     /// Why the configured issuer key could not be loaded (so its public key is not among `keys`),
     /// for the startup log; nil when it loaded or none is configured. Not fatal: the kernel must
-    /// start without an issuer key (SPEC §5.5).
+    /// start without an issuer key (docs/protocol.md, "Tokens").
     public let issuerKeyProblem: AuthKeyError?
 
     /// From the config. Throws when a configured public key is unusable or a `kid` is ambiguous.

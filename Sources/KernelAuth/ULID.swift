@@ -1,5 +1,6 @@
 import COpenSSL
 import Synchronization
+import KernelCrypto
 
 /// ULIDs (github.com/ulid/spec): 48-bit Unix milliseconds then 80 random bits, written as 26
 /// Crockford base32 characters, so they sort by time as text. Used as token `jti`.

@@ -1,6 +1,6 @@
 import KernelEvents
 
-/// What a token that passed SPEC §5.5 steps 1–2 says. Step 3 (is the `jti` issued and not
+/// What a token that passed steps 1–2 of docs/protocol.md, "Tokens" says. Step 3 (is the `jti` issued and not
 /// revoked) is the caller's.
 public struct VerifiedToken: Sendable, Equatable {
     /// `sub`: the producer the token speaks for.

@@ -1,3 +1,4 @@
+import KernelCrypto
 extension KernelConfig {
     /// `auth`: token issuance and verification, certificate authorities, rate limits.
     public struct Auth: Sendable, Equatable {
@@ -65,7 +66,7 @@ extension KernelConfig {
             audience = reader.requiredString("audience")
             keyID = reader.requiredString("key_id")
             publicKeys = reader.stringMap("public_keys") { text in
-                Base64Check.decodedCount(text) == 32
+                Base64.standardDecodedCount(text) == 32
                     ? nil : "expected base64 of a 32-byte Ed25519 public key"
             }
             publicKeysSSH = reader.stringMap("public_keys_ssh") { text in
@@ -77,7 +78,7 @@ extension KernelConfig {
                 privateKey = override.value
                 origins[privateKeyPath] = override.origin
             }
-            if let key = privateKey, Base64Check.decodedCount(key) != 64 {
+            if let key = privateKey, Base64.standardDecodedCount(key) != 64 {
                 // Never echo the value: it is the issuer's signing key.
                 reader.log.add(privateKeyPath, "expected base64 of a 64-byte Ed25519 private key "
                                + "(value not shown; for an OpenSSH key file use auth.private_key_file)", .invalidValue)

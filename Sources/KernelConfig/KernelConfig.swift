@@ -1,6 +1,7 @@
 import Yams
 
-/// The kernel's configuration, loaded from YAML (SPEC §12).
+/// The kernel's configuration, loaded from YAML (README.md, "Configuration"; every key in
+/// config/kernel.example.yaml).
 ///
 /// Rules: the file holds only keys that do something, and an unknown key is an error naming its
 /// path; an absent key takes its default; an explicit value, 0 included, is honoured; every
@@ -98,7 +99,7 @@ public struct KernelConfig: Sendable, Equatable {
         let overrides = makeOverrides(log)
         var origins: [String: String] = [:]
         let server = Server(top.section("server", known: Server.keys))
-        let postgres = Postgres(top.section("postgres", known: Postgres.keys), overrides: overrides, origins: &origins)
+        let postgres = Postgres(top.section("postgres", known: Postgres.keys + Postgres.deprecatedKeys), overrides: overrides, origins: &origins)
         let redis = Redis(top.section("redis", known: Redis.keys), overrides: overrides, origins: &origins)
         let logging = Logging(top.section("logging", known: Logging.keys))
         let authReader = top.section("auth", known: Auth.keys)

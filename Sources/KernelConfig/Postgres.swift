@@ -3,8 +3,10 @@ extension KernelConfig {
     public struct Postgres: Sendable, Equatable {
         /// `postgres.dsn` (secret): libpq connection string. Env `KERNEL_PG_DSN` or `KERNEL_PG_DSN_FILE` overrides.
         public var dsn: String
-        /// `postgres.max_conns`: connections in the pool for control-plane queries.
-        public var maxConns = 4
+        /// `postgres.max_conns`, deprecated: the kernel keeps no pool (each thread that talks to
+        /// Postgres owns its connection, docs/operations.md "Connections"). Still accepted so an
+        /// older config starts; the value is ignored and start-up warns. Nil when not set.
+        public var deprecatedMaxConns: Int?
         /// `postgres.apply_migrations`: run `migrations_dir/*.sql` at startup.
         public var applyMigrations = true
         /// `postgres.migrations_dir`: directory of migration files, applied in filename order.
@@ -57,10 +59,13 @@ extension KernelConfig {
         }
 
         static let keys = [
-            "dsn", "max_conns", "apply_migrations", "migrations_dir", "queue_size", "batch_size",
+            "dsn", "apply_migrations", "migrations_dir", "queue_size", "batch_size",
             "batch_max_wait_ms", "max_write_events", "write_connections", "circuit_breaker_threshold",
             "circuit_breaker_timeout_seconds", "connect_timeout_ms", "statement_timeout_ms",
         ]
+
+        /// Accepted so that older configs start, ignored, warned about at start-up.
+        static let deprecatedKeys = ["max_conns"]
 
         init(_ reader: MappingReader, overrides: EnvironmentOverrides, origins: inout [String: String]) {
             let path = reader.child("dsn")
@@ -73,7 +78,7 @@ extension KernelConfig {
                 reader.log.add(path, "required (or set KERNEL_PG_DSN / KERNEL_PG_DSN_FILE)", .missingKey)
             }
             self.dsn = dsn ?? ""
-            maxConns = reader.int("max_conns", default: maxConns, min: 1, max: 1000)
+            deprecatedMaxConns = reader.optionalInt("max_conns", min: 1, max: 1000)
             applyMigrations = reader.bool("apply_migrations", default: applyMigrations)
             migrationsDir = reader.string("migrations_dir", default: migrationsDir)
             queueSize = reader.int("queue_size", default: queueSize, min: 1)

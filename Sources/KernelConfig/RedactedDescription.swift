@@ -30,12 +30,13 @@ extension KernelConfig {
             ("max_event_tags", "\(server.maxEventTags)"),
             ("max_tag_key_bytes", "\(server.maxTagKeyBytes)"),
             ("max_tag_value_bytes", "\(server.maxTagValueBytes)"),
+            ("max_tags_per_producer", "\(server.maxTagsPerProducer)"),
             ("tls", server.tls.map { "{cert_file: \(text($0.certFile)), key_file: \(text($0.keyFile)), "
                 + "client_ca_file: \(text($0.clientCAFile))}" } ?? "null"),
+            ("deployment", server.deployment.rawValue),
         ])
         section("postgres", [
             ("dsn", secret(postgres.dsn)),
-            ("max_conns", "\(postgres.maxConns)"),
             ("apply_migrations", "\(postgres.applyMigrations)"),
             ("migrations_dir", text(postgres.migrationsDir)),
             ("queue_size", "\(postgres.queueSize)"),

@@ -9,7 +9,7 @@ extension KernelConfig {
         public var password: String?
         /// `redis.db`: logical database number.
         public var db = 0
-        /// `redis.key_prefix` (`P` in SPEC): prefix of every kernel key and stream, ends with `:`.
+        /// `redis.key_prefix` (`P` in docs/protocol.md): prefix of every kernel key and stream, ends with `:`.
         public var keyPrefix: String
         /// `redis.stream`: event stream name, without the prefix.
         public var stream: String

@@ -15,13 +15,27 @@ extension KernelConfig {
         /// `server.max_tag_value_bytes`: decoded bytes of an envelope tag value (1…1024); default
         /// the plugin `add_tag` limit.
         public var maxTagValueBytes = 256
+        /// `server.max_tags_per_producer`: entries one producer may add to the global tag
+        /// dictionary (`tags`); an event that would add more is dead-lettered
+        /// `tag_budget_exceeded` (docs/producers.md, "Limits"). Tags are for low-cardinality
+        /// labels (venue, source), never ids.
+        public var maxTagsPerProducer = 100_000
         /// `server.tls`: when set, HTTPS with client certificates required; nil means plain HTTP.
         public var tls: TLS?
+        /// `server.deployment`: `production` (default) or `development`. Only a development
+        /// deployment enables `kernel dev …` shortcuts, which skip the certificate flow.
+        public var deployment = Deployment.production
+
+        /// What the deployment is for.
+        public enum Deployment: String, Sendable, Equatable {
+            case production, development
+        }
 
         /// A server section with every default.
         public init() {}
 
-        static let keys = ["listen", "max_message_bytes", "max_event_tags", "max_tag_key_bytes", "max_tag_value_bytes", "tls"]
+        static let keys = ["listen", "max_message_bytes", "max_event_tags", "max_tag_key_bytes", "max_tag_value_bytes", "max_tags_per_producer", "tls",
+                           "deployment"]
 
         /// Upper bound of the tag byte limits: key and value together must fit one entry of the
         /// `tags (key, value)` unique index (a B-tree entry holds at most about 2700 bytes).
@@ -39,9 +53,18 @@ extension KernelConfig {
             }
             maxMessageBytes = reader.size("max_message_bytes", default: maxMessageBytes, min: 1)
             maxEventTags = reader.int("max_event_tags", default: maxEventTags, min: 0, max: 1024)
+            maxTagsPerProducer = reader.int("max_tags_per_producer", default: maxTagsPerProducer, min: 1)
             maxTagKeyBytes = reader.int("max_tag_key_bytes", default: maxTagKeyBytes, min: 1, max: Self.maxTagBytesLimit)
             maxTagValueBytes = reader.int("max_tag_value_bytes", default: maxTagValueBytes, min: 1, max: Self.maxTagBytesLimit)
             tls = TLS.read(reader.section("tls", known: TLS.keys))
+            if let text = reader.optionalString("deployment") {
+                if let value = Deployment(rawValue: text) {
+                    deployment = value
+                } else {
+                    reader.log.add(reader.child("deployment"), "expected production or development, got " + ValueDisplay.quote(text),
+                                   .invalidValue)
+                }
+            }
         }
     }
 

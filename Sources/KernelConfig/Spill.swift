@@ -10,7 +10,7 @@ extension KernelConfig {
         /// `spill.replay_batch_size`: rows per transaction when replaying into Postgres.
         public var replayBatchSize = 1000
         /// `spill.replay_interval_ms`: how often the kernel looks for spill to replay once
-        /// Postgres answers (SPEC §8: every 3 s).
+        /// Postgres answers (docs/operations.md, "Postgres outages: the spill").
         public var replayIntervalMs = 3000
 
         /// A spill section with every default.

@@ -8,8 +8,8 @@
 /// Without aliases a node costs at least one byte of text, so `KernelConfig.maxTextBytes` bounds
 /// the work; nesting is bounded here too, because `compose` and every walk after it recurse.
 ///
-/// The check is a pure-Swift pass (`YAMLStructureScanner`) that follows libyaml's tokenizer, so
-/// `&` and `*` inside quoted, block and plain scalars, comments and tags are plain text.
+/// The check walks libyaml's event stream (`YAMLEventCheck`), so `&` and `*` inside quoted,
+/// block and plain scalars, comments and tags are plain text, exactly as `compose` reads them.
 enum YAMLPrecheck {
     /// Nesting allowed (block levels plus flow brackets); keeps every recursive walk (and `deinit`) shallow.
     static let maxDepth = 128
@@ -24,8 +24,7 @@ enum YAMLPrecheck {
     /// `"<line>:<column>: …"` (both 1-based) describing why the document is refused, or nil.
     /// Syntax errors are not reported here: they are left to `compose`, whose messages say more.
     static func problem(in text: String) -> String? {
-        var scanner = YAMLStructureScanner(text, maxDepth: maxDepth)
-        guard let found = scanner.firstRefusal() else { return nil }
+        guard let found = YAMLEventCheck.firstRefusal(in: text, maxDepth: maxDepth) else { return nil }
         return "\(found.line):\(found.column): " + message(for: found.refusal)
     }
 

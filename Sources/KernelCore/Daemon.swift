@@ -27,7 +27,7 @@ public final class Daemon {
     public private(set) var onboarding: OnboardingService?
     /// Watches `plugins.dir`: hot add, upgrade, removal, quarantine (docs/plugins.md).
     public private(set) var pluginLifecycle: PluginLifecycle?
-    /// Every SPEC §11 metric, rendered at `/metrics`.
+    /// Every metric of docs/admin.md, "Metrics", rendered at `/metrics`.
     public let metrics = KernelMetrics()
     /// The admin HTTP API, `/metrics`, `/healthz`, `/readyz` on `server.listen`.
     public private(set) var admin: AdminServer?
@@ -57,7 +57,13 @@ public final class Daemon {
 
     /// Runs start-up; throws on the first step that cannot succeed.
     public func start() throws(StartupError) {
-        logger.info("kernel starting", metadata: ["event": "infra", "component": "kernel", "pid": "\(getpid())"])
+        logger.info("kernel starting", metadata: ["event": "infra", "component": "kernel", "pid": "\(getpid())",
+                                         "toolchain": "\(HostToolchain.swift)"])
+        if let ignored = config.postgres.deprecatedMaxConns {
+            logger.warning("postgres.max_conns is deprecated and ignored: the kernel keeps no pool (docs/operations.md, \"Connections\"); remove the key", metadata: [
+                "event": "config", "component": "kernel", "max_conns": "\(ignored)",
+            ])
+        }
         let pg = try Startup.connectPostgres(config, logger: logger)
         defer { pg.close() }
         if config.postgres.applyMigrations {
@@ -137,7 +143,7 @@ public final class Daemon {
     /// The port the admin API listens on (useful with `server.listen: "…:0"`).
     public var adminPort: Int? { admin?.boundPort }
 
-    /// Starts the admin API last, so that readiness implies the consumers run (SPEC §9).
+    /// Starts the admin API last, so that readiness implies the consumers run (docs/operations.md, "Start-up").
     func startAdmin(_ pipeline: IngestPipeline) throws(StartupError) {
         pipeline.metrics.attach(metrics)
         let bridge = MetricsBridge(metrics: metrics, pipeline: pipeline, onboarding: onboarding, settings: RedisSettings(config),
@@ -166,7 +172,7 @@ public final class Daemon {
         ])
     }
 
-    /// Starts one consumer thread per control stream (SPEC §5, §6). Subject registration checks
+    /// Starts one consumer thread per control stream (docs/onboarding.md). Subject registration checks
     /// schemas against the families the router serves at the time of each request.
     func startOnboarding(_ router: PluginRouter) throws(StartupError) {
         var settings = OnboardingSettings(config: config)
@@ -247,7 +253,7 @@ public final class Daemon {
         }
     }
 
-    /// Creates the consumer group at 0-0 with MKSTREAM (SPEC §1 decision) on every shard this
+    /// Creates the consumer group at 0-0 with MKSTREAM (docs/protocol.md, "Streams and fields") on every shard this
     /// kernel reads; "already exists" is fine.
     func ensureConsumerGroup(_ redis: any RedisClient) throws(StartupError) {
         for shard in config.redis.assignedShards {

@@ -6,7 +6,7 @@ import Synchronization
 import Glibc
 #endif
 
-/// Writes one JSON object per line, `{"ts":<unix ns>,"level":…,"msg":…,"fields":{…}}` (SPEC §11),
+/// Writes one JSON object per line, `{"ts":<unix ns>,"level":…,"msg":…,"fields":{…}}` (docs/admin.md, "Logs"),
 /// through a bounded buffer drained by its own thread, so a slow terminal or disk never blocks
 /// the pipeline. When the buffer is full lines are dropped and counted; every 10 s a
 /// `logs_dropped` line says how many.
@@ -167,64 +167,4 @@ public struct JSONLogHandler: LogHandler {
         case .dictionary(let d): "{" + d.keys.sorted().map { "\($0)=\(flatten(d[$0]!))" }.joined(separator: ",") + "}"
         }
     }
-}
-
-/// A counting semaphore over pthread primitives (Dispatch would pull in a second runtime model).
-final class Semaphore: @unchecked Sendable {
-    // @unchecked: the pthread mutex and condition are the synchronisation.
-    private var mutex = pthread_mutex_t()
-    private var cond = pthread_cond_t()
-    private var count = 0
-
-    init() {
-        pthread_mutex_init(&mutex, nil)
-        var attr = pthread_condattr_t()
-        pthread_condattr_init(&attr)
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
-        pthread_cond_init(&cond, &attr)
-        pthread_condattr_destroy(&attr)
-    }
-
-    func signal() {
-        pthread_mutex_lock(&mutex)
-        count += 1
-        pthread_cond_signal(&cond)
-        pthread_mutex_unlock(&mutex)
-    }
-
-    func wait() {
-        pthread_mutex_lock(&mutex)
-        while count == 0 { pthread_cond_wait(&cond, &mutex) }
-        count -= 1
-        pthread_mutex_unlock(&mutex)
-    }
-
-    /// Waits up to `timeoutSeconds`; returns true if signalled.
-    @discardableResult
-    func wait(timeoutSeconds: Double) -> Bool {
-        var deadline = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &deadline)
-        let ns = Int(timeoutSeconds * 1e9) + deadline.tv_nsec
-        deadline.tv_sec += ns / 1_000_000_000
-        deadline.tv_nsec = ns % 1_000_000_000
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        while count == 0 {
-            if pthread_cond_timedwait(&cond, &mutex, &deadline) == ETIMEDOUT { return false }
-        }
-        count -= 1
-        return true
-    }
-}
-
-func unixNanos() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

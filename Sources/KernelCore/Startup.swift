@@ -12,7 +12,7 @@ import Glibc
 /// either succeeds or throws a `StartupError` whose message names what failed.
 public enum Startup {
     /// Connects to Postgres, retrying refused/unreachable servers up to 10 times with
-    /// 200 ms + n·200 ms pauses (SPEC §12), so a kernel started together with its database waits.
+    /// 200 ms + n·200 ms pauses (docs/operations.md, "Start-up"), so a kernel started together with its database waits.
     public static func connectPostgres(_ config: KernelConfig, logger: Logger) throws(StartupError) -> PGConnection {
         var attempt = 0
         while true {
@@ -77,7 +77,7 @@ public enum Startup {
         return (registry, registry.servedFamilies.filter(\.family.isTyped).map(\.family.name))
     }
 
-    /// Opens a Redis connection and checks it with PING (5 s timeout, SPEC §12).
+    /// Opens a Redis connection and checks it with PING (5 s timeout, docs/operations.md, "Start-up").
     public static func connectRedis(_ config: KernelConfig) throws(StartupError) -> any RedisClient {
         var settings = RedisSettings(config)
         settings.dialTimeoutMs = 5000

@@ -1,4 +1,4 @@
-/// Why an event's JSON was refused (SPEC §2, §7 check 4: all of these go to the DLQ as
+/// Why an event's JSON was refused (docs/protocol.md, "Event envelope"; check 4 of "Ingest checks, in order": all of these go to the DLQ as
 /// `bad_event_json`; `reason` is the finer code for logs and the DLQ `detail`).
 public struct EnvelopeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable, machine-readable rejection reason.

@@ -1,6 +1,6 @@
 import KernelJSON
 
-/// The kernel-checked fields of one event (SPEC §2), pulled out of its JSON in a single pass; the
+/// The kernel-checked fields of one event (docs/protocol.md, "Event envelope"), pulled out of its JSON in a single pass; the
 /// payload stays in the input bytes, located by `payloadRange`, so it is never re-encoded.
 public struct EventEnvelope: Sendable, Equatable {
     public var eventID: EventUUID
@@ -23,7 +23,7 @@ public struct EventEnvelope: Sendable, Equatable {
 
     /// Checks an event's JSON and extracts its envelope.
     ///
-    /// Rules (SPEC §2 with its [decision]s), checked in this order:
+    /// Rules (docs/protocol.md, "Event envelope"), checked in this order:
     /// - the input must be well-formed JSON (`malformed_json`, nesting limit 64) whose top level is
     ///   an object (`not_object`);
     /// - all of it must be well-formed UTF-8 (`invalid_utf8`), and no string, member names

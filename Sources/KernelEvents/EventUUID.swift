@@ -1,5 +1,5 @@
 /// A UUID as 16 bytes, parsed from and printed as canonical lower-case text
-/// (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`). Any version is accepted (SPEC §2).
+/// (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`). Any version is accepted (docs/protocol.md, "Event envelope").
 public struct EventUUID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The first 8 bytes, big-endian.
     public var high: UInt64

@@ -1,4 +1,4 @@
-/// The ingest time window (SPEC §2, [decision] pre-checked in the kernel → DLQ `ts_out_of_range`):
+/// The ingest time window (docs/protocol.md, "Event envelope"; checked in the kernel → DLQ `ts_out_of_range`):
 /// `now − 1 calendar month ≤ ts ≤ now + 1 hour`, both ends inclusive, in UTC.
 ///
 /// "One calendar month earlier" keeps the time of day and the day of month, clamped to the last day

@@ -1,4 +1,4 @@
-/// Canonical JSON (SPEC §3): the bytes producers and admins sign, byte for byte what Go's
+/// Canonical JSON (docs/protocol.md, "Canonical JSON"): the bytes producers and admins sign, byte for byte what Go's
 /// `json.Unmarshal` into `interface{}` followed by `json.Marshal` produces.
 ///
 /// - Invalid JSON (including a number that overflows a double, which Go refuses, and nesting deeper

@@ -1,7 +1,7 @@
 import Metrics
 import Prometheus
 
-/// Every metric of SPEC §11 (plus the kernel's own additions), registered at construction so each
+/// Every metric of docs/admin.md, "Metrics", registered at construction so each
 /// one is exposed — at zero — from start-up, and rendered in the Prometheus text format.
 ///
 /// Callers never type a metric name: unlabeled series are stored properties
@@ -13,7 +13,7 @@ public final class KernelMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let synced = SyncedTotals()
 
-    // MARK: Counters (SPEC §11)
+    // MARK: Counters
     public let redisReadTotal: MetricCounter
     public let redisAckTotal: MetricCounter
     public let redisDLQTotal: MetricCounter
@@ -64,9 +64,9 @@ public final class KernelMetrics: Sendable {
     public let pluginsRetired: MetricGauge
     public let pluginsQuarantined: MetricGauge
 
-    /// Rate-limit ops pre-created at zero (SPEC §5.6).
+    /// Rate-limit ops pre-created at zero (docs/onboarding.md, "Rate limits and anti-replay").
     public static let rateLimitOps = ["reg", "subject", "token", "schema"]
-    /// DLQ reasons pre-created at zero (SPEC §7, §15).
+    /// DLQ reasons pre-created at zero (docs/protocol.md, "Ingest checks, in order").
     public static let dlqReasons = [
         "message_too_large", "empty_payload", "unauthenticated", "producer_disabled", "bad_event_json", "ts_out_of_range",
         "subject_mismatch_token", "producer_subject_forbidden", "missing_subject_schema", "normalize_failed",
@@ -218,7 +218,7 @@ public final class KernelMetrics: Sendable {
     public func subjectEvents(subjectID: String) -> MetricCounter {
         labeledCounter("kernel_subject_events_total", [("subject_id", subjectID)])
     }
-    /// `kernel_dlq_reason_total{reason}`: alongside `kernel_redis_dlq_total`, which stays unlabeled (SPEC §11 name).
+    /// `kernel_dlq_reason_total{reason}`: alongside `kernel_redis_dlq_total`, which stays unlabeled (its documented name).
     public func dlqReason(_ reason: String) -> MetricCounter { labeledCounter("kernel_dlq_reason_total", [("reason", reason)]) }
     /// `kernel_spill_damaged_records_total{cause}` (cause: a spill damage reason code).
     public func spillDamagedRecords(cause: String) -> MetricCounter {

@@ -1,4 +1,4 @@
-/// Histogram bucket layouts of SPEC §11.
+/// Histogram bucket layouts (docs/admin.md, "Metrics").
 public enum MetricBuckets {
     /// Prometheus' default buckets (`kernel_redis_batch_seconds`, `kernel_pg_batch_seconds`).
     public static let defaultSeconds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]

@@ -24,7 +24,7 @@ public struct ControlMessage: Sendable {
         fields[name]
     }
 
-    /// The field decoded as UTF-8 when present and non-empty, else nil (SPEC §5.1 step 1: an empty
+    /// The field decoded as UTF-8 when present and non-empty, else nil (step 1 of docs/onboarding.md, "Registration": an empty
     /// field counts as missing).
     public func nonEmptyString(_ name: String) -> String? {
         guard let value = fields[name], !value.isEmpty else { return nil }

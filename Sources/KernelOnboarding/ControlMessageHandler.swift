@@ -2,7 +2,7 @@
 ///
 /// `handle` runs on the stream's consumer thread, one message at a time. Handlers catch their own
 /// errors (a bad message must never stop the consumer); the consumer acknowledges every message
-/// after `handle` returns, on the stream it came from (SPEC §1 [decision]).
+/// after `handle` returns, on the stream it came from (docs/protocol.md, "Streams and fields").
 public protocol ControlMessageHandler: AnyObject {
     /// The stream name without the key prefix, e.g. `register`, `token:exchange`.
     var streamSuffix: String { get }

@@ -1,3 +1,4 @@
+import KernelRuntime
 import KernelRedis
 import Logging
 import Synchronization
@@ -10,10 +11,10 @@ import Synchronization
 /// - The consumer name is `redis.consumer_name + "-" + suffix`: stable across restarts, so after a
 ///   restart the consumer first re-reads its own pending messages (those it read but never
 ///   acknowledged, e.g. a crash mid-handle), then new ones (`>`). docs/architecture.md explains
-///   why stable names replace SPEC §1's per-start names.
+///   why consumer names are stable rather than new at every start.
 /// - COUNT 50; BLOCK at most 1000 ms so `stop` is prompt.
 /// - A read error is logged, then after 200 ms the connection is reopened.
-/// - Every message is acknowledged after `handle` returns, whatever its outcome (SPEC §1).
+/// - Every message is acknowledged after `handle` returns, whatever its outcome (docs/protocol.md, "Streams and fields").
 /// - Poison limit: re-reading a pending message counts a delivery. One delivered more than
 ///   `redis.max_deliveries` times is acknowledged without calling the handler, and logged at
 ///   error level (`reason_code` `poison_message`): a message whose handling crashes the kernel
@@ -36,7 +37,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
     static let retryDelayMs = 200
 
     private let stopping = Atomic<Bool>(false)
-    private var thread: ConsumerThread?
+    private var thread: JoinableThread?
 
     public init(handler: any ControlMessageHandler, settings: OnboardingSettings, logger: Logger,
                 metrics: OnboardingMetrics = OnboardingMetrics(),
@@ -63,7 +64,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
     public func start() {
         guard thread == nil else { return }
         stopping.store(false, ordering: .sequentiallyConsistent)
-        thread = ConsumerThread(name: "ctl-" + handler.streamSuffix) { [self] in run() }
+        thread = JoinableThread(name: "ctl-" + handler.streamSuffix) { [self] in run() }
     }
 
     /// Stops reading and waits for the thread (at most one BLOCK period plus the message being
@@ -86,7 +87,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
         while !isStopping {
             do {
                 let redis = try settings.redis.connectClient()
-                // A BLOCK read needs a socket timeout longer than the block (PITFALLS.md).
+                // A BLOCK read needs a socket timeout longer than the block (docs/platform-notes.md, "hiredis 0.14").
                 redis.setTimeout(ms: max(settings.redis.commandTimeoutMs, blockMs + 2000))
                 try Self.createGroup(stream: stream, group: settings.consumerGroup, redis: redis)
                 if let context {
@@ -105,7 +106,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
                     "event": "infra", "component": "onboarding", "stage": "read", "outcome": "failure",
                     "stream": .string(stream), "reason_code": .string(error.kind.rawValue), "details": .string(error.message),
                 ])
-                sleepMilliseconds(Self.retryDelayMs)
+                sleepMs(Self.retryDelayMs)
             }
         }
         context?.redis.close()

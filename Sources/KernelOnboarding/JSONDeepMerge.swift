@@ -1,6 +1,6 @@
 import KernelJSON
 
-/// The deep merge of SPEC §6 (`upgrade`: new schema body = deep-merge(current, delta); subject
+/// The deep merge of docs/onboarding.md, "Subjects" (`upgrade`: new schema body = deep-merge(current, delta); subject
 /// attrs = deep-merge(attrs, attrs_delta)).
 ///
 /// - Both sides objects: merged key by key; a key present on both sides whose values are both

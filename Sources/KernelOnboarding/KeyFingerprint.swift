@@ -1,10 +1,11 @@
 import KernelSSH
+import KernelCrypto
 
-/// The fingerprint of a request's `pubkey` field (SPEC §3 [decision]): standard base64 (padded)
+/// The fingerprint of a request's `pubkey` field (docs/protocol.md, "Fingerprints"): standard base64 (padded)
 /// of SHA3-512 over the SSH wire encoding of the *certified* key, so comments, whitespace and
 /// certificate renewal do not change a key's identity.
 ///
-/// Computed before any check (SPEC §5.1 step 2), so it must exist for every input: a plain
+/// Computed before any check (step 2 of docs/onboarding.md, "Registration"), so it must exist for every input: a plain
 /// public key hashes its own wire encoding (it is refused later, but its refusal is audited under
 /// the key's identity); bytes that are no SSH key at all hash the field's raw bytes, which only
 /// serves to key the audit row and the nonce guard.
@@ -15,9 +16,9 @@ public enum KeyFingerprint {
 
     public static func of(pubkey: [UInt8]) -> String {
         if pubkey.count <= maxLineBytes, let wire = certifiedKeyWire(pubkey) {
-            return Digests.base64(Digests.sha3_512(wire))
+            return Base64.standardEncode(Digest.sha3_512.hash(wire))
         }
-        return Digests.base64(Digests.sha3_512(pubkey))
+        return Base64.standardEncode(Digest.sha3_512.hash(pubkey))
     }
 
     public static func of(pubkey: String) -> String { of(pubkey: Array(pubkey.utf8)) }
@@ -26,7 +27,7 @@ public enum KeyFingerprint {
     /// public key line; nil when the line is neither.
     static func certifiedKeyWire(_ line: [UInt8]) -> [UInt8]? {
         let fields = line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D })
-        guard fields.count >= 2, let blob = StandardBase64.decode(Array(fields[1])) else { return nil }
+        guard fields.count >= 2, let blob = Base64.standardDecode(Array(fields[1])) else { return nil }
         let type = String(decoding: fields[0], as: UTF8.self)
         if type.hasSuffix("-cert-v01@openssh.com") {
             guard let cert = try? SSHCertificate.parse(wire: blob) else { return nil }

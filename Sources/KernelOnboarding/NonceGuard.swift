@@ -1,6 +1,6 @@
 import KernelRedis
 
-/// What to do when Redis cannot tell whether a nonce was seen (SPEC §5.7: producer flows allow,
+/// What to do when Redis cannot tell whether a nonce was seen (docs/onboarding.md, "Rate limits and anti-replay": producer flows allow,
 /// the admin API denies).
 public enum NonceErrorPolicy: Sendable {
     case allow
@@ -15,7 +15,7 @@ public enum NonceClaim: Sendable, Equatable {
     case replay
 }
 
-/// Anti-replay by `SET key 1 NX EX ttl` (SPEC §5.7). The caller builds the full key, e.g.
+/// Anti-replay by `SET key 1 NX EX ttl` (docs/onboarding.md, "Rate limits and anti-replay"). The caller builds the full key, e.g.
 /// `P+"reg:nonce:"+fp+":"+nonce` or `P+"nonce:token:"+producer_id+":"+nonce`.
 public struct NonceGuard: Sendable {
     public init() {}

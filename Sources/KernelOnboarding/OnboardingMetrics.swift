@@ -1,6 +1,6 @@
 import Synchronization
 
-/// Live counters of the onboarding flows (SPEC §11 names), for the metrics exporter. Plain
+/// Live counters of the onboarding flows (docs/admin.md, "Metrics"), for the metrics exporter. Plain
 /// atomics: this module does not depend on a metrics library.
 public final class OnboardingMetrics: Sendable {
     /// `kernel_registration_rate_limited_total`: requests refused by the rate limiter (every op).

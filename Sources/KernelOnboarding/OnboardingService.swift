@@ -34,7 +34,7 @@ public final class OnboardingService: @unchecked Sendable {
     }
 
     /// Logs configuration problems once, creates every consumer group (so that readiness implies
-    /// the groups exist, SPEC §9), then starts one consumer thread per handler.
+    /// the groups exist, docs/operations.md, "Start-up"), then starts one consumer thread per handler.
     /// Throws when Redis cannot be reached or refuses to create a group.
     public func start() throws(RedisError) {
         guard consumers.isEmpty else { return }

@@ -6,7 +6,7 @@ import Logging
 
 /// Everything the onboarding flows take from the configuration, resolved once at start-up.
 ///
-/// Building settings never fails (SPEC §4, §5.5, §12): an unparseable producer CA leaves
+/// Building settings never fails (docs/operations.md, "Start-up"): an unparseable producer CA leaves
 /// `certificatePolicy.caKey` nil, so every certificate is refused with `wrong_ca`; a missing or
 /// broken issuer key leaves `issuer` nil, so token issuance fails (no response) while the kernel
 /// runs. `logProblems` reports both once.
@@ -17,7 +17,7 @@ public struct OnboardingSettings: Sendable {
     public var consumerGroup: String
     /// `redis.consumer_name`; each control stream's consumer appends `-<suffix>`.
     public var consumerName: String
-    /// What producer certificates must satisfy (SPEC §4 and its [decision]s).
+    /// What producer certificates must satisfy (docs/protocol.md, "OpenSSH certificates").
     public var certificatePolicy: CertificatePolicy
     /// Why `auth.producer_ssh_ca` could not be used; nil when it loaded.
     public var caProblem: SSHKeyError?
@@ -37,7 +37,7 @@ public struct OnboardingSettings: Sendable {
     public var issuer: TokenIssuer?
     /// Why the issuer key could not be loaded (nil when it loaded).
     public var issuerProblem: AuthKeyError?
-    /// Verifies tokens presented for renewal (SPEC §5.5 steps 1–2).
+    /// Verifies tokens presented for renewal (docs/protocol.md, "Tokens", steps 1–2).
     public var verifier: TokenVerifier
     /// Unusable verification keys (left out of `verifier`).
     public var verifierProblems: [AuthKeyError]

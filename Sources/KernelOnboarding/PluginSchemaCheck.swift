@@ -1,7 +1,7 @@
 import KernelJSON
 import KernelPlugins
 
-/// Checks a subject's schema against the loaded plugin that serves its family (SPEC §15).
+/// Checks a subject's schema against the loaded plugin that serves its family (docs/plugins.md, "Subject registration and the payload schema").
 ///
 /// The rule (also in docs/plugins.md, "Subject registration and the payload schema"):
 /// 1. A family no loaded plugin serves is accepted as-is (`generic`): it is stored as JSON.

@@ -2,7 +2,7 @@ import KernelSSH
 
 /// A producer key that passed the certificate and signature checks.
 public struct CheckedProducerKey: Sendable {
-    /// SPEC §3 fingerprint of the certified key.
+    /// The fingerprint of the certified key (docs/protocol.md, "Fingerprints").
     public let fingerprint: String
     /// The certificate's key id (for logs).
     public let keyID: String
@@ -15,7 +15,7 @@ public struct CheckedProducerKey: Sendable {
 /// The verdict on a signed producer request.
 public enum ProducerCheckResult: Sendable {
     case ok(CheckedProducerKey)
-    /// The certificate failed a SPEC §4 check. `fingerprint` is the certified key's (or the plain
+    /// The certificate failed a check of docs/protocol.md, "OpenSSH certificates". `fingerprint` is the certified key's (or the plain
     /// key's) when the line could be parsed that far.
     case invalidCertificate(CertificateError, fingerprint: String?)
     /// The certificate is good but the signature over `Canonical(payload)+"."+nonce` is not.
@@ -31,9 +31,10 @@ public enum ProducerCheckResult: Sendable {
     }
 }
 
-/// SPEC §4 certificate checks plus the request signature (SPEC §3), for every producer flow.
+/// The certificate checks (docs/protocol.md, "OpenSSH certificates") plus the request signature
+/// (docs/protocol.md, "Signing strings and signatures"), for every producer flow.
 ///
-/// [decision] The same checks run in every flow (registration, deregistration, token exchange,
+/// The same checks run in every flow (registration, deregistration, token exchange,
 /// subject and schema operations): the older implementation only compared the CA key in the
 /// token/subject/schema flows, so an expired or forged certificate worked there. `Flow` therefore
 /// changes nothing but the log field; it exists so callers say which flow they check.

@@ -1,7 +1,8 @@
 import KernelRedis
+import KernelCrypto
 
 /// The limiter's verdict. `error` (Redis unreachable or the script failed) is treated as denied:
-/// the limiter fails closed (SPEC §5.6).
+/// the limiter fails closed (docs/onboarding.md, "Rate limits and anti-replay").
 public enum RateDecision: Sendable, Equatable {
     case allowed
     case denied
@@ -11,7 +12,7 @@ public enum RateDecision: Sendable, Equatable {
     public var isAllowed: Bool { self == .allowed }
 }
 
-/// A distributed token bucket evaluated atomically in Redis (SPEC §5.6).
+/// A distributed token bucket evaluated atomically in Redis (docs/onboarding.md, "Rate limits and anti-replay").
 ///
 /// Key `P+"rl:"+op+":"+identity`, a hash `{tokens, ts}` that expires 120 s after its last use.
 /// Capacity = `burst`; refill = `rpm`/60 tokens per second; the clock is Redis `TIME` in whole
@@ -45,7 +46,7 @@ public struct RateLimiter: Sendable {
         return allowed
         """
     /// The script's SHA-1, the name EVALSHA uses.
-    static let scriptSHA = Digests.hex(Digests.sha1(Array(script.utf8)))
+    static let scriptSHA = Hex.lowercase(Digest.sha1.hash(Array(script.utf8)))
 
     /// `redis.key_prefix`.
     public let keyPrefix: String

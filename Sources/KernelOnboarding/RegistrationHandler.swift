@@ -5,10 +5,10 @@ import KernelRedis
 import KernelSSH
 import Logging
 
-/// Producer registration and deregistration on `P+register` (SPEC §5.1, §5.2). Responses go to
+/// Producer registration and deregistration on `P+register` (docs/onboarding.md, "Registration"; docs/onboarding.md, "Deregistration"). Responses go to
 /// `P+"register:resp:"+nonce` with the response TTL.
 ///
-/// Order (SPEC §5.1): 1 fields present → 2 fingerprint, payload shape → 3 rate limit (`reg`) →
+/// Order (docs/onboarding.md, "Registration"): 1 fields present → 2 fingerprint, payload shape → 3 rate limit (`reg`) →
 /// 4 nonce guard → 5 certificate → 6 signature → 7 persist (one transaction) → 8 branch on the key
 /// status, or deregister.
 public final class RegistrationHandler: ControlMessageHandler {
@@ -17,7 +17,7 @@ public final class RegistrationHandler: ControlMessageHandler {
     let limiter: RateLimiter
     let nonces = NonceGuard()
     let responses = ResponseWriter()
-    /// Registration nonces are remembered this long (SPEC §5.7).
+    /// Registration nonces are remembered this long (docs/onboarding.md, "Rate limits and anti-replay").
     static let nonceTTLSeconds = 3600
 
     public init(settings: OnboardingSettings) {
@@ -198,7 +198,7 @@ public final class RegistrationHandler: ControlMessageHandler {
         try auditRow(pg, request, status: existing.status, reason: nil)
         switch existing.status {
         case "approved":
-            // Case 3. [decision] A registration of the approved key ends a deregistration.
+            // Case 3. A registration of the approved key ends a deregistration.
             if existing.producerDisabled { try RegistrationStore.setDisabled(pg, producerID: existing.producerID, false) }
             return Outcome(status: "approved", reason: existing.producerDisabled ? "reenabled" : nil,
                            producerID: existing.producerID, response: .approved(producer: existing.producerID))
@@ -212,7 +212,7 @@ public final class RegistrationHandler: ControlMessageHandler {
         }
     }
 
-    /// SPEC §5.2. [decision] Only an approved key may deregister its producer: a pending key can be
+    /// docs/onboarding.md, "Deregistration". Only an approved key may deregister its producer: a pending key can be
     /// bound to any producer by id (rotation, case 2), so letting it disable that producer would
     /// hand a denial of service to anyone holding a certificate.
     private func deregister(_ pg: PGConnection, _ request: Request) throws(PGError) -> Outcome {

@@ -1,6 +1,6 @@
 import KernelJSON
 
-/// The `payload` of a registration or deregistration request (SPEC §5.1 step 2):
+/// The `payload` of a registration or deregistration request (step 2 of docs/onboarding.md, "Registration"):
 /// `{producer_hint?: string, contact?: string, meta?: {string: string}, producer_id?: string}`.
 /// Other members are ignored; `null` counts as absent; any other type refuses the payload.
 struct RegistrationPayload: Equatable {
@@ -52,7 +52,7 @@ struct RegistrationPayload: Equatable {
         }
     }
 
-    /// The producer description (SPEC §5.1 case 1): `Contact: <contact> | Meta: <meta json>`,
+    /// The producer description (docs/onboarding.md, "Registration"): `Contact: <contact> | Meta: <meta json>`,
     /// each part only when present (non-empty); nil when neither is.
     var description: String? {
         var parts: [String] = []

@@ -12,7 +12,7 @@ enum RegistrationStore {
         var producerDisabled: Bool
     }
 
-    /// Statuses an audit row keeps once it has them (SPEC §5.1).
+    /// Statuses an audit row keeps once it has them (docs/onboarding.md, "Registration").
     static let stickyStatuses = ["replay", "invalid_sig", "invalid_cert"]
     /// Longest `sig` text stored in an audit row: a valid one is 86–88 characters; a hostile
     /// megabyte is not worth keeping.
@@ -62,7 +62,7 @@ enum RegistrationStore {
     }
 
     /// Creates a producer named `name`; when the name is taken, `name-<8 chars of fp>`, then with a
-    /// counter ([decision]: a new key never joins an existing producer by name, which would let
+    /// counter (a new key never joins an existing producer by name, which would let
     /// anyone attach keys to a producer by guessing its name).
     static func createProducer(_ pg: PGConnection, name: String, description: String?, fingerprint: String) throws(PGError) -> String {
         let tag = String(fingerprint.prefix(8))

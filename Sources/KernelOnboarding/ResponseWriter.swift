@@ -1,6 +1,6 @@
 import KernelRedis
 
-/// Writes a response to a per-request response stream (SPEC §1): XADD then EXPIRE, pipelined in
+/// Writes a response to a per-request response stream (docs/protocol.md, "Streams and fields"): XADD then EXPIRE, pipelined in
 /// one round trip. Every write refreshes the TTL, so a stream lives `ttlSeconds` after its last
 /// response and abandoned ones disappear.
 public struct ResponseWriter: Sendable {

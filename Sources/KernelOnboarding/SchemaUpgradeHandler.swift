@@ -2,7 +2,7 @@ import KernelJSON
 import KernelPlugins
 import Logging
 
-/// `P+"schema:upgrade"` (SPEC §6, repo extension): a producer publishes a new full schema body for
+/// `P+"schema:upgrade"` (docs/onboarding.md, "Schema upgrade stream"): a producer publishes a new full schema body for
 /// a subject. Always creates version max+1 of the family (creating the subject if needed), sets it
 /// current, caches it for ingest, binds the producer, and answers
 /// `{subject_id, schema_id, schema_name, schema_version}` (no `status`) on
@@ -10,7 +10,7 @@ import Logging
 ///
 /// Checks: fields, certificate and signature, approved key, nonce `nonce:schema:<pid>:<nonce>`
 /// (10 min), rate limit op `schema`, payload `{subject_key, schema_name, schema_body, attrs?}`,
-/// and the plugin check of SPEC §15. Every failure is silent (logged, acknowledged, no response).
+/// and the plugin check (docs/plugins.md, "Subject registration and the payload schema"). Every failure is silent (logged, acknowledged, no response).
 public final class SchemaUpgradeHandler: ControlMessageHandler {
     public let streamSuffix = "schema:upgrade"
 

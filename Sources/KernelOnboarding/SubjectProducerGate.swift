@@ -1,11 +1,11 @@
 import KernelPostgres
 import Logging
 
-/// The checks in front of the subject and schema-upgrade streams (SPEC §6), in the spec's order:
+/// The checks in front of the subject and schema-upgrade streams (docs/onboarding.md, "Subjects"), in the documented order:
 /// fields present → certificate and signature → key approved → nonce → rate limit.
 ///
 /// The gate decides; the handler answers. A refusal says whether a response goes out (and on
-/// which stream) so the subject stream can answer where the spec says so while the schema-upgrade
+/// which stream) so the subject stream can answer where the docs say so while the schema-upgrade
 /// stream stays silent on every failure.
 struct SubjectProducerGate {
     /// Which stream the gate guards; fixes the nonce key family and the rate-limit op.
@@ -35,11 +35,11 @@ struct SubjectProducerGate {
         let reason: String
         /// The producer the key is bound to, when known: responses go to its stream.
         let producerID: String?
-        /// The SPEC §6 response for the subject stream, nil when the spec says silent.
+        /// The response for the subject stream (docs/onboarding.md, "Subjects"), nil when it is silent.
         let response: [(String, String)]?
     }
 
-    /// How long a subject/schema nonce is remembered (SPEC §5.7: 10 min).
+    /// How long a subject/schema nonce is remembered (docs/onboarding.md, "Rate limits and anti-replay": 10 min).
     static let nonceTTLSeconds = 600
 
     let flow: Flow
@@ -114,7 +114,7 @@ struct SubjectProducerGate {
             context.metrics.rateLimited.add(1, ordering: .relaxed)
             return .failure(Refusal(reason: "rate_limited", producerID: producerID, response: [("error", "rate_limited")]))
         case .error(let problem):
-            // Fail closed (SPEC §5.6): the producer sees the same answer as a denial.
+            // Fail closed (docs/onboarding.md, "Rate limits and anti-replay"): the producer sees the same answer as a denial.
             context.metrics.rateLimitErrors.add(1, ordering: .relaxed)
             context.logger.error("rate limiter unavailable; request refused", metadata: [
                 "event": "infra", "component": "onboarding", "stage": .string(flow.stage),

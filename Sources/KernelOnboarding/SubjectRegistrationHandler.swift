@@ -3,19 +3,19 @@ import KernelPlugins
 import KernelPostgres
 import Logging
 
-/// `P+"subject:register"`: producers register subjects and upgrade their schemas (SPEC §6).
+/// `P+"subject:register"`: producers register subjects and upgrade their schemas (docs/onboarding.md, "Subjects").
 ///
 /// Order: fields → certificate and signature → key approved → nonce (`nonce:subject:<pid>:<nonce>`,
 /// 10 min) → rate limit (op `subject`) → payload → op rules → one database transaction
-/// (`SubjectStore`) → plugin check of the resulting schema (SPEC §15, inside the transaction) →
+/// (`SubjectStore`) → plugin check of the resulting schema (docs/plugins.md, "Subject registration and the payload schema"; inside the transaction) →
 /// `P+"schemas:"+subject_id` cached for ingest → response on `P+"subject:resp:"+producer_id`.
-/// Responses follow SPEC §6; silent cases (unknown keys, missing fields) are only logged.
+/// Responses follow docs/onboarding.md, "Subjects"; silent cases (unknown keys, missing fields) are only logged.
 public final class SubjectRegistrationHandler: ControlMessageHandler {
     public let streamSuffix = "subject:register"
 
-    /// TTL of the `schemas:<subject_id>` cache entry written after a successful op (SPEC §6: 1 h).
+    /// TTL of the `schemas:<subject_id>` cache entry written after a successful op (1 h).
     static let schemaCacheTTLSeconds = 3600
-    /// Largest payload parsed [decision]: the data plane's default `server.max_message_bytes`.
+    /// Largest payload parsed: the data plane's default `server.max_message_bytes`.
     static let maxPayloadBytes = 1_048_576
 
     let gate: SubjectProducerGate
@@ -117,7 +117,7 @@ public final class SubjectRegistrationHandler: ControlMessageHandler {
         }
     }
 
-    /// Publishes the subject's current schema for ingest (SPEC §7 reads `P+"schemas:"+subject_id`).
+    /// Publishes the subject's current schema for ingest (check 7 of docs/protocol.md, "Ingest checks, in order" reads `P+"schemas:"+subject_id`).
     /// After the commit, so ingest never sees an id that could still roll back. A failure only
     /// costs ingest one database lookup, so it is logged, not answered.
     private func cacheSchema(_ binding: SubjectBinding, context: ControlContext) {

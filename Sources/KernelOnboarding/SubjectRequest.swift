@@ -1,6 +1,6 @@
 import KernelJSON
 
-/// The payload of a subject operation (SPEC §6), parsed and validated in the order the spec
+/// The payload of a subject operation (docs/onboarding.md, "Subjects"), parsed and validated in the order the docs
 /// gives: payload shape and `subject_key` first, then the op rules.
 ///
 /// `{op, subject_key, schema_name, schema_body, schema_delta, attrs, attrs_delta}`; `op` is trimmed
@@ -23,10 +23,10 @@ struct SubjectRequest: Equatable {
         case unknownOp(raw: String)
     }
 
-    /// Longest `subject_key` accepted [decision]: the key is in a unique btree index, whose
+    /// Longest `subject_key` accepted: the key is in a unique btree index, whose
     /// entries Postgres caps at ~2.7 kB; refusing early gives the producer a clear answer.
     static let maxSubjectKeyBytes = 1024
-    /// Longest `schema_name` accepted [decision] (also in a unique index; plugin families are ≤ 40).
+    /// Longest `schema_name` accepted (also in a unique index; plugin families are ≤ 40).
     static let maxSchemaNameBytes = 256
     /// Nesting limit for the payload (the schema body is one level inside it).
     static let maxDepth = 64
@@ -86,7 +86,7 @@ struct SubjectRequest: Equatable {
     }
 
     /// Key and family names go to Postgres as C strings (a NUL would silently cut them) and into
-    /// unique indexes (bounded entry size) [decision].
+    /// unique indexes (bounded entry size).
     static func checkName(_ value: String, field: String, max: Int) throws(Refusal) {
         if value.utf8.contains(0) { throw .invalidPayload(details: "\(field) must not contain NUL characters") }
         if value.utf8.count > max { throw .invalidPayload(details: "\(field) longer than \(max) bytes") }

@@ -7,16 +7,16 @@ struct SubjectBinding: Equatable {
     var schemaID: String
     var schemaName: String
     var schemaVersion: Int
-    /// True when the operation did not change the subject's schema (SPEC §6 `unchanged`).
+    /// True when the operation did not change the subject's schema (the answer's `unchanged`).
     var unchanged: Bool
 }
 
 /// Why a subject operation stored nothing (its transaction was rolled back).
 enum SubjectStoreFailure: Error {
-    /// A rule of SPEC §6 refused it: `subject_not_found`, `subject_current_schema_missing`,
+    /// A rule of docs/onboarding.md, "Subjects" refused it: `subject_not_found`, `subject_current_schema_missing`,
     /// `schema_family_not_found_for_subject`, `merge_too_deep`, `stored_schema_unreadable`.
     case refused(reason: String)
-    /// The plugin serving the family refused the schema (SPEC §15); `details` says why.
+    /// The plugin serving the family refused the schema (docs/plugins.md, "Subject registration and the payload schema"); `details` says why.
     case schemaMismatch(details: String)
     /// Postgres failed or refused a statement.
     case database(PGError)
@@ -31,11 +31,11 @@ enum SubjectStoreFailure: Error {
     }
 }
 
-/// The database side of subject registration, upgrade and the schema-upgrade stream (SPEC §6,
-/// §10). Each operation is one transaction: it either leaves the subject bound to its new current
+/// The database side of subject registration, upgrade and the schema-upgrade stream (docs/onboarding.md, "Subjects";
+/// docs/architecture.md, "Data model"). Each operation is one transaction: it either leaves the subject bound to its new current
 /// schema (history row, producer binding included) or changes nothing.
 ///
-/// The plugin check (SPEC §15) runs on every schema a subject is newly bound to (an existing
+/// The plugin check (docs/plugins.md, "Subject registration and the payload schema") runs on every schema a subject is newly bound to (an existing
 /// version bound by register, a created version), inside the transaction, so a refusal stores
 /// nothing. An operation that keeps the subject's current schema is not re-checked.
 ///
@@ -52,7 +52,7 @@ struct SubjectStore {
 
     // MARK: operations
 
-    /// `register` (SPEC §6): ensure the subject (attrs shallow-merged), keep its current schema if
+    /// `register` (docs/onboarding.md, "Subjects"): ensure the subject (attrs shallow-merged), keep its current schema if
     /// it has one, else bind the lowest existing version of `schemaName` or create version 1.
     func register(producerID: String, subjectKey: String, schemaName: String, body: JSONValue,
                   attrs: JSONObject?) throws(SubjectStoreFailure) -> SubjectBinding {
@@ -80,6 +80,9 @@ struct SubjectStore {
                     binding = SubjectBinding(subjectID: subject.id, schemaID: id, schemaName: schemaName,
                                              schemaVersion: version, unchanged: false)
                     try checkPlugin(name: schemaName, version: version, bodyText: lowest[0, 2] ?? "null")
+                    // The producer's own body too: binding it to a version its body contradicts
+                    // would silently store its events under a schema it never agreed to.
+                    try checkPlugin(name: schemaName, version: version, body: body)
                 } else {
                     try checkPlugin(name: schemaName, version: 1, body: body)
                     let id = try insertSchema(name: schemaName, version: 1, bodyText: bodyText)
@@ -93,7 +96,7 @@ struct SubjectStore {
         }
     }
 
-    /// `upgrade` (SPEC §6): the subject must exist and have a current schema of family
+    /// `upgrade` (docs/onboarding.md, "Subjects"): the subject must exist and have a current schema of family
     /// `schemaName`; the new body is the deep merge of `delta` into it. An equal result keeps the
     /// current version (`unchanged`); otherwise version max+1 of the family is created.
     func upgrade(producerID: String, subjectKey: String, schemaName: String, delta: JSONValue,
@@ -141,7 +144,7 @@ struct SubjectStore {
         }
     }
 
-    /// The schema-upgrade stream (SPEC §6, repo extension): always version max+1 of
+    /// The schema-upgrade stream (docs/onboarding.md, "Schema upgrade stream"): always version max+1 of
     /// `schemaName` with the full `body`, creating the subject if needed (attrs shallow-merged).
     func appendVersion(producerID: String, subjectKey: String, schemaName: String, body: JSONValue,
                        attrs: JSONObject?) throws(SubjectStoreFailure) -> SubjectBinding {

@@ -3,16 +3,16 @@ import KernelEvents
 import KernelPostgres
 import Logging
 
-/// Token exchange and renewal on `P+token:exchange` (SPEC §5.4). Every failure is silent (the
+/// Token exchange and renewal on `P+token:exchange` (docs/onboarding.md, "Token exchange"). Every failure is silent (the
 /// message is acknowledged, nothing is answered) and logged; a token goes to
 /// `P+"token:resp:"+producer_id` with the response TTL.
 ///
-/// - Renewal (`token` non-empty): the token verifies (SPEC §5.5: signature and claims, then the
+/// - Renewal (`token` non-empty): the token verifies (docs/protocol.md, "Tokens": signature and claims, then the
 ///   database: issued, unrevoked, unexpired, same producer) → producer not disabled → rate limit
-///   `token` ([decision]) → a new token without `fp`/`sid` → `{producer_id, token, exp}`.
-/// - By certificate (`pubkey`, `payload`, `nonce`, `sig`): certificate and signature (SPEC §4,
-///   the same checks as registration [decision]) → key `approved` → producer not disabled → rate
-///   limit `token` → nonce guard `nonce:token:<producer_id>:<nonce>` ([decision]) → a token with
+///   `token` → a new token without `fp`/`sid` → `{producer_id, token, exp}`.
+/// - By certificate (`pubkey`, `payload`, `nonce`, `sig`): certificate and signature (docs/protocol.md, "OpenSSH certificates";
+///   the same checks as registration) → key `approved` → producer not disabled → nonce guard
+///   `nonce:token:<producer_id>:<nonce>` → rate limit `token` → a token with
 ///   `fp` → `{fingerprint, producer_id, token, exp}`.
 public final class TokenExchangeHandler: ControlMessageHandler {
     public let streamSuffix = "token:exchange"
@@ -20,7 +20,7 @@ public final class TokenExchangeHandler: ControlMessageHandler {
     let limiter: RateLimiter
     let nonces = NonceGuard()
     let responses = ResponseWriter()
-    /// Token-exchange nonces are remembered this long (SPEC §5.7).
+    /// Token-exchange nonces are remembered this long (docs/onboarding.md, "Rate limits and anti-replay").
     static let nonceTTLSeconds = 600
 
     public init(settings: OnboardingSettings) {
@@ -72,7 +72,7 @@ public final class TokenExchangeHandler: ControlMessageHandler {
         case .failure(let error): throw Refusal(reason: error.code)
         }
         let producer = verified.producer
-        // SPEC §5.5 step 3: a cached revocation marker, then the database (the authority).
+        // Step 3 of docs/protocol.md, "Tokens": a cached revocation marker, then the database (the authority).
         if let marker = try? context.redis.command(["EXISTS", context.key("revoked:jti:" + verified.jti)]), marker.integer == 1 {
             throw Refusal(reason: "token_revoked", producerID: producer.description)
         }
@@ -81,7 +81,7 @@ public final class TokenExchangeHandler: ControlMessageHandler {
             state = try TokenState.load(try context.postgres(), jti: verified.jti)
         } catch {
             context.discardPostgres(after: error)
-            // DB error ⇒ treated as revoked (SPEC §5.5).
+            // DB error ⇒ treated as revoked (docs/protocol.md, "Tokens").
             throw Refusal(reason: "token_state_unavailable", detail: error.message, producerID: producer.description, level: .error)
         }
         guard let state else { throw Refusal(reason: "unknown_or_mismatched_token", producerID: producer.description) }
@@ -192,7 +192,7 @@ public final class TokenExchangeHandler: ControlMessageHandler {
     }
 }
 
-/// The database state of a presented token (SPEC §5.5 step 3).
+/// The database state of a presented token (docs/protocol.md, "Tokens", step 3).
 struct TokenState {
     var producerID: String
     var revoked: Bool

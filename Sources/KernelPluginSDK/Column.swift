@@ -1,6 +1,6 @@
 /// One typed column of a family table; becomes a C `kp_column`.
 public struct Column: Sendable {
-    /// Lower-case SQL identifier `[a-z][a-z0-9_]{0,62}`, not a kernel identity column.
+    /// Lower-case SQL identifier `[a-z][a-z0-9_]{0,54}` (`Limits.columnName`), not a kernel identity column.
     public var name: String
     public var type: ColumnType
     /// Whether the column may stay NULL; a non-nullable column left unset fails the event.

@@ -2,7 +2,8 @@
 ///
 /// Grammar: `-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?`, at most `maxLength` bytes, with an exponent
 /// of at most ±1000 (Postgres `numeric` rejects larger ones, and one bad value would fail a
-/// whole COPY batch). Leading zeros are allowed in strings ("007.5" is 7.5). `text` is the input,
+/// whole COPY batch): the numeric grammar of kernel_plugin.h's limits table, which the host
+/// applies to `set_numeric`. Leading zeros are allowed in strings ("007.5" is 7.5). `text` is the input,
 /// unchanged, so JSON numbers reach Postgres exactly as published.
 ///
 /// Comparison is numeric and exact: `1.0 == 1`, `1e2 > 99.999`, `-0 == 0`.
@@ -10,10 +11,10 @@ public struct DecimalText: Sendable, Comparable, CustomStringConvertible {
     /// The exact decimal text, as given.
     public let text: String
 
-    /// Longest accepted text in bytes: ample for any price, bounded for hostile input.
-    public static let maxLength = 256
-    /// Largest accepted exponent magnitude (Postgres `numeric` input limit).
-    public static let maxExponent = 1000
+    /// Longest accepted text in bytes (`Limits.numericText`): ample for any price, bounded for hostile input.
+    public static let maxLength = Limits.numericText
+    /// Largest accepted exponent magnitude (`Limits.numericExponent`, Postgres `numeric`'s input limit).
+    public static let maxExponent = Limits.numericExponent
 
     /// -1, 0 or 1, computed once by the validating scan.
     public let signum: Int

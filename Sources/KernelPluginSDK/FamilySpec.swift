@@ -1,10 +1,10 @@
 /// One schema family a plugin serves; becomes a C `kp_family`.
 public struct FamilySpec: Sendable {
-    /// Family name as registered by producers (`schema_name`): `[a-z][a-z0-9_]{0,47}`.
+    /// Family name as registered by producers (`schema_name`): `[a-z][a-z0-9_]{0,39}` (`Limits.familyName`).
     public var name: String
     /// Schema versions accepted, inclusive, `1 ≤ lower ≤ upper`.
     public var versions: ClosedRange<UInt32>
-    /// A JSON Schema subset describing the payload (SPEC §15), or nil to accept any object.
+    /// A JSON Schema subset describing the payload (docs/plugins.md, "Subject registration and the payload schema"), or nil to accept any object.
     public var payloadSchema: String?
     /// Typed columns in index order; empty = stored as normalized JSON in the generic table.
     public var columns: [Column]

@@ -15,14 +15,18 @@ import Glibc
 ///
 /// It loads the `.so` through the kernel's own loader (so every load-time rule applies), runs
 /// `init`, normalizes each fixture and compares the output, and then feeds hostile variations of
-/// every good payload (truncations, byte flips, wrong member types) expecting a clean answer,
-/// success or a refusal, and never a crash.
+/// every good payload (truncations, byte flips, wrong member types) and checks each answer: a
+/// refusal must carry the plugin's own message, a success must be a valid output (1 to
+/// `max_rows_per_event` rows, every value fitting its column, every required column set). A
+/// crash ends the test process, which fails the test as well.
 ///
 /// Fixtures, per family in `<fixtures>/<family>/` (or directly in `<fixtures>` for one family):
 /// - `good-NAME.json`: a payload; `good-NAME.expected.json`: the expected output, either an array
 ///   of rows (`{"column": "text" | number | bool | null}`) or `{"rows": [...], "tags":
-///   [{"key","value"}], "event_time_ns": n}`. Values compare by their Postgres text form;
-///   timestamp columns compare as Unix nanoseconds.
+///   [{"key","value"}], "event_time_ns": n}`. Values compare by their Postgres text form, the
+///   way `psql` prints the stored row: numeric `1e-5` is `0.00001` (a fixture may write either),
+///   booleans `true`/`false` or `t`/`f`, timestamps as Unix nanoseconds or RFC 3339 text (compared
+///   at the microseconds Postgres keeps), jsonb by content.
 /// - `bad-NAME.json`: a payload the plugin must refuse; `bad-NAME.expected.txt`: a substring of
 ///   the error message (empty file: any refusal).
 public enum PluginConformance {
@@ -90,8 +94,9 @@ public enum PluginConformance {
                         report.add("\(family.name)/\(good) normalizes", true, "(no .expected.json)")
                     }
                 }
-                let survived = hostile(payload, family: family, instance: instance, count: mutationsPerFixture, rng: &rng)
-                report.add("\(family.name)/\(good) survives \(survived) hostile variations", true)
+                let answers = hostile(payload, family: family, instance: instance, count: mutationsPerFixture, rng: &rng)
+                report.add("\(family.name)/\(good): \(answers.answered) hostile variations answered, each refusal with a message, each success valid",
+                           answers.problems.isEmpty, answers.problems.prefix(3).joined(separator: "; "))
             }
             for bad in bads {
                 let base = String(bad.dropLast(".json".count))
@@ -152,16 +157,9 @@ public enum PluginConformance {
         for (r, (want, got)) in zip(rows, out.rows).enumerated() {
             guard let wantObject = want.objectValue else { problems.append("row \(r): expected row is not an object"); continue }
             for (c, column) in family.columns.enumerated() {
-                let expectedText: String?
-                switch wantObject[column.name] {
-                case nil: continue   // column not pinned by the fixture
-                case .null?: expectedText = nil
-                case .string(let s)?: expectedText = s
-                case .number(let n)?: expectedText = n
-                case .bool(let b)?: expectedText = b ? "true" : "false"
-                case let other?: expectedText = other.description
-                }
-                let actual = got[c].textValue
+                guard let pinned = wantObject[column.name] else { continue }   // column not pinned by the fixture
+                let expectedText = PostgresTextForm.expected(pinned, type: column.type)
+                let actual = PostgresTextForm.of(got[c])
                 if actual != expectedText {
                     problems.append("row \(r) column \(column.name): got \(actual ?? "NULL"), expected \(expectedText ?? "NULL")")
                 }
@@ -170,8 +168,10 @@ public enum PluginConformance {
         return problems
     }
 
-    /// Feeds variations of a good payload; returns how many were answered (success or refusal).
-    static func hostile(_ payload: [UInt8], family: FamilyDescriptor, instance: PluginInstance, count: Int, rng: inout SplitMix) -> Int {
+    /// Feeds variations of a good payload; returns how many were answered and what was wrong
+    /// with the answers (a refusal without a message, an invalid success).
+    static func hostile(_ payload: [UInt8], family: FamilyDescriptor, instance: PluginInstance, count: Int,
+                        rng: inout SplitMix) -> (answered: Int, problems: [String]) {
         var variants: [[UInt8]] = []
         // Every truncation (bounded), then byte flips, then each top-level member replaced by
         // values of other JSON types.
@@ -196,11 +196,30 @@ public enum PluginConformance {
             }
         }
         var answered = 0
+        var problems: [String] = []
         for v in variants.prefix(count * 2) {
-            _ = instance.normalize(event(family, v))
             answered += 1
+            let shown = "variant \(clip(v))"
+            switch instance.normalize(event(family, v)) {
+            case .failure(let f):
+                // The host's placeholder means the plugin returned an error and wrote no message:
+                // the DLQ entry would not say what was wrong.
+                if f.message.isEmpty || f.message.hasPrefix("plugin reported status") {
+                    problems.append("\(shown): refused without a message (\(f.kind.rawValue))")
+                }
+            case .success(let out):
+                if let problem = OutputValidation.problem(out, family: family) {
+                    problems.append("\(shown): accepted with an invalid output: \(problem)")
+                }
+            }
         }
-        return answered
+        return (answered, problems)
+    }
+
+    /// At most 80 bytes of a variant, for a report.
+    static func clip(_ bytes: [UInt8]) -> String {
+        let text = String(decoding: bytes.prefix(80), as: UTF8.self)
+        return bytes.count > 80 ? text + "…" : text
     }
 }
 

@@ -14,7 +14,7 @@ enum BuilderAPI {
             set_text: { b, col, p, n in
                 status(b) { c in
                     guard let s = OutputCollector.text(bytes(p, n), max: OutputCollector.maxTextBytes) else {
-                        return c.violate("set_text: column \(col): not valid UTF-8 text without NUL bytes")
+                        return c.violate("set_text: column \(c.columnName(col)): not valid UTF-8 text without NUL bytes of at most \(OutputCollector.maxTextBytes) bytes")
                     }
                     return c.set(col, .text(s), setter: "set_text")
                 }
@@ -38,8 +38,8 @@ enum BuilderAPI {
             set_jsonb: { b, col, p, n in
                 status(b) { c in
                     let raw = bytes(p, n)
-                    guard JSONScannerBridge.isValidJSON(raw) else {
-                        return c.violate("set_jsonb: column \(col): not valid JSON")
+                    guard raw.count <= OutputCollector.maxTextBytes, JSONScannerBridge.isValidJSON(raw) else {
+                        return c.violate("set_jsonb: column \(c.columnName(col)): not valid JSON of at most \(OutputCollector.maxTextBytes) bytes")
                     }
                     return c.set(col, .jsonb(String(decoding: raw, as: UTF8.self)), setter: "set_jsonb")
                 }

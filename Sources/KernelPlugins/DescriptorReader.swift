@@ -16,10 +16,11 @@ enum DescriptorReader {
     static let familyV1Size = 56
     static let columnV1Size = 32
 
-    static let maxFamilies = 64
-    static let maxColumns = 256
-    static let maxRowsPerEvent = 100_000
-    static let maxSchemaBytes = 1 << 20
+    // The limits table of kernel_plugin.h, the one source the SDK and the docs also follow.
+    static let maxFamilies = Int(KP_FAMILIES_MAX)
+    static let maxColumns = Int(KP_COLUMNS_MAX)
+    static let maxRowsPerEvent = Int(KP_ROWS_PER_EVENT_MAX)
+    static let maxSchemaBytes = Int(KP_SCHEMA_JSON_MAX)
 
     /// Validates the descriptor at `raw` and returns the host's copy of it plus the Swift model.
     static func read(_ raw: UnsafeRawPointer, path: String) throws(PluginLoadError)
@@ -51,13 +52,16 @@ enum DescriptorReader {
         guard d.normalize != nil else { throw fail(.nullFunction, "normalize is NULL") }
         guard d.destroy != nil else { throw fail(.nullFunction, "destroy is NULL") }
 
-        guard let name = cString(d.name, max: 64), Grammar.isPluginName(name) else {
-            throw fail(.invalidName, "plugin name must match [a-z][a-z0-9_.-]{0,63}")
+        guard let name = cString(d.name, max: Grammar.pluginNameMax), Grammar.isPluginName(name) else {
+            throw fail(.invalidName, "plugin name must match \(Grammar.pluginNamePattern)")
         }
-        guard let versionText = cString(d.version, max: 64), let version = SemanticVersion(versionText) else {
+        guard let versionText = cString(d.version, max: Int(KP_VERSION_TEXT_MAX)), let version = SemanticVersion(versionText) else {
             throw fail(.invalidVersion, "plugin \(name): version must be MAJOR.MINOR.PATCH")
         }
-        let buildInfo = cString(d.build_info, max: 256) ?? ""
+        let buildInfo = cString(d.build_info, max: Int(KP_BUILD_INFO_MAX)) ?? ""
+        if let mismatch = HostToolchain.mismatch(buildInfo: buildInfo) {
+            throw fail(.toolchainMismatch, "plugin \(name): \(mismatch)")
+        }
 
         guard d.family_count >= 1, Int(d.family_count) <= maxFamilies, let familiesPtr = d.families else {
             throw fail(.invalidFamily, "plugin \(name): family_count must be 1...\(maxFamilies) with a non-NULL array")
@@ -98,8 +102,8 @@ enum DescriptorReader {
         func fail(_ reason: PluginLoadError.Reason, _ detail: String) -> PluginLoadError {
             PluginLoadError(path: path, reason: reason, detail: "plugin \(plugin), family #\(index): \(detail)")
         }
-        guard let name = cString(f.name, max: 40), Grammar.isFamilyName(name) else {
-            throw fail(.invalidFamily, "name must match [a-z][a-z0-9_]{0,39}")
+        guard let name = cString(f.name, max: Grammar.familyNameMax), Grammar.isFamilyName(name) else {
+            throw fail(.invalidFamily, "name must match \(Grammar.familyNamePattern)")
         }
         guard f.min_version >= 1, f.min_version <= f.max_version else {
             throw fail(.invalidFamily, "\(name): versions must satisfy 1 <= min_version <= max_version (got \(f.min_version)...\(f.max_version))")
@@ -155,8 +159,8 @@ enum DescriptorReader {
         _ col: kp_column, family: String, index: Int,
         fail: (PluginLoadError.Reason, String) -> PluginLoadError
     ) throws(PluginLoadError) -> ColumnDescriptor {
-        guard let name = cString(col.name, max: 55), Grammar.isColumnName(name) else {
-            throw fail(.invalidColumn, "\(family): column #\(index) name must match [a-z][a-z0-9_]{0,54}")
+        guard let name = cString(col.name, max: Grammar.columnNameMax), Grammar.isColumnName(name) else {
+            throw fail(.invalidColumn, "\(family): column #\(index) name must match \(Grammar.columnNamePattern)")
         }
         guard !reservedColumnNames.contains(name) else {
             throw fail(.invalidColumn, "\(family): column \(name) uses a reserved identity column name")
@@ -176,8 +180,8 @@ enum DescriptorReader {
             var values: [String] = []
             var i = 0
             while let p = list[i] {
-                guard values.count < 1024, let v = cString(p, max: 256), !v.isEmpty else {
-                    throw fail(.invalidColumn, "\(family): column \(name): allowed_values must be 1...1024 non-empty strings")
+                guard values.count < Int(KP_ALLOWED_VALUES_MAX), let v = cString(p, max: Int(KP_ALLOWED_VALUE_MAX)), !v.isEmpty else {
+                    throw fail(.invalidColumn, "\(family): column \(name): allowed_values must be 1...\(KP_ALLOWED_VALUES_MAX) non-empty strings of at most \(KP_ALLOWED_VALUE_MAX) bytes")
                 }
                 values.append(v)
                 i += 1
@@ -205,10 +209,19 @@ enum DescriptorReader {
 /// Identifier grammars shared by the loader and the store.
 public enum Grammar {
     /// Family names end up in table, partition and index names (`md_<family>_2026_11`), which
-    /// Postgres limits to 63 bytes: hence 40 and 55, the same limits the store enforces.
-    public static func isFamilyName(_ s: String) -> Bool { ident(s, max: 40, extra: []) }
-    public static func isColumnName(_ s: String) -> Bool { ident(s, max: 55, extra: []) }
-    public static func isPluginName(_ s: String) -> Bool { ident(s, max: 64, extra: [UInt8(ascii: "."), UInt8(ascii: "-")]) }
+    /// Postgres limits to 63 bytes: hence the lengths of kernel_plugin.h's limits table, which the
+    /// store enforces too.
+    public static let familyNameMax = Int(KP_FAMILY_NAME_MAX)
+    public static let columnNameMax = Int(KP_COLUMN_NAME_MAX)
+    public static let pluginNameMax = Int(KP_PLUGIN_NAME_MAX)
+    /// The grammars as regular expressions, for messages.
+    public static let familyNamePattern = "[a-z][a-z0-9_]{0,\(familyNameMax - 1)}"
+    public static let columnNamePattern = "[a-z][a-z0-9_]{0,\(columnNameMax - 1)}"
+    public static let pluginNamePattern = "[a-z][a-z0-9_.-]{0,\(pluginNameMax - 1)}"
+
+    public static func isFamilyName(_ s: String) -> Bool { ident(s, max: familyNameMax, extra: []) }
+    public static func isColumnName(_ s: String) -> Bool { ident(s, max: columnNameMax, extra: []) }
+    public static func isPluginName(_ s: String) -> Bool { ident(s, max: pluginNameMax, extra: [UInt8(ascii: "."), UInt8(ascii: "-")]) }
 
     private static func ident(_ s: String, max: Int, extra: Set<UInt8>) -> Bool {
         let u = Array(s.utf8)

@@ -19,12 +19,12 @@ final class OutputCollector {
     private(set) var failures: [NormalizeFailure?]
     private var current = 0
 
-    static let maxTags = 64
-    static let maxTagBytes = 256
-    static let maxTextBytes = 1 << 20
-    static let maxNumericBytes = 1000
-    /// 0001-01-01 .. 9999-12-31 in Unix seconds: what Postgres timestamptz and our renderers accept.
-    static let timestampRange: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
+    // The limits table of kernel_plugin.h.
+    static let maxTags = Int(KP_TAGS_MAX)
+    static let maxTagBytes = Int(KP_TAG_MAX)
+    static let maxTextBytes = Int(KP_TEXT_MAX)
+    static let maxNumericBytes = Int(KP_NUMERIC_TEXT_MAX)
+    static let maxNumericExponent = Int(KP_NUMERIC_EXPONENT_MAX)
 
     init(family: FamilyDescriptor, count: Int) {
         self.family = family
@@ -47,10 +47,16 @@ final class OutputCollector {
         guard index >= 0, index < outputs.count else { return "fail_event: index \(index) out of range" }
         let kind: NormalizeFailure.Kind = status == KP_ERR_UNSUPPORTED_VERSION.rawValue ? .unsupportedVersion
             : status == KP_ERR_INVALID_PAYLOAD.rawValue ? .invalidPayload : .pluginError
-        // A contract violation the host already recorded is more precise than the plugin's own
-        // status that usually follows it: keep the first failure.
-        if failures[index] == nil {
+        // The plugin's own message wins over a contract violation the host recorded before it
+        // (docs/plugins.md): the plugin knows which payload field was wrong, the host only which
+        // call. A plugin that gives no message keeps the host's, which names the call and column.
+        switch failures[index] {
+        case nil:
             failures[index] = NormalizeFailure(kind: kind, message: message.isEmpty ? "plugin reported status \(status)" : message)
+        case let recorded? where recorded.kind == .badOutput && !message.isEmpty:
+            failures[index] = NormalizeFailure(kind: kind, message: message)
+        default:
+            break
         }
         return nil
     }
@@ -84,8 +90,8 @@ final class OutputCollector {
         return nil
     }
 
+    /// Any `Int64` of Unix nanoseconds is a valid time (1677…2262, inside what timestamptz holds).
     func setEventTime(_ ns: Int64) -> String? {
-        guard Self.timestampRange.contains(ns / 1_000_000_000) else { return violate("set_event_time_ns: \(ns) out of range") }
         outputs[current].eventTimeNanos = ns
         return nil
     }
@@ -156,8 +162,8 @@ final class OutputCollector {
             return v.isFinite ? nil : "non-finite float"
         case (.bool, .bool):
             return nil
-        case (.timestampNanos(let ns), .timestamptz):
-            return timestampRange.contains(ns / 1_000_000_000) ? nil : "timestamp \(ns) out of range"
+        case (.timestampNanos, .timestamptz):
+            return nil
         case (.jsonb, .jsonb):
             return nil
         default:
@@ -165,7 +171,8 @@ final class OutputCollector {
         }
     }
 
-    /// Decimal text Postgres `numeric` accepts and we promise: -?digits[.digits][e[+-]digits].
+    /// The numeric grammar of kernel_plugin.h's limits table: -?digits[.digits][(e|E)[+-]digits],
+    /// at most KP_NUMERIC_TEXT_MAX bytes, exponent value at most KP_NUMERIC_EXPONENT_MAX.
     static func isDecimal(_ s: String) -> Bool {
         var s = s
         return s.withUTF8 { isDecimal(UnsafeRawBufferPointer($0)) }
@@ -180,21 +187,30 @@ final class OutputCollector {
             return i - start
         }
         if u[i] == UInt8(ascii: "-") { i += 1 }
-        let intDigits = digits()
-        var fracDigits = 0
-        if i < u.count, u[i] == UInt8(ascii: ".") { i += 1; fracDigits = digits() }
-        guard intDigits + fracDigits > 0, i == u.count || fracDigits > 0 || intDigits > 0 else { return false }
+        guard digits() > 0 else { return false }
+        if i < u.count, u[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return false }
+        }
         if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
             i += 1
             if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") { i += 1 }
             let expStart = i
-            guard digits() > 0, i - expStart <= 4 else { return false }
-            // Postgres numeric refuses exponents beyond ±1000; catch it here, not mid-COPY.
+            guard digits() > 0 else { return false }
+            // Postgres numeric refuses exponents beyond ±1000; catch it here, not mid-COPY. The
+            // value counts, not the digits: 1e0001000 is 1e1000.
             var exponent = 0
-            for b in u[expStart..<i] { exponent = exponent * 10 + Int(b - UInt8(ascii: "0")) }
-            guard exponent <= 1000 else { return false }
+            for b in u[expStart..<i] {
+                exponent = exponent * 10 + Int(b - UInt8(ascii: "0"))
+                guard exponent <= maxNumericExponent else { return false }
+            }
         }
         return i == u.count
+    }
+
+    /// The name of column `index` for messages, or `#index` when there is no such column.
+    func columnName(_ index: UInt32) -> String {
+        Int(index) < family.columns.count ? family.columns[Int(index)].name : "#\(index)"
     }
 
     static func text(_ bytes: UnsafeRawBufferPointer, max: Int) -> String? {

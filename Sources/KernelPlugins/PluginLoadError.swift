@@ -20,6 +20,8 @@ public struct PluginLoadError: Error, Sendable, Equatable, CustomStringConvertib
         case duplicateFamily = "duplicate_family"
         case duplicatePlugin = "duplicate_plugin"
         case initFailed = "init_failed"
+        /// A Swift plugin built with another Swift toolchain than the kernel's.
+        case toolchainMismatch = "toolchain_mismatch"
         /// The file changed while it was being read (still being copied in place).
         case fileChanging = "file_changing"
         /// A plugin of this name is already active with the same or a higher version.

@@ -7,7 +7,7 @@ import Glibc
 
 /// Opens plugin shared objects and validates them. A plugin is opened with
 /// `RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE` and never closed: Swift-built plugins leave runtime
-/// metadata behind that a later cast could touch (PITFALLS.md), so "unload" does not exist here.
+/// metadata behind that a later cast could touch (docs/platform-notes.md, "Swift plugins and dlopen"), so "unload" does not exist here.
 public enum PluginLoader {
     /// Smallest file that can be an ELF shared object (the ELF64 header alone is 64 bytes).
     static let minimumELFSize = 64
@@ -16,6 +16,12 @@ public enum PluginLoader {
     public static func load(path: String) throws(PluginLoadError) -> LoadedPlugin {
         try probeFile(path)
         return try open(objectPath: path, reportedPath: path)
+    }
+
+    /// The name to hand dlopen for a file `path`: dlopen searches the library path for a name
+    /// without a `/` (`libx.so` would not mean the file in the current directory).
+    static func dlopenName(_ path: String) -> String {
+        path.utf8.contains(UInt8(ascii: "/")) ? path : "./" + path
     }
 
     /// dlopens a probed file and reads its descriptor. `objectPath` is what the dynamic loader
@@ -29,7 +35,7 @@ public enum PluginLoader {
         // dlopen runs the object's constructors; nothing in a valid plugin may fail there, but a
         // broken file surfaces as a dlerror we report verbatim.
         _ = dlerror()
-        guard let handle = dlopen(objectPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        guard let handle = dlopen(dlopenName(objectPath), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw PluginLoadError(path: path, reason: .dlopenFailed, detail: message)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import KernelCrypto
 
 /// Applies the plain-SQL migrations of a directory, in filename order, once each.
 ///
@@ -106,9 +107,7 @@ public struct Migrator: Sendable {
             guard !sql.utf8.contains(0) else {
                 throw .fileUnreadable(file: name, reason: "contains a NUL byte")
             }
-            guard let checksum = SHA3.sha512Hex(bytes) else {
-                throw .fileUnreadable(file: name, reason: "SHA3-512 unavailable in libcrypto")
-            }
+            let checksum = Digest.sha3_512.hex(bytes)
             files.append(MigrationFile(name: name, sql: sql, checksum: checksum))
         }
         return files

@@ -4,7 +4,7 @@ import CHiredis
 import Glibc
 #endif
 
-/// One blocking hiredis connection. hiredis 0.14 has no RESP3 and no TLS (PITFALLS.md).
+/// One blocking hiredis connection. hiredis 0.14 has no RESP3 and no TLS (docs/platform-notes.md, "hiredis 0.14").
 /// Not thread-safe: a connection belongs to one dedicated thread at a time; calls block.
 public final class RedisConnection: RedisClient {
     public struct Endpoint: Sendable, Hashable {

@@ -1,3 +1,4 @@
+import KernelCrypto
 /// One authorized_keys-format line: `type SP base64-blob [SP comment]`, surrounding whitespace and a
 /// trailing newline allowed. Only the syntax is checked here; the blob is decoded but not parsed.
 struct AuthorizedKeysLine {
@@ -25,7 +26,7 @@ struct AuthorizedKeysLine {
         while i < end, isSpace(bytes[i]) { i += 1 }
         let blobStart = i
         while i < end, !isSpace(bytes[i]) { i += 1 }
-        guard i > blobStart, let blob = SSHBase64.decode(bytes[blobStart..<i]) else { return nil }
+        guard i > blobStart, let blob = Base64.standardDecode(bytes[blobStart..<i]) else { return nil }
         while i < end, isSpace(bytes[i]) { i += 1 }
         let comment = bytes[i..<end]
         // A line break inside would make this two lines.

@@ -1,4 +1,5 @@
-/// What a certificate must satisfy, and the check itself (SPEC §4, OpenSSH's
+import KernelCrypto
+/// What a certificate must satisfy, and the check itself (docs/protocol.md, "OpenSSH certificates"; OpenSSH's
 /// `sshkey_cert_check_authority` plus the CA-key identity and signature checks).
 public struct CertificatePolicy: Sendable {
     /// The CA whose signature is required; nil (no CA, or an unparseable one) refuses everything
@@ -8,14 +9,14 @@ public struct CertificatePolicy: Sendable {
     public var requireType: SSHCertificate.Kind
     /// When non-empty, one of the certificate's principals must be one of these (byte-exact).
     public var principals: [String]
-    /// When true, a certificate without principals is refused (admins, SPEC §4).
+    /// When true, a certificate without principals is refused (admins).
     public var requireCertificatePrincipal: Bool
     /// Clock tolerance applied to both ends of the validity window.
     public var skewSeconds: UInt64
     /// Critical options tolerated; any other refuses the certificate (producers: none; admins:
     /// `source-address`).
     public var allowedCriticalOptions: Set<String>
-    /// Certified key algorithms accepted (SPEC §4: Ed25519 only, it verifies Ed25519 request
+    /// Certified key algorithms accepted (Ed25519 only, it verifies Ed25519 request
     /// signatures).
     public var acceptedCertifiedKeys: Set<SSHPublicKey.Algorithm>
 
@@ -44,7 +45,7 @@ public struct CertificatePolicy: Sendable {
                           skewSeconds: skewSeconds, allowedCriticalOptions: ["source-address"])
     }
 
-    /// Checks one authorized_keys-format certificate line at Unix time `now`, in SPEC §4 order:
+    /// Checks one authorized_keys-format certificate line at Unix time `now`, in the order of docs/protocol.md, "OpenSSH certificates":
     /// parse → CA identity → CA signature → validity window → certificate type → critical options →
     /// principals → certified key type. The first failure is returned.
     public func check(certLine: String, now: Int64) -> Result<CheckedCertificate, CertificateError> {

@@ -10,7 +10,7 @@ public struct CheckedCertificate: Sendable {
     public var keyID: String { certificate.keyID }
     public var principals: [String] { certificate.principals }
     public var serial: UInt64 { certificate.serial }
-    /// SPEC §3 fingerprint of the certified key (stable across renewals of the certificate).
+    /// The fingerprint of the certified key (docs/protocol.md, "Fingerprints"; stable across renewals of the certificate).
     public var fingerprint: String { certificate.certifiedKey.fingerprint }
     /// Critical options the policy tolerated (e.g. `source-address` for admins). Enforcing them
     /// against the request (the peer address) is the caller's job.

@@ -1,6 +1,7 @@
 import KernelJSON
+import KernelCrypto
 
-/// Producer and admin request signatures (SPEC §3): raw 64-byte pure Ed25519 over the signing
+/// Producer and admin request signatures (docs/protocol.md, "Signing strings and signatures"): raw 64-byte pure Ed25519 over the signing
 /// string, transported as standard-alphabet base64, unpadded or padded.
 public enum ProducerSignature {
     /// `Canonical(payload) + "." + nonce`: what producers sign.
@@ -19,7 +20,7 @@ public enum ProducerSignature {
     /// decoded length other than 64.
     public static func verify(certifiedKey: SSHPublicKey, message: [UInt8], signatureBase64: String) -> Bool {
         guard certifiedKey.algorithm == .ed25519,
-              let signature = SSHBase64.decode(signatureBase64), signature.count == 64 else { return false }
+              let signature = Base64.standardDecode(signatureBase64), signature.count == 64 else { return false }
         return LibCrypto.verify(key: certifiedKey.cryptoKey, digest: nil, signature: signature, message: message)
     }
 }

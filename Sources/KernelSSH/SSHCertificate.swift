@@ -1,3 +1,4 @@
+import KernelCrypto
 /// An OpenSSH certificate (PROTOCOL.certkeys, `*-cert-v01@openssh.com`), parsed but not yet trusted:
 /// `CertificatePolicy.check` decides whether it is acceptable.
 public struct SSHCertificate: Sendable {
@@ -40,7 +41,7 @@ public struct SSHCertificate: Sendable {
     public let validBefore: UInt64
     public let criticalOptions: [Option]
     public let extensions: [Option]
-    /// Wire encoding of the CA key that signed this certificate (compared by bytes, SPEC §4).
+    /// Wire encoding of the CA key that signed this certificate (compared by bytes).
     public let signatureKeyWire: [UInt8]
     /// The CA's SSH signature blob.
     public let signature: [UInt8]

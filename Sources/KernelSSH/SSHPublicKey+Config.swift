@@ -9,7 +9,7 @@ extension SSHPublicKey {
     static let maxConfigFileBytes = 1 << 20
 
     /// A CA key from a configuration value (`auth.producer_ssh_ca`, `auth.admin_ssh_ca`): either
-    /// authorized_keys text or the path of a file holding it (SPEC §4 [decision]). A value with
+    /// authorized_keys text or the path of a file holding it. A value with
     /// whitespace is key text, one without is a path.
     ///
     /// Blank lines and `#` comments are skipped; a line may carry a prefix before the key type

@@ -1,8 +1,9 @@
+import KernelCrypto
 /// An SSH public key (not a certificate): ssh-ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa.
 ///
 /// Parsing validates the key fully (Ed25519 length, EC point on the curve, RSA modulus ≥ 2048
 /// bits), so a value of this type is always usable for verification. Two keys are equal when their
-/// SSH wire encodings are equal (SPEC §4 compares CA keys that way).
+/// SSH wire encodings are equal (CA keys are compared that way).
 public struct SSHPublicKey: Sendable, Hashable, CustomStringConvertible {
     /// The key algorithms handled here.
     public enum Algorithm: String, Sendable, CaseIterable {
@@ -37,13 +38,13 @@ public struct SSHPublicKey: Sendable, Hashable, CustomStringConvertible {
     let cryptoKey: LibCryptoKey
 
     /// The authorized_keys form without comment: `"<type> <base64 blob>"`.
-    public var authorizedKeysLine: String { "\(algorithm.rawValue) \(SSHBase64.encode(wireEncoding))" }
+    public var authorizedKeysLine: String { "\(algorithm.rawValue) \(Base64.standardEncode(wireEncoding))" }
 
     public var description: String { authorizedKeysLine }
 
-    /// SPEC §3 fingerprint: standard base64 (padded, 88 characters) of SHA3-512 over the wire
+    /// The fingerprint (docs/protocol.md, "Fingerprints"): standard base64 (padded, 88 characters) of SHA3-512 over the wire
     /// encoding. Comments, whitespace and certificate renewal do not change it.
-    public var fingerprint: String { SSHBase64.encode(LibCrypto.sha3_512(wireEncoding)) }
+    public var fingerprint: String { Base64.standardEncode(Digest.sha3_512.hash(wireEncoding)) }
 
     public static func == (lhs: SSHPublicKey, rhs: SSHPublicKey) -> Bool { lhs.wireEncoding == rhs.wireEncoding }
     public func hash(into hasher: inout Hasher) { hasher.combine(wireEncoding) }

@@ -1,3 +1,4 @@
+import KernelCrypto
 /// The outcome of checking an SSH signature blob (`string sig-type, string sig-bytes`).
 enum SignatureVerdict: Equatable {
     case valid

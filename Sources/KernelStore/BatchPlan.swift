@@ -43,6 +43,8 @@ struct BatchPlan {
     var deferredTwins: [Int] = []
     /// Input index → reason, for events refused before reaching Postgres.
     var rejected: [(input: Int, reason: String)] = []
+    /// Input indices among `rejected` whose producer is over its tag budget (`tag_budget_exceeded`).
+    var overBudget: Set<Int> = []
     /// (second copy, kept copy) input indices of in-batch duplicates.
     var twins: [(copy: Int, kept: Int)] = []
     /// True when any event in the batch may have been delivered before.

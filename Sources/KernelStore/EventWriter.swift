@@ -1,3 +1,4 @@
+import KernelCrypto
 import KernelEvents
 import KernelPlugins
 import KernelPostgres
@@ -19,9 +20,9 @@ import Logging
 ///   mode before the batch transaction (an unused dictionary entry is harmless).
 /// - The monthly partitions of every (table, month) the batch touches are ensured first, once
 ///   per pair per writer.
-/// - Fast path (no event flagged `mayBeRedelivery`): binary COPY straight into the tables.
-///   If Postgres reports a unique violation (an event stored before), the batch is rolled back
-///   and redone on the dedup path.
+/// - Fast path (no event flagged `mayBeRedelivery`): binary COPY of the ids into `event_ids`,
+///   then of the rows straight into the tables. If Postgres reports a unique violation (an
+///   `event_id` stored before), the batch is rolled back and redone on the dedup path.
 /// - Dedup path: binary COPY into TEMP staging tables, then `INSERT … SELECT … ON CONFLICT DO
 ///   NOTHING`, counting per event what was new.
 /// - A data error (SQLSTATE class 22/23) isolates the bad events by halving the batch under
@@ -41,7 +42,11 @@ public final class EventWriter: @unchecked Sendable {
     private var stagesReady: Set<String> = []
     private var tagStageReady = false
     private var identityStageReady = false
-    private let sha256 = SHA256Context()
+    private let sha256 = DigestContext(.sha256)
+
+    /// Dictionary entries one producer may add (`server.max_tags_per_producer`); an event that
+    /// needs more is refused as over budget (`WriteReport.overBudget`).
+    public var tagBudgetPerProducer = 100_000
 
     /// Creates a writer for `connection`, which it uses exclusively from now on.
     public init(connection: PGConnection, logger: Logger) {
@@ -127,7 +132,16 @@ public final class EventWriter: @unchecked Sendable {
         for (copy, kept) in plan.twins {
             if let reason = reasons[kept] { reasons[copy] = reason } else { duplicates += 1 }
         }
-        var rejected = reasons.sorted { $0.key < $1.key }.map { (entryID: batch[$0.key].entryID, reason: $0.value) }
+        var rejected: [(entryID: String, reason: String)] = []
+        var overBudget: [(entryID: String, detail: String)] = []
+        for (input, reason) in reasons.sorted(by: { $0.key < $1.key }) {
+            let budgetInput = plan.twins.first { $0.copy == input }?.kept ?? input
+            if plan.overBudget.contains(budgetInput) {
+                overBudget.append((entryID: batch[input].entryID, detail: reason))
+            } else {
+                rejected.append((entryID: batch[input].entryID, reason: reason))
+            }
+        }
         var conflicts = conflictInputs.sorted().map { input in
             (entryID: batch[input].entryID,
              detail: "event_id \(batch[input].eventID) is already stored with other content (first write wins)")
@@ -141,6 +155,7 @@ public final class EventWriter: @unchecked Sendable {
             duplicates += second.duplicates
             rejected += second.rejected
             conflicts += second.conflicts
+            overBudget += second.overBudget
         }
         if let first = conflictInputs.first {
             // (Conflicts of a second pass were logged by that pass.)
@@ -154,8 +169,13 @@ public final class EventWriter: @unchecked Sendable {
                 "entry_id": "\(first.entryID)", "reason": "\(first.reason)",
             ])
         }
+        if let first = overBudget.first {
+            logger.warning("store_tag_budget_exceeded", metadata: [
+                "count": "\(overBudget.count)", "entry_id": "\(first.entryID)", "reason": "\(first.detail)",
+            ])
+        }
         return WriteReport(inserted: inserted, duplicates: duplicates, rejected: rejected,
-                           conflicts: conflicts, usedDedupPath: outcome.dedup)
+                           conflicts: conflicts, overBudget: overBudget, usedDedupPath: outcome.dedup)
     }
 
     /// Deduplicates, resolves tags and encodes every event once.
@@ -194,13 +214,14 @@ public final class EventWriter: @unchecked Sendable {
         // Tag ids: one cache lookup per tag. In the steady state every tag is cached and the ids
         // found here are used as they are; after a miss, the events are looked up again once the
         // misses are resolved.
-        var refused: [TagDictionary.Key: String] = [:]
+        var refused: [TagDictionary.Key: TagDictionary.Refusal] = [:]
         var foundIDs: [Int64] = []
         var foundRanges: [Range<Int>] = []
         var anyMiss = false
         if withTags {
             tags.trimIfFull()
             var misses: [Tag] = []
+            var missedBy: [EventUUID] = []
             foundRanges.reserveCapacity(candidates.count)
             foundIDs.reserveCapacity(candidates.count * 3)
             // Position j of the previous events' tags: the last cached tag seen there and its id.
@@ -230,13 +251,14 @@ public final class EventWriter: @unchecked Sendable {
                         if !foundIDs[start...].contains(id) { foundIDs.append(id) }
                     } else {
                         misses.append(eventTags[j])
+                        missedBy.append(batch[index].producerID)
                     }
                 }
                 foundRanges.append(start..<foundIDs.count)
             }
             if !misses.isEmpty {
                 anyMiss = true
-                refused = try tags.resolve(misses, on: connection)
+                refused = try tags.resolve(misses, producers: missedBy, budget: tagBudgetPerProducer, on: connection)
             }
         }
 
@@ -251,8 +273,9 @@ public final class EventWriter: @unchecked Sendable {
                 if anyMiss {
                     for tag in batch[index].tags {
                         guard let id = tags.cached(tag) else {
-                            let why = refused[TagDictionary.Key(tag)] ?? "not found in the dictionary"
-                            plan.rejected.append((index, "tag (\(tag.key.prefix(64)), \(tag.value.prefix(64))): \(why)"))
+                            let why = refused[TagDictionary.Key(tag)] ?? .init(detail: "not found in the dictionary")
+                            plan.rejected.append((index, "tag (\(tag.key.prefix(64)), \(tag.value.prefix(64))): \(why.detail)"))
+                            if why.overBudget { plan.overBudget.insert(index) }
                             continue events
                         }
                         if !tagIDs.contains(id) { tagIDs.append(id) }

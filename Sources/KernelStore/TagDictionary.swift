@@ -1,3 +1,4 @@
+import KernelEvents
 import KernelPlugins
 import KernelPostgres
 
@@ -53,56 +54,102 @@ struct TagDictionary {
         if ids.count >= capacity { ids.removeAll(keepingCapacity: true) }
     }
 
-    /// Resolves `tags` (cache misses, distinct) to ids, inserting the new ones. Runs in autocommit
-    /// mode: a dictionary entry is harmless if the batch later fails.
+    /// Why a tag got no id: its event is refused.
+    struct Refusal: Equatable {
+        var detail: String
+        /// The event's producer has added its `budget` of tags to the dictionary already
+        /// (`tag_budget_exceeded`); otherwise the database refused the tag (`persist_failed`).
+        var overBudget = false
+    }
+
+    /// Resolves `tags` (cache misses; `producers[i]` sent `tags[i]`) to ids, inserting the new
+    /// ones. Runs in autocommit mode: a dictionary entry is harmless if the batch later fails.
     ///
-    /// Returns the tags that the database refused (data errors: a NUL byte, an empty key, a value
-    /// too long for the index) with the reason; their events are rejected. Connectivity and other
-    /// errors are thrown.
-    mutating func resolve(_ tags: [Tag], on connection: PGConnection) throws(PGError) -> [Key: String] {
-        var refused: [Key: String] = [:]
+    /// Each new entry records the producer that added it, and a producer may add at most
+    /// `budget` entries (`server.max_tags_per_producer`): one producer cannot grow the global
+    /// dictionary without bound. The count is read from the dictionary when a producer adds
+    /// tags, so kernels writing at once can overshoot it by at most one batch's new tags each.
+    ///
+    /// Returns the tags that got no id, with why; their events are rejected. Connectivity and
+    /// other errors are thrown.
+    mutating func resolve(_ tags: [Tag], producers: [EventUUID], budget: Int,
+                          on connection: PGConnection) throws(PGError) -> [Key: Refusal] {
+        var refused: [Key: Refusal] = [:]
         var pending: [Tag] = []
+        var pendingBy: [EventUUID] = []
         var seen: Set<Key> = []
-        for tag in tags {
+        for (tag, producer) in zip(tags, producers) {
             let key = Key(tag)
             guard ids[key] == nil, seen.insert(key).inserted else { continue }
             // libpq passes parameters as C strings: a NUL would silently cut the text short.
             if tag.key.utf8.contains(0) || tag.value.utf8.contains(0) {
-                refused[key] = "tag contains a NUL byte, which Postgres text cannot store"
+                refused[key] = Refusal(detail: "tag contains a NUL byte, which Postgres text cannot store")
                 continue
             }
             pending.append(tag)
+            pendingBy.append(producer)
         }
         guard !pending.isEmpty else { return refused }
 
         // Look up first: an INSERT … ON CONFLICT burns a sequence value per existing tag.
-        pending = try lookUp(pending, on: connection)
+        let new = try lookUp(pending, on: connection)
+        guard !new.isEmpty else { return refused }
+        pending = new.map { pending[$0] }
+        pendingBy = new.map { pendingBy[$0] }
+        (pending, pendingBy) = try withinBudget(pending, pendingBy, budget: budget, refusing: &refused, on: connection)
         guard !pending.isEmpty else { return refused }
         do throws(PGError) {
-            try insert(pending, on: connection)
+            try insert(pending, pendingBy, on: connection)
         } catch where TagDictionary.isPerTagError(error) {
             // Find the culprit(s) one tag at a time.
             var good: [Tag] = []
-            for tag in pending {
+            for (tag, producer) in zip(pending, pendingBy) {
                 do throws(PGError) {
-                    try insert([tag], on: connection)
+                    try insert([tag], [producer], on: connection)
                     good.append(tag)
                 } catch where TagDictionary.isPerTagError(error) {
-                    refused[Key(tag)] = TagDictionary.describe(error)
+                    refused[Key(tag)] = Refusal(detail: TagDictionary.describe(error))
                 }
             }
             pending = good
         }
-        let missing = try lookUp(pending, on: connection)
-        for tag in missing {
+        for index in try lookUp(pending, on: connection) {
             // Inserted (or found) a moment ago and gone now: only a concurrent DELETE does that.
-            refused[Key(tag)] = "tag (\(tag.key), \(tag.value)) vanished from the dictionary while being added"
+            let tag = pending[index]
+            refused[Key(tag)] = Refusal(detail: "tag (\(tag.key), \(tag.value)) vanished from the dictionary while being added")
         }
         return refused
     }
 
-    /// Caches the ids of the tags that exist; returns those that do not.
-    private mutating func lookUp(_ tags: [Tag], on connection: PGConnection) throws(PGError) -> [Tag] {
+    /// Keeps, per producer, as many of its new tags as its budget still allows; refuses the rest.
+    private func withinBudget(_ tags: [Tag], _ producers: [EventUUID], budget: Int, refusing refused: inout [Key: Refusal],
+                              on connection: PGConnection) throws(PGError) -> ([Tag], [EventUUID]) {
+        let distinct = Array(Set(producers))
+        let counts = try connection.query("""
+            SELECT created_by::text, count(*) FROM tags WHERE created_by = ANY($1::uuid[]) GROUP BY 1
+            """, [TagDictionary.arrayLiteral(distinct.map(\.description))])
+        var left: [EventUUID: Int] = [:]
+        for producer in distinct { left[producer] = budget }
+        for row in counts.rows {
+            guard let id = row[0].flatMap({ EventUUID($0) }), let used = row[1].flatMap({ Int($0) }) else { continue }
+            left[id] = budget - used
+        }
+        var kept: ([Tag], [EventUUID]) = ([], [])
+        for (tag, producer) in zip(tags, producers) {
+            if left[producer, default: 0] > 0 {
+                left[producer]! -= 1
+                kept.0.append(tag)
+                kept.1.append(producer)
+            } else {
+                refused[Key(tag)] = Refusal(detail: "producer \(producer) has added \(budget) tags to the dictionary, "
+                                            + "its budget (server.max_tags_per_producer)", overBudget: true)
+            }
+        }
+        return kept
+    }
+
+    /// Caches the ids of the tags that exist; returns the indices of those that do not.
+    private mutating func lookUp(_ tags: [Tag], on connection: PGConnection) throws(PGError) -> [Int] {
         guard !tags.isEmpty else { return [] }
         let result = try connection.query("""
             SELECT u.i, t.tag_id
@@ -116,15 +163,16 @@ struct TagDictionary {
             found[ordinal - 1] = true
             ids[Key(tags[ordinal - 1])] = id
         }
-        return tags.indices.filter { !found[$0] }.map { tags[$0] }
+        return tags.indices.filter { !found[$0] }
     }
 
-    private func insert(_ tags: [Tag], on connection: PGConnection) throws(PGError) {
+    private func insert(_ tags: [Tag], _ producers: [EventUUID], on connection: PGConnection) throws(PGError) {
         _ = try connection.query("""
-            INSERT INTO tags (key, value)
-            SELECT k, v FROM unnest($1::text[], $2::text[]) AS u(k, v)
+            INSERT INTO tags (key, value, created_by)
+            SELECT k, v, p FROM unnest($1::text[], $2::text[], $3::uuid[]) AS u(k, v, p)
             ON CONFLICT (key, value) DO NOTHING
-            """, [TagDictionary.arrayLiteral(tags.map(\.key)), TagDictionary.arrayLiteral(tags.map(\.value))])
+            """, [TagDictionary.arrayLiteral(tags.map(\.key)), TagDictionary.arrayLiteral(tags.map(\.value)),
+                  TagDictionary.arrayLiteral(producers.map(\.description))])
     }
 
     /// Data errors, and 54000 (program_limit_exceeded: a value too large for the unique index),

@@ -1,7 +1,7 @@
 /// The outcome of `EventWriter.write` for one batch.
 ///
 /// Every input event is counted exactly once: `inserted + duplicates + rejected.count +
-/// conflicts.count` equals the batch size. Inserted and duplicate events are durable (committed)
+/// conflicts.count + overBudget.count` equals the batch size. Inserted and duplicate events are durable (committed)
 /// and can be acknowledged; rejected ones must be dead-lettered (`persist_failed`), conflicts as
 /// `event_id_conflict`.
 public struct WriteReport: Sendable {
@@ -15,13 +15,18 @@ public struct WriteReport: Sendable {
     /// Events whose event_id is already stored with other content (or twice in the batch with
     /// different content: the later copy): first write wins, these are not stored.
     public var conflicts: [(entryID: String, detail: String)]
+    /// Events refused because their producer has added its budget of tags to the dictionary
+    /// (`server.max_tags_per_producer`): dead-lettered as `tag_budget_exceeded`, not stored.
+    public var overBudget: [(entryID: String, detail: String)]
     /// True when the batch went through the deduplicating staging path (redeliveries present, a
     /// unique violation on the fast path, or isolation of bad events).
     public var usedDedupPath: Bool
 
     /// Creates a report.
     public init(inserted: Int = 0, duplicates: Int = 0, rejected: [(entryID: String, reason: String)] = [],
-                conflicts: [(entryID: String, detail: String)] = [], usedDedupPath: Bool = false) {
+                conflicts: [(entryID: String, detail: String)] = [],
+                overBudget: [(entryID: String, detail: String)] = [], usedDedupPath: Bool = false) {
+        self.overBudget = overBudget
         self.conflicts = conflicts
         self.inserted = inserted
         self.duplicates = duplicates

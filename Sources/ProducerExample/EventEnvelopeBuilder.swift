@@ -2,7 +2,7 @@ import Foundation
 import KernelEvents
 import KernelJSON
 
-/// Builds the event JSON of SPEC §2: `{event_id, ts, subject_id, payload, tags}`.
+/// Builds the event JSON (docs/protocol.md, "Event envelope"): `{event_id, ts, subject_id, payload, tags}`.
 enum EventEnvelopeBuilder {
     static func envelope(subjectID: String, payload: JSONValue, nanos: Int64, tags: [(String, String)]) -> String {
         JSONWriter.serialize(.object(JSONObject([

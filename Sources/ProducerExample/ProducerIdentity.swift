@@ -4,7 +4,7 @@ import KernelJSON
 import KernelSSH
 
 /// The producer's key pair and certificate, and the signing rule of every control request
-/// (SPEC §3): `sig` = standard base64 of pure Ed25519 over `Canonical(payload) + "." + nonce`.
+/// (docs/protocol.md, "Signing strings and signatures"): `sig` = standard base64 of pure Ed25519 over `Canonical(payload) + "." + nonce`.
 struct ProducerIdentity {
     let key: Ed25519PrivateKey
     /// The whole certificate line (`ssh-ed25519-cert-v01@openssh.com AAAA… comment`), sent as `pubkey`.

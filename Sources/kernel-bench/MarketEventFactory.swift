@@ -21,7 +21,7 @@ struct BenchEvent {
 }
 
 /// Realistic events from a fixed seed: trades, quotes and 10-level book snapshots over eight
-/// symbols, each (family, symbol) its own registered subject, in the envelope of SPEC §2.
+/// symbols, each (family, symbol) its own registered subject, in the envelope of docs/protocol.md, "Event envelope".
 struct MarketEventFactory {
     /// Percent of trades, quotes and books; they must add up to 100.
     struct Mix: Sendable {

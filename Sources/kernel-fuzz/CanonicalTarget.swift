@@ -106,7 +106,7 @@ final class CanonicalTarget: FuzzTarget {
         }
     }
 
-    /// nil when `output` (the reparsed canonical form) means what `input` means, per SPEC §3.
+    /// nil when `output` (the reparsed canonical form) means what `input` means (docs/protocol.md, "Canonical JSON").
     static func compare(_ input: JSONValue, _ output: JSONValue, path: String) -> String? {
         switch (input, output) {
         case (.null, .null): return nil
@@ -145,7 +145,7 @@ final class CanonicalTarget: FuzzTarget {
     }
 }
 
-/// Syntactic checks of canonical output (SPEC §3 rules 2 and 4), independent of KernelJSON.
+/// Syntactic checks of canonical output (docs/protocol.md, "Canonical JSON", rules 2 and 4), independent of KernelJSON.
 enum CanonicalForm {
     static func problem(in text: [UInt8]) -> String? {
         guard String(validating: text, as: UTF8.self) != nil else { return "output is not valid UTF-8" }

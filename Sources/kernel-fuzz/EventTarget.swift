@@ -4,7 +4,7 @@ import KernelJSON
 /// `event`: `EventEnvelope.parse` (the single-pass envelope scanner), differentially against a
 /// reference built from `JSONParser`'s tree and `TextReferences`.
 ///
-/// Properties: never crashes; accepts exactly what the SPEC §2 rules accept, refusing with the
+/// Properties: never crashes; accepts exactly what the rules of docs/protocol.md, "Event envelope" accept, refusing with the
 /// reason the rules give first; an accepted envelope carries the UUIDs and instant the reference
 /// reads (and they round-trip through their text forms), `payloadRange` holds exactly the
 /// `payload` object, and the tags are the reference's usable tags in order.

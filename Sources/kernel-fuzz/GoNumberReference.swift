@@ -1,4 +1,4 @@
-/// An independent reference for SPEC §3 number output (Go's `encoding/json` float64 form), built
+/// An independent reference for the number output of docs/protocol.md, "Canonical JSON" (Go's `encoding/json` float64 form), built
 /// from Swift's shortest round-trip `description`: plain notation when `1e-6 ≤ |x| < 1e21` or
 /// x = 0, else `d[.ddd]e±N` without exponent zero padding; `-0` stays `-0`.
 enum GoNumberReference {

@@ -3,7 +3,7 @@ import KernelAdmin
 import KernelAuth
 import KernelConfig
 
-/// `kernel admin …`: the operator's client for the admin API (SPEC §9). Needs no kernel config:
+/// `kernel admin …`: the operator's client for the admin API (docs/admin.md). Needs no kernel config:
 /// only the API URL and the admin's OpenSSH key and certificate.
 struct AdminCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -11,7 +11,7 @@ import Glibc
 #endif
 
 /// `kernel dlq …`: read the dead-letter stream and re-inject its entries once the cause is fixed
-/// (SPEC §15).
+/// (docs/operations.md, "Dead letters").
 struct DLQCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlq",

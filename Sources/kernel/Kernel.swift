@@ -1,4 +1,5 @@
 import ArgumentParser
+import KernelPlugins
 
 /// The `kernel` command line. `kernel --config F` is `kernel run --config F`.
 @main
@@ -6,8 +7,10 @@ struct Kernel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",
+        // The toolchain line: Swift plugins must be built with it (Sources/KernelPlugins/HostToolchain.swift).
+        version: "kernel \(HostToolchain.line)",
         subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self, SpillCommand.self, DLQCommand.self, AdminCommand.self,
-                      PluginHostCommand.self],
+                      DevCommand.self, PluginHostCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelConfig
 import KernelCore
+import KernelEvents
 import KernelJSON
 import KernelPlugins
 import Logging
@@ -13,7 +14,7 @@ struct PluginsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugins",
         abstract: "Inspect normalizer plugins.",
-        subcommands: [List.self, Check.self]
+        subcommands: [List.self, Check.self, New.self]
     )
 
     /// `kernel plugins list --config F`: what loads from the configured directory.
@@ -27,6 +28,7 @@ struct PluginsCommand: ParsableCommand {
             let registry = PluginRegistry.load(directory: config.plugins.dir, logger: logger,
                                                configJSON: { config.pluginConfigJSON(for: $0) })
             PluginsCommand.printRunningKernel(directory: config.plugins.dir)
+            print("kernel \(HostToolchain.line)")
             print("plugins directory: \(config.plugins.dir)")
             if registry.entries.isEmpty && registry.refused.isEmpty && registry.superseded.isEmpty {
                 print("  (no *.so files)")
@@ -119,11 +121,14 @@ struct PluginsCommand: ParsableCommand {
             case .success(let out):
                 print("")
                 print("normalize(\(sample)) as \(fam.name) v\(input.schemaVersion):")
-                if let ns = out.eventTimeNanos { print("  event time: \(ns) ns") }
+                if let ns = out.eventTimeNanos { print("  event time: \(RFC3339.format(nanos: ns)) (\(ns) ns)") }
                 for tag in out.tags { print("  tag \(tag.key)=\(tag.value)") }
                 if let payload = out.payloadJSON { print("  payload: \(payload)") }
                 for (r, row) in out.rows.enumerated() {
-                    let cells = zip(fam.columns, row).map { "\($0.name)=\($1.textValue ?? "NULL")" }
+                    let cells = zip(fam.columns, row).map { column, value in
+                        if case .timestampNanos(let ns) = value { return "\(column.name)=\(RFC3339.format(nanos: ns))" }
+                        return "\(column.name)=\(value.textValue ?? "NULL")"
+                    }
                     print("  row \(r): " + cells.joined(separator: " "))
                 }
                 print("OK   \(plugin.path) normalized the sample into \(out.rows.count) row(s)")
@@ -136,6 +141,7 @@ struct PluginsCommand: ParsableCommand {
             print("plugin:      \(d.name) \(d.version)")
             print("abi:         \(d.abiMajor).\(d.abiMinor) (descriptor \(d.structSize) bytes)")
             print("build:       \(d.buildInfo.isEmpty ? "(not given)" : d.buildInfo)")
+            print("kernel:      \(HostToolchain.line)")
             print("thread-safe: \(d.threadSafe)  batch normalize: \(d.hasBatchNormalize)")
             for f in d.families {
                 print("family \(f.name) versions \(f.versions.lowerBound)...\(f.versions.upperBound), max \(f.maxRowsPerEvent) row(s)/event, payload schema: \(f.payloadSchemaJSON == nil ? "none" : "yes")")

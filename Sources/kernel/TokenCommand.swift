@@ -19,7 +19,7 @@ struct TokenCommand: ParsableCommand {
 
     /// `kernel token issue --config F --producer UUID [--subject UUID] [--ttl S] [--json]`: mints a
     /// token with the configured issuer key and records it in `producer_tokens`, so the kernel's
-    /// database check (SPEC §5.5 step 3) accepts it.
+    /// database check (docs/protocol.md, "Tokens", step 3) accepts it.
     struct Issue: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Mint a token for a producer with the configured issuer key and record it in producer_tokens.")

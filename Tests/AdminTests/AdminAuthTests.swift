@@ -3,7 +3,7 @@ import KernelAdmin
 import KernelAuth
 import Testing
 
-/// Every `/auth*` refusal of SPEC §9 answers 401 with an empty body.
+/// Every `/auth*` refusal (docs/admin.md, "Admin authentication") answers 401 with an empty body.
 @Suite(.serialized) struct AdminAuthTests {
     /// A raw, unsigned client: headers are passed by hand.
     func raw(_ h: AdminHarness) -> AdminClient { AdminClient(baseURL: h.baseURL, signer: nil) }
@@ -113,7 +113,7 @@ import Testing
         let ttl = try h.redis.command(["TTL", h.prefix + "admin:nonce:" + once.first { $0.0 == "X-Admin-Nonce" }!.1]).integer ?? -2
         #expect(ttl > 0 && ttl <= 300)
 
-        // The query string is not signed (SPEC §9): a signed GET /auth with another query passes.
+        // The query string is not signed (docs/admin.md, "Signing string"): a signed GET /auth with another query passes.
         #expect(try await h.client().send(method: "GET", path: "/auth", query: "filter=all").status == 200)
 
         let parsed = try PrometheusText(h.metrics.render())
@@ -134,7 +134,7 @@ import Testing
             headers.append(("X-SSH-Cert", garbage))
             expect401(try await raw(h).send(method: "GET", path: "/auth", extraHeaders: headers), "cert \(garbage.prefix(40))")
         }
-        // URL-safe base64 of a valid signature is refused (SPEC §3: standard alphabet only).
+        // URL-safe base64 of a valid signature is refused (docs/protocol.md, "Signing strings and signatures": standard alphabet only).
         var urlSafe = signer.headers(method: "GET", path: "/auth", body: [])
         let signature = urlSafe.first { $0.0 == "X-Admin-Signature" }!.1
         let converted = signature.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -159,7 +159,7 @@ import Testing
 
     @Test func refusedWhenTheAdminCAIsUnusable() async throws {
         let h = try AdminHarness()
-        // A bogus CA must not stop start-up (SPEC §4); it refuses everything.
+        // A bogus CA must not stop start-up (docs/operations.md, "Start-up"); it refuses everything.
         try await h.start(config: h.config(adminCA: "not a key"))
         expect401(try await h.client().send(method: "GET", path: "/auth"), "bogus CA")
         #expect(try await raw(h).send(method: "GET", path: "/healthz").status == 200)

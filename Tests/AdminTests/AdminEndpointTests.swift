@@ -93,7 +93,7 @@ import Testing
         let client = try h.client()
 
         let pending = try json(try await client.send(method: "GET", path: "/auth"))
-        #expect(pending.arrayValue?.count == 2)   // one row per pending attempt (SPEC §14.13)
+        #expect(pending.arrayValue?.count == 2)   // one row per pending attempt
         #expect(pending[0]?["fingerprint"]?.stringValue == fpB)
         #expect(pending[0]?["producer_id"]?.stringValue == beta)
         #expect(pending[0]?["name"]?.stringValue == "beta")
@@ -211,7 +211,7 @@ import Testing
         await h.tearDown()
     }
 
-    /// SPEC §13 TestKeyRotation_ApprovesAndSupersedes, on the SQL function itself.
+    /// Key rotation approves the new key and supersedes the old one, on the SQL function itself.
     @Test func approveKeyRotationFunction() throws {
         let h = try AdminHarness()
         defer { Task { await h.tearDown() } }

@@ -3,7 +3,7 @@ import KernelAdmin
 import KernelConfig
 import Testing
 
-/// `server.tls`: HTTPS, TLS ≥ 1.2, client certificates required and verified (SPEC §9).
+/// `server.tls`: HTTPS, TLS ≥ 1.2, client certificates required and verified (docs/admin.md, "TLS").
 @Suite(.serialized) struct AdminTLSTests {
     /// A throwaway CA, a server certificate for 127.0.0.1 and two client certificates.
     func makePKI(_ h: AdminHarness) throws {

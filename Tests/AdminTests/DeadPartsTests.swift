@@ -44,9 +44,7 @@ struct DeadPartsTests {
     /// Keys read through another property than the one they are parsed into.
     static let readAs: [String: String] = ["read_shards": "assignedShards", "client_ca_file": "clientCAFile"]
     /// Still parsed but not read, each with why.
-    static let knownDeadKeys: [String: String] = [
-        "max_conns": "postgres.max_conns: the kernel keeps no pool; connections are per thread",
-    ]
+    static let knownDeadKeys: [String: String] = [:]
 
     /// A key is read when the property it is parsed into (`prop = reader.int("key", …)`) appears
     /// anywhere in the sources beyond its declaration, that assignment and the redacted

@@ -2,7 +2,7 @@ import Foundation
 import KernelMetrics
 import Testing
 
-/// SPEC §11 names, typed out here (not taken from `KernelMetrics.families`) so a typo in either
+/// The metric names of docs/admin.md, "Metrics", typed out here (not taken from `KernelMetrics.families`) so a typo in either
 /// place fails.
 let specCounters = [
     "kernel_redis_read_total", "kernel_redis_ack_total", "kernel_redis_dlq_total", "kernel_auth_denied_total",
@@ -26,7 +26,7 @@ let specGauges = ["kernel_redis_pending", "kernel_redis_stream_length", "kernel_
         for name in specCounters { #expect(parsed.types[name] == "counter", "\(name)") }
         for name in specHistograms { #expect(parsed.types[name] == "histogram", "\(name)") }
         for name in specGauges { #expect(parsed.types[name] == "gauge", "\(name)") }
-        // Pinned at zero from start-up (SPEC §11).
+        // At zero from start-up (docs/admin.md, "Metrics").
         #expect(parsed.value("kernel_redis_read_total") == 0)
         #expect(parsed.value("kernel_redis_dlq_total") == 0)
         #expect(parsed.value("kernel_pg_batch_size_count") == 0)

@@ -4,7 +4,7 @@ import Logging
 import Synchronization
 import Testing
 
-/// The breaker of SPEC §8 as a state machine, driven by a test clock (nanoseconds).
+/// The circuit breaker (docs/operations.md, "Postgres outages: the spill") as a state machine, driven by a test clock (nanoseconds).
 @Suite("Circuit breaker")
 struct CircuitBreakerTests {
     @Test func opensAtTheThresholdAndHalfOpensAfterTheTimeout() {
@@ -60,7 +60,7 @@ struct CircuitBreakerTests {
         #expect(b.state(now: 300) == .closed, "the count starts again from zero")
     }
 
-    /// SPEC §13 pin: threshold 1, timeout 10 ms.
+    /// Threshold 1, timeout 10 ms.
     @Test func thresholdOneTimeoutTenMilliseconds() {
         var b = CircuitBreaker(threshold: 1, timeoutNanos: 10_000_000)
         b.recordFailure(now: 1_000)

@@ -3,7 +3,7 @@ import KernelCore
 import KernelEvents
 import Testing
 
-/// Every DLQ reason of SPEC §7, each entry acknowledged after its DLQ write, and never a token in
+/// Every DLQ reason of docs/protocol.md, "Ingest checks, in order", each entry acknowledged after its DLQ write, and never a token in
 /// the DLQ.
 @Suite("Dead letters", .serialized)
 struct DeadLetterTests {

@@ -89,6 +89,33 @@ struct HostileEventTests {
         }
         #expect(try h.count("SELECT count(*) FROM event_tags et JOIN tags t USING (tag_id) WHERE t.key = 'eightbyt'") == 1)
     }
+
+    @Test func aProducerPastItsTagBudgetIsDeadLetteredTagBudgetExceeded() throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        // The trade plugin adds two tags of its own: the first event adds 3 dictionary rows, the
+        // second 1 more, the third would pass the budget of 4.
+        h.serverLines = ["max_tags_per_producer: 4"]
+        let (_, subject, _, token) = try h.boundProducer()
+        let daemon = try h.startDaemon()
+        defer { daemon.stop() }
+        for i in 1...3 {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good,
+                                                          tags: #"[{"key":"order","value":"o\#(i)"}]"#),
+                          token: token, id: "order-\(i)")
+            #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == i })
+        }
+        let letters = try h.deadLetters()
+        #expect(letters.map(\.id) == ["order-3"], "\(letters)")
+        #expect(letters.first?.reason == "tag_budget_exceeded")
+        #expect(letters.first?.detail.contains("server.max_tags_per_producer") == true, "\(letters)")
+        #expect(try h.count("SELECT count(*) FROM tags WHERE key = 'order'") == 2)
+        // A tag the dictionary has costs nothing: the producer at its budget goes on.
+        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good,
+                                                      tags: #"[{"key":"order","value":"o1"}]"#), token: token, id: "again")
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 3 })
+        #expect(h.waitUntil { try h.pendingCount() == 0 }, "the dead letter is acknowledged")
+    }
 }
 
 extension IngestHarness {

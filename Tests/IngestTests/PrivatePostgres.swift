@@ -1,10 +1,10 @@
 import Foundation
 
 /// A Postgres cluster of the test's own, on a free loopback port, that the test may stop and
-/// start (`pg_ctl stop -m immediate` is the outage of SPEC §8). The shared test server cannot be
+/// start (`pg_ctl stop -m immediate` is a Postgres outage). The shared test server cannot be
 /// stopped: other tests run against it in parallel.
 ///
-/// initdb refuses to run as root (PITFALLS.md), so as root the cluster runs as `postgres` in a
+/// initdb refuses to run as root (docs/platform-notes.md, "Postgres and the test scripts"), so as root the cluster runs as `postgres` in a
 /// directory it owns under /tmp.
 final class PrivatePostgres: @unchecked Sendable {
     let port: Int

@@ -4,7 +4,7 @@ import Testing
 
 /// The example producers (Sources/ProducerExample, examples/python) against a real in-process
 /// kernel: each registers its key, waits while the test approves it the way an admin would
-/// (SPEC §5.3), gets a token, registers its subjects and publishes; every event must land in the
+/// (docs/admin.md, "POST /auth/review"), gets a token, registers its subjects and publishes; every event must land in the
 /// typed tables with nothing dead-lettered.
 @Suite("Example producers")
 struct ProducerExampleTests {
@@ -126,7 +126,7 @@ struct ProducerExampleTests {
         #expect(try h.count("SELECT count(*) FROM producer_subjects WHERE producer_id = '\(producerID)'") == typedTables.count)
     }
 
-    /// What the admin API does on approval (SPEC §5.3): key → approved, pending audit rows →
+    /// What the admin API does on approval (docs/admin.md, "POST /auth/review"): key → approved, pending audit rows →
     /// approved, then the notification on the stream of the newest audit row's nonce.
     static func approve(_ h: IngestHarness, fingerprint: String, producerID: String) throws {
         _ = try h.pg.query("SELECT approve_producer_key_new($1, $2::uuid, 'test-admin')", [fingerprint, producerID])

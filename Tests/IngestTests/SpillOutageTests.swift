@@ -5,7 +5,7 @@ import KernelRedis
 import KernelSpill
 import Testing
 
-/// SPEC §8 end to end: Postgres really stops (`pg_ctl stop -m immediate` on a cluster of the
+/// The spill end to end (docs/operations.md, "Postgres outages: the spill"): Postgres really stops (`pg_ctl stop -m immediate` on a cluster of the
 /// test's own), the kernel spills and acknowledges, and when Postgres is back everything is
 /// replayed exactly once and the spill directory ends empty. The kernel is a real child process.
 @Suite("Spill: Postgres outages", .serialized)
@@ -302,7 +302,9 @@ struct ReadinessOutageTests {
     }
 }
 /// Outage hygiene: Postgres stops for 12 s under 2,000 events/s, longer than the binding cache
-/// (2 s here), so lookups have to be answered while it is down. One connection attempt per
+/// (2 s here), so lookups have to be answered while it is down. `DK_OUTAGE_SECONDS` and
+/// `DK_OUTAGE_RATE` run the same test longer and faster (the 60 s at 5,000 events/s of
+/// docs/verification.md), too long for every CI run. One connection attempt per
 /// backoff period (not per event), the failure logged once per interval with a count, the spill
 /// keeping pace with the stream, and the spill empty soon after Postgres is back.
 @Suite("Outage hygiene", .serialized)
@@ -322,16 +324,20 @@ struct OutageHygieneTests {
         try outage.publishTrades(h, subject: subject, token: token, from: 0, count: 200)
         #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 200 })
 
-        let total = 200 + 2000 * 16
+        let env = ProcessInfo.processInfo.environment
+        let outageSeconds = env["DK_OUTAGE_SECONDS"].flatMap(Int.init) ?? 12
+        let rate = env["DK_OUTAGE_RATE"].flatMap(Int.init) ?? 2000
+        let perTick = rate / 10, ticks = (outageSeconds + 4) * 10
+        let total = 200 + perTick * ticks
         let publisher = Thread {
             guard let redis = try? RedisConnection(endpoint: RedisConnection.Endpoint(address: IngestHarness.redisAddr)!,
                                                    timeoutMs: 5000) else { return }
             defer { redis.close() }
             let started = Date()
-            for tick in 0..<160 {   // 200 events every 100 ms for 16 s
+            for tick in 0..<ticks {   // rate / 10 events every 100 ms, from 1 s before the stop to 3 s after
                 let due = started.addingTimeInterval(Double(tick) / 10)
                 if due.timeIntervalSinceNow > 0 { Thread.sleep(forTimeInterval: due.timeIntervalSinceNow) }
-                try? outage.publishTrades(h, subject: subject, token: token, from: 200 + tick * 200, count: 200, redis: redis)
+                try? outage.publishTrades(h, subject: subject, token: token, from: 200 + tick * perTick, count: perTick, redis: redis)
             }
         }
         publisher.start()
@@ -339,21 +345,22 @@ struct OutageHygieneTests {
         try server.stopImmediate()
         var worstLag = 0
         let down = Date()
-        while Date().timeIntervalSince(down) < 12 {
+        while Date().timeIntervalSince(down) < Double(outageSeconds) {
             Thread.sleep(forTimeInterval: 0.5)
             worstLag = max(worstLag, try lag(h))
         }
         try server.start()
         let back = Date()
         #expect(h.waitUntil(timeout: 60) { try h.redis.command(["XLEN", h.streamKey]).integer == Int64(total) })
-        #expect(h.waitUntil(timeout: 60) {
+        #expect(h.waitUntil(timeout: 120) {
             try outage.storedTrades(h) == total && outage.segments(h).isEmpty && h.pendingCount() == 0
         }, "stored \((try? outage.storedTrades(h)) ?? -1), segments \(outage.segments(h))")
         let emptied = Date().timeIntervalSince(back)
         #expect(emptied < 20, "the spill emptied \(emptied) s after Postgres came back")
-        #expect(worstLag <= 4000, "the spill kept pace: at most 2 s of the stream undelivered (worst \(worstLag))")
+        #expect(worstLag <= 2 * rate, "the spill kept pace: at most 2 s of the stream undelivered (worst \(worstLag))")
         let failures = h.logLines().filter { $0.contains("ingest lookup failed") }
-        #expect(failures.count <= 4, "one line per 10 s interval, not one per event: \(failures.count)")
+        #expect(failures.count <= outageSeconds / 10 + 3, "one line per 10 s interval, not one per event: \(failures.count)")
+        print("outage \(outageSeconds) s at \(rate) events/s: worst lag \(worstLag), spill empty \(emptied) s after Postgres returned, \(failures.count) lookup-failure lines")
         #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == total)
         #expect(try h.deadLetters().isEmpty)
     }

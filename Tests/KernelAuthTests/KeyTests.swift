@@ -1,6 +1,7 @@
 @testable import KernelAuth
 import KernelConfig
 import Testing
+import KernelCrypto
 
 @Suite("Ed25519 keys")
 struct KeyTests {

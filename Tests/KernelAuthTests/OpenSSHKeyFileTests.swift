@@ -2,6 +2,7 @@ import Foundation
 @testable import KernelAuth
 import KernelConfig
 import Testing
+import KernelCrypto
 
 /// Keys generated at test time by the system's `ssh-keygen`.
 @Suite("OpenSSH private key files")

@@ -2,6 +2,7 @@
 import KernelConfig
 import KernelEvents
 import Testing
+import KernelCrypto
 
 /// Keys, configs and hand-made tokens shared by the tests.
 enum TestSupport {

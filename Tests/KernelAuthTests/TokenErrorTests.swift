@@ -1,7 +1,8 @@
 @testable import KernelAuth
 import Testing
+import KernelCrypto
 
-/// One crafted token per SPEC §5.5 code, in the order the checks run.
+/// One crafted token per code of docs/protocol.md, "Tokens", in the order the checks run.
 @Suite("Token verification errors")
 struct TokenErrorTests {
     typealias T = TestSupport
@@ -140,7 +141,7 @@ struct TokenErrorTests {
         #expect(T.code(T.craft(claims: T.claims(["nbf": "\(now + 1)"])), verifier: strict) == "token_not_yet_valid")
     }
 
-    @Test("every SPEC code is produced by at least one case above")
+    @Test("every documented code is produced by at least one case above")
     func allCodes() {
         #expect(Set(TokenError.allCases.map(\.code)) == [
             "auth_required", "bad_token_format", "bad_header_b64", "bad_claims_b64", "bad_sig_b64", "bad_header_json",

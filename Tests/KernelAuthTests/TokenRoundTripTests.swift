@@ -2,6 +2,7 @@
 import KernelEvents
 import KernelJSON
 import Testing
+import KernelCrypto
 
 @Suite("Issuing and verifying tokens")
 struct TokenRoundTripTests {

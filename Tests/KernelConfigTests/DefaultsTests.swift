@@ -3,7 +3,15 @@ import Testing
 
 @Suite("Defaults and explicit values")
 struct DefaultsTests {
-    @Test("absent keys take the SPEC defaults")
+    @Test("postgres.max_conns, deprecated, still parses (an older config starts) and is kept only for the start-up warning")
+    func deprecatedMaxConns() throws {
+        let config = try Fixture.parse(Fixture.yaml(["postgres": ["max_conns: 8"]]))
+        #expect(config.postgres.deprecatedMaxConns == 8)
+        #expect(!config.redactedDescription.contains("max_conns"))
+        #expect(Fixture.issues(Fixture.yaml(["postgres": ["max_conns: 0"]])).contains { $0.path == "postgres.max_conns" })
+    }
+
+    @Test("absent keys take the documented defaults")
     func defaults() throws {
         let config = try Fixture.parse(Fixture.yaml())
         #expect(config.server.listen == HostPort(host: "", port: 7600))
@@ -14,7 +22,7 @@ struct DefaultsTests {
         #expect(config.server.tls == nil)
 
         #expect(config.postgres.dsn == "postgres://kernel:\(Fixture.dsnSecret)@db:5432/kernel")
-        #expect(config.postgres.maxConns == 4)
+        #expect(config.postgres.deprecatedMaxConns == nil)
         #expect(config.postgres.applyMigrations == true)
         #expect(config.postgres.migrationsDir == "migrations")
         #expect(config.postgres.queueSize == 1024)

@@ -22,7 +22,7 @@ struct ErrorReportingTests {
         #expect(issues.allSatisfy { $0.reason == .unknownKey })
     }
 
-    @Test("keys the SPEC marks unused are refused, not silently accepted")
+    @Test("keys the kernel does not use are refused, not silently accepted")
     func droppedLegacyKeys() {
         let yaml = Fixture.yaml([
             "server": ["read_timeout_ms: 15000", "ingest_queue_size: 10"],

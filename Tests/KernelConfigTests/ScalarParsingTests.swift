@@ -1,5 +1,6 @@
 @testable import KernelConfig
 import Testing
+import KernelCrypto
 
 @Suite("Scalars: sizes, integers, addresses, suggestions")
 struct ScalarParsingTests {
@@ -58,12 +59,12 @@ struct ScalarParsingTests {
 
     @Test("base64 length check")
     func base64() {
-        #expect(Base64Check.decodedCount("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo") == 32)
-        #expect(Base64Check.decodedCount("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=") == 32)
-        #expect(Base64Check.decodedCount(Fixture.privateKey) == 64)
-        #expect(Base64Check.decodedCount("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo") == nil)
-        #expect(Base64Check.decodedCount("") == nil)
-        #expect(Base64Check.decodedCount("A") == nil)
-        #expect(Base64Check.decodedCount("AA===") == nil)
+        #expect(Base64.standardDecodedCount("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo") == 32)
+        #expect(Base64.standardDecodedCount("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=") == 32)
+        #expect(Base64.standardDecodedCount(Fixture.privateKey) == 64)
+        #expect(Base64.standardDecodedCount("11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo") == nil)
+        #expect(Base64.standardDecodedCount("") == 0)   // refused by the callers as the wrong length
+        #expect(Base64.standardDecodedCount("A") == nil)
+        #expect(Base64.standardDecodedCount("AA===") == nil)
     }
 }

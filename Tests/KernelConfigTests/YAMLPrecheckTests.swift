@@ -6,7 +6,7 @@ import Testing
 struct YAMLPrecheckTests {
     static let refusal = "YAML anchors and aliases are not accepted in the kernel configuration"
 
-    @Test("an anchor or alias where a node starts is refused at its position", arguments: [
+    @Test("an anchor or alias where a node starts is refused at the node's position", arguments: [
         ("a: &x 1\n", "1:4"),
         ("a: *x\n", "1:4"),
         ("&x a: 1\n", "1:1"),
@@ -17,7 +17,7 @@ struct YAMLPrecheckTests {
         ("{\"k\":*x}\n", "1:6"),
         ("? *x\n: 1\n", "1:3"),
         ("--- &x\na: 1\n", "1:5"),
-        ("a: !!str &x b\n", "1:10"),
+        ("a: !!str &x b\n", "1:4"),   // the node starts at its tag
         ("a:\n  &x\n  b: 1\n", "2:3"),
         ("a: b\n  c\nd: *x\n", "3:4"),
         ("a: |\n  *text\nb: *x\n", "3:4"),
@@ -104,11 +104,12 @@ struct YAMLPrecheckTests {
         #expect(YAMLPrecheck.problem(in: yaml) == nil)
     }
 
-    /// Random texts built from YAML's awkward pieces, checked against libyaml itself: every `&` is
-    /// turned into `*` (libyaml tokenizes both the same way) so that an anchor or alias libyaml
-    /// sees becomes an undefined alias `compose` reports. The precheck must refuse exactly those
-    /// texts among the ones libyaml accepts or rejects for an undefined alias.
-    @Test("the scan agrees with libyaml on random texts")
+    /// Random texts built from YAML's awkward pieces, checked against libyaml itself: among the
+    /// texts `compose` accepts, the precheck refuses exactly those in which libyaml sees an anchor
+    /// or alias. To know that, every `&` is turned into `*` (libyaml tokenizes both the same way),
+    /// so that an anchor or alias libyaml sees becomes an undefined alias `compose` reports.
+    /// (Texts `compose` refuses are refused whatever the precheck says.)
+    @Test("the check agrees with libyaml on random texts")
     func agreesWithLibYAML() {
         let pieces = [
             "a", "b c", "*zz", "&zz", "x*y", "k&v", "&", "*", ": ", ":", "- ", "-", "? ", "?", "\n", "\n  ",
@@ -123,6 +124,9 @@ struct YAMLPrecheckTests {
             for _ in 0..<(3 + Int(random.next() % 20)) {
                 text += pieces[Int(random.next() % UInt64(pieces.count))]
             }
+            let original = IssueLog()
+            _ = KernelConfig.composeCleared(text, log: original)
+            guard original.isEmpty || original.issues.contains(where: { $0.message.contains("found undefined alias") }) else { continue }
             let oracleText = String(text.map { $0 == "&" ? "*" : $0 })
             let log = IssueLog()
             _ = KernelConfig.composeCleared(oracleText, log: log)
@@ -136,6 +140,6 @@ struct YAMLPrecheckTests {
             }
         }
         // Most random texts are invalid YAML; make sure enough were informative.
-        #expect(checked > 3_000, "only \(checked) texts were checked")
+        #expect(checked > 1_000, "only \(checked) texts were checked")
     }
 }

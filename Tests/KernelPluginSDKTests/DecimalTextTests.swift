@@ -4,7 +4,7 @@ import Testing
 @Suite struct DecimalTextTests {
     @Test(arguments: [
         "0", "-0", "1", "187.25", "187.2500", "0.000001", "-1.5", "1e5", "1E5", "1e+5", "1.8725e2", "2E-3",
-        "007.5", "1e1000", "1e-1000", String(repeating: "9", count: 256),
+        "007.5", "1e1000", "1e-1000", String(repeating: "9", count: Limits.numericText),
     ])
     func acceptsDecimals(text: String) {
         let d = DecimalText(text)
@@ -15,7 +15,7 @@ import Testing
     @Test(arguments: [
         "", "-", "+1", ".5", "5.", "1.2.3", "12,5", "1e", "1e+", "e5", "1e1001", "1e-1001", "1e99999999999999999999",
         "NaN", "nan", "Infinity", "-Infinity", "inf", "0x10", " 1", "1 ", "1_000", "１", "1\u{0}",
-        "--1", "1-", "1..2", String(repeating: "9", count: 257),
+        "--1", "1-", "1..2", String(repeating: "9", count: Limits.numericText + 1),
     ])
     func rejectsNonDecimals(text: String) {
         #expect(DecimalText(text) == nil, "\(text.prefix(40)) should be rejected")

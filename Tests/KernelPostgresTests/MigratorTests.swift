@@ -33,7 +33,7 @@ struct MigratorTests {
                 let sum = try #require(row[0])
                 #expect(sum.utf8.count == 128 && sum.allSatisfy { $0.isHexDigit && !$0.isUppercase })
             }
-            // SPEC §10 pins that every migration is re-runnable as plain SQL too.
+            // Every migration is re-runnable as plain SQL too (docs/architecture.md, "Data model").
             for name in first.applied {
                 let sql = try String(contentsOfFile: TestDatabase.migrationsDirectory + "/" + name, encoding: .utf8)
                 try connection.transaction { () throws(PGError) in try connection.execute(sql) }

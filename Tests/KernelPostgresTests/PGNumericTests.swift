@@ -55,10 +55,4 @@ struct PGNumericTests {
             #expect(throws: PGError.self) { try PGBinaryCopyEncoder.parseUUID(bad) }
         }
     }
-
-    @Test("SHA3-512 matches the FIPS-202 test vectors")
-    func sha3() {
-        #expect(SHA3.sha512Hex([]) == "a69f73cca23a9ac5c8b567dc185a756e97c982164fe25859e0d1dcc1475c80a615b2123af1f5f94c11e3e9402c3ac558f500199d95b6d3e301758586281dcd26")
-        #expect(SHA3.sha512Hex(Array("abc".utf8)) == "b751850b1a57168a5693cd924b6b096e08f621827444f70d884f5d0240d2712e10e116e9192af3c91a7ec57647e3934057340b4cf408d5a56592f8274eec53f0")
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KernelSSH
+import KernelCrypto
 
 @Suite("CertificatePolicy with ssh-keygen material")
 struct CertificatePolicyTests {
@@ -235,28 +236,28 @@ struct CertificatePolicyTests {
         #expect(policy.check(certLine: line, now: now).failureReason == nil)
         #expect(policy.check(certLine: "  \t" + line + " \r\n", now: now).failureReason == nil)
         let (type, blob, _) = splitLine(line)
-        #expect(policy.check(certLine: "\(type) \(SSHBase64.encode(blob))", now: now).failureReason == nil)
-        #expect(policy.check(certLine: "\(type) \(SSHBase64.encode(blob)) a comment with spaces", now: now).failureReason == nil)
-        let unpadded = SSHBase64.encode(blob).replacingOccurrences(of: "=", with: "")
+        #expect(policy.check(certLine: "\(type) \(Base64.standardEncode(blob))", now: now).failureReason == nil)
+        #expect(policy.check(certLine: "\(type) \(Base64.standardEncode(blob)) a comment with spaces", now: now).failureReason == nil)
+        let unpadded = Base64.standardEncode(blob).replacingOccurrences(of: "=", with: "")
         #expect(policy.check(certLine: "\(type) \(unpadded)", now: now).failureReason == nil)
-        #expect(policy.check(certLine: "\(type) \(SSHBase64.encode(blob))\nsecond line", now: now).failureReason == .malformed)
+        #expect(policy.check(certLine: "\(type) \(Base64.standardEncode(blob))\nsecond line", now: now).failureReason == .malformed)
         #expect(policy.check(certLine: "", now: now).failureReason == .notACertificate)
         #expect(policy.check(certLine: "   \n", now: now).failureReason == .notACertificate)
         #expect(policy.check(certLine: "hello world", now: now).failureReason == .notACertificate)
         #expect(policy.check(certLine: type, now: now).failureReason == .malformed)
         #expect(policy.check(certLine: "\(type) !!!notbase64", now: now).failureReason == .malformed)
-        let urlSafe = SSHBase64.encode(blob).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        if urlSafe != SSHBase64.encode(blob) {
+        let urlSafe = Base64.standardEncode(blob).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        if urlSafe != Base64.standardEncode(blob) {
             #expect(policy.check(certLine: "\(type) \(urlSafe)", now: now).failureReason == .malformed)
         }
         #expect(policy.check(certLine: "ssh-dss AAAA", now: now).failureReason == .plainKey)
         #expect(policy.check(certLine: "sk-ssh-ed25519-cert-v01@openssh.com AAAA", now: now).failureReason == .unsupportedKeyType)
         // The line names another certificate type than the blob.
-        #expect(policy.check(certLine: "ecdsa-sha2-nistp256-cert-v01@openssh.com \(SSHBase64.encode(blob))", now: now)
+        #expect(policy.check(certLine: "ecdsa-sha2-nistp256-cert-v01@openssh.com \(Base64.standardEncode(blob))", now: now)
             .failureReason == .malformed)
         // The line names a certificate but holds a plain key.
         let plainBlob = splitLine(f.material.publicLine(f.user)).blob
-        #expect(policy.check(certLine: "\(type) \(SSHBase64.encode(plainBlob))", now: now).failureReason == .malformed)
+        #expect(policy.check(certLine: "\(type) \(Base64.standardEncode(plainBlob))", now: now).failureReason == .malformed)
         // Oversized input.
         #expect(policy.check(certLine: type + " " + String(repeating: "A", count: 100_000), now: now).failureReason
                 == .malformed)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import KernelSSH
 import KernelJSON
+import KernelCrypto
 
 /// Ed25519 keys made and used by the openssl CLI, certified by ssh-keygen: an independent signer.
 @Suite("Producer signatures")
@@ -44,7 +45,7 @@ struct ProducerSignatureTests {
         #expect(String(decoding: message, as: UTF8.self) == #"{"contact":"a\u003cb\u003e\u0026c","n":1,"producer_hint":"acme"}.n0nce"#)
         let signature = try sign(pem, message)
         #expect(signature.count == 64)
-        let padded = SSHBase64.encode(signature)
+        let padded = Base64.standardEncode(signature)
         let unpadded = padded.replacingOccurrences(of: "=", with: "")
         #expect(padded.hasSuffix("=="))
         #expect(verifyProducerSignature(certifiedKey: checked.certifiedKey, message: message, signatureBase64: unpadded))
@@ -65,15 +66,15 @@ struct ProducerSignatureTests {
         #expect(!verifyProducerSignature(certifiedKey: key, message: message, signatureBase64: " " + padded))
         #expect(!verifyProducerSignature(certifiedKey: key, message: message, signatureBase64: padded + "\n"))
         #expect(!verifyProducerSignature(certifiedKey: key, message: message,
-                                         signatureBase64: SSHBase64.encode(Array(signature.prefix(63)))))
-        #expect(!verifyProducerSignature(certifiedKey: key, message: message, signatureBase64: SSHBase64.encode(signature + [0])))
+                                         signatureBase64: Base64.standardEncode(Array(signature.prefix(63)))))
+        #expect(!verifyProducerSignature(certifiedKey: key, message: message, signatureBase64: Base64.standardEncode(signature + [0])))
         #expect(!verifyProducerSignature(certifiedKey: key, message: message, signatureBase64: ""))
         #expect(!verifyProducerSignature(certifiedKey: key, message: message, signatureBase64: "!!!!"))
         // Every single-bit change of the signature fails.
         for i in 0..<64 {
             var bad = signature
             bad[i] ^= 0x04
-            #expect(!verifyProducerSignature(certifiedKey: key, message: message, signatureBase64: SSHBase64.encode(bad)))
+            #expect(!verifyProducerSignature(certifiedKey: key, message: message, signatureBase64: Base64.standardEncode(bad)))
         }
     }
 
@@ -82,10 +83,10 @@ struct ProducerSignatureTests {
         let (pem, key) = try opensslKey("admin")
         let empty: [UInt8] = []
         let sig = try sign(pem, Array("x".utf8))
-        #expect(!verifyProducerSignature(certifiedKey: key, message: empty, signatureBase64: SSHBase64.encode(sig)))
+        #expect(!verifyProducerSignature(certifiedKey: key, message: empty, signatureBase64: Base64.standardEncode(sig)))
         let adminMessage = ProducerSignature.adminSigningBytes(body: [], method: "post", path: "/admin/keys/approve", nonce: "abc")
         #expect(String(decoding: adminMessage, as: UTF8.self) == "{}\nPOST\n/admin/keys/approve\nabc")
         let adminSig = try sign(pem, adminMessage)
-        #expect(verifyProducerSignature(certifiedKey: key, message: adminMessage, signatureBase64: SSHBase64.encode(adminSig)))
+        #expect(verifyProducerSignature(certifiedKey: key, message: adminMessage, signatureBase64: Base64.standardEncode(adminSig)))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import KernelSSH
+import KernelCrypto
 
 /// Runs a program and returns its exit status and output.
 @discardableResult
@@ -107,9 +108,9 @@ struct Fixture: Sendable {
 /// Splits a certificate line into (type, blob, comment) for tampering.
 func splitLine(_ line: String) -> (type: String, blob: [UInt8], rest: String) {
     let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-    return (String(parts[0]), SSHBase64.decode(Array(parts[1].utf8))!, parts.count > 2 ? String(parts[2]) : "")
+    return (String(parts[0]), Base64.standardDecode(Array(parts[1].utf8))!, parts.count > 2 ? String(parts[2]) : "")
 }
 
 func joinLine(_ type: String, _ blob: [UInt8], _ rest: String = "") -> String {
-    "\(type) \(SSHBase64.encode(blob))\(rest.isEmpty ? "" : " " + rest)"
+    "\(type) \(Base64.standardEncode(blob))\(rest.isEmpty ? "" : " " + rest)"
 }

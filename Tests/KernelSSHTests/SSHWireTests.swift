@@ -1,6 +1,7 @@
 import KernelTestSupport
 import Testing
 @testable import KernelSSH
+import KernelCrypto
 
 @Suite("SSH wire encoding and base64")
 struct SSHWireTests {
@@ -72,30 +73,30 @@ struct SSHWireTests {
 
     @Test("base64: padded and unpadded, strict")
     func base64() {
-        #expect(SSHBase64.encode([]) == "")
-        #expect(SSHBase64.encode([0xFF]) == "/w==")
-        #expect(SSHBase64.encode([0xFF, 0xEE]) == "/+4=")
-        #expect(SSHBase64.encode(Array("foobar".utf8)) == "Zm9vYmFy")
-        #expect(SSHBase64.decode("Zm9vYmE=") == Array("fooba".utf8))
-        #expect(SSHBase64.decode("Zm9vYmE") == Array("fooba".utf8))
-        #expect(SSHBase64.decode("Zm9vYg==") == Array("foob".utf8))
-        #expect(SSHBase64.decode("Zm9vYg") == Array("foob".utf8))
-        #expect(SSHBase64.decode("") == [])
-        #expect(SSHBase64.decode("Zm9vYg=") == nil)     // incomplete padding
-        #expect(SSHBase64.decode("Zm9vYg===") == nil)
-        #expect(SSHBase64.decode("Zm9vYmFy=") == nil)
-        #expect(SSHBase64.decode("Zm9vY") == nil)       // 6 leftover bits
-        #expect(SSHBase64.decode("Zm9vYh") == nil)      // non-zero trailing bits
-        #expect(SSHBase64.decode("_-4") == nil)         // URL-safe alphabet
-        #expect(SSHBase64.decode("Zm9v Yg") == nil)
-        #expect(SSHBase64.decode("Zm9v\nYg") == nil)
-        #expect(SSHBase64.decode("Zm=9vYg") == nil)
+        #expect(Base64.standardEncode([]) == "")
+        #expect(Base64.standardEncode([0xFF]) == "/w==")
+        #expect(Base64.standardEncode([0xFF, 0xEE]) == "/+4=")
+        #expect(Base64.standardEncode(Array("foobar".utf8)) == "Zm9vYmFy")
+        #expect(Base64.standardDecode("Zm9vYmE=") == Array("fooba".utf8))
+        #expect(Base64.standardDecode("Zm9vYmE") == Array("fooba".utf8))
+        #expect(Base64.standardDecode("Zm9vYg==") == Array("foob".utf8))
+        #expect(Base64.standardDecode("Zm9vYg") == Array("foob".utf8))
+        #expect(Base64.standardDecode("") == [])
+        #expect(Base64.standardDecode("Zm9vYg=") == nil)     // incomplete padding
+        #expect(Base64.standardDecode("Zm9vYg===") == nil)
+        #expect(Base64.standardDecode("Zm9vYmFy=") == nil)
+        #expect(Base64.standardDecode("Zm9vY") == nil)       // 6 leftover bits
+        #expect(Base64.standardDecode("Zm9vYh") == nil)      // non-zero trailing bits
+        #expect(Base64.standardDecode("_-4") == nil)         // URL-safe alphabet
+        #expect(Base64.standardDecode("Zm9v Yg") == nil)
+        #expect(Base64.standardDecode("Zm9v\nYg") == nil)
+        #expect(Base64.standardDecode("Zm=9vYg") == nil)
         var rng = SplitMix64(seed: 3)
         for n in 0..<200 {
             let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            let text = SSHBase64.encode(bytes)
-            #expect(SSHBase64.decode(text) == bytes)
-            #expect(SSHBase64.decode(text.replacingOccurrences(of: "=", with: "")) == bytes)
+            let text = Base64.standardEncode(bytes)
+            #expect(Base64.standardDecode(text) == bytes)
+            #expect(Base64.standardDecode(text.replacingOccurrences(of: "=", with: "")) == bytes)
         }
     }
 

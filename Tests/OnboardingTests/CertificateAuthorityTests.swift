@@ -2,7 +2,7 @@ import Foundation
 @testable import KernelOnboarding
 import Testing
 
-/// Producer CAs of every supported key type (SPEC §4 [decision]); ssh-rsa (SHA-1) signatures
+/// Producer CAs of every supported key type (docs/protocol.md, "OpenSSH certificates"); ssh-rsa (SHA-1) signatures
 /// refused.
 @Suite("CertificateAuthorities")
 struct CertificateAuthorityTests {

@@ -2,7 +2,7 @@ import KernelJSON
 @testable import KernelOnboarding
 import Testing
 
-/// JSONDeepMerge: the SPEC §6 upgrade merge (objects recursive; arrays, scalars, null replace).
+/// JSONDeepMerge: the upgrade merge of docs/onboarding.md, "Subjects" (objects recursive; arrays, scalars, null replace).
 @Suite struct DeepMergeTests {
     func json(_ text: String) throws -> JSONValue { try JSONParser.parse(text) }
 

@@ -485,7 +485,7 @@ struct ProducerIdentity: Sendable {
     let keyPath: String
     /// The certificate line as the producer sends it.
     let cert: String
-    /// SPEC §3 fingerprint of the certified key.
+    /// The fingerprint of the certified key (docs/protocol.md, "Fingerprints").
     var fingerprint: String { KeyFingerprint.of(pubkey: cert) }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 @testable import KernelOnboarding
 import KernelRedis
 import Testing
+import KernelCrypto
 
 /// The building blocks: hashes, the Redis rate limiter, the nonce guard, the response writer.
 @Suite("OnboardingPrimitives")
@@ -23,29 +24,29 @@ struct PrimitivesTests {
     }
 
     @Test func digestsMatchKnownVectors() {
-        #expect(Digests.hex(Digests.sha1(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
-        #expect(Digests.hex(Digests.sha1([])) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
-        #expect(Digests.hex(Digests.sha3_512(Array("abc".utf8)))
+        #expect(Hex.lowercase(Digest.sha1.hash(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
+        #expect(Hex.lowercase(Digest.sha1.hash([])) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        #expect(Hex.lowercase(Digest.sha3_512.hash(Array("abc".utf8)))
                 == "b751850b1a57168a5693cd924b6b096e08f621827444f70d884f5d0240d2712e10e116e9192af3c91a7ec57647e3934057340b4cf408d5a56592f8274eec53f0")
-        #expect(Digests.hex(Digests.sha3_512([]))
+        #expect(Hex.lowercase(Digest.sha3_512.hash([]))
                 == "a69f73cca23a9ac5c8b567dc185a756e97c982164fe25859e0d1dcc1475c80a615b2123af1f5f94c11e3e9402c3ac558f500199d95b6d3e301758586281dcd26")
     }
 
     @Test(arguments: [1, 55, 56, 63, 64, 71, 72, 73, 143, 144, 1000])
     func digestsMatchOpenSSLAtBlockBoundaries(length: Int) throws {
         let input = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-        #expect(Digests.hex(Digests.sha1(input)) == (try Self.openssl(["dgst", "-sha1"], input: input)))
-        #expect(Digests.hex(Digests.sha3_512(input)) == (try Self.openssl(["dgst", "-sha3-512"], input: input)))
-        #expect(Digests.base64(input) == Data(input).base64EncodedString())
-        #expect(StandardBase64.decode(Array(Data(input).base64EncodedString().utf8)) == input)
+        #expect(Hex.lowercase(Digest.sha1.hash(input)) == (try Self.openssl(["dgst", "-sha1"], input: input)))
+        #expect(Hex.lowercase(Digest.sha3_512.hash(input)) == (try Self.openssl(["dgst", "-sha3-512"], input: input)))
+        #expect(Base64.standardEncode(input) == Data(input).base64EncodedString())
+        #expect(Base64.standardDecode(Array(Data(input).base64EncodedString().utf8)) == input)
     }
 
     @Test func base64DecoderRefusesOtherAlphabets() {
-        #expect(StandardBase64.decode(Array("ab-_".utf8)) == nil)
-        #expect(StandardBase64.decode(Array("ab c".utf8)) == nil)
-        #expect(StandardBase64.decode(Array("a".utf8)) == nil)
-        #expect(StandardBase64.decode(Array("YQ===".utf8)) == nil)
-        #expect(StandardBase64.decode(Array("YQ".utf8)) == Array("a".utf8))
+        #expect(Base64.standardDecode(Array("ab-_".utf8)) == nil)
+        #expect(Base64.standardDecode(Array("ab c".utf8)) == nil)
+        #expect(Base64.standardDecode(Array("a".utf8)) == nil)
+        #expect(Base64.standardDecode(Array("YQ===".utf8)) == nil)
+        #expect(Base64.standardDecode(Array("YQ".utf8)) == Array("a".utf8))
     }
 
     @Test func scriptSHAIsWhatRedisComputes() throws {
@@ -198,7 +199,7 @@ struct FingerprintTests {
 
     @Test func garbageIsHashedAsBytes() {
         let garbage: [UInt8] = [0xFF, 0x00, 0x41]
-        #expect(KeyFingerprint.of(pubkey: garbage) == Digests.base64(Digests.sha3_512(garbage)))
-        #expect(KeyFingerprint.of(pubkey: "ssh-ed25519-cert-v01@openssh.com AAAA") == Digests.base64(Digests.sha3_512(Array("ssh-ed25519-cert-v01@openssh.com AAAA".utf8))))
+        #expect(KeyFingerprint.of(pubkey: garbage) == Base64.standardEncode(Digest.sha3_512.hash(garbage)))
+        #expect(KeyFingerprint.of(pubkey: "ssh-ed25519-cert-v01@openssh.com AAAA") == Base64.standardEncode(Digest.sha3_512.hash(Array("ssh-ed25519-cert-v01@openssh.com AAAA".utf8))))
     }
 }

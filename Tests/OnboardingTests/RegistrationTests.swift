@@ -4,7 +4,7 @@ import KernelJSON
 import KernelSSH
 import Testing
 
-/// SPEC §5.1 registration cases, each refusal and the audit trail, through the handler itself
+/// The registration cases of docs/onboarding.md, "Registration", each refusal and the audit trail, through the handler itself
 /// (real Redis and Postgres; certificates made by ssh-keygen during the run).
 @Suite("Registration")
 struct RegistrationTests {

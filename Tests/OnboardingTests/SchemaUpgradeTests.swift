@@ -3,7 +3,7 @@ import KernelJSON
 @testable import KernelOnboarding
 import Testing
 
-/// The schema-upgrade stream (SPEC §6, repo extension): every success creates version max+1;
+/// The schema-upgrade stream (docs/onboarding.md, "Schema upgrade stream"): every success creates version max+1;
 /// every failure is silent.
 @Suite("Schema upgrade stream")
 struct SchemaUpgradeTests {

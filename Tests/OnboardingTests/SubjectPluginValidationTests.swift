@@ -3,7 +3,7 @@ import Foundation
 @testable import KernelPlugins
 import Testing
 
-/// SPEC §15: subject operations on a family a loaded plugin serves are checked against the
+/// docs/plugins.md, "Subject registration and the payload schema": subject operations on a family a loaded plugin serves are checked against the
 /// plugin's description; a mismatch answers `invalid_payload` and stores nothing.
 @Suite("Subject plugin validation")
 struct SubjectPluginValidationTests {
@@ -42,6 +42,18 @@ struct SubjectPluginValidationTests {
         #expect(r["error"] == "invalid_payload")
         #expect(r["details"]?.hasPrefix("schema_body does not match plugin family book v1: venue: required by the plugin") == true)
         #expect(try f.h.count("SELECT count(*) FROM subjects") == 0)
+    }
+
+    @Test func aContradictingBodyIsNotSilentlyBoundToTheExistingVersion() throws {
+        let f = try SubjectFixture(families: Self.families)
+        defer { f.tearDown() }
+        #expect(try f.last(SubjectFixture.register("BTC-USD", "trade", body: PluginFamilies.goodTradeBody))["status"] == "ok")
+        // Version 1 exists and matches the plugin; a second subject's body contradicts the plugin.
+        let body = #"{"type":"object","properties":{"venue":{"type":"string"},"symbol":{"type":"string"},"size":{"type":"number"},"price":{"type":"boolean"}}}"#
+        let r = try f.last(SubjectFixture.register("ETH-USD", "trade", body: body))
+        #expect(r["error"] == "invalid_payload", "\(r)")
+        #expect(r["details"] == #"schema_body does not match plugin family trade v1: price: type "boolean" is not accepted (plugin: number, string)"#, "\(r)")
+        #expect(try f.h.count("SELECT count(*) FROM subjects") == 1)
     }
 
     @Test func subjectsBoundBeforeThePluginLoadedKeepWorking() throws {

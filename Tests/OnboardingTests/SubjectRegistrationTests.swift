@@ -3,7 +3,7 @@ import KernelJSON
 @testable import KernelOnboarding
 import Testing
 
-/// SPEC §6 subject registration and upgrade through the handler, on real Redis and Postgres.
+/// Subject registration and upgrade (docs/onboarding.md, "Subjects") through the handler, on real Redis and Postgres.
 @Suite("Subject registration")
 struct SubjectRegistrationTests {
     static let body = #"{"type":"object","properties":{"price":{"type":"number"}}}"#
@@ -28,7 +28,7 @@ struct SubjectRegistrationTests {
         #expect(try f.attrsEqual("AAPL", #"{"venue":"X"}"#))
         #expect(try f.historyCount(subjectID) == 1)
         #expect(try f.isBound(subjectID))
-        // The cache ingest reads (SPEC §7), with a one-hour TTL; the response stream has a TTL.
+        // The cache ingest reads (docs/protocol.md, "Ingest checks, in order"), with a one-hour TTL; the response stream has a TTL.
         #expect(try f.cachedSchema(subjectID) == schemaID)
         let cacheTTL = try f.h.ttl("schemas:" + subjectID)
         #expect(cacheTTL > 3500 && cacheTTL <= 3600)

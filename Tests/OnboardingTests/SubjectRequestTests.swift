@@ -2,7 +2,7 @@ import KernelJSON
 @testable import KernelOnboarding
 import Testing
 
-/// SubjectRequest: payload shape and the op rules of SPEC §6, with their exact `details` texts.
+/// SubjectRequest: payload shape and the op rules of docs/onboarding.md, "Subjects", with their exact `details` texts.
 @Suite struct SubjectRequestTests {
     func refusal(_ payload: String) -> SubjectRequest.Refusal? {
         do {

@@ -4,7 +4,7 @@ import KernelEvents
 @testable import KernelOnboarding
 import Testing
 
-/// SPEC §5.4 token exchange (by certificate) and renewal, through the handler itself.
+/// Token exchange (by certificate) and renewal (docs/onboarding.md, "Token exchange"), through the handler itself.
 @Suite("TokenExchange")
 struct TokenExchangeTests {
     /// Runs one exchange request through a fresh handler; returns the responses on
@@ -88,7 +88,7 @@ struct TokenExchangeTests {
         let good = ProducerIdentity(keyPath: key, cert: try h.certify(key))
         let pid = try h.insertKey(good, status: "approved")
         let settings = try h.settings()
-        // [decision] the full §4 checks apply here too: an expired certificate of the approved key fails.
+        // The full certificate checks apply here too: an expired certificate of the approved key fails.
         let expired = ProducerIdentity(keyPath: key, cert: try h.certify(key, validity: "-2d:-1d"))
         #expect(expired.fingerprint == good.fingerprint)
         #expect(try Self.exchange(h, try OnboardingHarness.signedFields(expired, payload: "{}"), producer: pid, settings: settings).isEmpty)

@@ -1,4 +1,4 @@
-"""Canonical JSON of the Data Kernel (SPEC §3, docs/protocol.md): what producers sign.
+"""Canonical JSON of the Data Kernel (docs/protocol.md, "Canonical JSON"): what producers sign.
 
 canonical(data) equals Go's json.Unmarshal into interface{} followed by json.Marshal, byte for
 byte: objects sorted by the UTF-8 bytes of their keys (duplicate keys: last wins), no whitespace,

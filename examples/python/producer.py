@@ -8,7 +8,7 @@ family and publish simulated market data until --seconds pass or Ctrl-C.
                         [--shards N] [--cluster]
 
 Every control request is an XADD of {pubkey, payload, nonce, sig} where sig is standard base64 of
-pure Ed25519 over canonical(payload) + "." + nonce (SPEC §3); answers arrive on response streams.
+pure Ed25519 over canonical(payload) + "." + nonce (docs/protocol.md); answers arrive on response streams.
 
 With --shards N (the kernel's redis.shards) each event goes to the shard stream of its subject,
 P+events:{shard_for(subject_id, N)}; with --cluster the --redis address is a seed node of a Redis

@@ -2,7 +2,7 @@ import KernelRedis
 import Logging
 
 /// Acknowledges entries on its own thread and connection, in pipelined bulk. Dead letters are
-/// XADDed to the DLQ first and acknowledged only once the DLQ write succeeded (SPEC §7 decision):
+/// XADDed to the DLQ first and acknowledged only once the DLQ write succeeded (docs/protocol.md, "Ingest checks, in order"):
 /// if Redis is down, nothing is acknowledged and the acknowledger retries until it is back.
 final class Acknowledger: @unchecked Sendable {
     // @unchecked: state confined to the acknowledger thread.

@@ -7,7 +7,7 @@ import Logging
 /// hands the entry ids to the acknowledger only after COMMIT. Several run in parallel so Postgres
 /// writes one batch while the processor prepares the next.
 ///
-/// Failure handling (SPEC §8):
+/// Failure handling (docs/operations.md, "Postgres outages: the spill"):
 /// - Rows Postgres refuses for data reasons are dead-lettered as `persist_failed`; the rest of
 ///   the batch commits (the store isolates them).
 /// - A connectivity error is retried 3 times with backoff (200 ms·2^i, capped at 5 s, jittered);
@@ -30,7 +30,9 @@ final class BatchWriterStage: @unchecked Sendable {
     let logger: Logger
     /// `postgres.max_write_events`: queued batches merged into one transaction up to this many events.
     var maxWriteEvents = 3000
-    /// Connectivity retries before a batch is spilled (SPEC §8: 3).
+    /// `server.max_tags_per_producer`, for each writer this stage creates.
+    var tagBudgetPerProducer = 100_000
+    /// Connectivity retries before a batch is spilled (docs/operations.md, "Postgres outages: the spill").
     var connectivityRetries = 3
     private var writer: EventWriter?
     private var connection: PGConnection?
@@ -90,7 +92,7 @@ final class BatchWriterStage: @unchecked Sendable {
                         }
                         // Out of retries (or the breaker opened): to the spill.
                     } else {
-                        // Not connectivity: never spilled (SPEC §8). Retried until fixed.
+                        // Not connectivity: never spilled (docs/operations.md, "Postgres outages: the spill"). Retried until fixed.
                         if abandon.isSet { return }
                         let delay = backoff.nextDelayMs()
                         logFailure(error, batch: batch, retryMs: delay)
@@ -144,10 +146,10 @@ final class BatchWriterStage: @unchecked Sendable {
         var ids: [String] = []
         ids.reserveCapacity(batch.count)
         // By index: `for event in batch` copied every stored event (a retain per field).
-        if report.rejected.isEmpty && report.conflicts.isEmpty {
+        if report.rejected.isEmpty && report.conflicts.isEmpty && report.overBudget.isEmpty {
             for i in batch.indices { ids.append(batch[i].entryID) }
         } else {
-            let refused = Set(report.rejected.map(\.entryID) + report.conflicts.map(\.entryID))
+            let refused = Set(report.rejected.map(\.entryID) + report.conflicts.map(\.entryID) + report.overBudget.map(\.entryID))
             for i in batch.indices where !refused.contains(batch[i].entryID) { ids.append(batch[i].entryID) }
         }
         var oldestTs = Int64.max, earliestRead = Int64.max
@@ -164,6 +166,10 @@ final class BatchWriterStage: @unchecked Sendable {
         for (entryID, detail) in report.conflicts {
             guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
             acks.put(.deadLetter(DeadLetter(stored: event, reason: .eventIDConflict, detail: detail)))
+        }
+        for (entryID, detail) in report.overBudget {
+            guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
+            acks.put(.deadLetter(DeadLetter(stored: event, reason: .tagBudgetExceeded, detail: detail)))
         }
         metrics.committed(events: report.inserted, duplicates: report.duplicates)
     }
@@ -186,6 +192,7 @@ final class BatchWriterStage: @unchecked Sendable {
         let c: PGConnection
         do { c = try PGConnection(dsn: dsn, logger: logger) } catch { throw StoreError.connectivityOrDatabase(error) }
         let w = EventWriter(connection: c, logger: logger)
+        w.tagBudgetPerProducer = tagBudgetPerProducer
         connection = c
         writer = w
         return w

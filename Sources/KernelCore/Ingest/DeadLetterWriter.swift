@@ -37,7 +37,7 @@ public final class DeadLetterWriter: @unchecked Sendable {
         connection = nil
     }
 
-    /// The DLQ entry of SPEC §1: `id`, `payload` (original bytes; `{}` when empty), `reason`,
+    /// The DLQ entry (docs/protocol.md, "Streams and fields"): `id`, `payload` (original bytes; `{}` when empty), `reason`,
     /// `detail`. Never the token.
     static func xadd(_ letter: DeadLetter, stream: String) -> [[UInt8]] {
         let payload = letter.entry.payload.flatMap { $0.isEmpty ? nil : $0 } ?? Array("{}".utf8)

@@ -110,11 +110,3 @@ struct EntryKey: Hashable {
     }
 
 }
-
-/// A flag the pipeline threads poll to stop.
-public final class StopFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    public init() {}
-    public func set() { value.store(true, ordering: .releasing) }
-    public var isSet: Bool { value.load(ordering: .acquiring) }
-}

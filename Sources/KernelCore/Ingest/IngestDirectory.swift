@@ -16,7 +16,7 @@ import Logging
 ///   (docs/architecture.md, "Deregistrations and revocations");
 /// - producer↔subject bindings: positive answers kept `bindingTTL`, negative ones `negativeTTL`;
 /// - a subject's current schema: kept `schemaTTL`; schema rows themselves are immutable.
-/// Lookup errors: a data or permission error follows SPEC §7 (token state unknown ⇒ refused,
+/// Lookup errors: a data or permission error refuses as docs/protocol.md, "Ingest checks, in order" says (token state unknown ⇒ refused,
 /// disabled ⇒ not disabled, binding ⇒ forbidden, schema ⇒ missing). An unreachable Postgres is
 /// not an answer: an outage must not dead-letter good events (they spill instead). Then the last
 /// known answer is used, however old; with none, the lookup waits for Postgres (the queues fill
@@ -145,7 +145,7 @@ final class IngestDirectory {
 
     func isDisabled(_ producer: EventUUID) -> Bool { disabled.contains(producer) }
 
-    /// True if `jti` was issued by this kernel family to `producer` (SPEC §5.5 step 3).
+    /// True if `jti` was issued by this kernel family to `producer` (docs/protocol.md, "Tokens", step 3).
     func isIssued(jti: String, to producer: EventUUID, now: Double) throws(LookupDeferred) -> Bool {
         let cached = tokens[jti]
         if let cached, cached.known || now - cached.at < negativeTTL {
@@ -184,7 +184,7 @@ final class IngestDirectory {
     }
 
     /// The subject's current schema: local cache, then the Redis key `P+schemas:<subject_id>`
-    /// (refreshing its TTL), then Postgres (and the Redis key is set, SPEC §7).
+    /// (refreshing its TTL), then Postgres (and the Redis key is set).
     func currentSchema(of subject: EventUUID, now: Double) throws(LookupDeferred) -> Schema? {
         let cached = subjectSchemas[subject]
         if let cached, now - cached.at < (cached.schema == nil ? negativeTTL : schemaTTL) {
@@ -233,7 +233,7 @@ final class IngestDirectory {
 
     /// Runs `body` on the connection. A connectivity error answers `stale` when there is one,
     /// else waits (with backoff) for Postgres, or throws `LookupDeferred` once `giveUp()`. Any
-    /// other error answers nil (the caller's SPEC §7 default).
+    /// other error answers nil (the caller's default, docs/protocol.md, "Ingest checks, in order").
     private func lookup<T>(stale: T?, _ body: (PGConnection) throws(PGError) -> T) throws(LookupDeferred) -> T? {
         var backoff = Backoff(baseMs: 100, maxMs: 2000)
         while true {

@@ -118,12 +118,13 @@ public final class IngestPipeline: @unchecked Sendable {
         }
         let abandon = abandonFlag
         let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.connectionDSN()
-        let maxWriteEvents = config.postgres.maxWriteEvents
+        let maxWriteEvents = config.postgres.maxWriteEvents, tagBudget = config.server.maxTagsPerProducer
         let sharedHealth = health, appender = spill?.appender
         writers = (0..<writerCount).map {
             let w = BatchWriterStage(index: $0, dsn: dsn, input: batchQueue, acks: ackQueue, metrics: pipelineMetrics,
                                      abandon: abandon, health: sharedHealth, spill: appender, logger: logger)
             w.maxWriteEvents = maxWriteEvents
+            w.tagBudgetPerProducer = tagBudget
             return w
         }
         acknowledger = Acknowledger(streamKey: { shard in shard.map(redisConfig.shardStreamKey) ?? redisConfig.streamKey },
@@ -133,9 +134,11 @@ public final class IngestPipeline: @unchecked Sendable {
         acknowledger.maxlenApprox = redisConfig.maxlenApprox
         if let spill {
             let replayers = (0..<writerCount).map { _ in
-                SpillReplayer(directory: spill.directory, dsn: dsn, batchSize: config.spill.replayBatchSize,
-                              deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: settings),
-                              metrics: pipelineMetrics, logger: logger)
+                let replayer = SpillReplayer(directory: spill.directory, dsn: dsn, batchSize: config.spill.replayBatchSize,
+                                             deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: settings),
+                                             metrics: pipelineMetrics, logger: logger)
+                replayer.tagBudgetPerProducer = config.server.maxTagsPerProducer
+                return replayer
             }
             replayLoop = SpillReplayLoop(appender: spill.appender, replayers: replayers, health: health, stop: replayStop,
                                          intervalSeconds: Double(config.spill.replayIntervalMs) / 1000, logger: logger)

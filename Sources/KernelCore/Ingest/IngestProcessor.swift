@@ -6,7 +6,7 @@ import KernelPlugins
 import KernelStore
 import Logging
 
-/// The checks of SPEC §7, in order, then routing and normalization, on the processor thread.
+/// The checks of docs/protocol.md, "Ingest checks, in order", then routing and normalization, on the processor thread.
 /// Rejected entries go to the acknowledger as dead letters; accepted events are batched (see
 /// `Batcher`) and handed to the writers through a bounded queue.
 final class IngestProcessor: @unchecked Sendable {
@@ -164,7 +164,7 @@ final class IngestProcessor: @unchecked Sendable {
         normalizeAndBatch(accepted, of: chunk)
     }
 
-    /// Checks 0–7 of SPEC §7, first failure wins.
+    /// Checks 0–7 of docs/protocol.md, "Ingest checks, in order"; the first failure wins.
     private func check(_ entry: StreamEntry, index: Int, nowNanos: Int64, wallSeconds: Double) throws(LookupDeferred) -> Result<Accepted, DeadLetter> {
         /// `producer`: known once the token passed check 2 (recorded in the DLQ for replays).
         func reject(_ reason: RejectReason, _ detail: String, producer: EventUUID? = nil) -> Result<Accepted, DeadLetter> {
@@ -473,10 +473,5 @@ func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
 
-func monotonicNanos() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-}
 
 func wallNanos() -> Int64 { unixNanos() }

@@ -2,7 +2,7 @@ import KernelAuth
 import KernelConfig
 import Logging
 
-/// The pipeline's `TokenAuthenticator` over KernelAuth's `TokenVerifier` (SPEC §5.5 steps 1–2).
+/// The pipeline's `TokenAuthenticator` over KernelAuth's `TokenVerifier` (docs/protocol.md, "Tokens", steps 1–2).
 /// The verdict carries the configured skew so cached verdicts re-check the time window alike.
 public struct JWTAuthenticator: TokenAuthenticator {
     public let verifier: TokenVerifier
@@ -19,7 +19,7 @@ public struct JWTAuthenticator: TokenAuthenticator {
 
     /// The daemon's authenticator: never fails. Unusable keys are left out and logged at error
     /// level (their tokens then fail `unknown_kid`); a missing issuer key is logged as a warning,
-    /// since the kernel must start without one (SPEC §5.5).
+    /// since the kernel must start without one (docs/protocol.md, "Tokens").
     public static func make(_ config: KernelConfig, _ logger: Logger) -> any TokenAuthenticator {
         let (verifier, problems) = TokenVerifier.tolerant(config: config.auth)
         for problem in problems {

@@ -1,7 +1,7 @@
 import KernelMetrics
 import Synchronization
 
-/// Live counters of the ingest pipeline (SPEC §11 names). Exported by the metrics endpoint; read
+/// Live counters of the ingest pipeline (docs/admin.md, "Metrics"). Exported by the metrics endpoint; read
 /// by tests and the benchmark. Increments are lock-free.
 public final class PipelineMetrics: Sendable {
     public let readTotal = Atomic<Int>(0)

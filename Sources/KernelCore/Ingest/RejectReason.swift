@@ -1,7 +1,7 @@
 import KernelEvents
 /// Why an event was dead-lettered. The raw value is the reason code, identical in the DLQ
 /// `reason` field, in log lines (`reason_code`) and in the `kernel_redis_dlq_total{reason}` metric.
-/// Listed in the order the checks run (SPEC §7).
+/// Listed in the order the checks run (docs/protocol.md, "Ingest checks, in order").
 public enum RejectReason: String, Sendable, CaseIterable {
     case messageTooLarge = "message_too_large"
     case emptyPayload = "empty_payload"
@@ -17,6 +17,9 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case persistFailed = "persist_failed"
     /// The event_id is already stored with other content: first write wins (docs/producers.md).
     case eventIDConflict = "event_id_conflict"
+    /// The event would add tags to the global dictionary past its producer's budget
+    /// (`server.max_tags_per_producer`); replay it once the budget is raised.
+    case tagBudgetExceeded = "tag_budget_exceeded"
 }
 
 /// An entry on its way to the DLQ. `detail` is human text and never contains the token.

@@ -46,7 +46,8 @@ public struct StreamEntry: Sendable {
     /// across shards.
     public var ref: String { EntryRef.make(shard: shard, id: id) }
 
-    /// The id the DLQ reports: the producer's `id` field, else the entry reference (SPEC §1; on a
+    /// The id the DLQ reports: the producer's `id` field, else the entry reference (docs/protocol.md,
+/// "Streams and fields"; on a
     /// sharded stream `<shard>/<entry id>`).
     public var dlqID: String { clientID.flatMap { $0.isEmpty ? nil : $0 } ?? ref }
 

@@ -1,6 +1,6 @@
 import KernelEvents
 
-/// Verifies a token's structure, signature and claims (SPEC §5.5 steps 1–2). Its state (issued,
+/// Verifies a token's structure, signature and claims (docs/protocol.md, "Tokens", steps 1–2). Its state (issued,
 /// revoked: step 3) is checked against the `IngestDirectory`. Implementations are pure and
 /// thread-safe; the processor caches their verdicts per token so a signature is verified once.
 public protocol TokenAuthenticator: Sendable {
@@ -9,7 +9,7 @@ public protocol TokenAuthenticator: Sendable {
 
 public enum TokenVerdict: Sendable {
     case valid(TokenIdentity)
-    /// `reason` is the SPEC §5.5 code (`bad_signature`, `token_expired`, …): logged and put in the
+    /// `reason` is the code of docs/protocol.md, "Tokens" (`bad_signature`, `token_expired`, …): logged and put in the
     /// DLQ detail, never the token itself.
     case invalid(reason: String)
 }

@@ -1,4 +1,4 @@
-/// The Postgres circuit breaker of SPEC §8, as a pure state machine (time is passed in, so tests
+/// The Postgres circuit breaker (docs/operations.md, "Postgres outages: the spill"), as a pure state machine (time is passed in, so tests
 /// drive it with a test clock).
 ///
 /// - closed: attempts allowed; `threshold` consecutive failures open it.

@@ -4,7 +4,7 @@ import Logging
 
 /// The replay thread of a running kernel: every `intervalSeconds`, when the circuit breaker
 /// allows a Postgres attempt and the spill holds data, it seals the active segment and replays
-/// every closed one (SPEC §8: automatic replay and erase). New events keep flowing through the
+/// every closed one (automatic replay and erase: docs/spill.md, "Replay, quarantine and salvage"). New events keep flowing through the
 /// writers meanwhile; both paths deduplicate, so nothing is stored twice.
 final class SpillReplayLoop: @unchecked Sendable {
     // @unchecked: state confined to the replay thread.

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// Replays spill segments into Postgres, oldest first, in bounded batches, and erases each
-/// segment once every row of it is committed (SPEC §8, decision: durable and idempotent).
+/// segment once every row of it is committed (docs/spill.md, "Durability rules").
 ///
 /// - Memory stays flat whatever the spill size: the reader streams a segment record by record
 ///   and at most `batchSize` events are held at a time.
@@ -49,6 +49,8 @@ public final class SpillReplayer: @unchecked Sendable {
     let batchSize: Int
     let deadLetters: DeadLetterWriter
     let metrics: PipelineMetrics?
+    /// `server.max_tags_per_producer`, for each writer this replayer creates.
+    public var tagBudgetPerProducer = 100_000
     let logger: Logger
     private var connection: PGConnection?
     private var writer: EventWriter?
@@ -118,7 +120,7 @@ public final class SpillReplayer: @unchecked Sendable {
             reader = try SpillSegmentReader(path: segment.path)
         } catch {
             // An I/O error (EMFILE, EACCES, EIO), not damage: the header's own damage comes back
-            // as an item. The segment stays as it is and is retried next round (SPEC §8: skip).
+            // as an item. The segment stays as it is and is retried next round (docs/spill.md, "Reading and damage").
             ioError(segment, "open failed: \(error)")
             return
         }
@@ -224,6 +226,10 @@ public final class SpillReplayer: @unchecked Sendable {
             guard let event = batch.first(where: { $0.entryID == conflict.entryID }) else { return nil }
             return DeadLetter(stored: event, reason: .eventIDConflict, detail: conflict.detail)
         }
+        letters += report.overBudget.compactMap { refused -> DeadLetter? in
+            guard let event = batch.first(where: { $0.entryID == refused.entryID }) else { return nil }
+            return DeadLetter(stored: event, reason: .tagBudgetExceeded, detail: refused.detail)
+        }
         if !letters.isEmpty {
             // Durable before the segment is erased; if Redis is down the round stops here and
             // the segment is replayed again later (its committed rows as duplicates).
@@ -247,6 +253,7 @@ public final class SpillReplayer: @unchecked Sendable {
         do { c = try PGConnection(dsn: dsn, logger: logger) } catch { throw StoreError.connectivityOrDatabase(error) }
         connection = c
         let w = EventWriter(connection: c, logger: logger)
+        w.tagBudgetPerProducer = tagBudgetPerProducer
         writer = w
         return w
     }

@@ -45,6 +45,41 @@ extern "C" {
 #define KP_EXPORT
 #endif
 
+/* ---- limits -------------------------------------------------------------------------------- */
+/*
+ * The one table of limits. The host's loader and output checks, the Swift SDK's
+ * `PluginInfo.problems` and docs/plugins.md ("Host limits") all read these numbers; a test fails
+ * when any of them states another. Lengths are UTF-8 bytes.
+ *
+ * Identifiers: plugin name [a-z][a-z0-9_.-]{0,63}; family name [a-z][a-z0-9_]{0,39}; column name
+ * [a-z][a-z0-9_]{0,54}. Families and columns become Postgres identifiers (`md_<family>_YYYY_MM`,
+ * constraint names), which Postgres limits to 63 bytes: hence 40 and 55.
+ *
+ * Numeric text (set_numeric): -?[0-9]+(.[0-9]+)?((e|E)(+|-)?[0-9]+)? with no leading '+', no
+ * NaN or Infinity, at most KP_NUMERIC_TEXT_MAX bytes, and an exponent whose value is at most
+ * KP_NUMERIC_EXPONENT_MAX (1e1000 is accepted, 1e1001 refused: Postgres numeric's input limit).
+ *
+ * Timestamps (set_timestamp_ns, set_event_time_ns): any int64_t of Unix nanoseconds, i.e.
+ * 1677-09-21T00:12:43.145224192Z ... 2262-04-11T23:47:16.854775807Z; stored at microseconds.
+ */
+#define KP_PLUGIN_NAME_MAX 64          /* plugin name, bytes */
+#define KP_FAMILY_NAME_MAX 40          /* family name, bytes */
+#define KP_COLUMN_NAME_MAX 55          /* column name, bytes */
+#define KP_VERSION_TEXT_MAX 64         /* plugin version text, bytes */
+#define KP_BUILD_INFO_MAX 256          /* build_info, bytes (longer is ignored) */
+#define KP_FAMILIES_MAX 64             /* families per plugin */
+#define KP_COLUMNS_MAX 256             /* columns per family */
+#define KP_ROWS_PER_EVENT_MAX 100000   /* max_rows_per_event */
+#define KP_SCHEMA_JSON_MAX 1048576     /* payload_schema_json, bytes */
+#define KP_ALLOWED_VALUES_MAX 1024     /* allowed_values per column */
+#define KP_ALLOWED_VALUE_MAX 256       /* one allowed value, bytes */
+#define KP_TAGS_MAX 64                 /* tags per event */
+#define KP_TAG_MAX 256                 /* tag key or value, bytes */
+#define KP_TEXT_MAX 1048576            /* text and jsonb values, stored payload, bytes */
+#define KP_NUMERIC_TEXT_MAX 1000       /* numeric text, bytes */
+#define KP_NUMERIC_EXPONENT_MAX 1000   /* |exponent| of numeric text */
+#define KP_ERR_CAP_MIN 1024            /* the err buffer the host passes holds at least this */
+
 /* ---- status codes -------------------------------------------------------------------------- */
 
 typedef enum kp_status {
@@ -158,7 +193,7 @@ typedef struct kp_family {
     uint32_t max_version;
     /**
      * JSON description of the payload: a JSON Schema subset (type, properties, required, enum,
-     * items) used to validate subject registrations (SPEC §15). NULL = accept any object.
+     * items) used to validate subject registrations (docs/plugins.md, "Subject registration and the payload schema"). NULL = accept any object.
      */
     const char *payload_schema_json;
     /** Typed columns; NULL/0 = the family is stored as normalized JSON in the generic table. */
@@ -205,19 +240,20 @@ typedef struct kp_builder_api {
     uint32_t struct_size;
     /** Replaces the stored payload JSON (default: the input payload unchanged). Must be an object. */
     kp_status (*set_payload_json)(kp_builder *b, const char *json, size_t len);
-    /** Adds a tag (key and value non-empty, compared case-insensitively by the store). */
+    /** Adds a tag (key and value non-empty, at most KP_TAG_MAX bytes, at most KP_TAGS_MAX per event). */
     kp_status (*add_tag)(kp_builder *b, const char *key, size_t key_len, const char *value, size_t value_len);
-    /** Sets the exchange/event time (Unix ns), stored as `ts_event` beside the envelope `ts`. */
+    /** Sets the exchange/event time (Unix ns, any int64_t), stored as `ts_event` beside the envelope `ts`. */
     kp_status (*set_event_time_ns)(kp_builder *b, int64_t unix_ns);
     /** Starts a new typed row; all columns start NULL. Required before any set_* below. */
     kp_status (*begin_row)(kp_builder *b);
     /** Column setters address the family's `columns` array by index. */
     kp_status (*set_text)(kp_builder *b, uint32_t column, const char *value, size_t len);
-    /** Decimal text: optional "-", digits, optional fraction, optional exponent (|e| <= 1000); no "+", NaN or Inf. */
+    /** Decimal text by the numeric grammar under "limits" above (e.g. "-187.25", "1e-5"); no leading "+", NaN or Inf. */
     kp_status (*set_numeric)(kp_builder *b, uint32_t column, const char *value, size_t len);
     kp_status (*set_int64)(kp_builder *b, uint32_t column, int64_t value);
     kp_status (*set_float64)(kp_builder *b, uint32_t column, double value);
     kp_status (*set_bool)(kp_builder *b, uint32_t column, int value);
+    /** Any int64_t of Unix nanoseconds (1677...2262); stored at microseconds. */
     kp_status (*set_timestamp_ns)(kp_builder *b, uint32_t column, int64_t unix_ns);
     kp_status (*set_jsonb)(kp_builder *b, uint32_t column, const char *json, size_t len);
     kp_status (*set_null)(kp_builder *b, uint32_t column);

@@ -44,6 +44,9 @@
 #ifndef MAX_ROWS
 #define MAX_ROWS 2
 #endif
+#ifndef BUILD_INFO
+#define BUILD_INFO "cc test"
+#endif
 #ifndef SCHEMA_JSON
 #define SCHEMA_JSON "{\"type\":\"object\",\"required\":[\"price\"]}"
 #endif
@@ -87,7 +90,15 @@ static kp_status t_normalize(void *state, const kp_event *ev, const kp_output *o
     if (s->host->json_field(ev->payload_json, ev->payload_len, "mode", &m, &ml) == KP_JSON_STRING) { mode = m; mode_len = ml; }
     if (is(mode, mode_len, "fail")) { snprintf(err, cap, "payload refused on purpose"); return KP_ERR_INVALID_PAYLOAD; }
     kp_json_type t = s->host->json_field(ev->payload_json, ev->payload_len, "price", &price, &price_len);
-    if (t != KP_JSON_NUMBER && t != KP_JSON_STRING) { snprintf(err, cap, "missing field: price"); return KP_ERR_INVALID_PAYLOAD; }
+    if (t != KP_JSON_NUMBER && t != KP_JSON_STRING) {
+#ifdef SILENT_REFUSAL
+        /* A plugin that refuses without saying why: the conformance kit must flag it. */
+        (void)err, (void)cap;
+#else
+        snprintf(err, cap, "missing field: price");
+#endif
+        return KP_ERR_INVALID_PAYLOAD;
+    }
     const kp_builder_api *api = out->api;
     kp_builder *b = out->builder;
     api->add_tag(b, "core.symbol", 11, "TEST", 4);
@@ -105,6 +116,13 @@ static kp_status t_normalize(void *state, const kp_event *ev, const kp_output *o
     if (is(mode, mode_len, "three_rows")) {
         api->begin_row(b); api->set_numeric(b, 0, price, price_len); api->set_text(b, 1, "sell", 4);
     }
+    if (is(mode, mode_len, "bad_text")) api->set_text(b, 1, "\xff", 1);
+    if (is(mode, mode_len, "bad_numeric_own_error")) {
+        /* The host refuses the value; the plugin then returns its own error, which must win. */
+        api->set_numeric(b, 0, "1e5x", 4);
+        snprintf(err, cap, "price: the plugin's own words");
+        return KP_ERR_INVALID_PAYLOAD;
+    }
     if (is(mode, mode_len, "payload")) api->set_payload_json(b, "{\"normalized\":true}", 19);
     if (is(mode, mode_len, "bad_payload")) api->set_payload_json(b, "[1,2]", 5);
     return KP_OK;
@@ -114,7 +132,7 @@ static void t_destroy(void *state) { free(state); }
 
 static const kp_plugin_descriptor descriptor = {
     ABI_MAJOR, ABI_MINOR, DESCRIPTOR_SIZE, 0,
-    PLUGIN_NAME, PLUGIN_VERSION, "cc test",
+    PLUGIN_NAME, PLUGIN_VERSION, BUILD_INFO,
     families, FAMILY_COUNT,
     t_init,
 #ifdef NULL_NORMALIZE

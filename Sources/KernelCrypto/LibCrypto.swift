@@ -2,21 +2,21 @@ import COpenSSL
 
 /// Owns one libcrypto public key. Never modified after creation; OpenSSL 3 allows concurrent use of
 /// an unmodified key (each verification makes its own context), hence `@unchecked Sendable`.
-final class LibCryptoKey: @unchecked Sendable {
-    let pointer: OpaquePointer
+public final class LibCryptoKey: @unchecked Sendable {
+    public let pointer: OpaquePointer
 
-    init(_ pointer: OpaquePointer) {
+    public init(_ pointer: OpaquePointer) {
         self.pointer = pointer
     }
 
     deinit { EVP_PKEY_free(pointer) }
 }
 
-/// The few libcrypto operations KernelSSH needs. The OpenSSL error queue is per thread: every path
+/// The libcrypto operations the project uses: keys, signatures, digests. The OpenSSL error queue is per thread: every path
 /// clears it right after a failing call, so nothing leaks into the next operation on this thread.
-enum LibCrypto {
+public enum LibCrypto {
     /// The digests SSH signatures use.
-    enum Digest {
+    public enum Digest: Sendable {
         case sha256, sha384, sha512
 
         var md: OpaquePointer? {
@@ -28,23 +28,8 @@ enum LibCrypto {
         }
     }
 
-    /// SHA3-512 (FIPS 202) of `data`.
-    static func sha3_512<C: Collection>(_ data: C) -> [UInt8] where C.Element == UInt8 {
-        let input = Array(data)
-        var out = [UInt8](repeating: 0, count: 64)
-        var length: UInt32 = 0
-        let ok = input.withUnsafeBytes { inBuf in
-            out.withUnsafeMutableBufferPointer { outBuf in
-                EVP_Digest(inBuf.baseAddress, inBuf.count, outBuf.baseAddress, &length, EVP_sha3_512(), nil)
-            }
-        }
-        // Only fails on allocation failure: nothing sensible to continue with.
-        precondition(ok == 1 && length == 64, "SHA3-512 unavailable in libcrypto")
-        return out
-    }
-
     /// An Ed25519 public key from its 32 raw bytes.
-    static func ed25519Key(_ raw: [UInt8]) -> LibCryptoKey? {
+    public static func ed25519Key(_ raw: [UInt8]) -> LibCryptoKey? {
         guard raw.count == 32 else { return nil }
         let made = raw.withUnsafeBufferPointer {
             EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
@@ -56,9 +41,28 @@ enum LibCrypto {
         return LibCryptoKey(made)
     }
 
+    /// An Ed25519 private key from its 32-byte seed.
+    public static func ed25519PrivateKey(seed: [UInt8]) -> LibCryptoKey? {
+        guard seed.count == 32 else { return nil }
+        let made = seed.withUnsafeBufferPointer {
+            EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, $0.count)
+        }
+        guard let made else { return nil }
+        return LibCryptoKey(made)
+    }
+
+    /// The 32 raw bytes of an Ed25519 key's public half (derived from the seed for a private key).
+    public static func ed25519RawPublicKey(_ key: LibCryptoKey) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length = out.count
+        let rc = out.withUnsafeMutableBufferPointer { EVP_PKEY_get_raw_public_key(key.pointer, $0.baseAddress, &length) }
+        guard rc == 1, length == 32 else { return nil }
+        return out
+    }
+
     /// An EC public key on the named group (`prime256v1`, `secp384r1`, `secp521r1`) from its
     /// uncompressed point; nil unless the point is on the curve and passes the public-key check.
-    static func ecKey(group: String, point: [UInt8]) -> LibCryptoKey? {
+    public static func ecKey(group: String, point: [UInt8]) -> LibCryptoKey? {
         // OSSL_PARAM_BLD keeps pointers to pushed buffers until OSSL_PARAM_BLD_to_param copies them,
         // so both pushes and the conversion happen inside the buffers' scopes.
         fromData(type: "EC") { bld in
@@ -73,7 +77,7 @@ enum LibCrypto {
     }
 
     /// An RSA public key from the magnitudes of `e` and `n`.
-    static func rsaKey(e: [UInt8], n: [UInt8]) -> LibCryptoKey? {
+    public static func rsaKey(e: [UInt8], n: [UInt8]) -> LibCryptoKey? {
         guard let bnE = e.withUnsafeBufferPointer({ BN_bin2bn($0.baseAddress, Int32($0.count), nil) }) else {
             ERR_clear_error()
             return nil
@@ -117,7 +121,7 @@ enum LibCrypto {
 
     /// Verifies `signature` over `message`: pure Ed25519 when `digest` is nil, otherwise the
     /// key's scheme (ECDSA with a DER signature, RSA PKCS#1 v1.5) over `digest(message)`.
-    static func verify<M: Collection>(key: LibCryptoKey, digest: Digest?, signature: [UInt8], message: M) -> Bool
+    public static func verify<M: Collection>(key: LibCryptoKey, digest: Digest?, signature: [UInt8], message: M) -> Bool
     where M.Element == UInt8 {
         defer { ERR_clear_error() }
         let msg = Array(message)
@@ -135,7 +139,7 @@ enum LibCrypto {
     }
 
     /// The size in bits of an RSA key's modulus.
-    static func bits(_ key: LibCryptoKey) -> Int {
+    public static func bits(_ key: LibCryptoKey) -> Int {
         Int(EVP_PKEY_get_bits(key.pointer))
     }
 }

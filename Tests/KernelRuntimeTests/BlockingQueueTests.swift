@@ -1,4 +1,4 @@
-import KernelCore
+import KernelRuntime
 import Testing
 
 /// The queue between pipeline threads, driven from one thread: order, weight, close, and that a

@@ -34,8 +34,46 @@ public enum DedicatedThread {
         return unsafeBitCast(symbol, to: SetName.self)
     }()
 
-    static func setCurrentName(_ name: String) {
+    /// Names the calling thread (15 bytes at most, the Linux limit).
+    public static func setCurrentName(_ name: String) {
         guard let setName else { return }
         _ = name.withCString { setName(pthread_self(), $0) }
+    }
+}
+
+/// A joinable OS thread for a blocking loop that must be waited for on stop (a control-stream
+/// consumer, a worker): `DedicatedThread` starts detached ones.
+public final class JoinableThread: @unchecked Sendable {
+    // @unchecked: `thread` is set in init and cleared by `join`, which one owner calls.
+    private final class Box {
+        let body: () -> Void
+        let name: String
+        init(_ body: @escaping () -> Void, name: String) {
+            self.body = body
+            self.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
+        }
+    }
+
+    private var thread: pthread_t?
+
+    /// Starts `body` on a new thread named `name` (for `top -H`, `perf`, /proc).
+    public init(name: String, _ body: @escaping () -> Void) {
+        let box = Unmanaged.passRetained(Box(body, name: name)).toOpaque()
+        var handle = pthread_t()
+        let rc = pthread_create(&handle, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            DedicatedThread.setCurrentName(box.name)
+            box.body()
+            return nil
+        }, box)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        thread = handle
+    }
+
+    /// Waits for the thread to finish. Idempotent.
+    public func join() {
+        guard let thread else { return }
+        self.thread = nil
+        pthread_join(thread, nil)
     }
 }

@@ -1,43 +1,64 @@
-/// The two base64 dialects the auth code meets, decoded strictly.
+/// Base64 (RFC 4648), the one codec of the project, decoded strictly.
 ///
-/// - Tokens use base64url without padding (RFC 7515 §2, "Base64url Encoding"), and nothing else:
-///   `=`, `+` and `/` are refused, so each token has exactly one spelling.
-/// - Key material in the config (`auth.private_key`, `auth.public_keys`) and inside OpenSSH files
-///   uses the standard alphabet, padded or not.
+/// Two dialects, each with one accepted spelling per value:
+/// - base64url without padding (RFC 4648 §5): tokens. `=`, `+` and `/` are refused.
+/// - the standard alphabet (RFC 4648 §4): key material in the config, OpenSSH files and
+///   certificates, signatures. Padding is optional, and complete when present.
 ///
-/// Both decoders refuse non-zero trailing bits, so a decoded value has exactly one encoding
-/// (a flipped low bit in the last character must not yield the same bytes).
-enum Base64 {
+/// Both refuse whitespace, characters of the other alphabet, a single leftover character and
+/// non-zero trailing bits, so a flipped low bit in the last character never decodes to the
+/// same bytes.
+public enum Base64 {
     private static let standardAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let urlAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// base64url, no padding.
-    static func urlEncode(_ bytes: [UInt8]) -> String {
-        String(decoding: encode(bytes, alphabet: urlAlphabet, pad: false), as: UTF8.self)
+    public static func urlEncode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        String(decoding: encode(Array(bytes), alphabet: urlAlphabet, pad: false), as: UTF8.self)
     }
 
     /// Standard alphabet, padded.
-    static func standardEncode(_ bytes: [UInt8]) -> String {
-        String(decoding: encode(bytes, alphabet: standardAlphabet, pad: true), as: UTF8.self)
+    public static func standardEncode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        String(decoding: encode(Array(bytes), alphabet: standardAlphabet, pad: true), as: UTF8.self)
     }
 
     /// Decodes unpadded base64url; nil on any other character, on padding, or on a bad length.
-    static func urlDecode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
-        decodeUnpadded(text) { c in
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): return c &- UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): return c &- UInt8(ascii: "a") &+ 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c &- UInt8(ascii: "0") &+ 52
-            case UInt8(ascii: "-"): return 62
-            case UInt8(ascii: "_"): return 63
-            default: return nil
-            }
-        }
+    public static func urlDecode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+        decodeUnpadded(text, value: urlValue)
     }
 
     /// Decodes standard base64, padded or unpadded (padding, when present, must be complete).
-    static func standardDecode(_ text: String) -> [UInt8]? {
-        var bytes = Array(text.utf8)
+    public static func standardDecode(_ text: String) -> [UInt8]? {
+        standardDecode(Array(text.utf8))
+    }
+
+    /// Decodes standard base64 bytes, padded or unpadded.
+    public static func standardDecode<C: Collection>(_ text: C) -> [UInt8]? where C.Element == UInt8 {
+        guard let body = unpadded(Array(text)) else { return nil }
+        return decodeUnpadded(body, value: standardValue)
+    }
+
+    /// The number of bytes standard base64 `text` decodes to, or nil when `decode` would refuse
+    /// it; decodes nothing, so no secret is copied (the config checks key lengths this way).
+    public static func standardDecodedCount(_ text: String) -> Int? {
+        guard let body = unpadded(Array(text.utf8)), body.count % 4 != 1 else { return nil }
+        var last: UInt8 = 0
+        for c in body {
+            guard let v = standardValue(c) else { return nil }
+            last = v
+        }
+        // The bits of the last character past the last whole byte must be zero.
+        switch body.count % 4 {
+        case 2: guard last & 0x0F == 0 else { return nil }
+        case 3: guard last & 0x03 == 0 else { return nil }
+        default: break
+        }
+        return body.count * 3 / 4
+    }
+
+    /// `text` without its padding, or nil when the padding is longer than 2 or incomplete.
+    private static func unpadded(_ text: [UInt8]) -> [UInt8]? {
+        var bytes = text
         var padding = 0
         while bytes.last == UInt8(ascii: "=") {
             bytes.removeLast()
@@ -45,7 +66,7 @@ enum Base64 {
         }
         guard padding <= 2 else { return nil }
         if padding > 0, (bytes.count + padding) % 4 != 0 { return nil }
-        return decodeUnpadded(bytes, value: standardValue)
+        return bytes
     }
 
     private static func standardValue(_ c: UInt8) -> UInt8? {
@@ -56,6 +77,15 @@ enum Base64 {
         case UInt8(ascii: "+"): return 62
         case UInt8(ascii: "/"): return 63
         default: return nil
+        }
+    }
+
+    private static func urlValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "-"): return 62
+        case UInt8(ascii: "_"): return 63
+        case UInt8(ascii: "+"), UInt8(ascii: "/"): return nil
+        default: return standardValue(c)
         }
     }
 

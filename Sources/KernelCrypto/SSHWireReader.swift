@@ -3,25 +3,25 @@
 /// Every read checks the remaining length *before* using a length field, so no length can make it
 /// read past the buffer or allocate more than the buffer holds. A failed read returns nil and
 /// leaves the offset where it was.
-struct SSHWireReader {
+public struct SSHWireReader {
     /// Largest bignum OpenSSH accepts (SSHBUF_MAX_BIGNUM: 16384 bits), plus a sign byte.
-    static let maxMPIntBytes = 16384 / 8 + 1
+    public static let maxMPIntBytes = 16384 / 8 + 1
 
     private let bytes: [UInt8]
-    private(set) var offset: Int
+    public private(set) var offset: Int
 
-    init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         self.bytes = bytes
         self.offset = 0
     }
 
-    var isAtEnd: Bool { offset == bytes.count }
-    var remaining: Int { bytes.count - offset }
+    public var isAtEnd: Bool { offset == bytes.count }
+    public var remaining: Int { bytes.count - offset }
 
     /// The bytes already read (for "the signed part of a certificate").
-    var consumed: ArraySlice<UInt8> { bytes[0..<offset] }
+    public var consumed: ArraySlice<UInt8> { bytes[0..<offset] }
 
-    mutating func readUInt32() -> UInt32? {
+    public mutating func readUInt32() -> UInt32? {
         guard remaining >= 4 else { return nil }
         var value: UInt32 = 0
         for i in 0..<4 { value = value << 8 | UInt32(bytes[offset + i]) }
@@ -29,7 +29,7 @@ struct SSHWireReader {
         return value
     }
 
-    mutating func readUInt64() -> UInt64? {
+    public mutating func readUInt64() -> UInt64? {
         guard remaining >= 8 else { return nil }
         var value: UInt64 = 0
         for i in 0..<8 { value = value << 8 | UInt64(bytes[offset + i]) }
@@ -38,7 +38,7 @@ struct SSHWireReader {
     }
 
     /// `string`: uint32 length, then that many bytes.
-    mutating func readString() -> [UInt8]? {
+    public mutating func readString() -> [UInt8]? {
         let start = offset
         guard let length = readUInt32() else { return nil }
         // Compare in UInt64 space: a length near 2^32 must not wrap or trap on 32-bit Int.
@@ -53,7 +53,7 @@ struct SSHWireReader {
 
     /// A `string` that must be text without NUL bytes (OpenSSH's `sshbuf_get_cstring`), as UTF-8.
     /// Invalid UTF-8 is refused too: names and key ids end up in logs and JSON.
-    mutating func readText() -> String? {
+    public mutating func readText() -> String? {
         let start = offset
         guard let raw = readString(), !raw.contains(0), let text = String(validating: raw, as: UTF8.self) else {
             offset = start
@@ -65,7 +65,7 @@ struct SSHWireReader {
     /// `mpint`: two's complement big-endian. Only non-negative, minimally encoded values of at most
     /// 16384 bits are accepted (as OpenSSH's `sshbuf_get_bignum2_bytes_direct`). Returns the
     /// magnitude without the sign byte (empty for zero).
-    mutating func readMPInt() -> [UInt8]? {
+    public mutating func readMPInt() -> [UInt8]? {
         let start = offset
         guard let raw = readString(), raw.count <= Self.maxMPIntBytes else {
             offset = start
@@ -81,7 +81,7 @@ struct SSHWireReader {
     }
 
     /// `name-list`: a string of comma-separated, non-empty ASCII names (RFC 4251 §5).
-    mutating func readNameList() -> [String]? {
+    public mutating func readNameList() -> [String]? {
         let start = offset
         guard let raw = readString() else { return nil }
         if raw.isEmpty { return [] }
@@ -95,5 +95,20 @@ struct SSHWireReader {
             return nil
         }
         return names.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `count` raw bytes (fixed-size fields such as OpenSSH's key-file magic).
+    public mutating func readBytes(_ count: Int) -> [UInt8]? {
+        guard count >= 0, count <= remaining else { return nil }
+        let value = Array(bytes[offset..<offset + count])
+        offset += count
+        return value
+    }
+
+    /// The bytes not read yet.
+    public mutating func readRest() -> [UInt8] {
+        let value = Array(bytes[offset...])
+        offset = bytes.count
+        return value
     }
 }

@@ -2,9 +2,9 @@ import COpenSSL
 
 /// The OpenSSL error queue is per thread: read it right after the failing call, before anything
 /// else on this thread can push or clear entries.
-enum OpenSSLError {
+public enum OpenSSLError {
     /// The queued errors as text (oldest first), and the queue emptied.
-    static func drain() -> String {
+    public static func drain() -> String {
         var parts: [String] = []
         while true {
             let code = ERR_get_error()
@@ -18,7 +18,7 @@ enum OpenSSLError {
     }
 
     /// Empties the queue without reading it (after an expected failure, e.g. a bad signature).
-    static func clear() {
+    public static func clear() {
         ERR_clear_error()
     }
 }

@@ -15,7 +15,6 @@ public enum PluginHostServer {
     /// Serves until the kernel closes the socket (0) or something fails (1).
     public static func run(socketFD fd: Int32, imageFD: Int32, breadcrumbPath: String, capacity: Int,
                            logger: Logger) -> Int32 {
-        watchParent()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var writer = ByteWriter(capacity: 1 << 20)
         // hello → the instance, or a refusal the kernel logs.
@@ -94,21 +93,6 @@ public enum PluginHostServer {
     }
 
     struct LoadFailure: Error { var message: String; init(_ m: String) { message = m } }
-
-    /// Ends the child when the kernel is gone: its socket end closes too, but a child stuck in
-    /// an endless loop never reads it again.
-    private static func watchParent() {
-        parentAtStart = getppid()
-        var thread = pthread_t()
-        _ = pthread_create(&thread, nil, { _ in
-            while true {
-                if getppid() != PluginHostServer.parentAtStart { _exit(0) }
-                usleep(200_000)
-            }
-        }, nil)
-    }
-
-    nonisolated(unsafe) static var parentAtStart: pid_t = 0
 }
 
 extension PluginHostServer.LoadFailure: CustomStringConvertible { var description: String { message } }

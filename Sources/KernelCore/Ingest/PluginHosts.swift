@@ -1,5 +1,6 @@
 import KernelConfig
 import KernelPlugins
+import KernelRuntime
 import Logging
 
 #if canImport(Glibc)
@@ -47,13 +48,8 @@ final class PluginHosts: @unchecked Sendable {
         }
     }
 
-    static let firstBackoffNanos: Int64 = 10_000_000
-    static let maxBackoffNanos: Int64 = 1_000_000_000
-
-    /// The wait before starting a child again after `deaths` deaths (or failed starts) in a row.
-    static func backoffNanos(deaths: Int) -> Int64 {
-        deaths <= 0 ? 0 : min(maxBackoffNanos, firstBackoffNanos << min(deaths - 1, 20))
-    }
+    /// The restart backoff: 10 ms after a first death, doubling to 1 s (with the runtime's jitter).
+    static func restartBackoff() -> Backoff { Backoff(baseMs: 10, maxMs: 1000) }
 
     let settings: Settings
     let logger: Logger
@@ -67,10 +63,12 @@ final class PluginHosts: @unchecked Sendable {
 
     private struct Child {
         var host: PluginHostProcess?
-        /// Deaths (and failed starts) since the last answered call: sets the backoff.
-        var deaths = 0
+        /// Deaths (and failed starts) since the last answered call (`attempt`), and the delay.
+        var backoff = PluginHosts.restartBackoff()
         /// When the child may be started again (monotonic ns).
         var downUntil: Int64 = 0
+        /// True while only the first backoff step is pending: the processor waits it out.
+        var firstStep = false
         /// Entries were parked while it was down: have them re-read once `downUntil` passes.
         var parkedWhileDown = false
     }
@@ -103,7 +101,7 @@ final class PluginHosts: @unchecked Sendable {
             deathLoop: for call in calls(todo, refs: refs, capacity: host.capacity) {
                 switch host.normalize(call.map { inputs[$0] }, budgetNanos: budgetNanos) {
                 case .done(let results, let t):
-                    hosts[key]?.deaths = 0
+                    if hosts[key]?.backoff.attempt != 0 { hosts[key]?.backoff.reset() }
                     for (j, i) in call.enumerated() { answers[i] = .normalized(results[j]) }
                     if !strikes.isEmpty || !suspects.isEmpty {
                         for i in call { strikes[refs[i]] = nil; suspects.remove(refs[i]) }
@@ -138,10 +136,7 @@ final class PluginHosts: @unchecked Sendable {
     private func died(_ instance: PluginInstance, _ death: PluginHostProcess.ChildDeath, call: [Int], refs: [String],
                       inputs: [EventInput], answers: inout [Answer?]) {
         let key = ObjectIdentifier(instance)
-        hosts[key]?.host = nil
-        hosts[key]?.deaths += 1
-        let deaths = hosts[key]?.deaths ?? 1
-        hosts[key]?.downUntil = clock() + Self.backoffNanos(deaths: deaths)
+        let delayMs = down(key)
         metrics.hostDeathsTotal.add(1, ordering: .relaxed)
         let d = instance.descriptor
         let family = inputs[call[0]].family
@@ -169,35 +164,43 @@ final class PluginHosts: @unchecked Sendable {
             for i in named { suspects.insert(refs[i]) }
             metadata["suspects"] = "\(named.count)"
         }
-        metadata["restart_in_ms"] = "\(Self.backoffNanos(deaths: deaths) / 1_000_000)"
+        metadata["restart_in_ms"] = "\(delayMs)"
         logger.error("plugin-host process died; restarting it", metadata: metadata)
     }
 
-    /// The instance's live child, started if needed: after a first death once its 10 ms backoff
+    /// Marks the instance's child dead and down for the next backoff step; returns the delay.
+    private func down(_ key: ObjectIdentifier) -> Int {
+        var state = hosts[key] ?? Child()
+        state.host = nil
+        let delayMs = state.backoff.nextDelayMs()
+        state.firstStep = state.backoff.attempt == 1
+        state.downUntil = clock() + Int64(delayMs) * 1_000_000
+        hosts[key] = state
+        return delayMs
+    }
+
+    /// The instance's live child, started if needed: after a first death once its ~10 ms backoff
     /// has passed (the processor waits that long), after later deaths only once the backoff has
     /// passed (nil meanwhile). A failed start counts as a death.
     private func child(for instance: PluginInstance) -> PluginHostProcess? {
         let key = ObjectIdentifier(instance)
-        var state = hosts[key] ?? Child()
+        let state = hosts[key] ?? Child()
         if let host = state.host { return host }
         let wait = state.downUntil - clock()
         if wait > 0 {
-            guard wait <= Self.firstBackoffNanos else { return nil }
+            guard state.firstStep else { return nil }
             usleep(UInt32(wait / 1000))
         }
         do {
             let host = try PluginHostProcess.spawn(instance: instance, hangTimeoutNanos: settings.hangTimeoutNanos)
-            state.host = host
-            hosts[key] = state
+            hosts[key, default: Child()].host = host
             return host
         } catch {
-            state.deaths += 1
-            state.downUntil = clock() + Self.backoffNanos(deaths: state.deaths)
-            hosts[key] = state
+            let delayMs = down(key)
             logger.error("plugin-host process could not start; its family waits", metadata: [
                 "event": "infra", "component": "plugins", "reason_code": "plugin_host_failed",
                 "plugin": .string(instance.descriptor.name), "version": .string(instance.descriptor.version.description),
-                "attempts": "\(state.deaths)", "retry_in_ms": "\(Self.backoffNanos(deaths: state.deaths) / 1_000_000)",
+                "attempts": "\(hosts[key]?.backoff.attempt ?? 0)", "retry_in_ms": "\(delayMs)",
                 "details": .string(error.description),
             ])
             return nil

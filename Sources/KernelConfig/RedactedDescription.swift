@@ -124,6 +124,9 @@ extension KernelConfig {
             ("call_budget_ms", "\(plugins.callBudgetMs)"),
             ("crash_strikes", "\(plugins.crashStrikes)"),
             ("hang_timeout_ms", "\(plugins.hangTimeoutMs)"),
+            ("isolation", plugins.isolation.rawValue),
+            ("isolation_overrides", "{" + plugins.isolationOverrides.keys.sorted()
+                .map { "\(quote($0)): \(plugins.isolationOverrides[$0]!.rawValue)" }.joined(separator: ", ") + "}"),
         ])
         return lines.joined(separator: "\n")
     }

@@ -16,10 +16,13 @@ public final class PluginInstance: @unchecked Sendable {
     public let plugin: LoadedPlugin
     private let state: UnsafeMutableRawPointer?
     private let gate = Mutex(())
+    /// The configuration `init` was given: a plugin-host child initialises its own copy with it.
+    public let configJSON: String
 
-    init(plugin: LoadedPlugin, state: UnsafeMutableRawPointer?) {
+    init(plugin: LoadedPlugin, state: UnsafeMutableRawPointer?, configJSON: String = "{}") {
         self.plugin = plugin
         self.state = state
+        self.configJSON = configJSON
     }
 
     deinit {

@@ -27,6 +27,11 @@ public enum PluginLoader {
     /// dlopens a probed file and reads its descriptor. `objectPath` is what the dynamic loader
     /// maps; `reportedPath` is the name used in errors and logs (they differ for a snapshot).
     static func open(objectPath: String, reportedPath path: String) throws(PluginLoadError) -> LoadedPlugin {
+        // The file stays open: a plugin-host child maps the very same bytes through it
+        // (`PluginHostProcess`), whatever happens to the name (a snapshot is unlinked at once).
+        let image = Glibc.open(objectPath, O_RDONLY | O_CLOEXEC)
+        var keep = false
+        defer { if !keep && image >= 0 { close(image) } }
         // dlopen runs the object's constructors; nothing in a valid plugin may fail there, but a
         // broken file surfaces as a dlerror we report verbatim.
         _ = dlerror()
@@ -44,7 +49,8 @@ public enum PluginLoader {
             throw PluginLoadError(path: path, reason: .nullDescriptor, detail: "\(KP_ENTRY_SYMBOL)() returned NULL")
         }
         let (descriptor, model) = try DescriptorReader.read(UnsafeRawPointer(raw), path: path)
-        return LoadedPlugin(path: path, raw: descriptor, descriptor: model)
+        keep = image >= 0
+        return LoadedPlugin(path: path, raw: descriptor, descriptor: model, imageFD: image >= 0 ? image : nil)
     }
 
     /// Refuses what is not a complete shared object before dlopen sees it. This is a safety
@@ -117,12 +123,18 @@ public final class LoadedPlugin: @unchecked Sendable {
     public let path: String
     public let descriptor: PluginDescriptor
     let raw: kp_plugin_descriptor
+    /// The loaded file, open read-only: what a plugin-host child loads (through
+    /// `/proc/self/fd`), so it runs exactly the code the kernel validated.
+    public let imageFD: Int32?
 
-    init(path: String, raw: kp_plugin_descriptor, descriptor: PluginDescriptor) {
+    init(path: String, raw: kp_plugin_descriptor, descriptor: PluginDescriptor, imageFD: Int32? = nil) {
         self.path = path
         self.raw = raw
         self.descriptor = descriptor
+        self.imageFD = imageFD
     }
+
+    deinit { if let imageFD { close(imageFD) } }
 
     /// The file name, as used in log lines.
     public var fileName: String { path.split(separator: "/").last.map(String.init) ?? path }
@@ -147,6 +159,6 @@ public final class LoadedPlugin: @unchecked Sendable {
             throw PluginLoadError(path: path, reason: .initFailed,
                                   detail: "init returned \(status.rawValue)" + (message.isEmpty ? "" : ": \(message)"))
         }
-        return PluginInstance(plugin: self, state: state)
+        return PluginInstance(plugin: self, state: state, configJSON: configJSON)
     }
 }

@@ -136,7 +136,7 @@ struct DrainRun {
             BenchClock.sleep(seconds: 0.005)
         }
         let endMachine = ProcStat.machineTicks()
-        let endCPU = kernels.indices.map { kernels[$0].cpuTicks() ?? startCPU[$0] }
+        let endCPU = kernels.indices.map { kernels[$0].cpuTicksWithChildren() ?? startCPU[$0] }
         // Ungated, backends connect after the first read (writers connect lazily), so their
         // whole CPU time counts, connection set-up included. Gated, the sample taken before the
         // release is subtracted backend by backend.

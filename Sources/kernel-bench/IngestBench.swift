@@ -13,7 +13,9 @@ struct IngestBench {
         var warmupSeconds = 2.0
         /// The `kernels` scenario runs the trade drain with 1, 2, …, `kernels` kernel processes.
         var kernels = 2
-        var scenarios: Set<String> = ["drain", "mixed", "latency", "backlog", "raw", "kernels"]
+        /// The `isolation` scenario runs the trade drain this many times in each isolation mode.
+        var isolationRounds = 2
+        var scenarios: Set<String> = ["drain", "mixed", "latency", "backlog", "raw", "kernels", "isolation"]
         var seed: UInt64 = 0x5EED_2026
     }
 
@@ -31,6 +33,7 @@ struct IngestBench {
         var scaling: [DrainResult] = []
         var latency: LatencyResult?
         var backlog: DrainResult?
+        var isolation: [(mode: String, result: DrainResult)] = []
 
         if options.scenarios.contains("drain") || options.scenarios.contains("raw") {
             try withEnvironment { env in
@@ -75,6 +78,21 @@ struct IngestBench {
                 }
             }
         }
+        if options.scenarios.contains("isolation") {
+            // Alternated (A B A B …) so a drift of the machine falls on both modes alike.
+            for round in 0..<max(1, options.isolationRounds) {
+                for mode in ["in_process", "process"] {
+                    var settings = options.settings
+                    settings.overrides.append(("plugins", "isolation", mode))
+                    let env = try BenchEnvironment(settings: settings)
+                    defer { env.tearDown() }
+                    let (result, _) = try DrainRun(environment: env, label: "trade, isolation \(mode) #\(round + 1)", mix: .tradeOnly,
+                                                   small: false, count: options.tradeEvents, seed: options.seed, keepTrades: false).run()
+                    isolation.append((mode, result))
+                    report(result)
+                }
+            }
+        }
         if options.scenarios.contains("latency") {
             try withEnvironment { env in
                 latency = try LatencyRun(environment: env, rate: options.rate, seconds: options.latencySeconds,
@@ -92,6 +110,28 @@ struct IngestBench {
         }
         printTable(drains: drains, backlog: backlog, raw: raw, rawStored: rawStored, latency: latency)
         printScaling(scaling)
+        printIsolation(isolation)
+    }
+
+    /// The trade drain in both isolation modes, and the ratio of the medians (each pair ran
+    /// back to back, in one process, on one machine).
+    private func printIsolation(_ runs: [(mode: String, result: DrainResult)]) {
+        guard !runs.isEmpty else { return }
+        func median(_ mode: String) -> Double {
+            let rates = runs.filter { $0.mode == mode }.map(\.result.eventsPerSecond).sorted()
+            guard !rates.isEmpty else { return 0 }
+            return rates.count % 2 == 1 ? rates[rates.count / 2] : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
+        }
+        print("")
+        print("plugin isolation (trade drain, \(Fmt.grouped(runs[0].result.events)) events per run, runs alternated)")
+        for (mode, r) in runs {
+            print("  \(mode.padding(10)) \(Fmt.grouped(Int(r.eventsPerSecond)).leftPad(10)) events/s  kernel CPU \(Fmt.fixed(r.cpuPerMillion, 2)) s/M ev  (\(Fmt.fixed(r.seconds, 2)) s, DLQ \(r.dlq), kernel errors \(r.kernelErrors))")
+        }
+        let a = median("in_process"), b = median("process")
+        let ratio = a > 0 ? b / a : 0
+        print("  median in_process \(Fmt.grouped(Int(a))) events/s, process \(Fmt.grouped(Int(b))) events/s: process/in_process = \(Fmt.fixed(ratio, 3))")
+        print("  (kernel CPU includes the plugin-host children in process mode)")
+        verdict("process ≥ 0.85 × in_process (trade drain)", Fmt.fixed(ratio, 2) + "×", ratio >= 0.85)
     }
 
     private func withEnvironment(_ body: (BenchEnvironment) throws -> Void) throws {

@@ -84,5 +84,12 @@ final class KernelProcess {
     /// utime + stime in clock ticks, every thread included.
     func cpuTicks() -> Int? { ProcStat.cpuTicks(pid: pid) }
 
+    /// As `cpuTicks`, plus the live children's (the plugin-host processes of
+    /// `plugins.isolation: process`, which the kernel starts on its first batch: none before).
+    func cpuTicksWithChildren() -> Int? {
+        guard let own = cpuTicks() else { return nil }
+        return own + ProcStat.childPIDs(of: pid).compactMap(ProcStat.cpuTicks(pid:)).reduce(0, +)
+    }
+
     static let clockTicksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 }

@@ -12,6 +12,16 @@ enum ProcStat {
         return utime + stime
     }
 
+    /// The children of `pid`, from every thread's `children` list (the thread that forked one
+    /// lists it).
+    static func childPIDs(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { task -> [Int32] in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+    }
+
     static func seconds(ticks: Int) -> Double { Double(ticks) / KernelProcess.clockTicksPerSecond }
 
     /// The whole machine's CPU time from the first line of /proc/stat, in clock ticks summed

@@ -27,7 +27,8 @@ let usage = """
       --write-connections N    postgres.write_connections for the kernel and the raw COPY (default 2)
       --spill-mib N            spill bench: MiB of spill written, then replayed (default 1024)
       --kernels N              kernels scenario: trade drain with 1, 2, …, N kernels sharing the group (default 2)
-      --only LIST              comma list of drain,raw,mixed,kernels,latency,backlog (default all)
+      --only LIST              comma list of drain,raw,mixed,kernels,latency,backlog,isolation (default all)
+      --isolation-rounds N     isolation scenario: in_process/process trade drain pairs, alternated (default 2)
       --event-ids v7|random    event ids: time-ordered UUIDv7 as the example producers send (default) or random v4
       --set SECTION.KEY=VALUE  override one key of the kernel's config, e.g. --set redis.read_count=500 (repeatable)
     Postgres and Redis come from KERNEL_PG_DSN and KERNEL_REDIS_ADDR (make bench sources .run/env).
@@ -86,10 +87,11 @@ while let arg = it.next() {
     case "--warmup": ingest.warmupSeconds = doubleValue(arg, it.next())
     case "--write-connections": settings.writeConnections = intValue(arg, it.next())
     case "--kernels": ingest.kernels = intValue(arg, it.next())
+    case "--isolation-rounds": ingest.isolationRounds = intValue(arg, it.next())
     case "--spill-mib": spillMiB = intValue(arg, it.next())
     case "--only":
         let list = Set((it.next() ?? "").split(separator: ",").map(String.init))
-        let known: Set<String> = ["drain", "raw", "mixed", "kernels", "latency", "backlog"]
+        let known: Set<String> = ["drain", "raw", "mixed", "kernels", "latency", "backlog", "isolation"]
         guard !list.isEmpty, list.isSubset(of: known) else { fail("--only takes a comma list of \(known.sorted().joined(separator: ","))") }
         ingest.scenarios = list
     case "--event-ids":

@@ -10,7 +10,7 @@ struct Kernel: ParsableCommand {
         // The toolchain line: Swift plugins must be built with it (Sources/KernelPlugins/HostToolchain.swift).
         version: "kernel \(HostToolchain.line)",
         subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self, SpillCommand.self, DLQCommand.self, AdminCommand.self,
-                      DevCommand.self],
+                      DevCommand.self, PluginHostCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -77,7 +77,11 @@ final class CrashEnv: @unchecked Sendable {
     /// against a kernel built before it (showing the failure they reproduce).
     static let oldConfig = ProcessInfo.processInfo.environment["DK_CRASH_TEST_OLD_CONFIG"] == "1"
 
-    init(mode: PluginCrashTests.Mode, withBatch: Bool = false, claimIdleMs: Int = 60000) throws {
+    /// `plugins.isolation` of the kernels (nil: the default).
+    let isolation: String?
+
+    init(mode: PluginCrashTests.Mode, withBatch: Bool = false, claimIdleMs: Int = 60000, isolation: String? = nil) throws {
+        self.isolation = isolation
         h = try IngestHarness()
         fleet = KernelFleet(h)
         self.mode = mode
@@ -111,7 +115,8 @@ final class CrashEnv: @unchecked Sendable {
     /// Writes kernel `name`'s config and returns its path.
     func configPath(_ name: String) throws -> String {
         var text = try fleet.yaml(name, claimIdleMs: claimIdleMs, batchSize: 100, maxDeliveries: 3)
-        let extra = Self.oldConfig ? "" : "\n  crash_strikes: 2\n  hang_timeout_ms: 1500"
+        var extra = Self.oldConfig ? "" : "\n  crash_strikes: 2\n  hang_timeout_ms: 1500"
+        if let isolation { extra += "\n  isolation: \(isolation)" }
         text = text.replacingOccurrences(of: "dir: \"\(IngestHarness.pluginsDir)\"", with: "dir: \"\(pluginsDir)\"" + extra)
         let path = h.dir + "/\(name).yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)

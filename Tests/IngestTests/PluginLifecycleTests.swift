@@ -84,6 +84,51 @@ struct PluginLifecycleTests {
         #expect(env.logs.lines.contains { $0.contains("version_not_newer") && $0.contains("liblc-old.so") })
     }
 
+    /// The same upgrade with the plugin in a child process: the switch still falls on one batch
+    /// boundary, every event is stored once, and the old version's child is ended (one
+    /// plugin-host child left, serving 2.0.0). A downgrade is refused and changes nothing.
+    @Test func upgradeUnderLoadInProcessIsolationStartsAChildForTheNewVersion() throws {
+        let env = try LifecycleEnv(isolation: "process")
+        defer { env.tearDown() }
+        let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
+        try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
+        let v2 = try env.build(name: "lc", version: "2.0.0")
+        try env.start()
+        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
+        load.start()
+        Thread.sleep(forTimeInterval: 0.7)
+        try env.install(v2, as: "liblc.so")
+        load.wait()
+        let h = env.h
+        #expect(h.waitUntil(timeout: 20) { try h.count("SELECT count(*) FROM md_lcfam") == 600 })
+        #expect(h.waitUntil { try h.pendingCount() == 0 })
+        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_lcfam") == 600, "no event lost or stored twice")
+        let v1Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0'")
+        let v2Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '2.0.0'")
+        #expect(v1Rows > 0 && v2Rows > 0, "v1 \(v1Rows), v2 \(v2Rows)")
+        let lastV1 = try h.count("SELECT max(seq) FROM md_lcfam WHERE plugin_version = '1.0.0'")
+        let firstV2 = try h.count("SELECT min(seq) FROM md_lcfam WHERE plugin_version = '2.0.0'")
+        #expect(lastV1 < firstV2, "v1 up to seq \(lastV1), v2 from seq \(firstV2): one switch point")
+        #expect(env.lifecycle!.status.active.map(\.version) == ["2.0.0"])
+        #expect(Self.pluginHostChildren().count == 1, "the 1.0.0 child ended: \(Self.pluginHostChildren())")
+        try env.install(try env.build(name: "lc", version: "1.5.0"), as: "liblc-old.so")
+        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-old.so") && $0.reasonCode == "version_not_newer" } })
+        #expect(env.lifecycle!.status.active.map(\.version) == ["2.0.0"])
+    }
+
+    /// The command lines of this process's `kernel plugin-host` children.
+    static func pluginHostChildren() -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        let pids = tasks.flatMap { task in
+            ((try? String(contentsOfFile: "/proc/self/task/\(task)/children", encoding: .utf8)) ?? "").split(separator: " ")
+        }
+        return pids.compactMap { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
+            let line = String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            return line.contains("plugin-host") ? line : nil
+        }
+    }
+
     /// An upgrade that adds a nullable column, taken under load with small batches and one
     /// writer, so queued batches of both versions (two column layouts) are merged into one
     /// transaction around the switch. Every event is stored exactly once, typed, none refused.
@@ -417,7 +462,12 @@ final class LifecycleEnv: @unchecked Sendable {
         return logger
     }
 
-    init(callBudgetMs: Int = 50) throws {
+    /// `plugins.isolation` (nil: the default).
+    let isolation: String?
+
+    init(callBudgetMs: Int = 50, isolation: String? = nil) throws {
+        self.isolation = isolation
+        if isolation != nil { PluginHostProcess.executablePath = IngestHarness.kernelBinary }
         h = try IngestHarness()
         pluginsDir = h.dir + "/plugins"
         buildDir = h.dir + "/build"
@@ -428,7 +478,8 @@ final class LifecycleEnv: @unchecked Sendable {
     func yaml(pluginsDir: String? = nil, callBudgetMs: Int? = nil, batchSize: Int = 100, writeConnections: Int = 2) -> String {
         h.yaml(batchSize: batchSize, writeConnections: writeConnections).replacingOccurrences(
             of: "  dir: \"\(IngestHarness.pluginsDir)\"",
-            with: "  dir: \"\(pluginsDir ?? self.pluginsDir)\"\n  call_budget_ms: \(callBudgetMs ?? self.callBudgetMs)")
+            with: "  dir: \"\(pluginsDir ?? self.pluginsDir)\"\n  call_budget_ms: \(callBudgetMs ?? self.callBudgetMs)"
+                + (isolation.map { "\n  isolation: \($0)" } ?? ""))
     }
 
     func start(batchSize: Int = 100, writeConnections: Int = 2) throws {

@@ -110,6 +110,9 @@ public final class IngestPipeline: @unchecked Sendable {
                 input: entryQueue, batches: batchQueue0, acks: ackQueue0, directory: directory, authenticator: authenticator,
                 router: router, metrics: metrics0, logger: logger)
             processor.inflight = inflightSet
+            if config.plugins.isolation == .process || config.plugins.isolationOverrides.values.contains(.process) {
+                processor.hosts = PluginHosts(settings: .init(plugins: config.plugins), logger: logger, metrics: router.metrics)
+            }
             if let breadcrumb, index < breadcrumb.slotCount { processor.breadcrumb = (breadcrumb, index) }
             return processor
         }

@@ -36,6 +36,9 @@ final class IngestProcessor: @unchecked Sendable {
     var breadcrumb: (file: CallBreadcrumb, slot: Int)?
     /// This thread's slot, claimed when `run` starts.
     private var slot: CallBreadcrumb.Slot?
+    /// This processor's plugin-host children, for plugins in `plugins.isolation: process` (set by
+    /// the pipeline; nil: every plugin runs in process).
+    var hosts: PluginHosts?
     private var batcher: Batcher<StoredEvent>
     private var verdicts: [[UInt8]: TokenVerdict] = [:]
     private var lastVerdict: (token: [UInt8], verdict: TokenVerdict)?
@@ -74,8 +77,10 @@ final class IngestProcessor: @unchecked Sendable {
                 // Timed out (or closed and empty): nothing more to read right now.
                 if let batch = batcher.inputDrained() { emit(batch) }
                 if input.isClosedAndEmpty { break }
+                retryParkedIfDue()
                 continue
             }
+            retryParkedIfDue()
             let started = monotonicNanos()
             process(chunk)
             metrics.observeChunk(seconds: Double(monotonicNanos() - started) / 1e9)
@@ -86,6 +91,13 @@ final class IngestProcessor: @unchecked Sendable {
             }
         }
         if let batch = batcher.inputDrained() { emit(batch) }
+        hosts?.stopAll()
+    }
+
+    /// A plugin-host child's backoff has passed with entries parked meanwhile: a new routing
+    /// generation makes the readers re-read them (`ParkingLot`).
+    private func retryParkedIfDue() {
+        if let hosts, hosts.takeRetryDue() { router.bumpGeneration() }
     }
 
     private func emit(_ batch: [StoredEvent]) {
@@ -248,6 +260,7 @@ final class IngestProcessor: @unchecked Sendable {
             // normalized under the old routing, so the switch falls on a batch boundary.
             if let batch = batcher.inputDrained() { emit(batch) }
             routingGeneration = generation
+            hosts?.retainOnly(registry.entries.map(\.instance))
         }
         let budget = router.callBudgetNanos
         // Group by route (family and version), keeping each group's events in arrival order. A
@@ -268,6 +281,8 @@ final class IngestProcessor: @unchecked Sendable {
         var results = [Result<NormalizedEvent, NormalizeFailure>?](repeating: nil, count: accepted.count)
         var typedFamily = [FamilyDescriptor?](repeating: nil, count: accepted.count)
         var parked: [Bool] = []
+        /// Entries that crashed their plugin-host child `plugins.crash_strikes` times (detail).
+        var poisoned: [String?] = []
         for group in groups {
             guard let route = registry.route(family: group.family, version: group.version) else {
                 if router.isTyped(family: group.family) {
@@ -276,6 +291,40 @@ final class IngestProcessor: @unchecked Sendable {
                     for i in group.indices { parked[i] = true }
                     park(group.indices.map { chunk[accepted[$0].index] }, family: group.family, generation: generation)
                 }
+                continue
+            }
+            if let hosts, hosts.isolated(route.instance) {
+                // In a child process: its crashes and hangs are charged there (`PluginHosts`).
+                let inputs = group.indices.map { i -> EventInput in
+                    EventInput(family: group.family, schemaVersion: group.version,
+                               eventUUID: accepted[i].envelope.eventID, subjectUUID: accepted[i].envelope.subjectID,
+                               tsUnixNanos: accepted[i].envelope.tsNanos, payload: Self.inner(accepted[i], of: chunk))
+                }
+                let refs = group.indices.map { chunk[accepted[$0].index].ref }
+                let (answers, timing) = hosts.normalize(route.instance, inputs, refs: refs, budgetNanos: budget)
+                var outputs: [Result<NormalizedEvent, NormalizeFailure>] = []
+                outputs.reserveCapacity(answers.count)
+                var waiting: [StreamEntry] = []
+                for (j, i) in group.indices.enumerated() {
+                    switch answers[j] {
+                    case .normalized(let result):
+                        results[i] = result
+                        outputs.append(result)
+                        if route.family.isTyped { typedFamily[i] = route.family }
+                    case .poison(let detail):
+                        if poisoned.isEmpty { poisoned = [String?](repeating: nil, count: accepted.count) }
+                        poisoned[i] = detail
+                    case .park:
+                        if parked.isEmpty { parked = [Bool](repeating: false, count: accepted.count) }
+                        parked[i] = true
+                        waiting.append(chunk[accepted[i].index])
+                    }
+                }
+                if !waiting.isEmpty {
+                    park(waiting, family: group.family, generation: generation,
+                         why: "its plugin-host process keeps dying; its events stay pending until the restart backoff has passed")
+                }
+                account(route.instance, family: group.family, outputs: outputs, timing: timing, budget: budget)
                 continue
             }
             for indices in calls(group.indices, accepted, chunk) {
@@ -301,6 +350,11 @@ final class IngestProcessor: @unchecked Sendable {
         for i in accepted.indices {
             if !parked.isEmpty && parked[i] { continue }
             let entryIndex = accepted[i].index
+            if !poisoned.isEmpty, let detail = poisoned[i] {
+                acks.put(.deadLetter(DeadLetter(entry: chunk[entryIndex], reason: .poisonMessage, detail: detail,
+                                                producer: accepted[i].producer)))
+                continue
+            }
             // Taken out of `results`, so the plugin's tag array is uniquely held and grows in place.
             let result = results[i]
             results[i] = nil
@@ -353,11 +407,12 @@ extension IngestProcessor {
 
     /// Leaves entries of a typed family no plugin serves pending in Redis (`ParkingLot`): not
     /// acknowledged, not in flight; the reader re-reads them once routing changes.
-    private func park(_ entries: [StreamEntry], family: String, generation: UInt64) {
+    private func park(_ entries: [StreamEntry], family: String, generation: UInt64,
+                      why: String = "no plugin serves it; its events stay pending until one does") {
         inflight?.release(entries.map(\.ref))
         let first = router.parking.park(family: family, generation: generation, entries: entries.map { ($0.shard, $0.id) })
         if first {
-            logger.error("family parked: no plugin serves it; its events stay pending until one does", metadata: [
+            logger.error("family parked: \(why)", metadata: [
                 "event": "infra", "component": "plugins", "reason_code": "plugin_unavailable", "family": .string(family),
                 "entries": "\(entries.count)",
             ])

@@ -25,6 +25,12 @@ public final class PluginRouter: Sendable {
     /// The registry and its generation (incremented by every `replace`).
     public var snapshot: (registry: PluginRegistry, generation: UInt64) { current.withLock { $0 } }
 
+    /// A new generation with the same registry: readers re-read parked entries (a plugin-host
+    /// child is back after its backoff), processors cut their open batch.
+    func bumpGeneration() {
+        current.withLock { $0.generation &+= 1 }
+    }
+
     public func replace(_ registry: PluginRegistry) {
         markTyped(registry.servedFamilies.map(\.family).filter(\.isTyped).map(\.name))
         current.withLock { $0 = (registry, $0.generation &+ 1) }

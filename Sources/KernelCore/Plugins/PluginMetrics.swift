@@ -42,6 +42,8 @@ public final class PluginMetrics: Sendable {
     public let retiredPlugins = Atomic<Int>(0)
     /// Rescans of the plugins directory triggered by SIGHUP or `reload(reason:)`.
     public let reloadsTotal = Atomic<Int>(0)
+    /// Plugin-host children that died or were killed for a hang (`plugins.isolation: process`).
+    public let hostDeathsTotal = Atomic<Int>(0)
 
     public init() {}
 

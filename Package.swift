@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already pulled in by Hummingbird; named so the admin listener can shut down gracefully.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C libraries, as system-library shims.
@@ -89,8 +91,13 @@ let package = Package(
             "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
             "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The release version and the git commit built (`kernel --version`, `kernel_build_info`).
+        .target(name: "KernelVersion", plugins: ["GitCommit"]),
+        // Writes the commit into KernelVersion before every build (runs git; "unknown" without it).
+        .plugin(name: "GitCommit", capability: .buildTool(), path: "BuildTools/GitCommit"),
         // Every metric of SPEC §11, registered at start-up, rendered in Prometheus text.
         .target(name: "KernelMetrics", dependencies: [
+            "KernelVersion",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -99,6 +106,7 @@ let package = Package(
             "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
@@ -110,7 +118,7 @@ let package = Package(
         ]),
         .executableTarget(name: "kernel", dependencies: [
             "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
-            "KernelSSH", "KernelRedis",
+            "KernelSSH", "KernelRedis", "KernelVersion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -149,7 +157,8 @@ let package = Package(
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelTestSupport", "KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [
             "KernelTestSupport", "KernelCore", "KernelSpill", "KernelStore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins", "KernelSSH",
-            .product(name: "Logging", package: "swift-log"),
+            "KernelVersion",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "OnboardingTests", dependencies: [
@@ -158,7 +167,8 @@ let package = Package(
         ]),
         .testTarget(name: "AdminTests", dependencies: [
             "KernelAdmin", "KernelMetrics", "KernelTestSupport", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
-            .product(name: "Logging", package: "swift-log"),
+            "KernelVersion",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis", "KernelConfig"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),

@@ -32,6 +32,7 @@ extension KernelConfig {
             ("max_tag_value_bytes", "\(server.maxTagValueBytes)"),
             ("tls", server.tls.map { "{cert_file: \(text($0.certFile)), key_file: \(text($0.keyFile)), "
                 + "client_ca_file: \(text($0.clientCAFile))}" } ?? "null"),
+            ("admin_allow_plaintext", "\(server.adminAllowPlaintext)"),
         ])
         section("postgres", [
             ("dsn", secret(postgres.dsn)),

@@ -162,7 +162,7 @@ public final class Daemon {
         admin = server
         logger.info("admin api listening", metadata: [
             "event": "infra", "component": "admin", "port": "\(server.boundPort ?? 0)",
-            "tls": "\(config.server.tls != nil)",
+            "tls": "\(config.server.tls != nil)", "plaintext_allowed": "\(config.server.adminAllowPlaintext)",
         ])
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import KernelVersion
 
 /// The `kernel` command line. `kernel --config F` is `kernel run --config F`.
 @main
@@ -6,7 +7,9 @@ struct Kernel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",
-        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self, SpillCommand.self, DLQCommand.self, AdminCommand.self],
+        version: "kernel \(KernelVersion.description)",
+        subcommands: [RunCommand.self, MigrateCommand.self, ConfigCommand.self, PluginsCommand.self, TokenCommand.self,
+                      SpillCommand.self, DLQCommand.self, AdminCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -61,12 +61,12 @@ struct MigrateCommand: ParsableCommand {
     }
 }
 
-/// Loads the configuration or exits 1 with every problem listed, each naming its key.
+/// Loads the configuration or exits 78 (EX_CONFIG) with every problem listed, each naming its key.
 func loadConfigOrExit(_ path: String) throws -> KernelConfig {
     do {
         return try KernelConfig.load(path: path)
     } catch {
         printError("kernel: invalid configuration \(path):\n\(error)")
-        throw ExitCode(1)
+        throw ExitStatus.badConfig
     }
 }

@@ -9,6 +9,7 @@ import KernelSSH
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,9 @@ public final class AdminServer: @unchecked Sendable {
 
     private var mutex = pthread_mutex_t()
     private var task: Task<Void, any Error>?
+    /// Runs the application; `stop()` shuts it down gracefully through it. Cancelling the task
+    /// instead would make Hummingbird log the cancellation at error level on every clean exit.
+    private var group: ServiceGroup?
     private var port: Int?
 
     /// - Parameters:
@@ -121,9 +125,10 @@ public final class AdminServer: @unchecked Sendable {
                 boundContinuation.finish()
             },
             logger: Self.quiet(logger))
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Self.quiet(logger)))
         let task = Task(executorPreference: executor) {
             defer { boundContinuation.finish() }
-            try await app.run()
+            try await group.run()
         }
         var iterator = bound.makeAsyncIterator()
         guard let port = await iterator.next() else {
@@ -133,6 +138,7 @@ public final class AdminServer: @unchecked Sendable {
         }
         pthread_mutex_lock(&mutex)
         self.task = task
+        self.group = group
         self.port = port
         pthread_mutex_unlock(&mutex)
         logger.info("admin_listening", metadata: [
@@ -141,13 +147,15 @@ public final class AdminServer: @unchecked Sendable {
         ])
     }
 
-    /// Stops accepting, ends the server and the worker threads.
+    /// Stops accepting, lets requests in flight finish, ends the server and the worker threads.
     public func stop() async {
         pthread_mutex_lock(&mutex)
         let task = self.task
+        let group = self.group
         self.task = nil
+        self.group = nil
         pthread_mutex_unlock(&mutex)
-        task?.cancel()
+        await group?.triggerGracefulShutdown()
         _ = try? await task?.value
         operationsWorker.stop()
         probeWorker.stop()

@@ -125,7 +125,11 @@ public final class AdminServer: @unchecked Sendable {
                 boundContinuation.finish()
             },
             logger: Self.quiet(logger))
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Self.quiet(logger)))
+        var groupConfiguration = ServiceGroupConfiguration(services: [app], logger: Self.quiet(logger))
+        // Requests in flight get this long to finish; then the listener is cancelled, so a
+        // client that never reads its answer cannot hold up the kernel's stop.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         let task = Task(executorPreference: executor) {
             defer { boundContinuation.finish() }
             try await group.run()

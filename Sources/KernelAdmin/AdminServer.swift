@@ -9,7 +9,6 @@ import KernelSSH
 import Logging
 import NIOCore
 import NIOSSL
-import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -39,9 +38,8 @@ public final class AdminServer: @unchecked Sendable {
 
     private var mutex = pthread_mutex_t()
     private var task: Task<Void, any Error>?
-    /// Runs the application; `stop()` shuts it down gracefully through it. Cancelling the task
-    /// instead would make Hummingbird log the cancellation at error level on every clean exit.
-    private var group: ServiceGroup?
+    /// The listening socket, closed first by `stop()` (see there).
+    private var listener: (any Channel)?
     private var port: Int?
 
     /// - Parameters:
@@ -114,35 +112,30 @@ public final class AdminServer: @unchecked Sendable {
         let server = try makeServerBuilder()
         let listen = config.server.listen
         let host = listen.host.isEmpty ? "0.0.0.0" : listen.host
-        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
+        let (bound, boundContinuation) = AsyncStream<(port: Int, channel: any Channel)>.makeStream()
         let responder = makeResponder()
         let app = Application(
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: listen.port), serverName: nil),
             onServerRunning: { channel in
-                boundContinuation.yield(channel.localAddress?.port ?? listen.port)
+                boundContinuation.yield((channel.localAddress?.port ?? listen.port, channel))
                 boundContinuation.finish()
             },
             logger: Self.quiet(logger))
-        var groupConfiguration = ServiceGroupConfiguration(services: [app], logger: Self.quiet(logger))
-        // Requests in flight get this long to finish; then the listener is cancelled, so a
-        // client that never reads its answer cannot hold up the kernel's stop.
-        groupConfiguration.maximumGracefulShutdownDuration = .seconds(5)
-        let group = ServiceGroup(configuration: groupConfiguration)
         let task = Task(executorPreference: executor) {
             defer { boundContinuation.finish() }
-            try await group.run()
+            try await app.run()
         }
         var iterator = bound.makeAsyncIterator()
-        guard let port = await iterator.next() else {
+        guard let (port, listener) = await iterator.next() else {
             // The server ended before binding: surface its error.
             try await task.value
             throw AdminServerError(message: "the admin listener stopped before binding \(listen)")
         }
         pthread_mutex_lock(&mutex)
         self.task = task
-        self.group = group
+        self.listener = listener
         self.port = port
         pthread_mutex_unlock(&mutex)
         logger.info("admin_listening", metadata: [
@@ -151,15 +144,26 @@ public final class AdminServer: @unchecked Sendable {
         ])
     }
 
-    /// Stops accepting, lets requests in flight finish, ends the server and the worker threads.
+    /// Stops accepting, ends the server and the worker threads.
+    ///
+    /// The listening socket is closed first and the server task cancelled only after its event
+    /// loop has handled the close: Hummingbird's accept loop then ends normally, where
+    /// cancelling it while it waits logs "Waiting on child channel: CancellationError()" at
+    /// error level on every clean stop. (Its graceful shutdown is no alternative here: it
+    /// resumes on Swift's global pool, which callers blocked in `stopBlocking()` may occupy.)
     public func stop() async {
         pthread_mutex_lock(&mutex)
         let task = self.task
-        let group = self.group
+        let listener = self.listener
         self.task = nil
-        self.group = nil
+        self.listener = nil
         pthread_mutex_unlock(&mutex)
-        await group?.triggerGracefulShutdown()
+        if let listener {
+            try? await listener.close().get()
+            // channelInactive, which ends the accept loop, runs on the loop after the close promise.
+            try? await listener.eventLoop.submit {}.get()
+        }
+        task?.cancel()
         _ = try? await task?.value
         operationsWorker.stop()
         probeWorker.stop()

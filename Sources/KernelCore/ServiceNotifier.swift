@@ -32,7 +32,8 @@ public final class ServiceNotifier: Sendable {
         // inherited the variables); absent means "the main process", which we are.
         let forUs = environment["WATCHDOG_PID"].map { Int32($0) == pid } ?? true
         if let usec = environment["WATCHDOG_USEC"].flatMap(UInt64.init), usec > 0, forUs {
-            watchdogIntervalMicros = usec / 2
+            // At least 1 ms: a tiny WATCHDOG_USEC must not turn the pings into a busy loop.
+            watchdogIntervalMicros = max(usec / 2, 1000)
         } else {
             watchdogIntervalMicros = nil
         }

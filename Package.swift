@@ -39,8 +39,6 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        // Already pulled in by Hummingbird; named so the admin listener can shut down gracefully.
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // C libraries, as system-library shims.
@@ -106,7 +104,6 @@ let package = Package(
             "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
@@ -118,7 +115,7 @@ let package = Package(
         ]),
         .executableTarget(name: "kernel", dependencies: [
             "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
-            "KernelSSH", "KernelRedis", "KernelVersion",
+            "KernelSSH", "KernelRedis", "KernelVersion", "KernelStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

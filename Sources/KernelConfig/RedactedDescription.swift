@@ -125,6 +125,12 @@ extension KernelConfig {
             ("crash_strikes", "\(plugins.crashStrikes)"),
             ("hang_timeout_ms", "\(plugins.hangTimeoutMs)"),
         ])
+        section("retention", [
+            ("months", "\(retention.months)"),
+            ("families", map(retention.families.mapValues { String($0) })),
+            ("months_ahead", "\(retention.monthsAhead)"),
+            ("check_interval_seconds", "\(retention.checkIntervalSeconds)"),
+        ])
         return lines.joined(separator: "\n")
     }
 }

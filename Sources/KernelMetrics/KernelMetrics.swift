@@ -35,6 +35,9 @@ public final class KernelMetrics: Sendable {
     public let duplicateEventsTotal: MetricCounter
     public let spillReplayErrorsTotal: MetricCounter
     public let spillReplayEventsTotal: MetricCounter
+    /// Monthly partitions created ahead, and dropped past retention, by partition maintenance.
+    public let partitionsCreatedTotal: MetricCounter
+    public let partitionsDroppedTotal: MetricCounter
 
     // MARK: Histograms
     public let redisBatchSeconds: MetricHistogram
@@ -106,6 +109,8 @@ public final class KernelMetrics: Sendable {
               labels: ["family", "outcome"]),
         .init("kernel_spill_replay_errors_total", .counter, "Damaged spill records found during replay."),
         .init("kernel_spill_replay_events_total", .counter, "Events replayed from spill files."),
+        .init("kernel_partitions_created_total", .counter, "Monthly partitions created ahead by partition maintenance."),
+        .init("kernel_partitions_dropped_total", .counter, "Monthly partitions dropped past retention (retention.*)."),
         .init("kernel_spill_damaged_records_total", .counter,
               "Spill records lost to damage found during replay, by cause (the damage reason code).", labels: ["cause"]),
         .init("kernel_admin_requests_total", .counter, "Admin API requests by route and HTTP status.", labels: ["route", "code"]),
@@ -174,6 +179,8 @@ public final class KernelMetrics: Sendable {
         duplicateEventsTotal = counter("kernel_duplicate_events_total")
         spillReplayErrorsTotal = counter("kernel_spill_replay_errors_total")
         spillReplayEventsTotal = counter("kernel_spill_replay_events_total")
+        partitionsCreatedTotal = counter("kernel_partitions_created_total")
+        partitionsDroppedTotal = counter("kernel_partitions_dropped_total")
         redisBatchSeconds = histogram("kernel_redis_batch_seconds")
         pgBatchSeconds = histogram("kernel_pg_batch_seconds")
         pgBatchSize = histogram("kernel_pg_batch_size")

@@ -9,7 +9,7 @@ struct Kernel: ParsableCommand {
         abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",
         version: "kernel \(KernelVersion.description)",
         subcommands: [RunCommand.self, MigrateCommand.self, ConfigCommand.self, PluginsCommand.self, TokenCommand.self,
-                      SpillCommand.self, DLQCommand.self, AdminCommand.self],
+                      SpillCommand.self, DLQCommand.self, PartitionsCommand.self, AdminCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

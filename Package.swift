@@ -75,8 +75,13 @@ let package = Package(
             "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
             "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
-        // Every metric of docs/admin.md, "Metrics", registered at start-up, rendered in Prometheus text.
+        // The release version and the git commit built (`kernel --version`, `kernel_build_info`).
+        .target(name: "KernelVersion", plugins: ["GitCommit"]),
+        // Writes the commit into KernelVersion before every build (runs git; "unknown" without it).
+        .plugin(name: "GitCommit", capability: .buildTool(), path: "BuildTools/GitCommit"),
+                // Every metric of docs/admin.md, "Metrics", registered at start-up, rendered in Prometheus text.
         .target(name: "KernelMetrics", dependencies: [
+            "KernelVersion",
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -96,7 +101,7 @@ let package = Package(
         ]),
         .executableTarget(name: "kernel", dependencies: [
             "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
-            "KernelRedis", "KernelEvents", "KernelJSON", "KernelOnboarding",
+            "KernelRedis", "KernelEvents", "KernelJSON", "KernelOnboarding", "KernelSSH", "KernelVersion", "KernelStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -135,7 +140,8 @@ let package = Package(
         .testTarget(name: "KernelStoreTests", dependencies: ["KernelTestSupport", "KernelStore", "KernelPostgres", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "IngestTests", dependencies: [
             "KernelTestSupport", "KernelCore", "KernelSpill", "KernelStore", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents", "KernelAuth", "KernelPlugins", "KernelSSH",
-            .product(name: "Logging", package: "swift-log"),
+            "KernelVersion",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "OnboardingTests", dependencies: [
@@ -144,7 +150,8 @@ let package = Package(
         ]),
         .testTarget(name: "AdminTests", dependencies: [
             "KernelAdmin", "KernelMetrics", "KernelTestSupport", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
-            .product(name: "Logging", package: "swift-log"),
+            "KernelVersion",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
         ]),
         .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis", "KernelConfig"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),

@@ -40,6 +40,8 @@ public final class AdminServer: @unchecked Sendable {
 
     private let lock = ConditionLock()
     private var task: Task<Void, any Error>?
+    /// The listening socket, closed first by `stop()` (see there).
+    private var listener: (any Channel)?
     private var port: Int?
 
     /// - Parameters:
@@ -109,14 +111,14 @@ public final class AdminServer: @unchecked Sendable {
         let server = try makeServerBuilder()
         let listen = config.server.listen
         let host = listen.host.isEmpty ? "0.0.0.0" : listen.host
-        let (bound, boundContinuation) = AsyncStream<Int>.makeStream()
+        let (bound, boundContinuation) = AsyncStream<(port: Int, channel: any Channel)>.makeStream()
         let responder = makeResponder()
         let app = Application(
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: listen.port), serverName: nil),
             onServerRunning: { channel in
-                boundContinuation.yield(channel.localAddress?.port ?? listen.port)
+                boundContinuation.yield((channel.localAddress?.port ?? listen.port, channel))
                 boundContinuation.finish()
             },
             logger: Self.quiet(logger))
@@ -125,13 +127,14 @@ public final class AdminServer: @unchecked Sendable {
             try await app.run()
         }
         var iterator = bound.makeAsyncIterator()
-        guard let port = await iterator.next() else {
+        guard let (port, listener) = await iterator.next() else {
             // The server ended before binding: surface its error.
             try await task.value
             throw AdminServerError(message: "the admin listener stopped before binding \(listen)")
         }
         lock.lock()
         self.task = task
+        self.listener = listener
         self.port = port
         lock.unlock()
         logger.info("admin_listening", metadata: [
@@ -141,11 +144,24 @@ public final class AdminServer: @unchecked Sendable {
     }
 
     /// Stops accepting, ends the server and the worker threads.
+    ///
+    /// The listening socket is closed first and the server task cancelled only after its event
+    /// loop has handled the close: Hummingbird's accept loop then ends normally, where
+    /// cancelling it while it waits logs "Waiting on child channel: CancellationError()" at
+    /// error level on every clean stop. (Its graceful shutdown is no alternative here: it
+    /// resumes on Swift's global pool, which callers blocked in `stopBlocking()` may occupy.)
     public func stop() async {
         lock.lock()
         let task = self.task
+        let listener = self.listener
         self.task = nil
+        self.listener = nil
         lock.unlock()
+        if let listener {
+            try? await listener.close().get()
+            // channelInactive, which ends the accept loop, runs on the loop after the close promise.
+            try? await listener.eventLoop.submit {}.get()
+        }
         task?.cancel()
         _ = try? await task?.value
         operationsWorker.stop()

@@ -23,6 +23,7 @@ public struct KernelConfig: Sendable, Equatable {
     public var performance: Performance
     public var spill: Spill
     public var plugins: Plugins
+    public var retention: Retention
     /// Key path → where its value came from, for values not taken from the YAML
     /// (e.g. `"postgres.dsn": "env KERNEL_PG_DSN"`).
     public var origins: [String: String] = [:]
@@ -30,7 +31,7 @@ public struct KernelConfig: Sendable, Equatable {
     /// A config assembled in code (tests, tools); `parse` and `load` are the usual way in.
     public init(server: Server = Server(), postgres: Postgres, redis: Redis, logging: Logging = Logging(),
                 auth: Auth, performance: Performance = Performance(), spill: Spill = Spill(),
-                plugins: Plugins = Plugins()) {
+                plugins: Plugins = Plugins(), retention: Retention = Retention()) {
         self.server = server
         self.postgres = postgres
         self.redis = redis
@@ -39,6 +40,7 @@ public struct KernelConfig: Sendable, Equatable {
         self.performance = performance
         self.spill = spill
         self.plugins = plugins
+        self.retention = retention
     }
 
     /// The JSON object text passed to plugin `name`'s `init`: its `plugins.config.<name>`
@@ -47,7 +49,7 @@ public struct KernelConfig: Sendable, Equatable {
         plugins.configJSON(for: name)
     }
 
-    static let sections = ["server", "postgres", "redis", "logging", "auth", "performance", "spill", "plugins"]
+    static let sections = ["server", "postgres", "redis", "logging", "auth", "performance", "spill", "plugins", "retention"]
 
     /// Reads and parses the file at `path`. Environment overrides come from `environment`;
     /// `*_FILE` variables are read from disk.
@@ -107,6 +109,7 @@ public struct KernelConfig: Sendable, Equatable {
         let performance = Performance(top.section("performance", known: Performance.keys))
         let spill = Spill(top.section("spill", known: Spill.keys))
         let plugins = Plugins(top.section("plugins", known: Plugins.keys))
+        let retention = Retention(top.section("retention", known: Retention.keys))
 
         if server.tls != nil, auth.adminSSHCA == nil, !authReader.holdsCollection("admin_ssh_ca") {
             log.add("auth.admin_ssh_ca", "required when server.tls is set", .missingKey)
@@ -114,7 +117,7 @@ public struct KernelConfig: Sendable, Equatable {
         guard log.isEmpty else { throw ConfigError(issues: log.issues) }
 
         var config = KernelConfig(server: server, postgres: postgres, redis: redis, logging: logging, auth: auth,
-                                  performance: performance, spill: spill, plugins: plugins)
+                                  performance: performance, spill: spill, plugins: plugins, retention: retention)
         config.origins = origins
         return config
     }

@@ -34,6 +34,7 @@ extension KernelConfig {
             ("tls", server.tls.map { "{cert_file: \(text($0.certFile)), key_file: \(text($0.keyFile)), "
                 + "client_ca_file: \(text($0.clientCAFile))}" } ?? "null"),
             ("deployment", server.deployment.rawValue),
+            ("admin_allow_plaintext", "\(server.adminAllowPlaintext)"),
         ])
         section("postgres", [
             ("dsn", secret(postgres.dsn)),
@@ -127,6 +128,12 @@ extension KernelConfig {
             ("isolation", plugins.isolation.rawValue),
             ("isolation_overrides", "{" + plugins.isolationOverrides.keys.sorted()
                 .map { "\(quote($0)): \(plugins.isolationOverrides[$0]!.rawValue)" }.joined(separator: ", ") + "}"),
+        ])
+        section("retention", [
+            ("months", "\(retention.months)"),
+            ("families", map(retention.families.mapValues { String($0) })),
+            ("months_ahead", "\(retention.monthsAhead)"),
+            ("check_interval_seconds", "\(retention.checkIntervalSeconds)"),
         ])
         return lines.joined(separator: "\n")
     }

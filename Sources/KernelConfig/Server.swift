@@ -1,8 +1,12 @@
 extension KernelConfig {
     /// `server`: the admin/metrics HTTP listener and per-message limits.
     public struct Server: Sendable, Equatable {
-        /// `server.listen`: address of the admin API, `/metrics`, `/healthz`, `/readyz`. Default `:7600`.
-        public var listen = HostPort(host: "", port: 7600)
+        /// `server.listen`: address of the admin API, `/metrics`, `/healthz`, `/readyz`. Default
+        /// `127.0.0.1:7600`: beyond loopback it needs `tls`, or `admin_allow_plaintext`.
+        public var listen = HostPort(host: "127.0.0.1", port: 7600)
+        /// `server.admin_allow_plaintext`: lets the listener take a non-loopback address without
+        /// `tls` (a network the operator trusts, or TLS terminated in front of the kernel).
+        public var adminAllowPlaintext = false
         /// `server.max_message_bytes`: larger event payloads are dead-lettered `message_too_large`.
         public var maxMessageBytes = 1_048_576
         /// `server.max_event_tags`: usable `tags` items an event may carry (0…1024); more is
@@ -35,7 +39,7 @@ extension KernelConfig {
         public init() {}
 
         static let keys = ["listen", "max_message_bytes", "max_event_tags", "max_tag_key_bytes", "max_tag_value_bytes", "max_tags_per_producer", "tls",
-                           "deployment"]
+                           "deployment", "admin_allow_plaintext"]
 
         /// Upper bound of the tag byte limits: key and value together must fit one entry of the
         /// `tags (key, value)` unique index (a B-tree entry holds at most about 2700 bytes).
@@ -64,6 +68,15 @@ extension KernelConfig {
                     reader.log.add(reader.child("deployment"), "expected production or development, got " + ValueDisplay.quote(text),
                                    .invalidValue)
                 }
+            }
+            adminAllowPlaintext = reader.bool("admin_allow_plaintext", default: adminAllowPlaintext)
+            // Admin requests are signed, but over plain HTTP anyone on the path reads producer
+            // names, fingerprints and token ids, and /metrics: refuse that unless asked for.
+            if tls == nil, !listen.isLoopback, !adminAllowPlaintext {
+                reader.log.add(reader.child("listen"),
+                               "\(ValueDisplay.quote(listen.description)) is reachable beyond this machine and server.tls is not set: "
+                               + "set server.tls, listen on loopback (127.0.0.1), or set server.admin_allow_plaintext: true",
+                               .invalidValue)
             }
         }
     }

@@ -45,6 +45,8 @@ public final class Daemon {
     public let revocations = IngestRevocations()
     /// Hears the other kernels' deregistrations and revocations (`<key_prefix>ingest:revocations`).
     private var revocationListener: RevocationListener?
+    /// Creates monthly partitions ahead and drops those past `retention`.
+    private var partitionMaintenance: PartitionMaintenance?
     /// Builds the token authenticator from the config; injected so tests and tools can choose.
     let makeAuthenticator: @Sendable (KernelConfig, Logger) -> any TokenAuthenticator
 
@@ -107,6 +109,9 @@ public final class Daemon {
         lifecycle.start()
         pluginLifecycle = lifecycle
         try startOnboarding(router)
+        let maintenance = PartitionMaintenance(config: config, metrics: metrics, logger: logger)
+        maintenance.start()
+        partitionMaintenance = maintenance
         try startAdmin(pipeline)
         let families = registry.servedFamilies.map { "\($0.family.name)@\($0.plugin.name)-\($0.plugin.version)" }
         logger.info("kernel ready", metadata: [
@@ -131,6 +136,8 @@ public final class Daemon {
         onboarding = nil
         revocationListener?.stop()
         revocationListener = nil
+        partitionMaintenance?.stop()
+        partitionMaintenance = nil
         pipeline?.stop(timeoutSeconds: timeoutSeconds)
         pipeline = nil
         watchdog?.stop()
@@ -168,7 +175,7 @@ public final class Daemon {
         admin = server
         logger.info("admin api listening", metadata: [
             "event": "infra", "component": "admin", "port": "\(server.boundPort ?? 0)",
-            "tls": "\(config.server.tls != nil)",
+            "tls": "\(config.server.tls != nil)", "plaintext_allowed": "\(config.server.adminAllowPlaintext)",
         ])
     }
 

@@ -1,3 +1,4 @@
+import KernelVersion
 import Metrics
 import Prometheus
 
@@ -34,6 +35,9 @@ public final class KernelMetrics: Sendable {
     public let duplicateEventsTotal: MetricCounter
     public let spillReplayErrorsTotal: MetricCounter
     public let spillReplayEventsTotal: MetricCounter
+    /// Monthly partitions created ahead, and dropped past retention, by partition maintenance.
+    public let partitionsCreatedTotal: MetricCounter
+    public let partitionsDroppedTotal: MetricCounter
 
     // MARK: Histograms
     public let redisBatchSeconds: MetricHistogram
@@ -99,14 +103,14 @@ public final class KernelMetrics: Sendable {
         .init("kernel_rate_limit_allow_total", .counter, "Rate-limiter allowances by op.", labels: ["op"]),
         .init("kernel_rate_limit_deny_total", .counter, "Rate-limiter denials by op.", labels: ["op"]),
         .init("kernel_registration_outcome_total", .counter, "Control-plane outcomes.", labels: ["stage", "action", "outcome"]),
-        .init("kernel_producer_events_total", .counter, "Events stored per producer.", labels: ["producer_id"]),
-        .init("kernel_subject_events_total", .counter, "Events stored per subject.", labels: ["subject_id"]),
         .init("kernel_duplicate_events_total", .counter, "Redelivered events whose event_id was already stored."),
         .init("kernel_dlq_reason_total", .counter, "Dead-lettered events by reason code.", labels: ["reason"]),
         .init("kernel_normalize_total", .counter, "Normalizer plugin calls by family and outcome (ok, error).",
               labels: ["family", "outcome"]),
         .init("kernel_spill_replay_errors_total", .counter, "Damaged spill records found during replay."),
         .init("kernel_spill_replay_events_total", .counter, "Events replayed from spill files."),
+        .init("kernel_partitions_created_total", .counter, "Monthly partitions created ahead by partition maintenance."),
+        .init("kernel_partitions_dropped_total", .counter, "Monthly partitions dropped past retention (retention.*)."),
         .init("kernel_spill_damaged_records_total", .counter,
               "Spill records lost to damage found during replay, by cause (the damage reason code).", labels: ["cause"]),
         .init("kernel_admin_requests_total", .counter, "Admin API requests by route and HTTP status.", labels: ["route", "code"]),
@@ -128,6 +132,7 @@ public final class KernelMetrics: Sendable {
         .init("kernel_spill_bytes", .gauge, "Bytes held in spill files waiting for replay."),
         .init("kernel_producer_active", .gauge, "Distinct producers seen in the last 5 minutes."),
         .init("kernel_subject_active", .gauge, "Distinct subjects seen in the last 5 minutes."),
+        .init("kernel_build_info", .gauge, "Always 1; the labels say which kernel runs.", labels: ["version", "commit"]),
         .init("kernel_pg_circuit_state", .gauge, "Postgres circuit breaker: 0 closed, 1 half-open, 2 open."),
         .init("kernel_plugins_active", .gauge, "Normalizer plugins serving."),
         .init("kernel_plugins_retired", .gauge, "Plugin versions retired by an upgrade or removal (still mapped)."),
@@ -174,6 +179,8 @@ public final class KernelMetrics: Sendable {
         duplicateEventsTotal = counter("kernel_duplicate_events_total")
         spillReplayErrorsTotal = counter("kernel_spill_replay_errors_total")
         spillReplayEventsTotal = counter("kernel_spill_replay_events_total")
+        partitionsCreatedTotal = counter("kernel_partitions_created_total")
+        partitionsDroppedTotal = counter("kernel_partitions_dropped_total")
         redisBatchSeconds = histogram("kernel_redis_batch_seconds")
         pgBatchSeconds = histogram("kernel_pg_batch_seconds")
         pgBatchSize = histogram("kernel_pg_batch_size")
@@ -198,6 +205,9 @@ public final class KernelMetrics: Sendable {
         }
         for reason in Self.dlqReasons { _ = dlqReason(reason) }
         for cause in Self.spillDamageCauses { _ = spillDamagedRecords(cause: cause) }
+        // Set once: a dashboard joins on it (and its `instance`) to tell which release runs where.
+        registry.makeGauge(descriptor: Self.descriptor(Self.family("kernel_build_info")),
+                           labels: [("version", KernelVersion.version), ("commit", KernelVersion.commit)]).set(to: 1)
     }
 
     // MARK: Labeled series
@@ -209,14 +219,6 @@ public final class KernelMetrics: Sendable {
     /// `kernel_registration_outcome_total{stage,action,outcome}`.
     public func registrationOutcome(stage: String, action: String, outcome: String) -> MetricCounter {
         labeledCounter("kernel_registration_outcome_total", [("stage", stage), ("action", action), ("outcome", outcome)])
-    }
-    /// `kernel_producer_events_total{producer_id}`.
-    public func producerEvents(producerID: String) -> MetricCounter {
-        labeledCounter("kernel_producer_events_total", [("producer_id", producerID)])
-    }
-    /// `kernel_subject_events_total{subject_id}`.
-    public func subjectEvents(subjectID: String) -> MetricCounter {
-        labeledCounter("kernel_subject_events_total", [("subject_id", subjectID)])
     }
     /// `kernel_dlq_reason_total{reason}`: alongside `kernel_redis_dlq_total`, which stays unlabeled (its documented name).
     public func dlqReason(_ reason: String) -> MetricCounter { labeledCounter("kernel_dlq_reason_total", [("reason", reason)]) }
@@ -282,6 +284,8 @@ public final class KernelMetrics: Sendable {
         }
         // Families registered through the swift-metrics factory (not in `families`).
         for (_, block) in blocks.sorted(by: { $0.key < $1.key }) { out += block }
+        // `process_*` sorts after every `kernel_*` family.
+        out += ProcessMetrics.render()
         return out
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KernelPlugins
+import KernelVersion
 
 /// The `kernel` command line. `kernel --config F` is `kernel run --config F`.
 @main
@@ -7,9 +8,11 @@ struct Kernel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kernel",
         abstract: "Data Kernel: Redis Streams → normalizer plugins → Postgres.",
-        // The toolchain line: Swift plugins must be built with it (Sources/KernelPlugins/HostToolchain.swift).
-        version: "kernel \(HostToolchain.line)",
-        subcommands: [RunCommand.self, MigrateCommand.self, PluginsCommand.self, TokenCommand.self, SpillCommand.self, DLQCommand.self, AdminCommand.self,
+        // The release, the commit, and the toolchain Swift plugins must be built with
+        // (Sources/KernelPlugins/HostToolchain.swift).
+        version: "kernel \(KernelVersion.description)\n\(HostToolchain.line)",
+        subcommands: [RunCommand.self, MigrateCommand.self, ConfigCommand.self, PluginsCommand.self, TokenCommand.self,
+                      SpillCommand.self, DLQCommand.self, PartitionsCommand.self, AdminCommand.self,
                       DevCommand.self, PluginHostCommand.self],
         defaultSubcommand: RunCommand.self
     )

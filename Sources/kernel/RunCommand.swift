@@ -17,6 +17,7 @@ struct RunCommand: ParsableCommand {
         Daemon.installShutdownHandlers()
         let config = try loadConfigOrExit(options.config)
         let (logger, sink) = try LoggingSetup.bootstrap(config.logging)
+        let notifier = ServiceNotifier(environment: ProcessEnvironment.current())
         let daemon = Daemon(config: config, logger: logger)
         do {
             try daemon.start()
@@ -33,10 +34,23 @@ struct RunCommand: ParsableCommand {
             let path = options.config
             ShutdownSignal.onReload { lifecycle.reload(reason: "sighup", configPath: path) }
         }
+        // Ready means what /readyz means at start: every consumer runs and the listener is bound.
+        notify(notifier, "READY=1\nSTATUS=serving", logger: logger)
+        notifier.startWatchdog()
         _ = daemon.waitForShutdownSignal()
+        notify(notifier, "STOPPING=1\nSTATUS=draining", logger: logger)
         daemon.stop()
         logger.info("kernel stopped", metadata: ["event": "infra", "component": "kernel"])
+        notifier.stopWatchdog()
         sink.flushAndClose()
+    }
+
+    /// Sends a state to systemd; a lost notification is logged (systemd then times the unit out).
+    private func notify(_ notifier: ServiceNotifier, _ state: String, logger: Logger) {
+        guard notifier.isActive, !notifier.notify(state) else { return }
+        logger.warning("systemd notification not delivered", metadata: [
+            "event": "infra", "component": "kernel", "details": .string(state.split(separator: "\n").joined(separator: " ")),
+        ])
     }
 }
 
@@ -61,12 +75,12 @@ struct MigrateCommand: ParsableCommand {
     }
 }
 
-/// Loads the configuration or exits 1 with every problem listed, each naming its key.
+/// Loads the configuration or exits 78 (EX_CONFIG) with every problem listed, each naming its key.
 func loadConfigOrExit(_ path: String) throws -> KernelConfig {
     do {
         return try KernelConfig.load(path: path)
     } catch {
         printError("kernel: invalid configuration \(path):\n\(error)")
-        throw ExitCode(1)
+        throw ExitStatus.badConfig
     }
 }

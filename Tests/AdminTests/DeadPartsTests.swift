@@ -23,8 +23,6 @@ struct DeadPartsTests {
 
     /// Still registered but not updated, each with why (to be resolved, not to grow).
     static let knownDeadMetrics: [String: String] = [
-        "producerEvents": "per-producer label: unbounded cardinality, to be replaced (operations issue)",
-        "subjectEvents": "per-subject label: unbounded cardinality, to be replaced (operations issue)",
         "bootstrapMetricsSystem": "not a metric: the swift-metrics factory, unused by the daemon",
     ]
 

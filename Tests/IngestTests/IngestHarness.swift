@@ -259,8 +259,9 @@ final class IngestHarness: @unchecked Sendable {
         return daemon
     }
 
-    /// Starts `kernel run` as a child process on `yaml`.
-    func startProcess(yaml: String) throws -> Process {
+    /// Starts `kernel run` as a child process on `yaml`, with `extraEnvironment` added to its
+    /// environment (e.g. systemd's NOTIFY_SOCKET).
+    func startProcess(yaml: String, extraEnvironment: [String: String] = [:]) throws -> Process {
         let path = try configFile(yaml)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.kernelBinary)
@@ -269,6 +270,7 @@ final class IngestHarness: @unchecked Sendable {
         // services; those would override this test's database in the child's config.
         var environment = ProcessInfo.processInfo.environment
         for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
+        environment.merge(extraEnvironment) { $1 }
         p.environment = environment
         FileManager.default.createFile(atPath: dir + "/kernel.stderr", contents: nil)
         p.standardOutput = FileHandle.nullDevice

@@ -14,7 +14,8 @@ struct DefaultsTests {
     @Test("absent keys take the documented defaults")
     func defaults() throws {
         let config = try Fixture.parse(Fixture.yaml())
-        #expect(config.server.listen == HostPort(host: "", port: 7600))
+        #expect(config.server.listen == HostPort(host: "127.0.0.1", port: 7600))
+        #expect(config.server.adminAllowPlaintext == false)
         #expect(config.server.maxMessageBytes == 1_048_576)
         #expect(config.server.maxEventTags == 32)
         #expect(config.server.maxTagKeyBytes == 256)

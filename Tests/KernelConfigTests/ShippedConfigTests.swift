@@ -24,7 +24,7 @@ struct ShippedConfigTests {
             ("postgres", KernelConfig.Postgres.keys), ("redis", KernelConfig.Redis.keys),
             ("logging", KernelConfig.Logging.keys), ("auth", KernelConfig.Auth.keys),
             ("performance", KernelConfig.Performance.keys), ("spill", KernelConfig.Spill.keys),
-            ("plugins", KernelConfig.Plugins.keys),
+            ("plugins", KernelConfig.Plugins.keys), ("retention", KernelConfig.Retention.keys),
         ]
         for (section, keys) in sections {
             #expect(text.contains("\n\(section):") || text.contains("  \(section):"), "\(section)")

@@ -101,7 +101,7 @@ let package = Package(
         ]),
         .executableTarget(name: "kernel", dependencies: [
             "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
-            "KernelRedis", "KernelEvents", "KernelJSON", "KernelOnboarding", "KernelSSH", "KernelVersion", "KernelStore",
+            "KernelRedis", "KernelEvents", "KernelJSON", "KernelOnboarding", "KernelVersion", "KernelStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -106,18 +106,26 @@ public final class PluginInstance: @unchecked Sendable {
                     // Budgets are in CPU time, but the thread's CPU clock is a system call (the
                     // monotonic clock is not): each call is timed on the wall clock, and only a
                     // call whose wall time passed the budget has its CPU time checked, as the CPU
-                    // used since a mark taken at most 64 calls earlier (an upper bound that
-                    // healthy calls of microseconds cannot push past a budget of milliseconds).
+                    // used since a mark. The mark is taken just before a call when the previous
+                    // call took budget/256 of wall time or more (a syscall is nothing beside such
+                    // a call), else at most 64 calls earlier: the calls in between took under
+                    // budget/256 each, so together they cannot add a quarter of the budget to the
+                    // slow call's own CPU. (Marking every 64 calls alone charged a healthy
+                    // plugin of 2 ms calls with up to 63 calls' CPU whenever a busy machine
+                    // descheduled one call: quarantined on two busy cores.)
                     let groupStart = CallTiming.cpuNow()
                     var cpuMark = groupStart
+                    let precise = max(1, budgetNanos / 256)
+                    var previousWall: Int64 = 0
                     for i in 0..<events.count {
                         _ = collector.select(i)
-                        if i & 63 == 63 { cpuMark = CallTiming.cpuNow() }
+                        if previousWall >= precise || i & 63 == 63 { cpuMark = CallTiming.cpuNow() }
                         let started = CallTiming.wallNow()
                         breadcrumb?.enter(index: i, startedNanos: started)
                         let status = raw.normalize(state, pointers[i], &output, err.baseAddress, err.count)
                         breadcrumb?.leave()
                         let wall = CallTiming.wallNow() - started
+                        previousWall = wall
                         if wall > budgetNanos {
                             let now = CallTiming.cpuNow()
                             timing.record(now - cpuMark, budgetNanos: budgetNanos)

@@ -51,6 +51,8 @@ struct ModuleMapTests {
     /// The project's modules imported by any file of `Sources/<module>`.
     static func imports(of module: String) throws -> Set<String>? {
         let base = root + "/Sources/" + module
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: base, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
         guard let files = FileManager.default.enumerator(atPath: base)?.compactMap({ $0 as? String }) else { return nil }
         var found: Set<String> = []
         for file in files where file.hasSuffix(".swift") {
@@ -91,7 +93,7 @@ struct ModuleMapTests {
         for line in doc.split(separator: "\n") where line.hasPrefix("| `") {
             let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count >= 5 else { continue }
-            let module = cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`")).split(separator: " ").first.map(String.init) ?? ""
+            let module = cells[1].replacingOccurrences(of: "`", with: "").split(separator: " ").first.map(String.init) ?? ""
             guard targets[module] != nil else { continue }
             // "Runtime, SSH, Auth" → the Kernel modules; OpenSSL/libpq/hiredis → the C shims.
             let named = cells[3].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -91,7 +91,10 @@ public final class PluginInstance: @unchecked Sendable {
                         if status != KP_OK {
                             err[err.count - 1] = 0
                             let message = String(cString: err.baseAddress!)
-                            for i in 0..<events.count where collector.failures[i] == nil {
+                            // Every event: `fail` keeps what the plugin reported itself with
+                            // `fail_event`, and lets this message replace a host refusal, as for
+                            // a single `normalize` call (docs/plugins.md).
+                            for i in 0..<events.count {
                                 _ = collector.fail(i, status: status.rawValue, message: message)
                             }
                         }

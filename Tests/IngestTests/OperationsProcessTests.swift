@@ -114,7 +114,9 @@ struct OperationsProcessTests {
 
         let untilReady = try #require(socket.receive(until: "READY=1"), "READY=1 never came")
         #expect(untilReady.count == 1, "nothing before READY=1: \(untilReady)")
-        #expect(h.logLines().contains { $0.contains("\"msg\":\"kernel ready\"") }, "ready is sent after the kernel says so")
+        // The log is written by its own thread: the line may reach the file just after READY=1.
+        #expect(h.waitUntil(timeout: 10) { h.logLines().contains { $0.contains("\"msg\":\"kernel ready\"") } },
+                "ready is sent after the kernel says so")
         #expect(socket.receive(until: "WATCHDOG=1") != nil, "the watchdog pings")
 
         try checkMetrics(of: h)
@@ -133,6 +135,7 @@ struct OperationsProcessTests {
     /// `/metrics` of the running kernel: which build runs, the process families, and every
     /// metric the shipped alert rules query.
     func checkMetrics(of h: IngestHarness) throws {
+        _ = h.waitUntil(timeout: 10) { h.logLines().contains { $0.contains("\"msg\":\"admin api listening\"") } }
         let listening = try #require(h.logLines().first { $0.contains("\"msg\":\"admin api listening\"") })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(listening.utf8)) as? [String: Any])
         let port = try #require((object["fields"] as? [String: Any])?["port"] as? String)

@@ -14,6 +14,11 @@ public enum DedicatedThread {
     /// Runs `body` on a new detached thread named `name` (truncated to 15 bytes, the Linux limit;
     /// kept for diagnostics).
     public static func start(name: String, _ body: @escaping @Sendable () -> Void) {
+        pthread_detach(spawn(name: name, body))
+    }
+
+    /// Creates the named thread running `body`; the caller detaches or joins it.
+    static func spawn(name: String, _ body: @escaping () -> Void) -> pthread_t {
         let box = Unmanaged.passRetained(Box(body, name: name)).toOpaque()
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
@@ -24,7 +29,7 @@ public enum DedicatedThread {
             return nil
         }, box)
         precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
+        return thread
     }
 
     private typealias SetName = @convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32
@@ -45,29 +50,11 @@ public enum DedicatedThread {
 /// consumer, a worker): `DedicatedThread` starts detached ones.
 public final class JoinableThread: @unchecked Sendable {
     // @unchecked: `thread` is set in init and cleared by `join`, which one owner calls.
-    private final class Box {
-        let body: () -> Void
-        let name: String
-        init(_ body: @escaping () -> Void, name: String) {
-            self.body = body
-            self.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
-        }
-    }
-
     private var thread: pthread_t?
 
     /// Starts `body` on a new thread named `name` (for `top -H`, `perf`, /proc).
     public init(name: String, _ body: @escaping () -> Void) {
-        let box = Unmanaged.passRetained(Box(body, name: name)).toOpaque()
-        var handle = pthread_t()
-        let rc = pthread_create(&handle, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            DedicatedThread.setCurrentName(box.name)
-            box.body()
-            return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        thread = handle
+        thread = DedicatedThread.spawn(name: name, body)
     }
 
     /// Waits for the thread to finish. Idempotent.

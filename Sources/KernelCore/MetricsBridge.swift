@@ -62,6 +62,8 @@ final class MetricsBridge: @unchecked Sendable {
         metrics.pluginsActive.set(plugins.activePlugins.load(ordering: .relaxed))
         metrics.pluginsRetired.set(plugins.retiredPlugins.load(ordering: .relaxed))
         metrics.pluginsQuarantined.set(plugins.quarantinedPlugins.load(ordering: .relaxed))
+        metrics.pluginHostDeathsTotal.advance(toTotal: plugins.hostDeathsTotal.load(ordering: .relaxed))
+        metrics.pluginQuarantinesTotal.advance(toTotal: plugins.quarantinesTotal.load(ordering: .relaxed))
         for (family, count) in pipeline.router.parking.totals { metrics.parkedEvents(family: family).advance(toTotal: count) }
         for f in plugins.familySnapshots {
             metrics.normalize(family: f.family, outcome: "ok").advance(toTotal: f.events - f.errors)

@@ -33,6 +33,10 @@ public final class KernelMetrics: Sendable {
     public let canonicalVerifyFailTotal: MetricCounter
     // Kernel additions.
     public let duplicateEventsTotal: MetricCounter
+    /// Plugin-host children that died or were killed for a hang (`plugins.isolation: process`).
+    public let pluginHostDeathsTotal: MetricCounter
+    /// Plugins quarantined since start (the gauge `kernel_plugins_quarantined` says how many now).
+    public let pluginQuarantinesTotal: MetricCounter
     public let spillReplayErrorsTotal: MetricCounter
     public let spillReplayEventsTotal: MetricCounter
     /// Monthly partitions created ahead, and dropped past retention, by partition maintenance.
@@ -104,6 +108,9 @@ public final class KernelMetrics: Sendable {
         .init("kernel_rate_limit_deny_total", .counter, "Rate-limiter denials by op.", labels: ["op"]),
         .init("kernel_registration_outcome_total", .counter, "Control-plane outcomes.", labels: ["stage", "action", "outcome"]),
         .init("kernel_duplicate_events_total", .counter, "Redelivered events whose event_id was already stored."),
+        .init("kernel_plugin_host_deaths_total", .counter,
+              "Plugin-host children (plugins.isolation: process) that died or were killed for a hang."),
+        .init("kernel_plugin_quarantines_total", .counter, "Plugins quarantined for running past their call budget, since start."),
         .init("kernel_dlq_reason_total", .counter, "Dead-lettered events by reason code.", labels: ["reason"]),
         .init("kernel_normalize_total", .counter, "Normalizer plugin calls by family and outcome (ok, error).",
               labels: ["family", "outcome"]),
@@ -177,6 +184,8 @@ public final class KernelMetrics: Sendable {
         adminReplayTotal = counter("kernel_admin_replay_total")
         canonicalVerifyFailTotal = counter("kernel_canonical_verify_fail_total")
         duplicateEventsTotal = counter("kernel_duplicate_events_total")
+        pluginHostDeathsTotal = counter("kernel_plugin_host_deaths_total")
+        pluginQuarantinesTotal = counter("kernel_plugin_quarantines_total")
         spillReplayErrorsTotal = counter("kernel_spill_replay_errors_total")
         spillReplayEventsTotal = counter("kernel_spill_replay_events_total")
         partitionsCreatedTotal = counter("kernel_partitions_created_total")

@@ -32,7 +32,8 @@ let specGauges = ["kernel_redis_pending", "kernel_redis_stream_length", "kernel_
         #expect(parsed.value("kernel_rate_limit_deny_total", ["op": "reg"]) == 0)
         // Kernel additions.
         for name in ["kernel_duplicate_events_total", "kernel_pg_circuit_state", "kernel_dlq_reason_total", "kernel_normalize_total",
-                     "kernel_normalize_seconds", "kernel_end_to_end_lag_seconds", "kernel_redis_read_batch_size"] {
+                     "kernel_normalize_seconds", "kernel_end_to_end_lag_seconds", "kernel_redis_read_batch_size",
+                     "kernel_plugin_host_deaths_total", "kernel_plugin_quarantines_total"] {
             #expect(parsed.types[name] != nil, "\(name)")
         }
         #expect(parsed.value("kernel_dlq_reason_total", ["reason": "unauthenticated"]) == 0)

@@ -78,13 +78,15 @@ public final class PartitionMaintenance: Sendable {
                 "event": "infra", "component": "partitions", "created": "\(created)", "months_ahead": "\(retention.monthsAhead)",
             ])
         }
+        let tableFamilies = try PartitionCatalog.tableFamilies(on: pg)
         let policy = PartitionRetention(defaultMonths: retention.months, familyMonths: retention.families,
-                                        tableFamilies: try PartitionCatalog.tableFamilies(on: pg))
+                                        tableFamilies: tableFamilies)
         let current = try PartitionCatalog.currentMonth(on: pg)
         var dropped: [PartitionCatalog.Partition] = []
         for partition in try PartitionCatalog.partitions(on: pg) {
             guard let month = partition.month, policy.isExpired(table: partition.table, month: month, current: current) else { continue }
-            try PartitionCatalog.drop(partition, on: pg)
+            try PartitionCatalog.drop(partition, holdsEvents: partition.table == "events" || tableFamilies[partition.table] != nil,
+                                      on: pg)
             dropped.append(partition)
             metrics?.partitionsDroppedTotal.increment()
             logger.info("partition dropped past retention", metadata: [

@@ -48,10 +48,20 @@ public enum PartitionCatalog {
         return PartitionMonth(year: Int(row?[0] ?? "") ?? 1970, month: Int(row?[1] ?? "") ?? 1)
     }
 
-    /// Drops one partition with its rows and indexes. (`event_ids` keeps the identities of the
-    /// events dropped, so one published again is still a duplicate, not a new row.)
-    public static func drop(_ partition: Partition, on connection: PGConnection) throws(PGError) {
-        try connection.execute("DROP TABLE IF EXISTS \(quoted(partition.schema)).\(quoted(partition.name))")
+    /// Drops one partition with its rows and indexes. A partition of a table that holds events
+    /// (`events` or a typed `md_<family>`: `holdsEvents`) takes its events' identities out of
+    /// `event_ids` in the same transaction (docs/operations.md, "Retention"): identities live as
+    /// long as their events, so `event_ids` does not grow without bound. An event id is stored in
+    /// one table only (`event_ids` is its one row), so no event that stays loses its identity.
+    /// The delete runs before the drop, so writers wait only for the drop's short lock.
+    public static func drop(_ partition: Partition, holdsEvents: Bool, on connection: PGConnection) throws(PGError) {
+        let name = "\(quoted(partition.schema)).\(quoted(partition.name))"
+        try connection.transaction { () throws(PGError) in
+            if holdsEvents {
+                try connection.execute("DELETE FROM event_ids i USING \(name) p WHERE i.event_id = p.event_id")
+            }
+            try connection.execute("DROP TABLE IF EXISTS \(name)")
+        }
     }
 
     static func quoted(_ identifier: String) -> String {

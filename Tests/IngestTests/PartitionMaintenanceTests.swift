@@ -44,15 +44,31 @@ struct PartitionMaintenanceTests {
                    ((date_trunc('month', now() AT TIME ZONE 'UTC') - interval '12 months')::date), 1)
             """)
         try h.pg.execute("""
-            INSERT INTO events (event_id, ts, subject_id, producer_id, schema_id, payload)
-            VALUES (gen_random_uuid(), '2020-01-15T00:00:00Z', gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), '{"old":true}')
+            WITH e AS (
+                INSERT INTO events (event_id, ts, subject_id, producer_id, schema_id, payload)
+                VALUES (gen_random_uuid(), '2020-01-15T00:00:00Z', gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), '{"old":true}')
+                RETURNING event_id)
+            INSERT INTO event_ids (event_id, digest) SELECT event_id, '\\x01'::bytea FROM e
             """)
+    }
+
+    /// Identities of events stored now (inside any retention), which a pass must keep.
+    func seedYoungEvent(_ h: IngestHarness) throws -> String {
+        try h.pg.query("""
+            WITH e AS (
+                INSERT INTO events (event_id, ts, subject_id, producer_id, schema_id, payload)
+                VALUES (gen_random_uuid(), now(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), '{"young":true}')
+                RETURNING event_id)
+            INSERT INTO event_ids (event_id, digest) SELECT event_id, '\\x02'::bytea FROM e RETURNING event_id::text
+            """).scalar!
     }
 
     @Test func theCommandsListSizesAndDropOnlyWhatIsPastRetention() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
         try seedOldPartitions(h)
+        let young = try seedYoungEvent(h)
+        let oldID = try #require(try h.pg.query("SELECT event_id::text FROM events WHERE payload->>'old' = 'true'").scalar)
         h.extraYAML["retention"] = "{months: 12, months_ahead: 4}"
         let config = try h.configFile(h.yaml())
 
@@ -72,6 +88,10 @@ struct PartitionMaintenanceTests {
         #expect(events.contains("events_\(boundary)"), "the oldest month inside the retention stays")
         for ahead in 0..<4 { #expect(events.contains("events_\(try month(h, ahead))"), "created ahead: \(ahead)") }
         #expect(try h.count("SELECT count(*) FROM events WHERE payload->>'old' = 'true'") == 0)
+        // Identities go with their events (docs/operations.md, "Retention"): event_ids does not
+        // grow without bound, and the events kept keep theirs.
+        #expect(try h.count("SELECT count(*) FROM event_ids WHERE event_id = '\(oldID)'") == 0, "the dropped event's identity")
+        #expect(try h.count("SELECT count(*) FROM event_ids WHERE event_id = '\(young)'") == 1, "a kept event's identity")
 
         // Retention 0 (the default) keeps everything.
         try seedOldPartitions(h)

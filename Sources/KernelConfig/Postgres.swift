@@ -20,6 +20,10 @@ extension KernelConfig {
         public var maxWriteEvents = 3000
         /// `postgres.batch_max_wait_ms`: flush at least this often (0 = flush every event at once).
         public var batchMaxWaitMs = 200
+        /// `postgres.batch_linger_ms`: when the input idles, how long a batch may wait for more
+        /// events before it is written (0 = at once). Fewer, fuller transactions at low rates for a
+        /// bounded added latency (docs/operations.md, "Throughput, latency and memory: the batching keys").
+        public var batchLingerMs = 5
         /// `postgres.write_connections`: parallel COPY writers.
         public var writeConnections = 2
         /// `postgres.circuit_breaker_threshold`: consecutive failures that open the breaker.
@@ -60,7 +64,7 @@ extension KernelConfig {
 
         static let keys = [
             "dsn", "apply_migrations", "migrations_dir", "queue_size", "batch_size",
-            "batch_max_wait_ms", "max_write_events", "write_connections", "circuit_breaker_threshold",
+            "batch_max_wait_ms", "batch_linger_ms", "max_write_events", "write_connections", "circuit_breaker_threshold",
             "circuit_breaker_timeout_seconds", "connect_timeout_ms", "statement_timeout_ms",
         ]
 
@@ -84,6 +88,7 @@ extension KernelConfig {
             queueSize = reader.int("queue_size", default: queueSize, min: 1)
             batchSize = reader.int("batch_size", default: batchSize, min: 1)
             batchMaxWaitMs = reader.int("batch_max_wait_ms", default: batchMaxWaitMs, min: 0)
+            batchLingerMs = reader.int("batch_linger_ms", default: batchLingerMs, min: 0, max: 1000)
             maxWriteEvents = reader.int("max_write_events", default: maxWriteEvents, min: 1)
             writeConnections = reader.int("write_connections", default: writeConnections, min: 1, max: 1000)
             circuitBreakerThreshold = reader.int("circuit_breaker_threshold", default: circuitBreakerThreshold, min: 1)

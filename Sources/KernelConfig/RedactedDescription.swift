@@ -43,6 +43,7 @@ extension KernelConfig {
             ("queue_size", "\(postgres.queueSize)"),
             ("batch_size", "\(postgres.batchSize)"),
             ("batch_max_wait_ms", "\(postgres.batchMaxWaitMs)"),
+            ("batch_linger_ms", "\(postgres.batchLingerMs)"),
             ("max_write_events", "\(postgres.maxWriteEvents)"),
             ("write_connections", "\(postgres.writeConnections)"),
             ("circuit_breaker_threshold", "\(postgres.circuitBreakerThreshold)"),

@@ -14,6 +14,10 @@ import Darwin
 public final class PGConnection: @unchecked Sendable {
     private var conn: OpaquePointer?
     private var noticeSink: Unmanaged<NoticeSink>?
+    /// COPY statements `copyTransaction` has already checked: the writers send the same few
+    /// strings every transaction, and the check (Foundation's case-insensitive search) cost a
+    /// writer thread ~13 % of its CPU at low rates (perf, 3,300 events/s).
+    private var checkedCopies: Set<String> = []
 
     /// Connects with a libpq connection string (`postgres://…` URL or `key=value` pairs).
     ///
@@ -140,11 +144,12 @@ public final class PGConnection: @unchecked Sendable {
     public func copyTransaction(_ copies: [String], _ write: (Int, inout CopyWriter) throws -> Void) throws(PGError) {
         let conn = try liveConnection()
         // Only COPY FROM STDIN statements: anything else would run, and commit, between them.
-        for sql in copies {
+        for sql in copies where !checkedCopies.contains(sql) {
             let upper = sql.uppercased()
             guard upper.hasPrefix("COPY "), upper.contains(" FROM STDIN"), !sql.contains(";") else {
                 throw PGError(clientReason: "pg_not_copy_in", kind: .other, message: "not a single COPY FROM STDIN: \(sql)")
             }
+            if checkedCopies.count < 1024 { checkedCopies.insert(sql) }
         }
         let text = "BEGIN;" + copies.map { $0 + ";" }.joined() + "COMMIT"
         guard PQsendQuery(conn, text) == 1 else { throw failure(conn) }

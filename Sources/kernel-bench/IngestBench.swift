@@ -15,7 +15,11 @@ struct IngestBench {
         var kernels = 2
         /// The `isolation` scenario runs the trade drain this many times in each isolation mode.
         var isolationRounds = 2
-        var scenarios: Set<String> = ["drain", "mixed", "latency", "backlog", "raw", "kernels", "isolation"]
+        var scenarios: Set<String> = ["drain", "mixed", "latency", "curve", "backlog", "raw", "kernels", "isolation"]
+        /// The `curve` scenario: `postgres.batch_linger_ms` values to compare (nil: the default).
+        var curveLingers: [Int]?
+        /// The rate the curve's points are fractions of (nil: the trade drain of this run).
+        var curveRate: Int?
         var seed: UInt64 = 0x5EED_2026
     }
 
@@ -100,6 +104,9 @@ struct IngestBench {
                 if let l = latency { print("  latency run: \(Fmt.grouped(l.measured)) events measured, DLQ \(l.dlq), kernel errors \(l.kernelErrors)") }
             }
         }
+        if options.scenarios.contains("curve") {
+            try runCurve(drainRate: options.curveRate.map(Double.init) ?? drains.first { $0.label == "trade" }?.eventsPerSecond)
+        }
         if options.scenarios.contains("backlog") {
             try withEnvironment { env in
                 let (result, _) = try DrainRun(environment: env, label: "backlog (small trades)", mix: .tradeOnly, small: true,
@@ -132,6 +139,43 @@ struct IngestBench {
         print("  median in_process \(Fmt.grouped(Int(a))) events/s, process \(Fmt.grouped(Int(b))) events/s: process/in_process = \(Fmt.fixed(ratio, 3))")
         print("  (kernel CPU includes the plugin-host children in process mode)")
         verdict("process ≥ 0.85 × in_process (trade drain)", Fmt.fixed(ratio, 2) + "×", ratio >= 0.85)
+    }
+
+    /// The latency curve: p50/p99 XADD → committed at 10 %, 30 % and 60 % of the measured trade
+    /// drain, with the kernel's CPU per event and the events per transaction at each point; with
+    /// `--curve-lingers`, each point once per `postgres.batch_linger_ms` value, alternated.
+    private func runCurve(drainRate: Double?) throws {
+        guard let drainRate, drainRate > 0 else {
+            print("curve: skipped (needs the trade drain in the same run, or --curve-rate)")
+            return
+        }
+        let lingers: [Int?] = options.curveLingers.map { $0.map { Optional($0) } } ?? [nil]
+        var rows: [(fraction: Double, linger: Int?, result: LatencyResult)] = []
+        for fraction in [0.1, 0.3, 0.6] {
+            let rate = max(100, Int(drainRate * fraction))
+            for linger in lingers {
+                var settings = options.settings
+                if let linger { settings.overrides.append(("postgres", "batch_linger_ms", String(linger))) }
+                let env = try BenchEnvironment(settings: settings)
+                defer { env.tearDown() }
+                let result = try LatencyRun(environment: env, rate: rate, seconds: options.latencySeconds,
+                                            warmupSeconds: options.warmupSeconds, seed: options.seed &+ 5).run()
+                rows.append((fraction, linger, result))
+                print("  curve \(Int(fraction * 100)) % (\(Fmt.grouped(rate))/s)\(linger.map { ", linger \($0) ms" } ?? ""): "
+                      + "\(Fmt.grouped(result.measured)) events measured, DLQ \(result.dlq), kernel errors \(result.kernelErrors)")
+            }
+        }
+        print("")
+        print("latency curve (trade drain \(Fmt.grouped(Int(drainRate)))/s; XADD → committed, or → acknowledged without commit timestamps)")
+        print("point   offered/s  linger ms   p50 ms   p99 ms  p99.9 ms  events/txn  kernel CPU s/M")
+        for row in rows {
+            let p = row.result.toCommit ?? row.result.toAck
+            let perTxn = Double(row.result.measured + Int(Double(row.result.rate) * row.result.warmupSeconds)) / Double(max(1, row.result.transactions))
+            print([("\(Int(row.fraction * 100)) %").padding(6), Fmt.grouped(row.result.rate).leftPad(10),
+                   (row.linger.map(String.init) ?? "default").leftPad(10), p.ms(0.5).leftPad(8), p.ms(0.99).leftPad(8),
+                   p.ms(0.999).leftPad(9), Fmt.fixed(perTxn, 1).leftPad(11), Fmt.fixed(row.result.cpuPerMillion, 2).leftPad(15)]
+                .joined(separator: " "))
+        }
     }
 
     private func withEnvironment(_ body: (BenchEnvironment) throws -> Void) throws {
@@ -206,22 +250,28 @@ struct IngestBench {
             print("kernel CPU during the latency run: \(Fmt.fixed(l.cpuPerMillion, 2)) s per million events; VmHWM \(Fmt.fixed(Double(l.hwmKB) / 1024, 1)) MB")
         }
         print("")
-        print("targets (issue 3)")
+        print("targets (performance II: ratios inside this run; absolute rates differ between machines)")
         if let trade = drains.first(where: { $0.label == "trade" }) {
-            verdict("drain ≥ 75,000 trade events/s", Fmt.grouped(Int(trade.eventsPerSecond)), trade.eventsPerSecond >= 75_000)
-            if let same = rawStored {
-                let ratio = trade.eventsPerSecond / same.eventsPerSecond
-                verdict("drain ≥ 0.7 × raw COPY (same rows)", Fmt.fixed(ratio, 2) + "×", ratio >= 0.7)
+            print("    trade drain \(Fmt.grouped(Int(trade.eventsPerSecond))) events/s")
+            if let raw {
+                let ratio = trade.eventsPerSecond / (Double(raw.rows) / raw.seconds)
+                verdict("trade drain ≥ 0.5 × raw COPY md_trade only", Fmt.fixed(ratio, 2) + "×", ratio >= 0.5)
             }
-            verdict("CPU ≤ 8 core-s per million (trade drain)", Fmt.fixed(trade.cpuPerMillion, 2), trade.cpuPerMillion <= 8)
+            if let same = rawStored {
+                print("    (against raw COPY of the same rows, event_tags included: \(Fmt.fixed(trade.eventsPerSecond / same.eventsPerSecond, 2))×)")
+            }
+            verdict("kernel ≤ 5 core-s per million (trade drain)", Fmt.fixed(trade.cpuPerMillion, 2), trade.cpuPerMillion <= 5)
+        }
+        if let l = latency {
+            verdict("kernel ≤ 15 core-s per million at \(Fmt.grouped(l.rate))/s", Fmt.fixed(l.cpuPerMillion, 2), l.cpuPerMillion <= 15)
         }
         if let l = latency, let committed = l.toCommit, let p99 = committed.value(0.99) {
             // The target's own measure, exact: each row's transaction commit time.
-            verdict("p99 ≤ 8 ms at 10k/s (XADD → committed)", Fmt.fixed(Double(p99) / 1e6, 2) + " ms", Double(p99) <= 8e6)
+            verdict("p99 ≤ 15 ms at 10k/s (XADD → committed)", Fmt.fixed(Double(p99) / 1e6, 2) + " ms", Double(p99) <= 15e6)
             print("    (XADD → acknowledged p99: \(l.toAck.ms(0.99)) ms, as seen by a watcher sampling the group every ~1 ms)")
         } else if let l = latency, let p99 = l.toAck.value(0.99) {
             // Without commit timestamps: judged on the upper bound; the lower bound (insert) beside it.
-            verdict("p99 ≤ 8 ms at 10k/s (XADD → acknowledged)", Fmt.fixed(Double(p99) / 1e6, 2) + " ms", Double(p99) <= 8e6)
+            verdict("p99 ≤ 15 ms at 10k/s (XADD → acknowledged)", Fmt.fixed(Double(p99) / 1e6, 2) + " ms", Double(p99) <= 15e6)
             print("    (XADD → received_at p99: \(l.toInsert.ms(0.99)) ms, a lower bound on XADD → committed; "
                   + "set track_commit_timestamp = on for the exact figure)")
         }

@@ -27,7 +27,10 @@ let usage = """
       --write-connections N    postgres.write_connections for the kernel and the raw COPY (default 2)
       --spill-mib N            spill bench: MiB of spill written, then replayed (default 1024)
       --kernels N              kernels scenario: trade drain with 1, 2, …, N kernels sharing the group (default 2)
-      --only LIST              comma list of drain,raw,mixed,kernels,latency,backlog,isolation (default all)
+      --only LIST              comma list of drain,raw,mixed,kernels,latency,curve,backlog,isolation (default all)
+      --curve-lingers LIST     curve scenario: postgres.batch_linger_ms values, each point run once per value,
+                               alternated (default: the kernel's default only)
+      --curve-rate R           curve scenario: the drain rate the points are fractions of (default: this run's trade drain)
       --isolation-rounds N     isolation scenario: in_process/process trade drain pairs, alternated (default 2)
       --event-ids v7|random    event ids: time-ordered UUIDv7 as the example producers send (default) or random v4
       --set SECTION.KEY=VALUE  override one key of the kernel's config, e.g. --set redis.read_count=500 (repeatable)
@@ -88,10 +91,13 @@ while let arg = it.next() {
     case "--write-connections": settings.writeConnections = intValue(arg, it.next())
     case "--kernels": ingest.kernels = intValue(arg, it.next())
     case "--isolation-rounds": ingest.isolationRounds = intValue(arg, it.next())
+    case "--curve-lingers":
+        ingest.curveLingers = (it.next() ?? "").split(separator: ",").map { Int($0) ?? { fail("--curve-lingers takes a comma list of ms") }() }
+    case "--curve-rate": ingest.curveRate = intValue(arg, it.next())
     case "--spill-mib": spillMiB = intValue(arg, it.next())
     case "--only":
         let list = Set((it.next() ?? "").split(separator: ",").map(String.init))
-        let known: Set<String> = ["drain", "raw", "mixed", "kernels", "latency", "backlog", "isolation"]
+        let known: Set<String> = ["drain", "raw", "mixed", "kernels", "latency", "curve", "backlog", "isolation"]
         guard !list.isEmpty, list.isSubset(of: known) else { fail("--only takes a comma list of \(known.sorted().joined(separator: ","))") }
         ingest.scenarios = list
     case "--event-ids":

@@ -103,7 +103,7 @@ public final class IngestPipeline: @unchecked Sendable {
             directory.revocations = revocations
             let processor = IngestProcessor(
                 options: .init(maxMessageBytes: config.server.maxMessageBytes, batchSize: config.postgres.batchSize,
-                               batchMaxWaitMs: config.postgres.batchMaxWaitMs,
+                               batchMaxWaitMs: config.postgres.batchMaxWaitMs, batchLingerMs: config.postgres.batchLingerMs,
                                envelopeLimits: EnvelopeLimits(maxTags: config.server.maxEventTags,
                                                               maxTagKeyBytes: config.server.maxTagKeyBytes,
                                                               maxTagValueBytes: config.server.maxTagValueBytes)),

@@ -15,6 +15,7 @@ final class IngestProcessor: @unchecked Sendable {
         var maxMessageBytes: Int
         var batchSize: Int
         var batchMaxWaitMs: Int
+        var batchLingerMs: Int = 0
         /// `server.max_event_tags`, `server.max_tag_key_bytes`, `server.max_tag_value_bytes`.
         var envelopeLimits: EnvelopeLimits = .standard
     }
@@ -59,7 +60,8 @@ final class IngestProcessor: @unchecked Sendable {
         self.metrics = metrics
         self.logger = logger
         self.clock = clock
-        batcher = Batcher(maxEvents: options.batchSize, maxWaitNanos: Int64(options.batchMaxWaitMs) * 1_000_000)
+        batcher = Batcher(maxEvents: options.batchSize, maxWaitNanos: Int64(options.batchMaxWaitMs) * 1_000_000,
+                          lingerNanos: Int64(options.batchLingerMs) * 1_000_000)
     }
 
     /// Runs until the input queue is closed and drained, then flushes its last batch. (Several
@@ -72,11 +74,11 @@ final class IngestProcessor: @unchecked Sendable {
         }
         while true {
             let now = clock()
-            let wait: Double = batcher.deadline.map { max(0, Double($0 - now) / 1e9) } ?? 0.25
+            let wait: Double = batcher.idleDeadline.map { max(0, Double($0 - now) / 1e9) } ?? 0.25
             guard let chunk = input.take(timeoutSeconds: wait) else {
                 // Timed out (or closed and empty): nothing more to read right now.
-                if let batch = batcher.inputDrained() { emit(batch) }
                 if input.isClosedAndEmpty { break }
+                if let batch = batcher.inputIdle(now: clock()) { emit(batch) }
                 retryParkedIfDue()
                 continue
             }
@@ -84,7 +86,7 @@ final class IngestProcessor: @unchecked Sendable {
             let started = monotonicNanos()
             process(chunk)
             metrics.observeChunk(seconds: Double(monotonicNanos() - started) / 1e9)
-            if input.isEmpty, let batch = batcher.inputDrained() {
+            if input.isEmpty, let batch = batcher.inputIdle(now: clock()) {
                 emit(batch)
             } else if let batch = batcher.flushIfDue(now: clock()) {
                 emit(batch)

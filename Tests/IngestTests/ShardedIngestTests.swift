@@ -98,12 +98,7 @@ struct ShardedIngestTests {
     }
 
     @Test func pythonProducerPublishesToTheShardOfEachSubject() throws {
-        let (status, output) = try ProducerExampleTests.runToEnd(
-            "/usr/bin/env", ["python3", "-c", "import redis, cryptography"], directory: ProducerExampleTests.pythonDir)
-        guard status == 0 else {
-            print("SKIPPED pythonProducerPublishesToTheShardOfEachSubject: python3 lacks redis or cryptography: \(output)")
-            return
-        }
+        guard try ProducerExampleTests.pythonRequirementsPresent(skipping: "pythonProducerPublishesToTheShardOfEachSubject") else { return }
         try Self.runProducer(name: "python-sharded", tool: "/usr/bin/env",
                              toolArgs: ["python3", ProducerExampleTests.pythonDir + "/producer.py"])
     }
@@ -189,12 +184,7 @@ struct ShardedClusterIngestTests {
     }
 
     @Test func pythonProducerAndKernelOnAClusterWithSixteenShards() throws {
-        let (status, output) = try ProducerExampleTests.runToEnd(
-            "/usr/bin/env", ["python3", "-c", "import redis.cluster, cryptography"], directory: ProducerExampleTests.pythonDir)
-        guard status == 0 else {
-            print("SKIPPED pythonProducerAndKernelOnAClusterWithSixteenShards: python3 lacks redis or cryptography: \(output)")
-            return
-        }
+        guard try ProducerExampleTests.pythonRequirementsPresent(skipping: "pythonProducerAndKernelOnAClusterWithSixteenShards") else { return }
         try Self.runOnCluster(name: "python-cluster", tool: "/usr/bin/env",
                               toolArgs: ["python3", ProducerExampleTests.pythonDir + "/producer.py"])
     }

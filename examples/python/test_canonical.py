@@ -1,4 +1,4 @@
-"""Checks examples/python/canonical.py against every vector of
+"""Checks examples/python/src/datakernel_producer/canonical.py against every vector of
 Tests/Fixtures/canonical/vectors.json (the same vectors the Swift kernel is tested with).
 
 Run from anywhere: python3 -m unittest examples/python/test_canonical.py  (or python3 test_canonical.py)
@@ -9,7 +9,9 @@ import os
 import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The module file itself rather than the package: canonical.py needs only the standard library, so
+# this check runs where redis and cryptography (which the package imports) are not installed.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src", "datakernel_producer"))
 from canonical import canonical  # noqa: E402
 
 VECTORS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",

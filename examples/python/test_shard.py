@@ -1,4 +1,4 @@
-"""Checks examples/python/shard.py against the fixed vectors of
+"""Checks examples/python/src/datakernel_producer/shard.py against the fixed vectors of
 Tests/KernelEventsTests/StreamShardTests.swift (the Swift kernel side of the same rule).
 
 Run from anywhere: python3 -m unittest examples/python/test_shard.py  (or python3 test_shard.py)
@@ -10,7 +10,9 @@ import sys
 import unittest
 import uuid
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The module file itself rather than the package: shard.py needs only the standard library, so
+# this check runs where redis and cryptography (which the package imports) are not installed.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src", "datakernel_producer"))
 from shard import shard_for, stream_key  # noqa: E402
 
 SHARD_COUNTS = [2, 3, 4, 7, 16, 1000, 1024]

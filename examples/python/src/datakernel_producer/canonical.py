@@ -12,10 +12,13 @@ Input that does not parse is returned unchanged.
 Only the standard library is used.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import sys
 from decimal import Decimal
+from typing import NoReturn
 
 __all__ = ["canonical", "canonical_text"]
 
@@ -38,7 +41,7 @@ def canonical(data: bytes) -> bytes:
         try:
             value = json.loads(text, parse_int=_parse_number, parse_float=_parse_number,
                                parse_constant=_reject_constant)
-            out = []
+            out: list[str] = []
             _write(value, out)
         finally:
             sys.setrecursionlimit(limit)
@@ -61,7 +64,7 @@ def _parse_number(literal: str) -> float:
     return value
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise _Invalid()  # NaN, Infinity, -Infinity are not JSON
 
 
@@ -78,7 +81,7 @@ def _go_utf8_decode(data: bytes) -> str:
 
 
 def _repair(data: bytes) -> str:
-    out = []
+    out: list[str] = []
     i, n = 0, len(data)
     while i < n:
         b = data[i]
@@ -138,7 +141,7 @@ def _max_depth(text: str) -> int:
 
 # ---- writing ------------------------------------------------------------------------------
 
-def _write(value, out: list) -> None:
+def _write(value: object, out: list[str]) -> None:
     if value is None:
         out.append("null")
     elif value is True:
@@ -180,7 +183,9 @@ def _format_number(x: float) -> str:
         return "-0" if math.copysign(1.0, x) < 0 else "0"
     sign = "-" if x < 0 else ""
     # repr() gives the shortest digits that round-trip; Decimal splits them from the exponent.
-    _, digit_tuple, exponent = Decimal(repr(abs(x))).as_tuple()
+    _, digit_tuple, decimal_exponent = Decimal(repr(abs(x))).as_tuple()
+    assert isinstance(decimal_exponent, int)  # a finite value's exponent ('n', 'N', 'F' are NaN/Inf)
+    exponent = decimal_exponent
     digits = "".join(map(str, digit_tuple)).rstrip("0")
     exponent += len(digit_tuple) - len(digits)  # value = int(digits) * 10**exponent
     digits = digits.lstrip("0") or "0"
@@ -210,7 +215,7 @@ def _repair_surrogates(s: str) -> str:
 
 def _quote(s: str) -> str:
     s = _repair_surrogates(s)
-    out = ['"']
+    out: list[str] = ['"']
     for c in s:
         escaped = _ESCAPES.get(c)
         if escaped is not None:

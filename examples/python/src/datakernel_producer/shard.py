@@ -3,10 +3,14 @@ and Redis Cluster"): the subject id's 16 bytes as one 128-bit big-endian unsigne
 kernel's redis.shards. Written byte by byte, the way a language without big integers computes it.
 """
 
+from __future__ import annotations
+
 import uuid
 
+__all__ = ["shard_for", "stream_key"]
 
-def shard_for(subject_id, shards):
+
+def shard_for(subject_id: str, shards: int) -> int:
     """The shard (0 .. shards-1) of the subject id in canonical UUID text."""
     if shards < 1:
         raise ValueError("shards must be at least 1")
@@ -16,7 +20,7 @@ def shard_for(subject_id, shards):
     return r
 
 
-def stream_key(base, shard, shards):
+def stream_key(base: str, shard: int, shards: int) -> str:
     """`base` (e.g. "fdc:events") when there is one shard, else "base:{shard}": the braces are a
     Redis Cluster hash tag, so each shard's stream lives whole on one node."""
     if not 0 <= shard < shards:

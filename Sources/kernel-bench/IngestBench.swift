@@ -15,7 +15,7 @@ struct IngestBench {
         var kernels = 2
         /// The `isolation` scenario runs the trade drain this many times in each isolation mode.
         var isolationRounds = 2
-        var scenarios: Set<String> = ["drain", "mixed", "latency", "curve", "backlog", "raw", "kernels", "isolation"]
+        var scenarios: Set<String> = ["drain", "mixed", "generic", "latency", "curve", "backlog", "raw", "kernels", "isolation"]
         /// The `curve` scenario: `postgres.batch_linger_ms` values to compare (nil: the default).
         var curveLingers: [Int]?
         /// The rate the curve's points are fractions of (nil: the trade drain of this run).
@@ -70,6 +70,27 @@ struct IngestBench {
                 report(result)
             }
         }
+        var generic: (drain: DrainResult, rowsOnly: StoredRowsCopyRun.Result)?
+        if options.scenarios.contains("generic") {
+            // The trade events of the drain with no plugin at all: the family never had one, so
+            // its events are stored in the generic `events` table.
+            var settings = options.settings
+            settings.pluginsDir = NSTemporaryDirectory() + "dk-bench-no-plugins-\(getpid())"
+            try FileManager.default.createDirectory(atPath: settings.pluginsDir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: settings.pluginsDir) }
+            let env = try BenchEnvironment(settings: settings)
+            defer { env.tearDown() }
+            let (result, _) = try DrainRun(environment: env, label: "generic (no plugin)", mix: .tradeOnly, small: false,
+                                           count: options.tradeEvents, seed: options.seed, keepTrades: false).run()
+            drains.append(result)
+            report(result)
+            let stored = try StoredRows.capture(from: env, table: "events", eventsPerTransaction: nil)
+            let rowsOnly = try StoredRowsCopyRun(environment: env, stored: stored, connections: s.writeConnections, withTags: false).run()
+            print("  raw COPY events only (same rows, no event_tags): \(Fmt.grouped(rowsOnly.typedRows)) rows in "
+                  + "\(Fmt.grouped(rowsOnly.transactions)) transactions, \(Fmt.fixed(rowsOnly.seconds, 2)) s, "
+                  + "Postgres \(Fmt.fixed(rowsOnly.postgresCPUSeconds * 1e6 / Double(max(1, rowsOnly.events)), 2)) core-s/M")
+            generic = (result, rowsOnly)
+        }
         if options.scenarios.contains("kernels") {
             for n in 1...options.kernels {
                 try withEnvironment { env in
@@ -116,6 +137,12 @@ struct IngestBench {
             }
         }
         printTable(drains: drains, backlog: backlog, raw: raw, rawStored: rawStored, latency: latency)
+        if let generic {
+            let ratio = generic.drain.eventsPerSecond / generic.rowsOnly.eventsPerSecond
+            print("    generic drain \(Fmt.grouped(Int(generic.drain.eventsPerSecond))) events/s, raw COPY of the same events rows only "
+                  + "\(Fmt.grouped(Int(generic.rowsOnly.eventsPerSecond)))/s")
+            verdict("generic drain ≥ 0.5 × raw COPY events only", Fmt.fixed(ratio, 2) + "×", ratio >= 0.5)
+        }
         printScaling(scaling)
         printIsolation(isolation)
     }

@@ -27,7 +27,7 @@ let usage = """
       --write-connections N    postgres.write_connections for the kernel and the raw COPY (default 2)
       --spill-mib N            spill bench: MiB of spill written, then replayed (default 1024)
       --kernels N              kernels scenario: trade drain with 1, 2, …, N kernels sharing the group (default 2)
-      --only LIST              comma list of drain,raw,mixed,kernels,latency,curve,backlog,isolation (default all)
+      --only LIST              comma list of drain,raw,mixed,generic,kernels,latency,curve,backlog,isolation (default all)
       --curve-lingers LIST     curve scenario: postgres.batch_linger_ms values, each point run once per value,
                                alternated (default: the kernel's default only)
       --curve-rate R           curve scenario: the drain rate the points are fractions of (default: this run's trade drain)
@@ -97,7 +97,7 @@ while let arg = it.next() {
     case "--spill-mib": spillMiB = intValue(arg, it.next())
     case "--only":
         let list = Set((it.next() ?? "").split(separator: ",").map(String.init))
-        let known: Set<String> = ["drain", "raw", "mixed", "kernels", "latency", "curve", "backlog", "isolation"]
+        let known: Set<String> = ["drain", "raw", "mixed", "generic", "kernels", "latency", "curve", "backlog", "isolation"]
         guard !list.isEmpty, list.isSubset(of: known) else { fail("--only takes a comma list of \(known.sorted().joined(separator: ","))") }
         ingest.scenarios = list
     case "--event-ids":

@@ -2,6 +2,7 @@ import Foundation
 import KernelConfig
 import KernelCore
 import KernelEvents
+import KernelPlugins
 import Testing
 
 /// Every DLQ reason of docs/protocol.md, "Ingest checks, in order", each entry acknowledged after its DLQ write, and never a token in
@@ -77,8 +78,11 @@ struct DeadLetterTests {
     /// "`kp_output` and `kp_builder_api` (host → plugin, with every call; 16 and 120 bytes)").
     /// The plugin is Tests/Fixtures/c/testplugin.c built with -DWITH_BATCH, in a private plugins
     /// directory; the events are queued before the kernel starts, so one read brings them all and
-    /// the plugin gets them in one call.
-    @Test func theMessageOfAFailedBatchCallIsTheDetailOfEveryEventItFails() throws {
+    /// the plugin gets them in one call. In the kernel's process, and in a plugin host process
+    /// (the message then crosses the host protocol).
+    @Test(arguments: ["in_process", "process"])
+    func theMessageOfAFailedBatchCallIsTheDetailOfEveryEventItFails(isolation: String) throws {
+        if isolation == "process" { PluginHostProcess.executablePath = IngestHarness.kernelBinary }
         let h = try IngestHarness()
         defer { h.tearDown() }
         let pluginsDir = h.dir + "/plugins"
@@ -90,7 +94,8 @@ struct DeadLetterTests {
         for (id, mode) in modes {
             try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"price":1,"mode":"\#(mode)"}"#), token: token, id: id)
         }
-        let yaml = h.yaml().replacingOccurrences(of: "dir: \"\(IngestHarness.pluginsDir)\"", with: "dir: \"\(pluginsDir)\"")
+        let yaml = h.yaml().replacingOccurrences(of: "  dir: \"\(IngestHarness.pluginsDir)\"",
+                                                  with: "  dir: \"\(pluginsDir)\"\n  isolation: \(isolation)")
         #expect(yaml.contains(pluginsDir))
         let daemon = Daemon(config: try KernelConfig.parse(yaml: yaml), logger: h.logger)
         try daemon.start()

@@ -6,10 +6,30 @@
 //   .product(name: "KernelPluginSDK", package: "sdk")          // the plugin target
 //   .product(name: "KernelPluginTesting", package: "sdk")      // its tests: the conformance kit
 //
+// By URL too, e.g. .package(url: "https://…/data-kernel-sdk.git", from: "1.0.0"): no target
+// here has unsafe flags.
+//
 // The sources are the kernel's own (the folders under Sources/ link to the repository's), so the
 // plugin, the kit and the kernel always agree on the ABI and on the limits of kernel_plugin.h.
 // docs/plugins.md, "Out-of-tree plugins", walks through it.
 import PackageDescription
+
+/// The export map's path as the C string literal ExportMap.c puts in its autolink entry, escaped
+/// twice: for the Swift driver's response file (a backslash before a space, quote or backslash,
+/// as the GNU syntax of response files wants), then for C (a backslash before `\` and `"`).
+let exportMapLiteral: String = {
+    var responseFile = ""
+    for c in Context.packageDirectory + "/plugin-exports.map" {
+        if c == " " || c == "\t" || c == "\"" || c == "'" || c == "\\" { responseFile.append("\\") }
+        responseFile.append(c)
+    }
+    var literal = "\""
+    for c in responseFile {
+        if c == "\"" || c == "\\" { literal.append("\\") }
+        literal.append(c)
+    }
+    return literal + "\""
+}()
 
 let package = Package(
     name: "KernelPluginSDK",
@@ -29,13 +49,11 @@ let package = Package(
         .target(name: "KernelPluginABI"),
         .target(name: "KernelJSON"),
         .target(name: "KernelPluginSDK", dependencies: ["KernelPluginABI", "KernelJSON"]),
-        // SwiftPM accepts unsafeFlags from a package depended on by path (measured with SwiftPM
-        // 6.3.1), and passes a target's linker settings to every product that links it: so the
-        // author's manifest needs no flag. A dependency by URL refuses unsafeFlags: see
-        // docs/plugins.md for what that means.
-        .target(name: "KernelPluginExportMap", linkerSettings: [
-            .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/plugin-exports.map"]),
-        ]),
+        // No code: an autolink entry (Sources/KernelPluginExportMap/ExportMap.c) that links every
+        // library linking the KernelPluginSDK product with plugin-exports.map. Not a linker setting:
+        // that would be an unsafeFlags, which SwiftPM refuses from a package depended on by URL
+        // with a version (docs/plugins.md, "Out-of-tree plugins").
+        .target(name: "KernelPluginExportMap", cSettings: [.define("DK_PLUGIN_EXPORT_MAP", to: exportMapLiteral)]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
         .target(name: "KernelPlugins", dependencies: [
             "KernelPluginABI", "KernelJSON", "KernelEvents", .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,8 @@
 import Foundation
+import KernelConfig
 import KernelCore
 import KernelEvents
+import KernelPlugins
 import Testing
 
 /// Every DLQ reason of docs/protocol.md, "Ingest checks, in order", each entry acknowledged after its DLQ write, and never a token in
@@ -68,6 +70,45 @@ struct DeadLetterTests {
         let byReason = daemon.pipeline!.metrics.deadLettersByReason
         #expect(byReason["unauthenticated"] == 4)
         #expect(daemon.pipeline!.metrics.authDeniedTotal.load(ordering: .relaxed) == 4)
+    }
+
+    /// A plugin's `normalize_batch` makes a call the host refuses, then fails the whole call with
+    /// its own message: that message is the DLQ detail of every event the call fails, the refused
+    /// one included, and an event it failed with `fail_event` keeps that message (docs/plugins.md,
+    /// "`kp_output` and `kp_builder_api` (host → plugin, with every call; 16 and 120 bytes)").
+    /// The plugin is Tests/Fixtures/c/testplugin.c built with -DWITH_BATCH, in a private plugins
+    /// directory; the events are queued before the kernel starts, so one read brings them all and
+    /// the plugin gets them in one call. In the kernel's process, and in a plugin host process
+    /// (the message then crosses the host protocol).
+    @Test(arguments: ["in_process", "process"])
+    func theMessageOfAFailedBatchCallIsTheDetailOfEveryEventItFails(isolation: String) throws {
+        if isolation == "process" { PluginHostProcess.executablePath = IngestHarness.kernelBinary }
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        let pluginsDir = h.dir + "/plugins"
+        try FileManager.default.createDirectory(atPath: pluginsDir, withIntermediateDirectories: true)
+        try h.run("/usr/bin/cc", ["-std=c11", "-shared", "-fPIC", "-I", IngestHarness.repoRoot + "/Sources/KernelPluginABI/include",
+                                  "-DWITH_BATCH", "-o", pluginsDir + "/libtick.so", IngestHarness.repoRoot + "/Tests/Fixtures/c/testplugin.c"])
+        let (_, subject, _, token) = try h.boundProducer(family: "tick")
+        let modes = [("before", "ok"), ("own-fail", "fail"), ("refused", "bad_numeric_batch_error"), ("after", "ok")]
+        for (id, mode) in modes {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"price":1,"mode":"\#(mode)"}"#), token: token, id: id)
+        }
+        let yaml = h.yaml().replacingOccurrences(of: "  dir: \"\(IngestHarness.pluginsDir)\"",
+                                                  with: "  dir: \"\(pluginsDir)\"\n  isolation: \(isolation)")
+        #expect(yaml.contains(pluginsDir))
+        let daemon = Daemon(config: try KernelConfig.parse(yaml: yaml), logger: h.logger)
+        try daemon.start()
+        defer { daemon.stop() }
+
+        #expect(h.waitUntil { try h.deadLetters().count == modes.count }, "\(String(describing: try? h.deadLetters()))")
+        let letters = Dictionary(uniqueKeysWithValues: try h.deadLetters().map { ($0.id, $0) })
+        for (id, _) in modes { #expect(letters[id]?.reason == "normalize_failed", "\(id): \(String(describing: letters[id]))") }
+        #expect(letters["refused"]?.detail == "batch: the plugin's own words", "not the host's set_numeric refusal: \(String(describing: letters["refused"]))")
+        #expect(letters["before"]?.detail == "batch: the plugin's own words")
+        #expect(letters["after"]?.detail == "batch: the plugin's own words")
+        #expect(letters["own-fail"]?.detail == "payload refused on purpose", "fail_event's message stays")
+        #expect(try h.count("SELECT count(*) FROM md_tick") == 0)
     }
 
     @Test func revocationTakesEffectWithinTheBound() throws {

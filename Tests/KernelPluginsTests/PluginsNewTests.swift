@@ -4,7 +4,8 @@ import Testing
 /// An author's first plugin, outside the repository: `kernel plugins new` writes the skeleton into
 /// a scratch folder, which is built there against the SDK package (sdk/) alone, and must pass its
 /// own test and `kernel plugins check` as written. One build per language: the Swift one compiles
-/// the SDK package from scratch (a few minutes on a busy machine).
+/// the SDK package from scratch (a few minutes on a busy machine). One more Swift build depends on
+/// the SDK by URL with a version, as a published copy would be (a local git repository).
 @Suite("plugins new, out of tree", .serialized)
 struct PluginsNewTests {
     static let sdk = TestPluginBuilder.repoRoot + "/sdk"
@@ -71,5 +72,45 @@ struct PluginsNewTests {
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("row 0: symbol=AAPL price=187.25 size=100"), "\(check.output)")
         #expect(check.output.contains("event time: 2026-11-25T14:30:00.123000000Z"), "\(check.output)")
+    }
+
+    /// The SDK published on its own (links materialized, `cp -RL`, as docs/plugins.md says) and
+    /// depended on by URL with a version requirement: SwiftPM refuses unsafeFlags from such a
+    /// dependency, so this build fails if the SDK ever declares one, and the export map must still
+    /// reach the plugin (docs/plugins.md, "Out-of-tree plugins").
+    @Test func aSwiftSkeletonBuildsAgainstTheSDKByURLWithTheExportMap() throws {
+        let scratch = try Self.scratch()
+        let repository = scratch + "/data-kernel-sdk"
+        let copy = try Command.run("cp", ["-RL", Self.sdk, repository])
+        #expect(copy.status == 0, "\(copy.output)")
+        let git = ["-C", repository, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
+        for args in [["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "sdk"], ["tag", "1.0.0"]] {
+            let step = try Command.run("git", git + args)
+            #expect(step.status == 0, "git \(args): \(step.output)")
+        }
+
+        let dir = scratch + "/tick_url"
+        let new = try KernelBinary.run(["plugins", "new", "tick_url", "--lang", "swift", "--dir", dir, "--sdk", repository])
+        #expect(new.status == 0, "\(new.output)")
+        let written = try String(contentsOfFile: dir + "/Package.swift", encoding: .utf8)
+        let byPath = ".package(path: \"\(repository)\")"
+        #expect(written.contains(byPath), "\(written)")
+        let manifest = written.replacingOccurrences(of: byPath, with: ".package(url: \"file://\(repository)\", from: \"1.0.0\")")
+        try manifest.write(toFile: dir + "/Package.swift", atomically: true, encoding: .utf8)
+        #expect(!manifest.contains("unsafeFlags"))
+
+        let build = try Command.run("swift", ["build"], in: dir)
+        #expect(build.status == 0, "\(build.output)")
+        // Pinned as a git dependency at a version (SwiftPM names a file:// one "localSourceControl"),
+        // not as a package by path ("fileSystem"), which is not pinned.
+        let resolved = (try? String(contentsOfFile: dir + "/Package.resolved", encoding: .utf8)) ?? ""
+        #expect(resolved.contains("\"kind\" : \"localSourceControl\""), "\(resolved)")
+        #expect(resolved.contains("\"version\" : \"1.0.0\""), "\(resolved)")
+
+        let library = dir + "/.build/debug/libTickUrlPlugin.so"
+        #expect(try Self.exportedSymbols(library) == ["kernel_plugin_entry_v1"], "the SDK package applied the export map")
+        let check = try KernelBinary.run(["plugins", "check", library, "--sample", dir + "/Fixtures/good-example.json"])
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("row 0: symbol=AAPL price=187.25 size=100"), "\(check.output)")
     }
 }

@@ -311,7 +311,8 @@ typedef struct kp_plugin_descriptor {
      * Optional (NULL = the host calls `normalize` per event). Normalizes `count` events; output
      * for event i follows `out->api->select_event(out->builder, i)`; per-event failures are
      * reported with `fail_event`. A non-KP_OK return fails every event of the batch not yet
-     * reported, with `err` as their message.
+     * reported with `fail_event`, with `err` as their message (replacing a refusal of the host,
+     * as for `normalize`).
      */
     kp_status (*normalize_batch)(void *state, const kp_event *const *events, size_t count,
                                  const kp_output *out, char *err, size_t err_cap);

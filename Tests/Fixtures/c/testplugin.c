@@ -2,6 +2,8 @@
  * A configurable test plugin for the loader tests. Compiled by the tests with `cc -shared` and
  * -D flags that break one rule each (wrong ABI major, NULL normalize, bad names, ...). Its normalize
  * obeys a "mode" member of the payload so the tests can drive every output-contract check.
+ * -DWITH_BATCH also exports normalize_batch: each event as normalize does it, a refusal reported
+ * with fail_event, except the mode "bad_numeric_batch_error", which fails the whole call.
  */
 #include "kernel_plugin.h"
 #include <string.h>
@@ -128,6 +130,32 @@ static kp_status t_normalize(void *state, const kp_event *ev, const kp_output *o
     return KP_OK;
 }
 
+#ifdef WITH_BATCH
+static kp_status t_normalize_batch(void *state, const kp_event *const *events, size_t n, const kp_output *out,
+                                   char *err, size_t cap) {
+    state_t *s = state;
+    for (size_t i = 0; i < n; i++) {
+        out->api->select_event(out->builder, i);
+        const char *m; size_t ml;
+        if (s->host->json_field(events[i]->payload_json, events[i]->payload_len, "mode", &m, &ml) == KP_JSON_STRING
+            && is(m, ml, "bad_numeric_batch_error")) {
+            /* The host refuses the value; the plugin then fails the whole call with its own
+               message, which must win for this event too, as in normalize. */
+            out->api->begin_row(out->builder);
+            out->api->set_numeric(out->builder, 0, "1e5x", 4);
+            snprintf(err, cap, "batch: the plugin's own words");
+            return KP_ERR_INVALID_PAYLOAD;
+        }
+        kp_status st = t_normalize(state, events[i], out, err, cap);
+        if (st != KP_OK) out->api->fail_event(out->builder, i, st, err, strlen(err));
+    }
+    return KP_OK;
+}
+#define BATCH_FN t_normalize_batch
+#else
+#define BATCH_FN NULL
+#endif
+
 static void t_destroy(void *state) { free(state); }
 
 static const kp_plugin_descriptor descriptor = {
@@ -140,7 +168,7 @@ static const kp_plugin_descriptor descriptor = {
 #else
     t_normalize,
 #endif
-    NULL,
+    BATCH_FN,
     t_destroy,
 };
 

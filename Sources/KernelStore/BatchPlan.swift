@@ -86,14 +86,14 @@ struct BatchPlan {
 
     /// Appends the tuples of `event` to `target`; on a value that cannot be encoded, leaves the
     /// buffer as it was and returns the reason.
-    static func encodeTyped(_ event: StoredEvent, family: FamilyDescriptor, into buffer: inout TupleBuffer,
+    static func encodeTyped(_ event: borrowing StoredEvent, family: FamilyDescriptor, into buffer: inout TupleBuffer,
                             fieldCount: Int) -> String? {
         encodeTyped(event, family: family, types: family.columns.map(\.type), into: &buffer, fieldCount: fieldCount)
     }
 
     /// As above with the family's column types given, so a batch reads them once rather than
     /// copying a column descriptor (three retains) per value.
-    static func encodeTyped(_ event: StoredEvent, family: FamilyDescriptor, types: [ColumnType],
+    static func encodeTyped(_ event: borrowing StoredEvent, family: FamilyDescriptor, types: [ColumnType],
                             into buffer: inout TupleBuffer, fieldCount: Int) -> String? {
         let mark = buffer.count
         let receivedAt = event.receivedAtMicros != 0 ? event.receivedAtMicros : currentUnixMicros()
@@ -121,7 +121,7 @@ struct BatchPlan {
         return nil
     }
 
-    static func encodeGeneric(_ event: StoredEvent, into buffer: inout TupleBuffer) {
+    static func encodeGeneric(_ event: borrowing StoredEvent, into buffer: inout TupleBuffer) {
         buffer.beginTuple(fieldCount: TableLayout.genericColumns.count)
         buffer.uuid(event.eventID)
         buffer.timestamptz(unixMicros: event.tsMicros)

@@ -37,11 +37,13 @@ let package = Package(
             .unsafeFlags(["-Xlinker", "--version-script=\(Context.packageDirectory)/plugin-exports.map"]),
         ]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
+        // Threads, clocks and the seeded generator the conformance kit draws hostile inputs from.
+        .target(name: "KernelRuntime"),
         .target(name: "KernelPlugins", dependencies: [
             "KernelPluginABI", "KernelJSON", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelPluginTesting", dependencies: [
-            "KernelPlugins", "KernelJSON", .product(name: "Logging", package: "swift-log"),
+            "KernelPlugins", "KernelJSON", "KernelRuntime", .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]

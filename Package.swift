@@ -59,7 +59,7 @@ let package = Package(
             "CHiredis", "KernelConfig", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelPlugins", dependencies: [
-            "KernelPluginABI", "KernelJSON", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [
             // The builder callbacks mutate the collector's arrays a dozen times per event; the
             // runtime exclusivity checks on those class properties cost ~5 % of the host's time.

@@ -40,7 +40,7 @@ let package = Package(
         // Threads, clocks and the seeded generator the conformance kit draws hostile inputs from.
         .target(name: "KernelRuntime"),
         .target(name: "KernelPlugins", dependencies: [
-            "KernelPluginABI", "KernelJSON", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelPluginTesting", dependencies: [
             "KernelPlugins", "KernelJSON", "KernelRuntime", .product(name: "Logging", package: "swift-log"),

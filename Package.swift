@@ -145,7 +145,7 @@ let package = Package(
         ]),
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "OnboardingTests", dependencies: [
-            "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
+            "KernelTestSupport", "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AdminTests", dependencies: [

@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "KernelPluginSDK", dependencies: ["KernelPluginABI", "KernelJSON"]),
         // The conformance kit plugin authors run from their tests (loads the .so like the kernel).
         .target(name: "KernelPluginTesting", dependencies: [
-            "KernelPlugins", "KernelJSON", .product(name: "Logging", package: "swift-log"),
+            "KernelPlugins", "KernelJSON", "KernelRuntime", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The kernel, in small modules with one job each.
@@ -59,7 +59,7 @@ let package = Package(
             "CHiredis", "KernelConfig", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelPlugins", dependencies: [
-            "KernelPluginABI", "KernelJSON", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [
             // The builder callbacks mutate the collector's arrays a dozen times per event; the
             // runtime exclusivity checks on those class properties cost ~5 % of the host's time.
@@ -109,7 +109,7 @@ let package = Package(
         // `make bench`: prints measurements, asserts nothing.
         .executableTarget(name: "kernel-bench", dependencies: [
             "KernelCore", "KernelSpill", "KernelStore", "KernelPlugins", "KernelJSON", "KernelAuth", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelEvents",
-            .product(name: "Logging", package: "swift-log"),
+            "KernelRuntime", .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The example producer (issue 7): register, wait for approval, exchange a token, register
@@ -119,7 +119,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `make fuzz`: bounded-time fuzzing of the parsers of untrusted bytes.
-        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelJSON", "KernelConfig", "KernelEvents"]),
+        .executableTarget(name: "kernel-fuzz", dependencies: ["KernelSSH", "KernelAuth", "KernelJSON", "KernelConfig", "KernelEvents", "KernelRuntime"]),
 
         // The example plugins are their own package (Plugins/Package.swift), built through the
         // standalone SDK package (sdk/Package.swift) as an author's plugin is: `make plugins`.
@@ -127,7 +127,7 @@ let package = Package(
         // Tests mirror Sources.
         // Shared by the test targets: a seeded generator, throwaway Postgres databases, the local
         // Redis Cluster (finding it, its topology, the lock). Only test targets depend on it.
-        .target(name: "KernelTestSupport", dependencies: ["KernelPostgres", "KernelRedis", .product(name: "Logging", package: "swift-log")],
+        .target(name: "KernelTestSupport", dependencies: ["KernelPostgres", "KernelRedis", "KernelRuntime", .product(name: "Logging", package: "swift-log")],
                 path: "Tests/KernelTestSupport"),
         .testTarget(name: "KernelJSONTests", dependencies: ["KernelTestSupport", "KernelJSON"]),
         .testTarget(name: "KernelEventsTests", dependencies: ["KernelTestSupport", "KernelEvents", "KernelJSON"]),
@@ -145,7 +145,7 @@ let package = Package(
         ]),
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "OnboardingTests", dependencies: [
-            "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
+            "KernelTestSupport", "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
             "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AdminTests", dependencies: [

@@ -55,11 +55,13 @@ let package = Package(
         // with a version (docs/plugins.md, "Out-of-tree plugins").
         .target(name: "KernelPluginExportMap", cSettings: [.define("DK_PLUGIN_EXPORT_MAP", to: exportMapLiteral)]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
+        // Threads, clocks and the seeded generator the conformance kit draws hostile inputs from.
+        .target(name: "KernelRuntime"),
         .target(name: "KernelPlugins", dependencies: [
-            "KernelPluginABI", "KernelJSON", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelPluginTesting", dependencies: [
-            "KernelPlugins", "KernelJSON", .product(name: "Logging", package: "swift-log"),
+            "KernelPlugins", "KernelJSON", "KernelRuntime", .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]

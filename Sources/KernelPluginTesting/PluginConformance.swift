@@ -1,5 +1,6 @@
 import KernelJSON
 import KernelPlugins
+import KernelRuntime
 import Logging
 
 #if canImport(Glibc)
@@ -78,7 +79,7 @@ public enum PluginConformance {
             let goods = files.filter { $0.hasPrefix("good-") && $0.hasSuffix(".json") && !$0.hasSuffix(".expected.json") }
             let bads = files.filter { $0.hasPrefix("bad-") && $0.hasSuffix(".json") }
             if goods.isEmpty { report.add("fixtures for \(family.name)", false, "no good-*.json in \(dir)") }
-            var rng = SplitMix(seed: seed)
+            var rng = SplitMix64(seed: seed)
             for good in goods {
                 let base = String(good.dropLast(".json".count))
                 guard let payload = readFile(dir + "/" + good) else { report.add(good, false, "unreadable"); continue }
@@ -171,7 +172,7 @@ public enum PluginConformance {
     /// Feeds variations of a good payload; returns how many were answered and what was wrong
     /// with the answers (a refusal without a message, an invalid success).
     static func hostile(_ payload: [UInt8], family: FamilyDescriptor, instance: PluginInstance, count: Int,
-                        rng: inout SplitMix) -> (answered: Int, problems: [String]) {
+                        rng: inout SplitMix64) -> (answered: Int, problems: [String]) {
         var variants: [[UInt8]] = []
         // Every truncation (bounded), then byte flips, then each top-level member replaced by
         // values of other JSON types.
@@ -220,19 +221,6 @@ public enum PluginConformance {
     static func clip(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes.prefix(80), as: UTF8.self)
         return bytes.count > 80 ? text + "…" : text
-    }
-}
-
-/// A small deterministic PRNG for reproducible hostile inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

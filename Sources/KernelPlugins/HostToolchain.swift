@@ -1,30 +1,15 @@
+import KernelPluginSDK
+
 /// The Swift toolchain the kernel was compiled with, in the form the SDK writes into a Swift
 /// plugin's `build_info` (`swift-6.3.1`).
 ///
 /// Swift has no stable ABI on Linux: a Swift plugin built by another toolchain may load and then
 /// crash. So the loader compares a Swift plugin's toolchain with this one and refuses a mismatch
 /// (`toolchain_mismatch`); C plugins, whose boundary is the header alone, are never compared.
-/// The ladder below must stay the same as the SDK's `BuildInfo.toolchain` (a test compares them).
 public enum HostToolchain {
-    public static let swift: String = {
-        #if compiler(>=6.5)
-        return "swift-6.5+"
-        #elseif compiler(>=6.4)
-        return "swift-6.4"
-        #elseif compiler(>=6.3.2)
-        return "swift-6.3.2+"
-        #elseif compiler(>=6.3.1)
-        return "swift-6.3.1"
-        #elseif compiler(>=6.3)
-        return "swift-6.3"
-        #elseif compiler(>=6.2)
-        return "swift-6.2"
-        #elseif compiler(>=6.1)
-        return "swift-6.1"
-        #else
-        return "swift-6.0"
-        #endif
-    }()
+    /// The SDK's ladder, compiled here by the compiler that builds the kernel (one ladder: the
+    /// kernel and its plugins cannot disagree on how a toolchain is named).
+    public static let swift: String = BuildInfo.toolchain
 
     /// The one line the kernel prints about itself (`--version`, start-up, `plugins list`).
     public static var line: String { "toolchain \(swift) (Swift plugins must be built with it; C plugins with any compiler)" }

@@ -108,12 +108,18 @@ public enum FamilyTables {
             if !added.isEmpty { try refreshEventsAllView(on: connection) }
             if added.isEmpty && other.isEmpty { return .unchanged }
             return .altered(addedColumns: added, otherChanges: other)
-        } catch let error as FamilyTableError {
-            throw error
-        } catch let error as PGError {
-            throw .database(family: family, error: error)
         } catch {
-            throw .database(family: family, error: PGError(clientReason: "pg_error", kind: .other, message: "\(error)"))
+            throw familyError(error, family: family)
+        }
+    }
+
+    /// `error` as a `FamilyTableError` of `family`: a Postgres error becomes `.database`, as does
+    /// anything else (as text).
+    private static func familyError(_ error: any Error, family: String) -> FamilyTableError {
+        switch error {
+        case let error as FamilyTableError: return error
+        case let error as PGError: return .database(family: family, error: error)
+        default: return .database(family: family, error: PGError(clientReason: "pg_error", kind: .other, message: "\(error)"))
         }
     }
 
@@ -253,12 +259,8 @@ public enum FamilyTables {
                 }
             }
             if !statements.isEmpty { try connection.execute(statements.joined(separator: ";\n")) }
-        } catch let error as FamilyTableError {
-            throw error
-        } catch let error as PGError {
-            throw .database(family: family, error: error)
         } catch {
-            throw .database(family: family, error: PGError(clientReason: "pg_error", kind: .other, message: "\(error)"))
+            throw familyError(error, family: family)
         }
         return (added, other)
     }

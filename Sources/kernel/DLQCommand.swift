@@ -213,10 +213,7 @@ struct TokenMinter {
         let issued = issuer.issue(producer: producer, subject: nil, fingerprint: nil, ttlSeconds: 3600,
                                   nowSeconds: Int64(time(nil)))
         do {
-            _ = try pg.query("""
-                INSERT INTO producer_tokens (token_id, producer_id, jti, issued_at, expires_at, notes)
-                VALUES (gen_random_uuid(), $1::uuid, $2, to_timestamp($3::bigint), to_timestamp($4::bigint), 'dlq replay')
-                """, [producer.description, issued.jti, String(issued.issuedAt), String(issued.expiresAt)])
+            try recordToken(issued, producer: producer.description, notes: "dlq replay", on: pg)
         } catch {
             printError("kernel dlq replay: cannot record a token for producer \(producer): \(error.message)")
             throw ExitCode(1)

@@ -75,10 +75,7 @@ struct DevCommand: ParsableCommand {
             let issued = issuer.issue(producer: EventUUID(created.producerID)!, subject: nil, fingerprint: nil,
                                       ttlSeconds: ttl, nowSeconds: Int64(time(nil)))
             do {
-                _ = try pg.query("""
-                    INSERT INTO producer_tokens (token_id, producer_id, jti, issued_at, expires_at, notes)
-                    VALUES (gen_random_uuid(), $1::uuid, $2, to_timestamp($3::bigint), to_timestamp($4::bigint), 'kernel dev producer')
-                    """, [created.producerID, issued.jti, String(issued.issuedAt), String(issued.expiresAt)])
+                try recordToken(issued, producer: created.producerID, notes: "kernel dev producer", on: pg)
             } catch {
                 printError("kernel dev producer: cannot record the token: \(error.message)")
                 throw ExitCode(1)

@@ -3,6 +3,7 @@ import KernelConfig
 import KernelCore
 import KernelPostgres
 import KernelStore
+import Logging
 
 /// `kernel partitions …`: the storage tables' monthly partitions and their retention.
 struct PartitionsCommand: ParsableCommand {
@@ -18,11 +19,7 @@ struct PartitionsCommand: ParsableCommand {
         @OptionGroup var options: ConfigOption
 
         func run() throws {
-            let config = try loadConfigOrExit(options.config)
-            let logger = quietLogger()
-            do {
-                let pg = try PGConnection(dsn: config.postgres.connectionDSN(), logger: logger)
-                defer { pg.close() }
+            try withPostgres(options, command: "list") { config, pg, _ throws(PGError) in
                 let policy = PartitionRetention(defaultMonths: config.retention.months, familyMonths: config.retention.families,
                                                 tableFamilies: try PartitionCatalog.tableFamilies(on: pg))
                 let current = try PartitionCatalog.currentMonth(on: pg)
@@ -42,9 +39,6 @@ struct PartitionsCommand: ParsableCommand {
                     print(pad(partition.name, 28) + pad(partition.month?.description ?? "-", 9) + pad(bytes(partition.bytes), 11) + state)
                 }
                 print("\(partitions.count) partitions, \(bytes(total)); current month \(current)")
-            } catch {
-                printError("kernel partitions list: \(error.message)")
-                throw ExitCode(1)
             }
         }
     }
@@ -57,11 +51,7 @@ struct PartitionsCommand: ParsableCommand {
         @OptionGroup var options: ConfigOption
 
         func run() throws {
-            let config = try loadConfigOrExit(options.config)
-            let logger = quietLogger()
-            do {
-                let pg = try PGConnection(dsn: config.postgres.connectionDSN(), logger: logger)
-                defer { pg.close() }
+            try withPostgres(options, command: "maintain") { config, pg, logger throws(PGError) in
                 let pass = try PartitionMaintenance.run(config.retention, on: pg, metrics: nil, logger: logger)
                 guard pass.ran else {
                     print("another kernel is maintaining the partitions now; nothing done")
@@ -69,11 +59,24 @@ struct PartitionsCommand: ParsableCommand {
                 }
                 for partition in pass.dropped { print("dropped  \(partition.name)  \(bytes(partition.bytes))") }
                 print("partitions: \(pass.created) created ahead, \(pass.dropped.count) dropped past retention")
-            } catch {
-                printError("kernel partitions maintain: \(error.message)")
-                throw ExitCode(1)
             }
         }
+    }
+}
+
+/// Runs `body` on a Postgres connection to the configured database; an error is printed as
+/// `kernel partitions <command>: …` and exits 1.
+private func withPostgres(_ options: ConfigOption, command: String,
+                          _ body: (KernelConfig, PGConnection, Logger) throws(PGError) -> Void) throws {
+    let config = try loadConfigOrExit(options.config)
+    let logger = quietLogger()
+    do throws(PGError) {
+        let pg = try PGConnection(dsn: config.postgres.connectionDSN(), logger: logger)
+        defer { pg.close() }
+        try body(config, pg, logger)
+    } catch {
+        printError("kernel partitions \(command): \(error.message)")
+        throw ExitCode(1)
     }
 }
 

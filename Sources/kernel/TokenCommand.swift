@@ -52,10 +52,7 @@ struct TokenCommand: ParsableCommand {
             do {
                 let pg = try PGConnection(dsn: config.postgres.connectionDSN(), logger: quietLogger())
                 defer { pg.close() }
-                _ = try pg.query("""
-                    INSERT INTO producer_tokens (token_id, producer_id, jti, issued_at, expires_at, notes)
-                    VALUES (gen_random_uuid(), $1::uuid, $2, to_timestamp($3::bigint), to_timestamp($4::bigint), 'cli')
-                    """, [producerID.description, issued.jti, String(issued.issuedAt), String(issued.expiresAt)])
+                try recordToken(issued, producer: producerID.description, notes: "cli", on: pg)
             } catch {
                 if error.sqlState == "23503" {
                     printError("kernel token issue: unknown producer \(producerID) (no row in producers)")
@@ -75,4 +72,12 @@ struct TokenCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// Records a token the command line minted in `producer_tokens`; `notes` names the command.
+func recordToken(_ issued: IssuedToken, producer: String, notes: String, on pg: PGConnection) throws(PGError) {
+    _ = try pg.query("""
+        INSERT INTO producer_tokens (token_id, producer_id, jti, issued_at, expires_at, notes)
+        VALUES (gen_random_uuid(), $1::uuid, $2, to_timestamp($3::bigint), to_timestamp($4::bigint), $5)
+        """, [producer, issued.jti, String(issued.issuedAt), String(issued.expiresAt), notes])
 }

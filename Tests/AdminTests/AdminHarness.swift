@@ -5,27 +5,22 @@ import KernelConfig
 import KernelMetrics
 import KernelPostgres
 import KernelRedis
+import KernelTestSupport
 import Logging
 import Testing
 
 /// One test's world: a fresh migrated Postgres database, a fresh Redis key prefix, SSH CAs and
 /// admin certificates made with ssh-keygen, and an `AdminServer` on an ephemeral port.
 final class AdminHarness: @unchecked Sendable {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-    static var adminDSN: String {
-        ProcessInfo.processInfo.environment["KERNEL_PG_DSN"] ?? "postgres://kernel@127.0.0.1:15432/kernel?sslmode=disable"
-    }
-    static var redisAddr: String { ProcessInfo.processInfo.environment["KERNEL_REDIS_ADDR"] ?? "127.0.0.1:16379" }
+    static let repoRoot = Repository.root.path
+    static var adminDSN: String { TestDatabase.adminDSN }
+    static var redisAddr: String { TestDatabase.redisAddr }
 
     let database: String
     let dsn: String
     let prefix: String
     let dir: String
-    let logger = Logger(label: "admin-test") { label -> any LogHandler in
-        if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" { return StreamLogHandler.standardError(label: label) }
-        return SwiftLogNoOpLogHandler()
-    }
+    let logger = TestDatabase.harnessLogger(label: "admin-test")
     let pg: PGConnection
     let redis: RedisConnection
     let metrics = KernelMetrics()

@@ -9,23 +9,8 @@ import Testing
 @Suite("kernel dev producer", .serialized)
 struct DevProducerTests {
     func runKernel(_ args: [String]) throws -> (status: Int32, output: String) {
-        guard FileManager.default.isExecutableFile(atPath: IngestHarness.kernelBinary) else {
-            throw HarnessError(message: "\(IngestHarness.kernelBinary) is missing: run `swift build` (or set DK_KERNEL_BIN)")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: IngestHarness.kernelBinary)
-        p.arguments = args
-        // The config file names this test's database and prefix; the environment must not override it.
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
-        p.environment = environment
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let run = try IngestHarness.runKernel(args, mergingStderr: true)
+        return (run.status, run.out)
     }
 
     /// The value after `label` on the output line that starts with it.

@@ -226,19 +226,7 @@ struct ImmediateRevocationTests {
     static func startKernel(_ h: IngestHarness, name: String, yaml: String) throws -> Process {
         let path = h.dir + "/kernel-\(name).yaml"
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: IngestHarness.kernelBinary)
-        p.arguments = ["run", "--config", path]
-        // As in IngestHarness.startProcess: the test's service variables would override the config.
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
-        p.environment = environment
-        let stderrPath = h.dir + "/kernel-\(name).stderr"
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: stderrPath)
-        try p.run()
-        return p
+        return try IngestHarness.startKernel(configPath: path, stderrPath: h.dir + "/kernel-\(name).stderr")
     }
 
     /// The dead letters of `P + stream`, by the entry's `id` field: "reason detail".

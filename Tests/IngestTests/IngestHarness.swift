@@ -5,6 +5,7 @@ import KernelCore
 import KernelEvents
 import KernelPostgres
 import KernelRedis
+import KernelTestSupport
 import Logging
 import Testing
 
@@ -12,12 +13,9 @@ import Testing
 /// key prefix, an issuer key made by ssh-keygen, the example plugins built by `make test`, and
 /// helpers to seed producers/subjects, mint tokens, publish events and read what landed.
 final class IngestHarness: @unchecked Sendable {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-    static var adminDSN: String {
-        ProcessInfo.processInfo.environment["KERNEL_PG_DSN"] ?? "postgres://kernel@127.0.0.1:15432/kernel?sslmode=disable"
-    }
-    static var redisAddr: String { ProcessInfo.processInfo.environment["KERNEL_REDIS_ADDR"] ?? "127.0.0.1:16379" }
+    static let repoRoot = Repository.root.path
+    static var adminDSN: String { TestDatabase.adminDSN }
+    static var redisAddr: String { TestDatabase.redisAddr }
     static var pluginsDir: String {
         ProcessInfo.processInfo.environment["DK_TEST_PLUGINS_DIR"] ?? repoRoot + "/.build/test-plugins"
     }
@@ -32,10 +30,7 @@ final class IngestHarness: @unchecked Sendable {
     let prefix: String
     let dir: String
     /// Silent unless DK_TEST_LOG=1 (then kernel log lines go to stderr).
-    let logger = Logger(label: "ingest-test") { label -> any LogHandler in
-        if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" { return StreamLogHandler.standardError(label: label) }
-        return SwiftLogNoOpLogHandler()
-    }
+    let logger = TestDatabase.harnessLogger(label: "ingest-test")
     private(set) var pg: PGConnection
     let redis: RedisConnection
     var extraYAML: [String: String] = [:]
@@ -239,12 +234,7 @@ final class IngestHarness: @unchecked Sendable {
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
     /// A condition that throws counts as not (yet) holding.
     func waitUntil(timeout: Double = 15, _ condition: () throws -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? condition()) == true { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return (try? condition()) == true
+        Polling.until(timeout: timeout, every: 0.05, condition)
     }
 
     // MARK: kernels
@@ -262,21 +252,56 @@ final class IngestHarness: @unchecked Sendable {
     /// Starts `kernel run` as a child process on `yaml`, with `extraEnvironment` added to its
     /// environment (e.g. systemd's NOTIFY_SOCKET).
     func startProcess(yaml: String, extraEnvironment: [String: String] = [:]) throws -> Process {
-        let path = try configFile(yaml)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.kernelBinary)
-        p.arguments = ["run", "--config", path]
-        // The test's own environment points KERNEL_PG_DSN / KERNEL_REDIS_ADDR at the shared
-        // services; those would override this test's database in the child's config.
+        try Self.startKernel(configPath: try configFile(yaml), stderrPath: dir + "/kernel.stderr", extraEnvironment: extraEnvironment)
+    }
+
+    /// The environment of a child kernel. The test's own environment points KERNEL_PG_DSN /
+    /// KERNEL_REDIS_ADDR at the shared services; those would override the test's database in the
+    /// child's config.
+    static var childEnvironment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
-        environment.merge(extraEnvironment) { $1 }
-        p.environment = environment
-        FileManager.default.createFile(atPath: dir + "/kernel.stderr", contents: nil)
+        return environment
+    }
+
+    /// Starts `kernel run --config configPath` as a child process, its stdout discarded and its
+    /// stderr written to `stderrPath` (emptied first, or appended to: a restarted kernel's lines
+    /// follow the earlier ones).
+    static func startKernel(configPath: String, stderrPath: String, appending: Bool = false,
+                            extraEnvironment: [String: String] = [:]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: kernelBinary)
+        p.arguments = ["run", "--config", configPath]
+        p.environment = childEnvironment.merging(extraEnvironment) { $1 }
+        if !appending || !FileManager.default.fileExists(atPath: stderrPath) {
+            FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        }
+        let handle = FileHandle(forWritingAtPath: stderrPath)
+        if appending { handle?.seekToEndOfFile() }
         p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: dir + "/kernel.stderr")
+        p.standardError = handle
         try p.run()
         return p
+    }
+
+    /// Runs the kernel binary to completion with `args` (in `childEnvironment`); with
+    /// `mergingStderr` its stderr is interleaved into `out` and `err` stays empty.
+    static func runKernel(_ args: [String], mergingStderr: Bool = false) throws -> (status: Int32, out: String, err: String) {
+        guard FileManager.default.isExecutableFile(atPath: kernelBinary) else {
+            throw HarnessError(message: "\(kernelBinary) is missing: run `swift build` (or set DK_KERNEL_BIN)")
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: kernelBinary)
+        p.arguments = args
+        p.environment = childEnvironment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = mergingStderr ? out : err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = mergingStderr ? Data() : err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
     func run(_ tool: String, _ args: [String]) throws {

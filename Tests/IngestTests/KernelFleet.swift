@@ -36,18 +36,7 @@ final class KernelFleet: @unchecked Sendable {
                             batchMaxWaitMs: batchMaxWaitMs, maxDeliveries: maxDeliveries)
         let configPath = h.dir + "/\(name).yaml"
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: IngestHarness.kernelBinary)
-        p.arguments = ["run", "--config", configPath]
-        // As in IngestHarness.startProcess: the test's service variables would override the config.
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
-        p.environment = environment
-        let stderrPath = h.dir + "/\(name).stderr"
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: stderrPath)
-        try p.run()
+        let p = try IngestHarness.startKernel(configPath: configPath, stderrPath: h.dir + "/\(name).stderr")
         processes[name] = p
         return p
     }

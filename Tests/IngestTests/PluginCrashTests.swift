@@ -182,20 +182,7 @@ final class Supervisor: @unchecked Sendable {
     }
 
     private func start(_ name: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: IngestHarness.kernelBinary)
-        p.arguments = ["run", "--config", try env.configPath(name)]
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
-        p.environment = environment
-        let stderrPath = env.h.dir + "/\(name).stderr"
-        if !FileManager.default.fileExists(atPath: stderrPath) { FileManager.default.createFile(atPath: stderrPath, contents: nil) }
-        let handle = FileHandle(forWritingAtPath: stderrPath)
-        handle?.seekToEndOfFile()
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = handle
-        try p.run()
-        return p
+        try IngestHarness.startKernel(configPath: try env.configPath(name), stderrPath: env.h.dir + "/\(name).stderr", appending: true)
     }
 
     func stopAll() {

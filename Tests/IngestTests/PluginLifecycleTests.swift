@@ -4,6 +4,7 @@ import KernelCore
 import KernelEvents
 import KernelPlugins
 import KernelRedis
+import KernelTestSupport
 import Logging
 import Testing
 
@@ -467,7 +468,7 @@ final class LifecycleEnv: @unchecked Sendable {
     let logs = CapturedLogs()
     var logger: Logger {
         let logs = self.logs
-        var logger = Logger(label: "lifecycle-test") { _ in CapturingLogHandler(logs: logs) }
+        var logger = Logger(label: "lifecycle-test") { _ in logs.handler() }
         logger.logLevel = .debug
         return logger
     }
@@ -590,30 +591,19 @@ final class Publisher: @unchecked Sendable {
     func wait() { done.wait() }
 }
 
-/// Lines logged through `CapturingLogHandler`.
+/// Lines logged through `handler()`.
 final class CapturedLogs: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [String] = []
     var lines: [String] { lock.withLock { stored } }
     func append(_ line: String) { lock.withLock { stored.append(line) } }
-}
 
-/// Keeps each log line as text ("level message key=value …"); echoes to stderr with DK_TEST_LOG=1.
-struct CapturingLogHandler: LogHandler {
-    let logs: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .debug
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let all = metadata.merging(extra ?? [:]) { $1 }
-        let text = "\(level) \(message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        logs.append(text)
-        if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    /// Keeps each log line as text ("level message key=value …"); echoes to stderr with DK_TEST_LOG=1.
+    func handler() -> RecordingLogHandler {
+        RecordingLogHandler { level, message, metadata in
+            let text = "\(level) \(message) " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            self.append(text)
+            if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+        }
     }
 }

@@ -7,20 +7,7 @@ import Testing
 @Suite("kernel spill CLI")
 struct SpillCommandTests {
     func runKernel(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: IngestHarness.kernelBinary)
-        p.arguments = args
-        var environment = ProcessInfo.processInfo.environment
-        for key in ["KERNEL_PG_DSN", "KERNEL_PG_DSN_FILE", "KERNEL_REDIS_ADDR", "KERNEL_REDIS_PASSWORD"] { environment[key] = nil }
-        p.environment = environment
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try IngestHarness.runKernel(args)
     }
 
     @Test func statusListsSegmentsAndReplayStoresThemAndRefusesWhileLocked() throws {

@@ -1,16 +1,5 @@
-/// A seeded random number generator (SplitMix64) for tests that generate inputs: the same seed
-/// gives the same sequence on every run and machine, so a failure names an input that can be
-/// replayed.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+import KernelRuntime
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The runtime's seeded generator, for tests that generate inputs: a failure names a seed whose
+/// input can be replayed.
+public typealias SplitMix64 = KernelRuntime.SplitMix64

@@ -10,7 +10,20 @@ public enum TestDatabase {
             ?? "postgres://kernel@127.0.0.1:15432/kernel?sslmode=disable"
     }
 
+    /// The Redis the tests share (KERNEL_REDIS_ADDR); each test keeps to its own key prefix.
+    public static var redisAddr: String { ProcessInfo.processInfo.environment["KERNEL_REDIS_ADDR"] ?? "127.0.0.1:16379" }
+
     public static var repoRoot: URL { Repository.root }
+
+    /// A test harness's logger: silent unless DK_TEST_LOG=1, then lines from `level` up go to stderr.
+    public static func harnessLogger(label: String, level: Logger.Level = .info) -> Logger {
+        Logger(label: label) { label -> any LogHandler in
+            guard ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" else { return SwiftLogNoOpLogHandler() }
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
 
     public static var migrationsDirectory: String { repoRoot.appendingPathComponent("migrations").path }
 

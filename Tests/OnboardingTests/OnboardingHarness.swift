@@ -6,6 +6,7 @@ import KernelJSON
 @testable import KernelOnboarding
 import KernelPostgres
 import KernelRedis
+import KernelTestSupport
 import KernelSSH
 import Logging
 import Synchronization
@@ -19,12 +20,9 @@ import Testing
 /// Every test makes its own harness and calls `tearDown()` at the end (`defer`), so tests run in
 /// parallel without sharing state.
 final class OnboardingHarness: @unchecked Sendable {
-    static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
-    static var adminDSN: String {
-        ProcessInfo.processInfo.environment["KERNEL_PG_DSN"] ?? "postgres://kernel@127.0.0.1:15432/kernel?sslmode=disable"
-    }
-    static var redisAddr: String { ProcessInfo.processInfo.environment["KERNEL_REDIS_ADDR"] ?? "127.0.0.1:16379" }
+    static let repoRoot = Repository.root.path
+    static var adminDSN: String { TestDatabase.adminDSN }
+    static var redisAddr: String { TestDatabase.redisAddr }
 
     /// This test's database (taken from the pool, or copied from the template).
     let database: String
@@ -34,14 +32,7 @@ final class OnboardingHarness: @unchecked Sendable {
     /// Temporary folder holding keys and certificates.
     let dir: String
     /// Silent unless DK_TEST_LOG=1 (then log lines go to stderr).
-    let logger = Logger(label: "onboarding-test") { label -> any LogHandler in
-        if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" {
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .debug
-            return handler
-        }
-        return SwiftLogNoOpLogHandler()
-    }
+    let logger = TestDatabase.harnessLogger(label: "onboarding-test", level: .debug)
     /// The test's own connections (not the handlers').
     let pg: PGConnection
     let redis: RedisConnection
@@ -371,12 +362,7 @@ final class OnboardingHarness: @unchecked Sendable {
 
     /// Polls `condition` until it holds or `timeout` passes.
     func waitUntil(timeout: Double = 5, _ condition: () throws -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if (try? condition()) == true { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return (try? condition()) == true
+        Polling.until(timeout: timeout, every: 0.02, condition)
     }
 
     // MARK: services
@@ -457,24 +443,11 @@ final class CapturedLogs: @unchecked Sendable {
 
     /// A logger writing into this capture (debug level and up).
     var logger: Logger {
-        Logger(label: "captured") { _ in Handler(owner: self) }
-    }
-
-    struct Handler: LogHandler {
-        let owner: CapturedLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .debug
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            var flat: [String: String] = [:]
-            for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { flat[key] = "\(value)" }
-            let record = Record(level: event.level, message: "\(event.message)", metadata: flat)
-            owner.records.withLock { $0.append(record) }
+        Logger(label: "captured") { _ in
+            RecordingLogHandler { level, message, metadata in
+                let record = Record(level: level, message: message, metadata: metadata.mapValues { "\($0)" })
+                self.records.withLock { $0.append(record) }
+            }
         }
     }
 }

@@ -41,23 +41,16 @@ final class Acknowledger: @unchecked Sendable {
         while let first = input.take() {
             var round = [first]
             while round.count < Self.maxPerRound, let more = input.tryTake() { round.append(more) }
-            var backoff = Backoff(baseMs: 200, maxMs: 5000)
-            while true {
-                do {
-                    try send(round)
-                    break
-                } catch {
-                    connection?.close()
-                    connection = nil
-                    if abandon.isSet { return }
-                    let delay = backoff.nextDelayMs()
-                    logger.error("acknowledge failed; retrying", metadata: [
-                        "event": "infra", "component": "acker", "reason_code": .string(error.kind.rawValue),
-                        "details": .string(error.message), "retry_ms": "\(delay)",
-                    ])
-                    sleepMs(delay)
-                }
-            }
+            let sent = retryWithBackoff(Backoff(baseMs: 200, maxMs: 5000), until: abandon, failed: { failure in
+                connection?.close()
+                connection = nil
+                logger.error("acknowledge failed; retrying", metadata: [
+                    "event": "infra", "component": "acker", "reason_code": .string(failure.error.kind.rawValue),
+                    "details": .string(failure.error.message), "retry_ms": "\(failure.retryMs)",
+                ])
+            }) { _ throws(RedisError) in try send(round) }
+            // Abandoned while Redis is down: what is left stays pending in Redis.
+            if !sent { break }
         }
         connection?.close()
     }

@@ -85,18 +85,14 @@ final class BatchWriterStage: @unchecked Sendable {
                         health.recordFailure(reasonCode: error.reasonCode, serverStarting: error.pgError.isServerStarting)
                         connectivityFailures += 1
                         if connectivityFailures <= connectivityRetries && !abandon.isSet && health.allowsAttempt() {
-                            let delay = backoff.nextDelayMs()
-                            logFailure(error, batch: batch, retryMs: delay)
-                            sleepMs(delay)
+                            backoff.pause { logFailure(error, batch: batch, retryMs: $0) }
                             continue
                         }
                         // Out of retries (or the breaker opened): to the spill.
                     } else {
                         // Not connectivity: never spilled (docs/operations.md, "Postgres outages: the spill"). Retried until fixed.
                         if abandon.isSet { return }
-                        let delay = backoff.nextDelayMs()
-                        logFailure(error, batch: batch, retryMs: delay)
-                        sleepMs(delay)
+                        backoff.pause { logFailure(error, batch: batch, retryMs: $0) }
                         continue
                     }
                 }

@@ -44,22 +44,17 @@ final class RevocationListener: @unchecked Sendable {
     }
 
     private func run() {
-        var backoff = Backoff(baseMs: 100, maxMs: 2000)
-        var connected = false
-        while !stopFlag.isSet {
-            do throws(RedisError) {
-                try listen { backoff.reset(); connected = true }
-            } catch {
-                if connected || backoff.attempt == 0 {
-                    logger.warning("revocation notifications unavailable; the periodic refresh still applies", metadata: [
-                        "event": "infra", "component": "ingest", "reason_code": "redis_unavailable",
-                        "channel": .string(channel), "details": .string(error.message),
-                    ])
-                }
-                connected = false
-                let until = monotonicSeconds() + Double(backoff.nextDelayMs()) / 1000
-                while !stopFlag.isSet && monotonicSeconds() < until { sleepMs(50) }
-            }
+        // Logged once per lost subscription, not at every attempt while Redis stays down.
+        retryWithBackoff(Backoff(baseMs: 100, maxMs: 2000), until: stopFlag, sleep: { sleepMs($0, unlessSet: stopFlag) },
+                         failed: { failure in
+            guard failure.isFirst else { return }
+            logger.warning("revocation notifications unavailable; the periodic refresh still applies", metadata: [
+                "event": "infra", "component": "ingest", "reason_code": "redis_unavailable",
+                "channel": .string(channel), "details": .string(failure.error.message),
+            ])
+        }) { connected throws(RedisError) in
+            guard !stopFlag.isSet else { return }
+            try listen(connected)
         }
     }
 

@@ -1,10 +1,6 @@
 import KernelRedis
 import Logging
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Reads one event stream (one shard) with the consumer group on its own thread and connection, and hands
 /// entries to the pipeline through a bounded queue: when the queue is full, `put` blocks and the
 /// reader stops reading (backpressure; Redis keeps the backlog, the kernel's memory stays flat).
@@ -73,30 +69,26 @@ public final class StreamReader: @unchecked Sendable {
 
     /// The reader thread's body; returns when `stop` is set.
     func run() {
-        var backoff = Backoff(baseMs: 500, maxMs: 5000)
-        while !stop.isSet {
-            do {
-                let redis = try connectAndPrepare()
-                backoff.reset()
-                try drainOwnPending(redis, countingADelivery: firstDrain && options.countRestartAsDelivery)
-                firstDrain = false
-                while !stop.isSet {
-                    try unparkIfRoutingChanged(redis)
-                    try touchParked(redis)
-                    try claimAbandoned(redis)
-                    try removeDeadConsumers(redis)
-                    try readNew(redis)
-                }
-            } catch {
-                connection?.close()
-                connection = nil
-                if stop.isSet { break }
-                let delay = backoff.nextDelayMs()
-                logger.error("event stream read failed; reconnecting", metadata: [
-                    "event": "infra", "component": "reader", "stream": .string(options.stream), "reason_code": .string(error.kind.rawValue),
-                    "details": .string(error.message), "retry_ms": "\(delay)",
-                ])
-                sleepMs(delay)
+        retryWithBackoff(Backoff(baseMs: 500, maxMs: 5000), until: stop, failed: { failure in
+            connection?.close()
+            connection = nil
+            logger.error("event stream read failed; reconnecting", metadata: [
+                "event": "infra", "component": "reader", "stream": .string(options.stream),
+                "reason_code": .string(failure.error.kind.rawValue), "details": .string(failure.error.message),
+                "retry_ms": "\(failure.retryMs)",
+            ])
+        }) { connected throws(RedisError) in
+            guard !stop.isSet else { return }
+            let redis = try connectAndPrepare()
+            connected()
+            try drainOwnPending(redis, countingADelivery: firstDrain && options.countRestartAsDelivery)
+            firstDrain = false
+            while !stop.isSet {
+                try unparkIfRoutingChanged(redis)
+                try touchParked(redis)
+                try claimAbandoned(redis)
+                try removeDeadConsumers(redis)
+                try readNew(redis)
             }
         }
         connection?.close()
@@ -375,10 +367,4 @@ public final class StreamReader: @unchecked Sendable {
             output.put(work, weight: work.count)
         }
     }
-}
-
-func sleepMs(_ ms: Int) {
-    var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }

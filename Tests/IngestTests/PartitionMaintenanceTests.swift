@@ -101,6 +101,8 @@ struct PartitionMaintenanceTests {
             h.logLines().contains { $0.contains("partition dropped past retention") && $0.contains("events_2020_01") }
         })
         #expect(try partitionNames(h, of: "events").contains("events_\(try month(h, 2))"), "created ahead")
+        // The log is written by its own thread: the line may land after the partition work.
+        #expect(h.waitUntil(timeout: 30) { h.logLines().contains { $0.contains("\"msg\":\"admin api listening\"") } })
         let listening = try #require(h.logLines().first { $0.contains("\"msg\":\"admin api listening\"") })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(listening.utf8)) as? [String: Any])
         let port = try #require((object["fields"] as? [String: Any])?["port"] as? String)

@@ -30,6 +30,8 @@ struct DrainResult {
     var loadAverage: String
     /// Writer transactions into md_trade (distinct `xmin`), for the average batch size.
     var tradeTransactions: Int
+    /// Redis' time per event in XREADGROUP and XACK over the drain (`RedisCommandStats`).
+    var redisCost: String = ""
     var kernels: Int { kernelCPUSeconds.count }
     var eventsPerSecond: Double { Double(events) / seconds }
     var rowsPerSecond: Double { Double(rows) / seconds }
@@ -87,6 +89,7 @@ struct DrainRun {
         try env.pg.execute("CHECKPOINT")
 
         let probe = try GroupProbe(address: env.settings.redisAddr, stream: env.streamKey, group: env.group)
+        let redisBefore = try RedisCommandStats.read(env.redis)
         var kernels: [KernelProcess] = []
         defer { for k in kernels { k.stop() } }
         for index in 0..<kernelCount { kernels.append(try env.startKernel(index: index)) }
@@ -136,6 +139,7 @@ struct DrainRun {
             BenchClock.sleep(seconds: 0.005)
         }
         let endMachine = ProcStat.machineTicks()
+        let redisCost = (try? RedisCommandStats.read(env.redis))?.summary(since: redisBefore, events: count) ?? ""
         let endCPU = kernels.indices.map { kernels[$0].cpuTicksWithChildren() ?? startCPU[$0] }
         // Ungated, backends connect after the first read (writers connect lazily), so their
         // whole CPU time counts, connection set-up included. Gated, the sample taken before the
@@ -166,7 +170,8 @@ struct DrainRun {
             hwmKB: hwm, maxRSSKB: maxRSS, rssAtStartKB: startRSS, kernelErrors: errorLines.count, firstError: errorLines.first,
             postgresCPUSeconds: ProcStat.seconds(ticks: postgresTicks), machineBusy: machineBusy,
             machineCPUSeconds: machineSeconds, loadAverage: load,
-            tradeTransactions: try env.rows(in: "md_trade") > 0 ? env.count("SELECT count(DISTINCT xmin::text) FROM md_trade") : 0)
+            tradeTransactions: try env.rows(in: "md_trade") > 0 ? env.count("SELECT count(DISTINCT xmin::text) FROM md_trade") : 0,
+            redisCost: redisCost)
         return (result, trades)
     }
 }

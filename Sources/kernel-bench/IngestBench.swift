@@ -217,6 +217,7 @@ struct IngestBench {
               + "DLQ \(r.dlq); kernel errors \(r.kernelErrors); load average \(r.loadAverage); "
               + "machine \(Fmt.fixed(r.machineBusy * 100, 0)) % busy; "
               + "md_trade written in \(Fmt.grouped(r.tradeTransactions)) transactions")
+        if !r.redisCost.isEmpty { print("    Redis: \(r.redisCost)") }
         if let line = r.firstError { print("    first kernel error: \(line.prefix(400))") }
     }
 

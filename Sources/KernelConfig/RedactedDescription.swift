@@ -61,6 +61,7 @@ extension KernelConfig {
             ("consumer_group", text(redis.consumerGroup)),
             ("consumer_name", text(redis.consumerName)),
             ("read_count", "\(redis.readCount)"),
+            ("read_pause_ms", "\(redis.readPauseMs)"),
             ("block_ms", "\(redis.blockMs)"),
             ("dlq_stream", text(redis.dlqStream)),
             ("max_deliveries", "\(redis.maxDeliveries)"),

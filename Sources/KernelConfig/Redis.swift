@@ -21,6 +21,10 @@ extension KernelConfig {
         public var consumerName: String
         /// `redis.read_count`: XREADGROUP COUNT on the event stream.
         public var readCount = 100
+        /// `redis.read_pause_ms`: after a read that returned under half of `read_count` entries,
+        /// the reader waits this long before the next one, so that at low rates a read brings
+        /// several producer sends at once (0 = read again at once).
+        public var readPauseMs = 2
         /// `redis.block_ms`: XREADGROUP BLOCK on the event stream.
         public var blockMs = 5000
         /// `redis.dlq_stream`: dead-letter stream name, without the prefix. Default `<stream>:dlq`.
@@ -79,7 +83,7 @@ extension KernelConfig {
         public var assignedShards: [Int] { readShards.isEmpty ? Array(0..<shards) : readShards }
 
         static let keys = [
-            "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "consumer_name", "read_count",
+            "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "consumer_name", "read_count", "read_pause_ms",
             "block_ms", "dlq_stream", "max_deliveries", "claim_idle_ms", "dial_timeout_ms",
             "read_timeout_ms", "write_timeout_ms", "maxlen_approx", "cluster", "shards", "read_shards",
             "dead_consumer_ms",
@@ -104,6 +108,7 @@ extension KernelConfig {
             consumerGroup = reader.string("consumer_group", default: consumerGroup)
             consumerName = reader.optionalString("consumer_name") ?? Redis.defaultConsumerName()
             readCount = reader.int("read_count", default: readCount, min: 1, max: 100_000)
+            readPauseMs = reader.int("read_pause_ms", default: readPauseMs, min: 0, max: 1000)
             // BLOCK 0 means "forever" to Redis, which would make the reader deaf to shutdown.
             blockMs = reader.int("block_ms", default: blockMs, min: 1)
             dlqStream = reader.string("dlq_stream", default: stream + ":dlq")

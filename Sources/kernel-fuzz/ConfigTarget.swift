@@ -45,7 +45,7 @@ final class ConfigTarget: FuzzTarget {
         "server", "listen", "max_message_bytes", "max_event_tags", "max_tag_key_bytes", "max_tag_value_bytes", "tls", "cert_file", "key_file", "client_ca_file", "postgres", "dsn", "max_conns",
         "apply_migrations", "migrations_dir", "queue_size", "batch_size", "batch_max_wait_ms", "batch_linger_ms", "write_connections",
         "circuit_breaker_threshold", "circuit_breaker_timeout_seconds", "connect_timeout_ms", "statement_timeout_ms", "redis",
-        "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "read_count", "block_ms", "dlq_stream",
+        "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "read_count", "read_pause_ms", "block_ms", "dlq_stream",
         "logging", "level", "buffer", "output", "auth", "issuer", "audience", "key_id", "public_keys", "public_keys_ssh",
         "private_key", "private_key_file", "producer_ssh_ca", "producer_principals", "admin_ssh_ca", "admin_principal",
         "admin_allowed_subjects", "skew_seconds", "token_ttl_seconds", "performance", "spill", "dir", "plugins", "config",

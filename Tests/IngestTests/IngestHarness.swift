@@ -37,6 +37,8 @@ final class IngestHarness: @unchecked Sendable {
     /// Extra `key: value` lines for the server, postgres and spill sections of the config.
     var serverLines: [String] = []
     var postgresLines: [String] = []
+    /// Extra lines of the `redis:` section (e.g. `read_pause_ms: 100`).
+    var redisLines: [String] = []
     var spillLines: [String] = []
     /// `auth.producer_ssh_ca`: CA key text or a path to it; "none" (no usable CA) by default.
     var producerSSHCA = "none"
@@ -108,6 +110,7 @@ final class IngestHarness: @unchecked Sendable {
           block_ms: 200
           max_deliveries: \(maxDeliveries)
           claim_idle_ms: 60000
+        \(redisLines.map { "  " + $0 }.joined(separator: "\n"))
         logging:
           level: debug
           output: "\(dir)/kernel.log"

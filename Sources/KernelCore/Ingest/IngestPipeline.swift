@@ -87,7 +87,7 @@ public final class IngestPipeline: @unchecked Sendable {
                                count: redisConfig.readCount, blockMs: redisConfig.blockMs,
                                maxDeliveries: redisConfig.maxDeliveries, claimIdleMs: redisConfig.claimIdleMs,
                                deadConsumerMs: redisConfig.deadConsumerMs, crashStrikes: config.plugins.crashStrikes,
-                               countRestartAsDelivery: restartCountsADelivery),
+                               countRestartAsDelivery: restartCountsADelivery, shortReadPauseMs: redisConfig.readPauseMs),
                 settings: settings, output: entryQueue0, acks: ackQueue1, inflight: inflight0, stop: stop0,
                 metrics: metrics1, logger: logger)
         }

@@ -5,6 +5,8 @@ import Synchronization
 /// by tests and the benchmark. Increments are lock-free.
 public final class PipelineMetrics: Sendable {
     public let readTotal = Atomic<Int>(0)
+    /// Reads of the event stream that brought new entries (`readTotal` / this = entries per read).
+    public let readCallsTotal = Atomic<Int>(0)
     public let ackTotal = Atomic<Int>(0)
     public let dlqTotal = Atomic<Int>(0)
     public let authDeniedTotal = Atomic<Int>(0)
@@ -83,7 +85,10 @@ public final class PipelineMetrics: Sendable {
 
     public init() {}
 
-    func read(_ n: Int) { readTotal.add(n, ordering: .relaxed) }
+    func read(_ n: Int) {
+        readTotal.add(n, ordering: .relaxed)
+        readCallsTotal.add(1, ordering: .relaxed)
+    }
     func acked(_ n: Int) { ackTotal.add(n, ordering: .relaxed) }
     func committed(events: Int, duplicates: Int) {
         commitTotal.add(1, ordering: .relaxed)

@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "KernelCrypto", dependencies: ["COpenSSL"]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
         .target(name: "KernelStore", dependencies: [
-            "KernelCrypto", "KernelPostgres", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelCrypto", "KernelPostgres", "KernelSchema", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelConfig", dependencies: ["KernelJSON", "KernelCrypto", .product(name: "Yams", package: "Yams")]),
         .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelCrypto", "KernelJSON", "KernelEvents", "KernelConfig"]),
@@ -58,8 +58,10 @@ let package = Package(
         .target(name: "KernelRedis", dependencies: [
             "CHiredis", "KernelConfig", .product(name: "Logging", package: "swift-log"),
         ]),
+        // Schema families, columns, values and tags: the vocabulary the plugin host and the store share.
+        .target(name: "KernelSchema"),
         .target(name: "KernelPlugins", dependencies: [
-            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", .product(name: "Logging", package: "swift-log"),
+            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", "KernelSchema", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [
             // The builder callbacks mutate the collector's arrays a dozen times per event; the
             // runtime exclusivity checks on those class properties cost ~5 % of the host's time.
@@ -68,7 +70,7 @@ let package = Package(
         ]),
         // The filesystem spill: segment files of CRC32C-framed records (Postgres outages only).
         .target(name: "KernelSpill", dependencies: [
-            "KernelStore", "KernelPlugins", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelStore", "KernelSchema", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
         // Producer onboarding over the control streams: registration, token exchange, subjects.
         .target(name: "KernelOnboarding", dependencies: [

@@ -57,8 +57,10 @@ let package = Package(
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
         // Threads, clocks and the seeded generator the conformance kit draws hostile inputs from.
         .target(name: "KernelRuntime"),
+        // Schema families, columns, values and tags (shared with the kernel's store).
+        .target(name: "KernelSchema"),
         .target(name: "KernelPlugins", dependencies: [
-            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", .product(name: "Logging", package: "swift-log"),
+            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", "KernelSchema", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelPluginTesting", dependencies: [
             "KernelPlugins", "KernelJSON", "KernelRuntime", .product(name: "Logging", package: "swift-log"),

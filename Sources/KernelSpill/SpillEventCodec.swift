@@ -1,5 +1,5 @@
 import KernelEvents
-import KernelPlugins
+import KernelSchema
 import KernelStore
 
 /// The binary encoding of one `StoredEvent` in a spill record (version 1, little-endian).

@@ -1,4 +1,4 @@
-import KernelPlugins
+import KernelSchema
 
 /// The family descriptor inside an event record: what replay needs to write typed rows
 /// (name, versions, row limit, columns). The payload JSON schema and column descriptions are not

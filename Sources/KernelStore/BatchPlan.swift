@@ -1,5 +1,5 @@
 import KernelEvents
-import KernelPlugins
+import KernelSchema
 import KernelPostgres
 
 #if canImport(Glibc)

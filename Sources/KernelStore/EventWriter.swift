@@ -1,6 +1,6 @@
 import KernelCrypto
 import KernelEvents
-import KernelPlugins
+import KernelSchema
 import KernelPostgres
 import Logging
 

@@ -1,5 +1,5 @@
 import KernelEvents
-import KernelPlugins
+import KernelSchema
 
 /// One accepted, normalized event on its way to Postgres: what the store writes for it.
 /// A typed family's rows go to `md_<family>` (one row per `rows` element); a generic event's

@@ -1,4 +1,4 @@
-import KernelPlugins
+import KernelSchema
 import KernelPostgres
 
 /// The SQL for one storage table (`events` or an `md_<family>`) and its per-connection staging

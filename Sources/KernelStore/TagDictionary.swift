@@ -1,5 +1,5 @@
 import KernelEvents
-import KernelPlugins
+import KernelSchema
 import KernelPostgres
 
 /// The writer's view of the `tags` dictionary: tag ids cached in memory, misses upserted in one

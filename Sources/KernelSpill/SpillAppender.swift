@@ -66,7 +66,12 @@ public final class SpillAppender: Sendable {
         let batchBytes = records.bytes.count
         state.stats.currentBytes = current
         state.stats.files = listing.count
-        guard current + batchBytes <= maxBytes else {
+        // The headers of the segments this write may open count too: each new segment holds at
+        // least `segmentBytes - headerSize` bytes of records before the next one opens (a record
+        // larger than that gets one of its own), so at most this many open.
+        let capacity = max(1, segmentBytes - SpillSegmentFormat.headerSize)
+        let opened = min(records.recordCount, batchBytes / capacity + 1)
+        guard current + batchBytes + opened * SpillSegmentFormat.headerSize <= maxBytes else {
             state.stats.budgetRejectionsTotal += 1
             throw .budgetExceeded(currentBytes: current, batchBytes: batchBytes, maxBytes: maxBytes)
         }

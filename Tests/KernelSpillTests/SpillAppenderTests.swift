@@ -114,6 +114,36 @@ struct SpillAppenderTests {
         #expect(try Self.readBack(directory).events.count == 10)
     }
 
+    /// Found by `SpillOutageTests` (65,720 bytes of segments under a 65,536-byte budget): the
+    /// check counted the records but not the headers of the segments a batch opens.
+    @Test("the segments' headers count against the budget: the directory never passes it")
+    func budgetCountsSegmentHeaders() throws {
+        let batch = (0..<10).map { SpillFixtures.event($0) }
+        let batchBytes = SpillRecordBatch.encodedSize(batch)
+        let header = SpillSegmentFormat.headerSize
+        var acceptedBudgets: [Int] = []
+        // 1 KiB segments: the batch needs several, each with its header.
+        for maxBytes in [batchBytes, batchBytes + header, batchBytes + 4 * header, batchBytes + 64 * header] {
+            let root = TempDirectory()
+            let directory = try SpillDirectory(path: root.path + "/spill")
+            let appender = try SpillAppender(directory: directory, segmentBytes: 1024, maxBytes: maxBytes, logger: Self.logger)
+            do {
+                _ = try appender.append(batch)
+                acceptedBudgets.append(maxBytes)
+                try appender.sealActive()
+                let bytes = try directory.segments().reduce(0) { $0 + $1.bytes }
+                #expect(bytes <= maxBytes, "\(bytes) bytes on disk, budget \(maxBytes) (records \(batchBytes))")
+                #expect(try Self.readBack(directory).events.count == 10)
+            } catch let error as SpillError {
+                #expect(error.isBudgetExceeded)
+                #expect(try directory.segments().isEmpty, "nothing written")
+            }
+        }
+        #expect(!acceptedBudgets.contains(batchBytes) && !acceptedBudgets.contains(batchBytes + header),
+                "a budget without room for the batch's segment headers refuses it: \(acceptedBudgets)")
+        #expect(acceptedBudgets.contains(batchBytes + 64 * header))
+    }
+
     @Test("sequences continue after the directory is reopened and after every segment was removed")
     func sequenceContinues() throws {
         let root = TempDirectory()

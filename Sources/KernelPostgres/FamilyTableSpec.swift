@@ -50,6 +50,8 @@ public struct FamilyTableSpec: Sendable, Equatable {
         ("producer_id", "uuid NOT NULL"),
         ("schema_id", "uuid NOT NULL"),
         ("received_at", "timestamp with time zone NOT NULL DEFAULT now()"),
+        // The event's tag ids (`tags.tag_id`), on each of its rows; NULL without tags.
+        ("tag_ids", "bigint[]"),
     ]
 
     static let maxFamilyLength = 40

@@ -35,9 +35,13 @@ public enum FamilyTables {
     ///
     /// Only `row_no = 0` of a typed table is included, so the view has one row per event (a
     /// book snapshot with 50 levels is one event, not 50); join the source table for the rest.
+    ///
+    /// Also rebuilds `event_tag_links` (event_id, ts, tag_id), one row per tag of every stored
+    /// event, unnested from the rows' `tag_ids`: the shape of the `event_tags` rows of before.
     public static func refreshEventsAllView(on connection: PGConnection) throws(PGError) {
         let identity = "event_id, ts, ts_event, subject_id, producer_id, schema_id, received_at"
-        var selects = ["SELECT \(identity), 'events'::text AS source_table FROM events"]
+        // `tag_ids` after `source_table`: CREATE OR REPLACE VIEW may only add columns at the end.
+        var selects = ["SELECT \(identity), 'events'::text AS source_table, tag_ids FROM events"]
         let tables = try connection.query(
             "SELECT table_name FROM family_tables WHERE to_regclass(quote_ident(table_name)) IS NOT NULL ORDER BY family")
         for row in tables.rows {
@@ -46,21 +50,24 @@ public enum FamilyTables {
                   FamilyTableSpec.isIdentifier(name, maxLength: FamilyTableSpec.maxFamilyLength + 3) else { continue }
             let quoted = try connection.quoteIdentifier(name)
             let literal = try connection.quoteLiteral(name)
-            selects.append("SELECT \(identity), \(literal)::text FROM \(quoted) WHERE row_no = 0")
+            selects.append("SELECT \(identity), \(literal)::text, tag_ids FROM \(quoted) WHERE row_no = 0")
         }
         try connection.execute("CREATE OR REPLACE VIEW events_all AS\n" + selects.joined(separator: "\nUNION ALL\n"))
+        try connection.execute("""
+            CREATE OR REPLACE VIEW event_tag_links AS
+            SELECT event_id, ts, unnest(tag_ids) AS tag_id FROM events_all WHERE tag_ids IS NOT NULL
+            """)
     }
 
     /// Creates the missing monthly partitions (current UTC month plus `monthsAhead` − 1 more) of
-    /// `events`, `event_tags` and every table in `family_tables`. Idempotent; call it at start-up
+    /// `events` and every table in `family_tables`. Idempotent; call it at start-up
     /// and periodically (e.g. daily) so a new month never finds its partition missing. Returns
     /// how many partitions were created.
     @discardableResult
     public static func ensureAllMonthPartitions(monthsAhead: Int = 2, on connection: PGConnection) throws(PGError) -> Int {
         let result = try connection.query("""
             SELECT coalesce(sum(ensure_month_partitions(to_regclass(quote_ident(t)), (now() AT TIME ZONE 'UTC')::date, $1::int)), 0)
-              FROM (SELECT 'events' AS t UNION ALL SELECT 'event_tags'
-                    UNION ALL SELECT table_name FROM family_tables) AS tables
+              FROM (SELECT 'events' AS t UNION ALL SELECT table_name FROM family_tables) AS tables
              WHERE to_regclass(quote_ident(t)) IS NOT NULL
             """, [String(monthsAhead)])
         return Int(result.scalar ?? "0") ?? 0
@@ -189,9 +196,12 @@ public enum FamilyTables {
         for column in spec.columns { parts.append(try columnDDL(column, on: connection)) }
         parts.append("PRIMARY KEY (event_id, row_no, ts)")
         let index = try connection.quoteIdentifier(spec.tableName + "_subject_ts_idx")
+        let brin = try connection.quoteIdentifier(spec.tableName + "_ts_brin")
         var statements = [
             "CREATE TABLE \(table) (\n    " + parts.joined(separator: ",\n    ") + "\n) PARTITION BY RANGE (ts)",
             "CREATE INDEX IF NOT EXISTS \(index) ON \(table) (subject_id, ts)",
+            // Tag queries over a time range read the range through it (docs/operations.md, "Tags").
+            "CREATE INDEX IF NOT EXISTS \(brin) ON \(table) USING brin (ts)",
             "COMMENT ON TABLE \(table) IS \(try connection.quoteLiteral("typed rows of schema family \(spec.family); managed by the kernel"))",
         ]
         statements += try comments(spec, only: nil, table: table, on: connection)

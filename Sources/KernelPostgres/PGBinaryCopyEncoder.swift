@@ -80,6 +80,18 @@ public struct PGBinaryCopyEncoder: Sendable {
     }
 
     /// `float8`: IEEE-754 bits, big-endian (NaN and infinities pass through).
+    /// A `bigint[]`: one dimension, no NULL elements, lower bound 1 (empty: NULL).
+    public mutating func appendInt8Array(_ values: [Int64]) {
+        guard !values.isEmpty else { return appendNull() }
+        appendInt32Raw(Int32(20 + 12 * values.count))
+        appendInt32Raw(1)
+        appendInt32Raw(0)
+        appendInt32Raw(20)
+        appendInt32Raw(Int32(values.count))
+        appendInt32Raw(1)
+        for value in values { appendInt8(value) }
+    }
+
     public mutating func appendFloat8(_ value: Double) {
         appendInt32Raw(8)
         appendInt64Raw(Int64(bitPattern: value.bitPattern))

@@ -18,8 +18,6 @@ struct BatchPlan {
         var target: Int
         /// Its tuples in `targets[target].buffer`.
         var rows: Range<Int>
-        /// Its tag links in `tagBuffer` (empty: no tags).
-        var tags: Range<Int>
         /// Its identity tuple (event_id, digest) in `identityBuffer`.
         var identity: Range<Int> = 0..<0
     }
@@ -32,7 +30,6 @@ struct BatchPlan {
     }
 
     var targets: [Target] = []
-    var tagBuffer = TupleBuffer()
     /// `event_ids` tuples, one per planned event.
     var identityBuffer = TupleBuffer()
     var planned: [Planned] = []
@@ -67,7 +64,6 @@ struct BatchPlan {
                 last = (day, month)
             }
             keys.insert(.init(table: targets[event.target].layout.table, month: month))
-            if !event.tags.isEmpty { keys.insert(.init(table: "event_tags", month: month)) }
         }
         return keys
     }
@@ -76,7 +72,7 @@ struct BatchPlan {
     mutating func reject(month: UTCMonth, table: String, reason: String, batch: [StoredEvent]) {
         planned.removeAll { event in
             let hit = UTCMonth(unixMicros: batch[event.input].tsMicros) == month
-                && (targets[event.target].layout.table == table || (table == "event_tags" && !event.tags.isEmpty))
+                && targets[event.target].layout.table == table
             if hit { rejected.append((event.input, reason)) }
             return hit
         }
@@ -86,15 +82,15 @@ struct BatchPlan {
 
     /// Appends the tuples of `event` to `target`; on a value that cannot be encoded, leaves the
     /// buffer as it was and returns the reason.
-    static func encodeTyped(_ event: borrowing StoredEvent, family: FamilyDescriptor, into buffer: inout TupleBuffer,
-                            fieldCount: Int) -> String? {
-        encodeTyped(event, family: family, types: family.columns.map(\.type), into: &buffer, fieldCount: fieldCount)
+    static func encodeTyped(_ event: borrowing StoredEvent, family: FamilyDescriptor, tagIDs: ArraySlice<Int64> = [],
+                            into buffer: inout TupleBuffer, fieldCount: Int) -> String? {
+        encodeTyped(event, family: family, types: family.columns.map(\.type), tagIDs: tagIDs, into: &buffer, fieldCount: fieldCount)
     }
 
     /// As above with the family's column types given, so a batch reads them once rather than
     /// copying a column descriptor (three retains) per value.
     static func encodeTyped(_ event: borrowing StoredEvent, family: FamilyDescriptor, types: [ColumnType],
-                            into buffer: inout TupleBuffer, fieldCount: Int) -> String? {
+                            tagIDs: ArraySlice<Int64>, into buffer: inout TupleBuffer, fieldCount: Int) -> String? {
         let mark = buffer.count
         let receivedAt = event.receivedAtMicros != 0 ? event.receivedAtMicros : currentUnixMicros()
         for (rowNo, row) in event.rows.enumerated() {
@@ -111,6 +107,7 @@ struct BatchPlan {
             buffer.uuid(event.producerID)
             buffer.uuid(event.schemaID)
             buffer.timestamptz(unixMicros: receivedAt)
+            buffer.int8Array(tagIDs)
             for index in 0..<types.count {
                 if let problem = encode(row[index], as: types[index], into: &buffer) {
                     buffer.truncate(to: mark)
@@ -121,7 +118,7 @@ struct BatchPlan {
         return nil
     }
 
-    static func encodeGeneric(_ event: borrowing StoredEvent, into buffer: inout TupleBuffer) {
+    static func encodeGeneric(_ event: borrowing StoredEvent, tagIDs: ArraySlice<Int64> = [], into buffer: inout TupleBuffer) {
         buffer.beginTuple(fieldCount: TableLayout.genericColumns.count)
         buffer.uuid(event.eventID)
         buffer.timestamptz(unixMicros: event.tsMicros)
@@ -130,6 +127,7 @@ struct BatchPlan {
         buffer.uuid(event.producerID)
         buffer.uuid(event.schemaID)
         buffer.timestamptz(unixMicros: event.receivedAtMicros != 0 ? event.receivedAtMicros : currentUnixMicros())
+        buffer.int8Array(tagIDs)
         buffer.jsonb(bytes: event.payloadJSON)
     }
 
@@ -144,13 +142,6 @@ struct BatchPlan {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
-    }
-
-    static func encodeTagLink(eventID: EventUUID, tsMicros: Int64, tagID: Int64, into buffer: inout TupleBuffer) {
-        buffer.beginTuple(fieldCount: 3)
-        buffer.uuid(eventID)
-        buffer.timestamptz(unixMicros: tsMicros)
-        buffer.int8(tagID)
     }
 
     /// One value in the column's binary format. NULLs go to Postgres as they are (it owns NOT

@@ -5,7 +5,7 @@ import KernelPostgres
 import Logging
 
 /// Writes batches of accepted events to Postgres over one connection: typed rows to
-/// `md_<family>`, generic payloads to `events`, tag links to `event_tags`, one transaction per
+/// `md_<family>`, generic payloads to `events` (tags on the rows, `tag_ids`), one transaction per
 /// batch with synchronous commit.
 ///
 /// **Not thread-safe.** One writer per `PGConnection`, used from one thread at a time (the
@@ -40,7 +40,6 @@ public final class EventWriter: @unchecked Sendable {
     private var typedLayouts: [String: [TableLayout]] = [:]
     /// Tables whose TEMP staging table exists with the current layout's columns.
     private var stagesReady: Set<String> = []
-    private var tagStageReady = false
     private var identityStageReady = false
     private let sha256 = DigestContext(.sha256)
 
@@ -267,7 +266,6 @@ public final class EventWriter: @unchecked Sendable {
         // family (no table-name work, and no copy of the types or the layout, per event).
         var lastTarget: (family: FamilyDescriptor, index: Int, types: [ColumnType], fieldCount: Int)?
         events: for (position, index) in candidates.enumerated() {
-            let tagIDsStart = plan.tagBuffer.count
             if withTags {
                 tagIDs.removeAll(keepingCapacity: true)
                 if anyMiss {
@@ -298,7 +296,7 @@ public final class EventWriter: @unchecked Sendable {
                 target = lastTarget!.index
                 let start = plan.targets[target].buffer.count
                 if let problem = BatchPlan.encodeTyped(batch[index], family: family, types: lastTarget!.types,
-                                                       into: &plan.targets[target].buffer,
+                                                       tagIDs: tagIDs[...], into: &plan.targets[target].buffer,
                                                        fieldCount: lastTarget!.fieldCount) {
                     plan.rejected.append((index, problem))
                     continue
@@ -307,19 +305,14 @@ public final class EventWriter: @unchecked Sendable {
             } else {
                 target = try targetIndex(typed: nil, in: &plan)
                 let start = plan.targets[target].buffer.count
-                BatchPlan.encodeGeneric(batch[index], into: &plan.targets[target].buffer)
+                BatchPlan.encodeGeneric(batch[index], tagIDs: tagIDs[...], into: &plan.targets[target].buffer)
                 rows = start..<plan.targets[target].buffer.count
-            }
-            for id in tagIDs {
-                BatchPlan.encodeTagLink(eventID: batch[index].eventID, tsMicros: batch[index].tsMicros, tagID: id,
-                                        into: &plan.tagBuffer)
             }
             let identityStart = plan.identityBuffer.count
             if withIdentity, let digest = digests[index] {
                 BatchPlan.encodeIdentity(eventID: batch[index].eventID, digest: digest, into: &plan.identityBuffer)
             }
-            plan.planned.append(.init(input: index, target: target, rows: rows, tags: tagIDsStart..<plan.tagBuffer.count,
-                                      identity: identityStart..<plan.identityBuffer.count))
+            plan.planned.append(.init(input: index, target: target, rows: rows, identity: identityStart..<plan.identityBuffer.count))
         }
         return plan
     }
@@ -446,11 +439,6 @@ public final class EventWriter: @unchecked Sendable {
             statements.append(target.layout.copySQL)
             sources.append((target.buffer, ranges))
         }
-        let links = events.map(\.tags).filter { !$0.isEmpty }
-        if !links.isEmpty {
-            statements.append(TagLinkSQL.copy)
-            sources.append((plan.tagBuffer, links))
-        }
         guard !statements.isEmpty else { return }
         try connection.copyTransaction(statements) { i, writer in
             try Self.stream(sources[i].buffer, ranges: sources[i].ranges, into: &writer)
@@ -480,11 +468,6 @@ public final class EventWriter: @unchecked Sendable {
             try copy(target.layout.stageCopySQL, from: target.buffer, ranges: ranges)
             let result = try connection.query(move || shared ? target.layout.moveSQL : target.layout.insertSQL)
             inserted += result.scalar.flatMap { Int($0) } ?? 0
-        }
-        let links = events.lazy.map(\.tags).filter { !$0.isEmpty }
-        if !links.isEmpty {
-            try copy(TagLinkSQL.stageCopy, from: plan.tagBuffer, ranges: links)
-            try connection.execute(move ? TagLinkSQL.move : TagLinkSQL.insert)
         }
         return (inserted, conflicts)
     }
@@ -520,10 +503,6 @@ public final class EventWriter: @unchecked Sendable {
         if !identityStageReady {
             try connection.execute(IdentitySQL.stageCreate)
             identityStageReady = true
-        }
-        if !tagStageReady, plan.planned.contains(where: { !$0.tags.isEmpty }) {
-            try connection.execute(TagLinkSQL.stageCreate)
-            tagStageReady = true
         }
     }
 

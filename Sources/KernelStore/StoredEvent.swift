@@ -3,7 +3,7 @@ import KernelSchema
 
 /// One accepted, normalized event on its way to Postgres: what the store writes for it.
 /// A typed family's rows go to `md_<family>` (one row per `rows` element); a generic event's
-/// payload JSON goes to `events`. Tags go to `event_tags` either way.
+/// payload JSON goes to `events`. Tags go on the rows (`tag_ids`) either way.
 public struct StoredEvent: Sendable {
     /// The Redis stream entry this came from, acknowledged after the batch commits.
     public var entryID: String

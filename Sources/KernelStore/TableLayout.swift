@@ -25,8 +25,12 @@ struct TableLayout {
     /// Identity columns in COPY order. `received_at` is sent (when the kernel read the event, kept
     /// through spill and replay), not left to its DEFAULT now(), which a replay would make the
     /// replay's time.
-    static let typedIdentity = ["event_id", "row_no", "ts", "ts_event", "subject_id", "producer_id", "schema_id", "received_at"]
-    static let genericColumns = ["event_id", "ts", "ts_event", "subject_id", "producer_id", "schema_id", "received_at", "payload"]
+    /// `tag_ids`: the event's tag ids on its rows (docs/operations.md, "Tags"; replaced the
+    /// `event_tags` rows, which cost Postgres more than the row itself).
+    static let typedIdentity = ["event_id", "row_no", "ts", "ts_event", "subject_id", "producer_id", "schema_id", "received_at",
+                                "tag_ids"]
+    static let genericColumns = ["event_id", "ts", "ts_event", "subject_id", "producer_id", "schema_id", "received_at", "tag_ids",
+                                 "payload"]
 
     static func generic(on connection: PGConnection) throws(PGError) -> TableLayout {
         try TableLayout(table: "events", family: nil, columns: genericColumns, countWhere: nil, on: connection)
@@ -77,23 +81,6 @@ struct TableLayout {
         return mine.columns.count == family.columns.count
             && zip(mine.columns, family.columns).allSatisfy { $0.name == $1.name && $0.type == $1.type }
     }
-}
-
-/// The same for `event_tags`, whose rows are (event_id, ts, tag_id).
-enum TagLinkSQL {
-    static let copy = "COPY event_tags (event_id, ts, tag_id) FROM STDIN (FORMAT binary)"
-    static let stageCopy = "COPY pg_temp.dk_stage_event_tags (event_id, ts, tag_id) FROM STDIN (FORMAT binary)"
-    static let stageCreate = "DROP TABLE IF EXISTS pg_temp.dk_stage_event_tags; "
-        + "CREATE TEMP TABLE dk_stage_event_tags (LIKE event_tags) ON COMMIT DELETE ROWS"
-    static let insert = """
-        INSERT INTO event_tags (event_id, ts, tag_id) SELECT event_id, ts, tag_id FROM pg_temp.dk_stage_event_tags \
-        WHERE event_id IN (SELECT event_id FROM \(IdentitySQL.claimed)) ON CONFLICT DO NOTHING
-        """
-    static let move = """
-        WITH moved AS (DELETE FROM pg_temp.dk_stage_event_tags RETURNING event_id, ts, tag_id) \
-        INSERT INTO event_tags (event_id, ts, tag_id) SELECT event_id, ts, tag_id FROM moved \
-        WHERE event_id IN (SELECT event_id FROM \(IdentitySQL.claimed)) ON CONFLICT DO NOTHING
-        """
 }
 
 /// `event_ids`: one row per stored event, whatever table holds it (docs/producers.md, "Event

@@ -52,6 +52,22 @@ struct TupleBuffer {
         int64(value)
     }
 
+    /// A `bigint[]` in Postgres' binary array format (one dimension, no NULLs, lower bound 1);
+    /// NULL when empty (an event without tags).
+    mutating func int8Array(_ values: ArraySlice<Int64>) {
+        guard !values.isEmpty else { return null() }
+        int32(Int32(20 + 12 * values.count))
+        int32(1)        // dimensions
+        int32(0)        // no NULL elements
+        int32(20)       // element type: int8
+        int32(Int32(values.count))
+        int32(1)        // lower bound
+        for value in values {
+            int32(8)
+            int64(value)
+        }
+    }
+
     mutating func float8(_ value: Double) {
         int32(8)
         int64(Int64(bitPattern: value.bitPattern))

@@ -59,7 +59,7 @@ struct HostileEventTests {
         #expect(try h.count("SELECT count(*) FROM md_trade WHERE event_id = '\(goodID.uuidString.lowercased())'") == 1)
         #expect(try h.count("SELECT count(*) FROM md_trade WHERE symbol <> 'AAPL'") == 0, "nothing stored repaired")
         // The good event's 32 envelope tags and the plugin's two; nothing of the refused ones.
-        #expect(try h.count("SELECT count(*) FROM event_tags") == 34)
+        #expect(try h.count("SELECT count(*) FROM event_tag_links") == 34)
         #expect(try h.count("SELECT count(*) FROM tags WHERE length(key) > 256 OR key ~ '^t(3[2-9]|[4-9][0-9])$'") == 0)
         #expect(h.waitUntil { try h.pendingCount() == 0 }, "every dead letter is acknowledged")
     }
@@ -87,7 +87,7 @@ struct HostileEventTests {
             #expect(letters[c.id]?.reason == "bad_event_json", "\(c.id)")
             #expect(letters[c.id]?.detail.contains(c.detail) == true, "\(c.id): \(String(describing: letters[c.id]))")
         }
-        #expect(try h.count("SELECT count(*) FROM event_tags et JOIN tags t USING (tag_id) WHERE t.key = 'eightbyt'") == 1)
+        #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'eightbyt'") == 1)
     }
 
     @Test func aProducerPastItsTagBudgetIsDeadLetteredTagBudgetExceeded() throws {

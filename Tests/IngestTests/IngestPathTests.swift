@@ -24,8 +24,8 @@ struct IngestPathTests {
         #expect(r.rows[0] == [eventID.uuidString.lowercased(), "0", subject.description, producer.description, schema.description,
                               "XNAS", "AAPL", "187.2500", "100", "buy", "T-1", "t"])
         #expect(try h.count("SELECT count(*) FROM events") == 0, "one write per event: typed events are not duplicated as JSON")
-        #expect(try h.count("SELECT count(*) FROM event_tags et JOIN tags t USING (tag_id) WHERE t.key = 'core.symbol' AND t.value = 'AAPL'") == 1)
-        #expect(try h.count("SELECT count(*) FROM event_tags et JOIN tags t USING (tag_id) WHERE t.key = 'core.source'") == 1)
+        #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'core.symbol' AND t.value = 'AAPL'") == 1)
+        #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'core.source'") == 1)
         #expect(h.waitUntil { try h.pendingCount() == 0 }, "acknowledged after commit")
         #expect(try h.deadLetters().isEmpty)
     }

@@ -204,11 +204,14 @@ struct FamilyTablesTests {
             #expect(try connection.query("SELECT count(*) FROM events_all").scalar == "0")
             _ = try FamilyTables.ensure(Self.trade, on: connection)
             _ = try FamilyTables.ensure(FamilyTableSpec(family: "bar", columns: [Column(name: "close", pgType: .float8)]), on: connection)
-            // Three months ahead: one new partition each for events, event_tags, md_trade and md_bar.
-            #expect(try FamilyTables.ensureAllMonthPartitions(monthsAhead: 3, on: connection) == 4)
+            // Three months ahead: one new partition each for events, md_trade and md_bar.
+            #expect(try FamilyTables.ensureAllMonthPartitions(monthsAhead: 3, on: connection) == 3)
             #expect(try FamilyTables.ensureAllMonthPartitions(monthsAhead: 3, on: connection) == 0)
             let definition = try connection.query("SELECT pg_get_viewdef('events_all'::regclass)").scalar ?? ""
             #expect(definition.contains("md_trade") && definition.contains("md_bar") && definition.contains("events"))
+            // The tag links view follows: one row per tag of every stored event.
+            let links = try connection.query("SELECT pg_get_viewdef('event_tag_links'::regclass)").scalar ?? ""
+            #expect(links.contains("unnest") && links.contains("events_all"))
         }
     }
 }

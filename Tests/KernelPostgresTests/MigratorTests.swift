@@ -22,7 +22,7 @@ struct MigratorTests {
 
             for table in ["schemas", "producers", "subjects", "producer_subjects", "subject_schemas", "tags",
                           "producer_tokens", "revoked_tokens", "producer_keys", "producer_registrations",
-                          "events", "event_tags", "family_tables", "stats_event_month", "stats_tag_month",
+                          "events", "event_tag_links", "family_tables", "stats_event_month", "stats_tag_month",
                           "schema_migrations", "producer_overview"] {
                 let found = try connection.query("SELECT to_regclass($1) IS NOT NULL", [table]).scalar
                 #expect(found == "t", "missing \(table)")

@@ -113,8 +113,8 @@ struct EventIdentityTests {
             let report = try writer.write(batch)
             #expect(report.inserted == 20 && report.conflicts.map(\.entryID) == ["6-99"], "\(report)")
             #expect(try connection.count("md_trade") == 20)
-            #expect(try connection.count("event_tags", where: "event_id = '\(taken)'") == 0, "no tag rows for the conflict")
-            #expect(try connection.count("event_tags") == 20)
+            #expect(try connection.count("event_tag_links", where: "event_id = '\(taken)'") == 0, "no tag rows for the conflict")
+            #expect(try connection.count("event_tag_links") == 20)
         }
     }
 }

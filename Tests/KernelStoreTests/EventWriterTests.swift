@@ -101,8 +101,8 @@ struct EventWriterTests {
             let report = try writer.write([a, b])
             #expect(report.inserted == 2 && report.rejected.isEmpty)
             #expect(try connection.count("tags") == 3)
-            #expect(try connection.count("event_tags") == 4)
-            #expect(try connection.count("event_tags", where: "event_id = '\(a.eventID)'") == 3)
+            #expect(try connection.count("event_tag_links") == 4)
+            #expect(try connection.count("event_tag_links", where: "event_id = '\(a.eventID)'") == 3)
             let oddStored = try connection.query("SELECT value::text FROM tags WHERE key = 'NOTE'")
             #expect(oddStored.scalar == odd.value)
 
@@ -114,11 +114,21 @@ struct EventWriterTests {
             #expect(try second.write([c]).inserted == 1)
             #expect(try connection.count("tags") == 3)
             let linked = try connection.query("""
-                SELECT count(DISTINCT tag_id) FROM event_tags
+                SELECT count(DISTINCT tag_id) FROM event_tag_links
                  WHERE tag_id = (SELECT tag_id FROM tags WHERE key = 'core.symbol' AND value = 'AAPL')
                 """)
             #expect(linked.scalar == "1")
-            #expect(try connection.count("event_tags", where: "tag_id = (SELECT tag_id FROM tags WHERE key = 'core.symbol')") == 3)
+            #expect(try connection.count("event_tag_links", where: "tag_id = (SELECT tag_id FROM tags WHERE key = 'core.symbol')") == 3)
+            // The tags are on the rows: the query of docs/operations.md, "Tags".
+            let aapl = "ARRAY[(SELECT tag_id FROM tags WHERE key = 'core.symbol' AND value = 'AAPL')]"
+            var tagged = 0
+            for table in ["md_trade", "md_book", "events"] {
+                tagged += try connection.count(table, where: "ts >= '2000-01-01' AND row_no_or_zero = 0 AND tag_ids @> \(aapl)"
+                    .replacingOccurrences(of: " AND row_no_or_zero = 0", with: table == "md_book" ? " AND row_no = 0" : ""))
+            }
+            #expect(tagged == 3, "one trade, one book, one generic event tagged core.symbol=AAPL")
+            #expect(try connection.query("SELECT count(*) FROM md_trade WHERE tag_ids IS NOT NULL AND cardinality(tag_ids) <> "
+                                         + "(SELECT count(DISTINCT x) FROM unnest(tag_ids) x)").scalar == "0", "each id once")
         }
     }
 
@@ -147,7 +157,7 @@ struct EventWriterTests {
                 let stored = try connection.query("""
                     SELECT string_agg(pair, ',' ORDER BY pair COLLATE "C") FROM (
                         SELECT lower(t.key::text) || '=' || upper(t.value::text) AS pair
-                          FROM event_tags l JOIN tags t USING (tag_id) WHERE l.event_id = '\(event.eventID)') links
+                          FROM event_tag_links l JOIN tags t USING (tag_id) WHERE l.event_id = '\(event.eventID)') links
                     """)
                 let expected = tags.map { $0.key.lowercased() + "=" + $0.value.uppercased() }.sorted().joined(separator: ",")
                 #expect(stored.scalar == expected, "event \(event.entryID)")
@@ -165,7 +175,7 @@ struct EventWriterTests {
             batch += (0..<5).map { Fixtures.genericEvent(entry: "g\($0)", tags: symbol) }
             let first = try writer.write(batch)
             #expect(first.inserted == 60 && first.duplicates == 0)
-            let counts = try ["md_trade", "md_book", "events", "event_tags"].map { try connection.count($0) }
+            let counts = try ["md_trade", "md_book", "events", "event_tag_links"].map { try connection.count($0) }
             #expect(counts == [50, 50, 5, 60])
 
             let again = batch.map { event in
@@ -178,7 +188,7 @@ struct EventWriterTests {
             #expect(second.duplicates == 60)
             #expect(second.rejected.isEmpty)
             #expect(second.usedDedupPath)
-            #expect(try ["md_trade", "md_book", "events", "event_tags"].map { try connection.count($0) } == counts)
+            #expect(try ["md_trade", "md_book", "events", "event_tag_links"].map { try connection.count($0) } == counts)
 
             // Half old, half new: only the new ones count as inserted.
             let mixed = Array(again.prefix(30)) + (0..<10).map { Fixtures.tradeEvent(entry: "n\($0)", redelivery: flagged) }
@@ -240,7 +250,7 @@ struct EventWriterTests {
             let report = try writer.write([a, b, aCopy])
             #expect(report.inserted == 2 && report.duplicates == 1 && report.rejected.isEmpty)
             #expect(try connection.count("md_trade") == 2)
-            #expect(try connection.count("event_tags") == 2)
+            #expect(try connection.count("event_tag_links") == 2)
         }
     }
 
@@ -272,7 +282,7 @@ struct EventWriterTests {
             #expect(written.reduce(0) { $0 + $1.duplicates } == 400)
             #expect(written.allSatisfy { $0.rejected.isEmpty })
             #expect(try connection.count("md_trade") == 400)
-            #expect(try connection.count("event_tags") == 800)
+            #expect(try connection.count("event_tag_links") == 800)
             #expect(try connection.count("tags") == 2)
         }
     }
@@ -291,7 +301,7 @@ struct EventWriterTests {
             #expect(report.total == 37)
             #expect(try connection.count("md_trade") == 36)
             #expect(try connection.count("md_trade", where: "side = 'sideways'") == 0)
-            #expect(try connection.count("event_tags") == 36)
+            #expect(try connection.count("event_tag_links") == 36)
         }
     }
 
@@ -347,8 +357,7 @@ struct EventWriterTests {
             let partitions = try connection.query("""
                 SELECT relname FROM pg_class WHERE relname ~ '_2020_0[12]$' ORDER BY relname
                 """).rows.compactMap { $0[0] }
-            #expect(partitions == ["event_tags_2020_01", "event_tags_2020_02", "events_2020_02",
-                                   "md_trade_2020_01", "md_trade_2020_02"])
+            #expect(partitions == ["events_2020_02", "md_trade_2020_01", "md_trade_2020_02"])
             #expect(try connection.count("md_trade_2020_01") == 1)
             #expect(try connection.count("md_trade_2020_02") == 1)
             // A month boundary to the microsecond: 2020-02-01T00:00:00Z lands in February.
@@ -379,7 +388,7 @@ struct EventWriterTests {
                 }
             }
             #expect(try killer.count("md_trade") == 1)
-            #expect(try killer.count("event_tags") == 1)
+            #expect(try killer.count("event_tag_links") == 1)
 
             // The caller's retry on a new connection and writer stores the batch once.
             let fresh = try PGConnection(dsn: dsn, logger: Fixtures.logger)
@@ -415,7 +424,7 @@ struct EventWriterTests {
             try writer.rawCopy(batch)
             #expect(try connection.count("md_trade") == 10)
             #expect(try connection.count("events") == 0)
-            #expect(try connection.count("event_tags") == 0)
+            #expect(try connection.count("event_tag_links") == 0)
         }
     }
 }

@@ -41,6 +41,49 @@ struct MigratorTests {
         }
     }
 
+    /// 0012 moves the tag links of `event_tags` onto the rows (`tag_ids`) and drops the table:
+    /// links stored before it are kept, on both the generic and a typed table.
+    @Test("0012 carries the event_tags links of stored events over to their rows")
+    func tagLinksCarriedOver() throws {
+        try TestDatabase.withTemporaryDirectory { dir in
+            let all = try FileManager.default.contentsOfDirectory(atPath: TestDatabase.migrationsDirectory).filter { $0.hasSuffix(".sql") }.sorted()
+            for name in all where name < "0012" {
+                try FileManager.default.copyItem(atPath: TestDatabase.migrationsDirectory + "/" + name, toPath: dir + "/" + name)
+            }
+            try TestDatabase.with { connection, _ in
+                let migrator = Migrator(directory: dir, logger: logger)
+                _ = try migrator.apply(on: connection)
+                // A typed table as a kernel before 0012 made it, and one event in each table with two tags.
+                try connection.execute("""
+                    CREATE TABLE md_lc (event_id uuid NOT NULL, row_no integer NOT NULL DEFAULT 0, ts timestamptz NOT NULL,
+                        subject_id uuid NOT NULL, px numeric, PRIMARY KEY (event_id, row_no, ts)) PARTITION BY RANGE (ts);
+                    SELECT ensure_month_partitions('md_lc'::regclass, '2026-11-01', 1);
+                    INSERT INTO family_tables (family, table_name) VALUES ('lc', 'md_lc');
+                    INSERT INTO tags (key, value) VALUES ('core.venue', 'XNAS'), ('core.symbol', 'AAPL');
+                    INSERT INTO md_lc VALUES ('0190aaaa-0000-7000-8000-000000000001', 0, '2026-11-05T00:00:00Z', gen_random_uuid(), 1),
+                                             ('0190aaaa-0000-7000-8000-000000000001', 1, '2026-11-05T00:00:00Z', gen_random_uuid(), 2);
+                    SELECT ensure_month_partitions('events'::regclass, '2026-11-01', 1);
+                    SELECT ensure_month_partitions('event_tags'::regclass, '2026-11-01', 1);
+                    INSERT INTO events (event_id, ts, subject_id, producer_id, schema_id, payload)
+                    VALUES ('0190aaaa-0000-7000-8000-000000000002', '2026-11-06T00:00:00Z', gen_random_uuid(), gen_random_uuid(),
+                            gen_random_uuid(), '{}');
+                    INSERT INTO event_tags SELECT '0190aaaa-0000-7000-8000-000000000001', '2026-11-05T00:00:00Z', tag_id FROM tags;
+                    INSERT INTO event_tags SELECT '0190aaaa-0000-7000-8000-000000000002', '2026-11-06T00:00:00Z', tag_id FROM tags;
+                    """)
+                try FileManager.default.copyItem(atPath: TestDatabase.migrationsDirectory + "/0012_tag_ids.sql",
+                                                 toPath: dir + "/0012_tag_ids.sql")
+                #expect(try migrator.apply(on: connection).applied == ["0012_tag_ids.sql"])
+                let ids = try connection.query("SELECT array_agg(tag_id ORDER BY tag_id)::text FROM tags").scalar
+                #expect(try connection.query("SELECT tag_ids::text FROM events").scalar == ids)
+                #expect(try connection.query("SELECT string_agg(tag_ids::text, ';' ORDER BY row_no) FROM md_lc").scalar
+                        == "\(ids ?? "");\(ids ?? "")", "every row of the typed event")
+                #expect(try connection.query("SELECT to_regclass('event_tags') IS NULL").scalar == "t", "the table is gone")
+                #expect(try connection.query("SELECT count(*) FROM event_tag_links").scalar == "2", "the generic event's links, until the kernel rebuilds the view")
+                #expect(try connection.query("SELECT to_regclass('md_lc_ts_brin') IS NOT NULL").scalar == "t")
+            }
+        }
+    }
+
     @Test("a changed applied migration is refused, naming the file")
     func changedMigrationRefused() throws {
         try TestDatabase.withTemporaryDirectory { dir in

@@ -162,3 +162,28 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// hiredis: the system's (Debian 12: 0.14, no TLS) unless the build's environment says otherwise
+// (docs/platform-notes.md, "hiredis 0.14 and 1.x"):
+//   DK_HIREDIS_PREFIX=/opt/hiredis   another install: headers from <prefix>/include, libraries from <prefix>/lib
+//   DK_HIREDIS_SSL=1                 TLS to Redis (hiredis >= 1.0 with hiredis_ssl; `make hiredis1-check`)
+// Every Swift target gets the same -I and -D: a target importing KernelRedis loads the CHiredis
+// module too, and it must see the headers KernelRedis was compiled against.
+let hiredisPrefix = Context.environment["DK_HIREDIS_PREFIX"].flatMap { $0.isEmpty ? nil : $0 }
+let hiredisSSL = Context.environment["DK_HIREDIS_SSL"] == "1"
+var hiredisCFlags: [String] = []
+var hiredisLinkerFlags: [String] = []
+if let prefix = hiredisPrefix {
+    hiredisCFlags += ["-Xcc", "-I\(prefix)/include"]
+    hiredisLinkerFlags += ["-L\(prefix)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(prefix)/lib"]
+}
+if hiredisSSL { hiredisCFlags += ["-Xcc", "-DDK_HIREDIS_SSL"] }
+if !hiredisCFlags.isEmpty || !hiredisLinkerFlags.isEmpty {
+    for target in package.targets where target.type == .regular || target.type == .executable || target.type == .test {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(hiredisCFlags)]
+        target.linkerSettings = (target.linkerSettings ?? []) + [.unsafeFlags(hiredisLinkerFlags)]
+        if hiredisSSL, target.name == "KernelRedis" {
+            target.linkerSettings! += [.linkedLibrary("hiredis_ssl"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        }
+    }
+}

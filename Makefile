@@ -122,7 +122,8 @@ hiredis1-check: deps services hiredis1
 	$(HIREDIS1_ENV) $(HIREDIS1_SWIFT) --product kernel
 	@set -a; source .run/env; set +a; bin="$$($(HIREDIS1_ENV) $(HIREDIS1_SWIFT) --show-bin-path)"; \
 		"$$bin/kernel" config check --config config/kernel.yaml >/dev/null && \
-		ldd "$$bin/kernel" | grep -q "libhiredis_ssl.so.1 => $(HIREDIS1_PREFIX)/lib" && \
+		ldd "$$bin/kernel" | grep -q "libhiredis_ssl\.so[.0-9]* => $(HIREDIS1_PREFIX)/lib" && \
+		! ldd "$$bin/kernel" | grep -q "libhiredis\.so\.0" && \
 		DK_KERNEL_BIN="$$bin/kernel" "$$bin/DataKernelPackageTests.xctest" --testing-library swift-testing \
 			--filter 'KernelRedisTests\.(ReplyArenaTests|SubscribedConnectionTests|HiredisShimTests|RedisTLSTests|ClusterParsingTests)|KernelConfigTests\.RedisTLSConfigTests|OperationsProcessTests/redisTLS'
 

@@ -48,8 +48,10 @@ struct RedisTLSTests {
             throw TestCertificatesError(message: "redis-server with TLS did not start; see \(dir)/redis.log")
         }
 
+        /// SIGKILL: a child started from a test thread inherits its blocked signals, so SIGTERM
+        /// would stay pending forever; the server keeps nothing worth a clean shutdown.
         func stop() {
-            if process.isRunning { process.terminate() }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
     }

@@ -8,6 +8,7 @@
 #   make bench   benchmarks (print numbers; never part of `make test`)
 #   make demo    services, kernel, example producer approved by an admin, events for 20 s, results
 #   make fuzz    bounded-time fuzzing of every parser of untrusted bytes (FUZZ_SECONDS per target)
+#   make hiredis1-check  build hiredis 1.2.0 with TLS, the kernel and tests against it, run the Redis suites
 #   make clean   remove build outputs (not ./.run)
 
 SHELL := /bin/bash
@@ -25,7 +26,8 @@ SERVICES := .ci/services
 # Only the dev config gets local services; any other config points at real ones.
 LOCAL_SERVICES := $(if $(filter config/kernel.yaml,$(CONFIG)),yes,)
 
-.PHONY: all build plugins c-plugins swift-plugins test run services services-down cluster bench fuzz demo clean deps dev-keys
+.PHONY: all build plugins c-plugins swift-plugins test run services services-down cluster bench fuzz demo clean deps dev-keys \
+	hiredis1 hiredis1-check
 
 all: build
 
@@ -88,6 +90,42 @@ test: deps services cluster
 	$(SWIFT) build --product kernel
 	@set -a; source .run/env; set +a; \
 		DK_KERNEL_BIN="$$($(SWIFT) build --show-bin-path)/kernel" DK_TEST_PLUGINS_DIR="$(CURDIR)/.build/test-plugins" $(SWIFT) test --skip-build
+
+# hiredis 1.x with TLS (docs/platform-notes.md, "hiredis 0.14 and 1.x"). `make hiredis1` builds the
+# pinned release from its tarball (checked by sha256) into HIREDIS1_PREFIX; `make hiredis1-check`
+# builds the kernel and the tests against it with TLS (a scratch path of their own, .build stays
+# as it is) and runs the Redis suites, TLS against a real redis-server included, and the
+# config checks of redis.tls. The tarball is upstream v1.2.0 as Debian ships it (orig.tar.gz).
+HIREDIS1_VERSION := 1.2.0
+HIREDIS1_SHA256 := 82ad632d31ee05da13b537c124f819eb88e18851d9cb0c30ae0552084811588c
+HIREDIS1_URL ?= https://deb.debian.org/debian/pool/main/h/hiredis/hiredis_$(HIREDIS1_VERSION).orig.tar.gz
+HIREDIS1_WORK := $(CURDIR)/.build-hiredis1
+HIREDIS1_PREFIX ?= $(HIREDIS1_WORK)/prefix
+HIREDIS1_SWIFT := $(SWIFT) build --scratch-path $(HIREDIS1_WORK)/swift
+HIREDIS1_ENV := DK_HIREDIS_PREFIX=$(HIREDIS1_PREFIX) DK_HIREDIS_SSL=1
+
+hiredis1: $(HIREDIS1_PREFIX)/lib/libhiredis_ssl.so
+
+$(HIREDIS1_PREFIX)/lib/libhiredis_ssl.so:
+	@mkdir -p $(HIREDIS1_WORK)
+	@[ -f $(HIREDIS1_WORK)/hiredis-$(HIREDIS1_VERSION).tar.gz ] || { \
+		curl -fsSL -o $(HIREDIS1_WORK)/hiredis-$(HIREDIS1_VERSION).tar.gz.part "$(HIREDIS1_URL)" && \
+		mv -f $(HIREDIS1_WORK)/hiredis-$(HIREDIS1_VERSION).tar.gz.part $(HIREDIS1_WORK)/hiredis-$(HIREDIS1_VERSION).tar.gz; }
+	@echo "$(HIREDIS1_SHA256)  $(HIREDIS1_WORK)/hiredis-$(HIREDIS1_VERSION).tar.gz" | sha256sum -c --quiet -
+	@rm -rf $(HIREDIS1_WORK)/src && mkdir -p $(HIREDIS1_WORK)/src
+	@tar xzf $(HIREDIS1_WORK)/hiredis-$(HIREDIS1_VERSION).tar.gz -C $(HIREDIS1_WORK)/src --strip-components=1
+	$(MAKE) --no-print-directory -s -C $(HIREDIS1_WORK)/src USE_SSL=1 PREFIX=$(HIREDIS1_PREFIX) install >/dev/null
+	@echo "hiredis $(HIREDIS1_VERSION) with TLS in $(HIREDIS1_PREFIX)"
+
+hiredis1-check: deps services hiredis1
+	$(HIREDIS1_ENV) $(HIREDIS1_SWIFT) --build-tests
+	$(HIREDIS1_ENV) $(HIREDIS1_SWIFT) --product kernel
+	@set -a; source .run/env; set +a; bin="$$($(HIREDIS1_ENV) $(HIREDIS1_SWIFT) --show-bin-path)"; \
+		"$$bin/kernel" config check --config config/kernel.yaml >/dev/null && \
+		ldd "$$bin/kernel" | grep -q "libhiredis_ssl\.so[.0-9]* => $(HIREDIS1_PREFIX)/lib" && \
+		! ldd "$$bin/kernel" | grep -q "libhiredis\.so\.0" && \
+		DK_KERNEL_BIN="$$bin/kernel" "$$bin/DataKernelPackageTests.xctest" --testing-library swift-testing \
+			--filter 'KernelRedisTests\.(ReplyArenaTests|SubscribedConnectionTests|HiredisShimTests|RedisTLSTests|ClusterParsingTests)|KernelConfigTests\.RedisTLSConfigTests|OperationsProcessTests/redisTLS'
 
 # Flags for kernel-bench, e.g. BENCH_FLAGS="--backlog 5000000" (docs/verification.md lists them).
 BENCH_FLAGS ?=

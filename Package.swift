@@ -57,7 +57,7 @@ let package = Package(
         ]),
         .target(name: "KernelRedis", dependencies: [
             "CHiredis", "KernelConfig", .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], linkerSettings: [.linkedLibrary("hiredis")]),   // replaced below for DK_HIREDIS_PREFIX
         // Schema families, columns, values and tags: the vocabulary the plugin host and the store share.
         .target(name: "KernelSchema"),
         .target(name: "KernelPlugins", dependencies: [
@@ -164,3 +164,35 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// hiredis: the system's (Debian 12: 0.14, no TLS) unless the build's environment says otherwise
+// (docs/platform-notes.md, "hiredis 0.14 and 1.x"):
+//   DK_HIREDIS_PREFIX=/opt/hiredis   another install: headers from <prefix>/include, libraries from <prefix>/lib
+//   DK_HIREDIS_SSL=1                 TLS to Redis (hiredis >= 1.0 with hiredis_ssl; `make hiredis1-check`)
+// Every Swift target gets the same -I and -D: a target importing KernelRedis loads the CHiredis
+// module too, and it must see the headers KernelRedis was compiled against. The prefix's
+// libraries are linked by path: a `-lhiredis` would find the system's first, because libpq's
+// and libcrypto's pkg-config flags put -L/usr/lib/<triple> ahead of any -L of ours.
+let hiredisPrefix = Context.environment["DK_HIREDIS_PREFIX"].flatMap { $0.isEmpty ? nil : $0 }
+let hiredisSSL = Context.environment["DK_HIREDIS_SSL"] == "1"
+var hiredisCFlags: [String] = []
+if let prefix = hiredisPrefix { hiredisCFlags += ["-Xcc", "-I\(prefix)/include"] }
+if hiredisSSL { hiredisCFlags += ["-Xcc", "-DDK_HIREDIS_SSL"] }
+if !hiredisCFlags.isEmpty {
+    for target in package.targets where target.type == .regular || target.type == .executable || target.type == .test {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(hiredisCFlags)]
+    }
+}
+if let redis = package.targets.first(where: { $0.name == "KernelRedis" }) {
+    let libraries = hiredisPrefix.map { "\($0)/lib" }
+    var settings: [LinkerSetting] = []
+    if let libraries {
+        settings.append(.unsafeFlags(["-Xlinker", "\(libraries)/libhiredis.so", "-Xlinker", "-rpath", "-Xlinker", libraries]
+                                     + (hiredisSSL ? ["-Xlinker", "\(libraries)/libhiredis_ssl.so"] : [])))
+    } else {
+        settings.append(.linkedLibrary("hiredis"))
+        if hiredisSSL { settings.append(.linkedLibrary("hiredis_ssl")) }
+    }
+    if hiredisSSL { settings += [.linkedLibrary("ssl"), .linkedLibrary("crypto")] }
+    redis.linkerSettings = settings
+}

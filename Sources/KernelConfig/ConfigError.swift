@@ -44,6 +44,8 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict = "config_conflict"
         /// An environment override could not be used (e.g. its `_FILE` could not be read).
         case environment = "config_environment"
+        /// A feature this build of the kernel lacks (e.g. `redis.tls` with a hiredis without TLS).
+        case unsupported = "config_unsupported"
     }
 
     /// All problems found, in the order they were found.

@@ -55,7 +55,8 @@ public struct KernelConfig: Sendable, Equatable {
     /// `*_FILE` variables are read from disk.
     public static func load(
         path: String,
-        environment: [String: String] = ProcessEnvironment.current()
+        environment: [String: String] = ProcessEnvironment.current(),
+        support: BuildSupport = .everything
     ) throws(ConfigError) -> KernelConfig {
         let text: String
         do {
@@ -64,7 +65,7 @@ public struct KernelConfig: Sendable, Equatable {
             throw ConfigError(issues: [.init(path: "", message: "cannot read config file \(ValueDisplay.quote(path)): \(error)",
                                              reason: .unreadable)])
         }
-        return try parse(yaml: text, environment: environment, readFile: readSecretFile)
+        return try parse(yaml: text, environment: environment, readFile: readSecretFile, support: support)
     }
 
     /// Parses YAML text. `environment` supplies overrides; `readFile` reads the files named by
@@ -72,10 +73,11 @@ public struct KernelConfig: Sendable, Equatable {
     public static func parse(
         yaml: String,
         environment: [String: String] = [:],
-        readFile: FileReader = KernelConfig.readSecretFile
+        readFile: FileReader = KernelConfig.readSecretFile,
+        support: BuildSupport = .everything
     ) throws(ConfigError) -> KernelConfig {
         try withoutActuallyEscaping(readFile) { (readFile) throws(ConfigError) -> KernelConfig in
-            try parse(yaml: yaml, overrides: { log in
+            try parse(yaml: yaml, support: support, overrides: { log in
                 EnvironmentOverrides(environment: environment, readFile: readFile, log: log)
             })
         }
@@ -87,7 +89,7 @@ public struct KernelConfig: Sendable, Equatable {
     }
 
     private static func parse(
-        yaml: String, overrides makeOverrides: (IssueLog) -> EnvironmentOverrides
+        yaml: String, support: BuildSupport, overrides makeOverrides: (IssueLog) -> EnvironmentOverrides
     ) throws(ConfigError) -> KernelConfig {
         let log = IssueLog()
         let root = compose(yaml, log: log)
@@ -111,6 +113,9 @@ public struct KernelConfig: Sendable, Equatable {
         let plugins = Plugins(top.section("plugins", known: Plugins.keys))
         let retention = Retention(top.section("retention", known: Retention.keys))
 
+        if redis.tls != nil, let why = support.redisTLSUnavailable {
+            log.add("redis.tls", why, .unsupported)
+        }
         if server.tls != nil, auth.adminSSHCA == nil, !authReader.holdsCollection("admin_ssh_ca") {
             log.add("auth.admin_ssh_ca", "required when server.tls is set", .missingKey)
         }

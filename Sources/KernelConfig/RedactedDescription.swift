@@ -74,6 +74,8 @@ extension KernelConfig {
             ("shards", "\(redis.shards)"),
             ("read_shards", "[" + redis.readShards.map(String.init).joined(separator: ", ") + "]"),
             ("dead_consumer_ms", "\(redis.deadConsumerMs)"),
+            ("tls", redis.tls.map { "{ca_file: \(text($0.caFile)), cert_file: \(text($0.certFile)), key_file: \(text($0.keyFile)), "
+                + "verify: \($0.verify.rawValue), server_name: \(text($0.serverName))}" } ?? "null"),
         ])
         let output: String
         switch logging.output {

@@ -53,6 +53,8 @@ extension KernelConfig {
         /// `redis.dead_consumer_ms`: other consumers of the group idle this long with nothing pending
         /// are removed (XGROUP DELCONSUMER); 0 = never.
         public var deadConsumerMs = 3_600_000
+        /// `redis.tls`: TLS on every Redis connection; nil = plain TCP.
+        public var tls: TLS?
 
         /// A redis section with every default and the required values.
         public init(addr: HostPort, keyPrefix: String, stream: String) {
@@ -86,7 +88,7 @@ extension KernelConfig {
             "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "consumer_name", "read_count", "read_pause_ms",
             "block_ms", "dlq_stream", "max_deliveries", "claim_idle_ms", "dial_timeout_ms",
             "read_timeout_ms", "write_timeout_ms", "maxlen_approx", "cluster", "shards", "read_shards",
-            "dead_consumer_ms",
+            "dead_consumer_ms", "tls",
         ]
 
         init(_ reader: MappingReader, overrides: EnvironmentOverrides, origins: inout [String: String]) {
@@ -129,6 +131,7 @@ extension KernelConfig {
             shards = reader.int("shards", default: shards, min: 1, max: 1024)
             readShards = reader.intList("read_shards", min: 0, max: shards - 1)
             deadConsumerMs = reader.int("dead_consumer_ms", default: deadConsumerMs, min: 0)
+            tls = TLS.read(reader)
         }
 
         private static func readAddr(_ reader: MappingReader, overrides: EnvironmentOverrides,

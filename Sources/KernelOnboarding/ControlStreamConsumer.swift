@@ -87,7 +87,7 @@ public final class ControlStreamConsumer: @unchecked Sendable {
         while !isStopping {
             do {
                 let redis = try settings.redis.connectClient()
-                // A BLOCK read needs a socket timeout longer than the block (docs/platform-notes.md, "hiredis 0.14").
+                // A BLOCK read needs a socket timeout longer than the block (docs/platform-notes.md, "hiredis 0.14 and 1.x").
                 redis.setTimeout(ms: max(settings.redis.commandTimeoutMs, blockMs + 2000))
                 try Self.createGroup(stream: stream, group: settings.consumerGroup, redis: redis)
                 if let context {

@@ -185,7 +185,7 @@ public final class RedisClusterClient: RedisClient {
         if let c = connections[node], c.isOpen { return c }
         do {
             let c = try RedisConnection(endpoint: node, timeoutMs: settings.dialTimeoutMs,
-                                        username: settings.username, password: settings.password)
+                                        username: settings.username, password: settings.password, tls: settings.tls)
             c.setTimeout(ms: timeoutMs)
             connections[node] = c
             return c

@@ -1,10 +1,12 @@
 import CHiredis
+import KernelConfig
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One blocking hiredis connection. hiredis 0.14 has no RESP3 and no TLS (docs/platform-notes.md, "hiredis 0.14").
+/// One blocking hiredis connection, RESP2 over TCP or TLS (TLS only in a build with hiredis_ssl:
+/// docs/platform-notes.md, "hiredis 0.14 and 1.x").
 /// Not thread-safe: a connection belongs to one dedicated thread at a time; calls block.
 public final class RedisConnection: RedisClient {
     public struct Endpoint: Sendable, Hashable {
@@ -37,12 +39,16 @@ public final class RedisConnection: RedisClient {
     private var context: UnsafeMutablePointer<redisContext>?
     /// Where the context's reply objects live (see shim.h); reset after each reply is read.
     private var arena: UnsafeMutablePointer<dk_reply_arena>?
+    /// The OpenSSL session of a TLS connection (owned by hiredis, freed by redisFree); nil on TCP.
+    private var tlsSession: UnsafeMutableRawPointer?
     public let endpoint: Endpoint
 
-    /// Connects and, when given, authenticates and selects the database.
-    /// `timeoutMs` bounds connect and every later command (reads with BLOCK must pass a larger one
-    /// to `setTimeout`, or hiredis waits forever on a timed-out socket).
-    public init(endpoint: Endpoint, timeoutMs: Int, username: String? = nil, password: String? = nil, db: Int = 0) throws(RedisError) {
+    /// Connects, runs the TLS handshake when `tls` is given, and, when given, authenticates and
+    /// selects the database. `timeoutMs` bounds connect, the handshake and every later command
+    /// (reads with BLOCK must pass a larger one to `setTimeout`, or hiredis waits forever on a
+    /// timed-out socket).
+    public init(endpoint: Endpoint, timeoutMs: Int, username: String? = nil, password: String? = nil, db: Int = 0,
+                tls: KernelConfig.Redis.TLS? = nil) throws(RedisError) {
         self.endpoint = endpoint
         let tv = Self.timeval(ms: timeoutMs)
         guard let ctx = redisConnectWithTimeout(endpoint.host, endpoint.port, tv) else {
@@ -60,7 +66,17 @@ public final class RedisConnection: RedisClient {
         dk_reader_use_arena(ctx, arena)
         self.arena = arena
         context = ctx
+        // Before the handshake: hiredis 1.x sets no socket timeout from the connect timeout, and
+        // a server that accepts TCP but never answers the handshake would block forever.
         _ = redisSetTimeout(ctx, tv)
+        if let tls {
+            do {
+                tlsSession = try Self.startTLS(ctx, endpoint: endpoint, tls: tls)
+            } catch {
+                close()
+                throw error
+            }
+        }
         if let password, !password.isEmpty {
             let args = username.map { $0.isEmpty ? ["AUTH", password] : ["AUTH", $0, password] } ?? ["AUTH", password]
             if case .error(let e) = try command(args) {
@@ -82,6 +98,7 @@ public final class RedisConnection: RedisClient {
     public func close() {
         if let context { redisFree(context) }
         context = nil
+        tlsSession = nil   // freed by redisFree
         dk_reply_arena_free(arena)   // after redisFree: the reader may still hold a partial reply
         arena = nil
     }
@@ -131,8 +148,11 @@ public final class RedisConnection: RedisClient {
     public func nextReply(timeoutMs: Int) throws(RedisError) -> RedisReply? {
         if let reply = try bufferedReply() { return reply }
         guard let context else { throw RedisError(kind: .io, message: "connection closed") }
-        var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&descriptor, 1, Int32(clamping: timeoutMs)) > 0 else { return nil }   // timeout, or EINTR
+        // Bytes OpenSSL already decrypted are no longer on the socket: poll would not see them.
+        if dk_tls_pending(tlsSession) == 0 {
+            var descriptor = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, Int32(clamping: timeoutMs)) > 0 else { return nil }   // timeout, or EINTR
+        }
         guard redisBufferRead(context) == REDIS_OK else {
             let message = Self.errorString(context)
             close()
@@ -233,6 +253,42 @@ public final class RedisConnection: RedisClient {
         default:
             return .null
         }
+    }
+
+    /// The TLS handshake on connected `ctx` (docs/infrastructure.md, "Redis over TLS"): a fresh
+    /// client context from the configured files (re-read on every connect, so a rotated CA or
+    /// client certificate is picked up on reconnect), the name checked with `verify: full`.
+    /// Returns the OpenSSL session, which hiredis then owns.
+    private static func startTLS(_ ctx: UnsafeMutablePointer<redisContext>, endpoint: Endpoint,
+                                 tls: KernelConfig.Redis.TLS) throws(RedisError) -> UnsafeMutableRawPointer {
+        let capacity = 512
+        var message = [CChar](repeating: 0, count: capacity)
+        guard let sslContext = dk_tls_context_new(tls.caFile, tls.certFile, tls.keyFile, 1, &message, capacity) else {
+            throw RedisError(kind: .connect, message: "\(endpoint.host):\(endpoint.port): \(Self.text(message))")
+        }
+        defer { dk_tls_context_free(sslContext) }   // the session keeps its own reference
+        let name = tls.serverName ?? endpoint.host
+        let nameIsAddress = Self.isIPAddress(name)
+        let checkName: String? = tls.verify == .full ? name : nil
+        // SNI carries host names only (RFC 6066, section 3).
+        let sniName: String? = nameIsAddress ? nil : name
+        var session: UnsafeMutableRawPointer?
+        guard dk_tls_connect(ctx, sslContext, checkName, nameIsAddress ? 1 : 0, sniName, &session, &message, capacity) == 0,
+              let session else {
+            throw RedisError(kind: .connect, message: "\(endpoint.host):\(endpoint.port): \(Self.text(message))"
+                             + (tls.verify == .full ? " (redis.tls.verify: full checks the name \(name))" : ""))
+        }
+        return session
+    }
+
+    private static func isIPAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+
+    private static func text(_ buffer: [CChar]) -> String {
+        buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     private static func errorString(_ ctx: UnsafeMutablePointer<redisContext>) -> String {

@@ -11,6 +11,8 @@ public struct RedisSettings: Sendable {
     public var commandTimeoutMs: Int
     /// `redis.cluster`: `endpoint` is a seed node of a Redis Cluster.
     public var cluster: Bool
+    /// `redis.tls`: TLS on every connection (cluster nodes included); nil = plain TCP.
+    public var tls: KernelConfig.Redis.TLS?
 
     public init(_ config: KernelConfig) {
         endpoint = RedisConnection.Endpoint(host: config.redis.addr.host.isEmpty ? "127.0.0.1" : config.redis.addr.host,
@@ -21,11 +23,13 @@ public struct RedisSettings: Sendable {
         dialTimeoutMs = config.redis.dialTimeoutMs
         commandTimeoutMs = max(config.redis.readTimeoutMs, config.redis.writeTimeoutMs)
         cluster = config.redis.cluster
+        tls = config.redis.tls
     }
 
     /// Settings given field by field (tools and tests that have no `KernelConfig`).
     public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, db: Int = 0,
-                dialTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000, cluster: Bool = false) {
+                dialTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000, cluster: Bool = false,
+                tls: KernelConfig.Redis.TLS? = nil) {
         self.endpoint = endpoint
         self.username = username
         self.password = password
@@ -33,6 +37,7 @@ public struct RedisSettings: Sendable {
         self.dialTimeoutMs = dialTimeoutMs
         self.commandTimeoutMs = commandTimeoutMs
         self.cluster = cluster
+        self.tls = tls
     }
 
     /// A client for the configured deployment: one connection, or a cluster client when
@@ -44,7 +49,8 @@ public struct RedisSettings: Sendable {
 
     /// One connection to `endpoint` (standalone Redis, or one node of a cluster).
     public func connect() throws(RedisError) -> RedisConnection {
-        let c = try RedisConnection(endpoint: endpoint, timeoutMs: dialTimeoutMs, username: username, password: password, db: db)
+        let c = try RedisConnection(endpoint: endpoint, timeoutMs: dialTimeoutMs, username: username, password: password, db: db,
+                                    tls: tls)
         c.setTimeout(ms: commandTimeoutMs)
         return c
     }

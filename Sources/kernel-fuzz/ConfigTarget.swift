@@ -36,13 +36,14 @@ final class ConfigTarget: FuzzTarget {
         "'single': 1", "dup: 1\ndup: 2", "nested:\n  deeper:\n    deepest: 1", "- - - x", "{flow: mapping}",
         "[flow, sequence]", "unknown_section: {}", "plugins:\n  config:\n    trade: {a: [1, {b: null}], c: 1e400}",
         "auth:\n  public_keys: {k: RlVaWlNFQ1JFVA}", "server:\n  tls: {cert_file: a, key_file: b, client_ca_file: c}",
+        "redis:\n  tls: {enabled: true, ca_file: a, cert_file: b, key_file: c, verify: full, server_name: d}",
         "x: " + String(repeating: "[", count: 129) + String(repeating: "]", count: 129),
         "x: " + String(repeating: "{a: ", count: 127) + "1" + String(repeating: "}", count: 127),
         String(repeating: "  ", count: 200) + "deep: 1", "# comment & * <<", "key: value # trailing & *x",
         "key: 'it''s & *not an alias'", "key: \"&not *alias\"", "key: |\n  &literal *text\n", "!!map {a: 1}",
     ]
     static let knownKeys = [
-        "server", "listen", "max_message_bytes", "max_event_tags", "max_tag_key_bytes", "max_tag_value_bytes", "tls", "cert_file", "key_file", "client_ca_file", "postgres", "dsn", "max_conns",
+        "server", "listen", "max_message_bytes", "max_event_tags", "max_tag_key_bytes", "max_tag_value_bytes", "tls", "cert_file", "key_file", "client_ca_file", "ca_file", "verify", "server_name", "enabled", "postgres", "dsn", "max_conns",
         "apply_migrations", "migrations_dir", "queue_size", "batch_size", "batch_max_wait_ms", "batch_linger_ms", "write_connections",
         "circuit_breaker_threshold", "circuit_breaker_timeout_seconds", "connect_timeout_ms", "statement_timeout_ms", "redis",
         "addr", "username", "password", "db", "key_prefix", "stream", "consumer_group", "read_count", "read_pause_ms", "block_ms", "dlq_stream",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelConfig
 import KernelCore
+import KernelRedis
 import Logging
 
 #if canImport(Glibc)
@@ -78,7 +79,7 @@ struct MigrateCommand: ParsableCommand {
 /// Loads the configuration or exits 78 (EX_CONFIG) with every problem listed, each naming its key.
 func loadConfigOrExit(_ path: String) throws -> KernelConfig {
     do {
-        return try KernelConfig.load(path: path)
+        return try KernelConfig.load(path: path, support: RedisTLSSupport.buildSupport)
     } catch {
         printError("kernel: invalid configuration \(path):\n\(error)")
         throw ExitStatus.badConfig

@@ -1,4 +1,5 @@
 import Foundation
+import KernelRedis
 import KernelTestSupport
 import KernelVersion
 import Testing
@@ -95,6 +96,33 @@ struct OperationsProcessTests {
         let unit = try String(contentsOfFile: IngestHarness.repoRoot + "/config/systemd/data-kernel.service", encoding: .utf8)
         #expect(unit.split(separator: "\n").contains("RestartPreventExitStatus=78"))
         #expect(unit.split(separator: "\n").contains("Restart=on-failure"))
+    }
+
+    /// `redis.tls` in a build whose hiredis has no TLS: `config check` and `run` exit 78 naming
+    /// the key and why (docs/infrastructure.md, "Redis over TLS"); in a build with TLS the file
+    /// passes the check.
+    @Test func redisTLSIsRefusedByABuildWithoutIt() throws {
+        let text = Self.unreachableConfig.replacingOccurrences(of: "  stream: events\n",
+                                                               with: "  stream: events\n  tls:\n    ca_file: /etc/dk/redis-ca.pem\n")
+        let path = try Self.temporaryFile(text)
+        defer { unlink(path) }
+        guard !RedisTLSSupport.available else {
+            let outcome = try Self.kernel(["config", "check", "--config", path])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            return
+        }
+        for arguments in [["config", "check", "--config", path], ["run", "--config", path]] {
+            let outcome = try Self.kernel(arguments)
+            #expect(outcome.status == 78, "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("redis.tls: this kernel was built against hiredis \(RedisTLSSupport.hiredisVersion)"),
+                    "\(arguments): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("DK_HIREDIS_SSL=1"), "\(arguments): \(outcome.stderr)")
+        }
+        // Switched off, the section is accepted by the same build.
+        let off = text.replacingOccurrences(of: "  tls:\n", with: "  tls:\n    enabled: false\n")
+        let offPath = try Self.temporaryFile(off)
+        defer { unlink(offPath) }
+        #expect(try Self.kernel(["config", "check", "--config", offPath]).status == 0)
     }
 
     /// A kernel under a service manager: READY=1 once it serves, WATCHDOG=1 while it runs,

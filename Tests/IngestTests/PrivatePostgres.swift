@@ -15,7 +15,10 @@ final class PrivatePostgres: @unchecked Sendable {
     /// The superuser DSN of the cluster's `postgres` database (for IngestHarness's adminDSN).
     var adminDSN: String { "postgres://kernel@127.0.0.1:\(port)/postgres?sslmode=disable" }
 
-    init() throws {
+    /// `extraConfig`: lines added to postgresql.conf; `files`: copied into the data directory
+    /// (name → source path), owned by the server's user and readable by it alone, as Postgres
+    /// wants its TLS key.
+    init(extraConfig: String = "", files: [String: String] = [:]) throws {
         bin = try Self.binDir()
         port = try Self.freePort()
         dataDir = "/tmp/dk-pg-\(UUID().uuidString.prefix(8).lowercased())"
@@ -31,12 +34,19 @@ final class PrivatePostgres: @unchecked Sendable {
         shared_buffers = 32MB
         fsync = off
         synchronous_commit = on
+        \(extraConfig)
 
         """
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDir + "/postgresql.conf"))
         handle.seekToEndOfFile()
         handle.write(conf.data(using: .utf8)!)
         try handle.close()
+        for (name, source) in files {
+            let target = dataDir + "/" + name
+            try FileManager.default.copyItem(atPath: source, toPath: target)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+            if asRoot { try shell("chown postgres:postgres '\(target)'") }
+        }
         try start()
     }
 

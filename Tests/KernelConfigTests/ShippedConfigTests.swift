@@ -21,7 +21,7 @@ struct ShippedConfigTests {
         let text = try FileText.read(path, limit: 1 << 20)
         let sections: [(String, [String])] = [
             ("server", KernelConfig.Server.keys), ("tls", KernelConfig.TLS.keys),
-            ("postgres", KernelConfig.Postgres.keys), ("redis", KernelConfig.Redis.keys),
+            ("postgres", KernelConfig.Postgres.keys), ("redis", KernelConfig.Redis.keys), ("tls", KernelConfig.Redis.TLS.keys),
             ("logging", KernelConfig.Logging.keys), ("auth", KernelConfig.Auth.keys),
             ("performance", KernelConfig.Performance.keys), ("spill", KernelConfig.Spill.keys),
             ("plugins", KernelConfig.Plugins.keys), ("retention", KernelConfig.Retention.keys),

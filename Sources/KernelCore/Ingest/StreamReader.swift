@@ -99,7 +99,7 @@ public final class StreamReader: @unchecked Sendable {
 
     private func connectAndPrepare() throws(RedisError) -> any RedisClient {
         let redis = try settings.connectClient()
-        // A BLOCK read needs a socket timeout longer than the block (docs/platform-notes.md, "hiredis 0.14").
+        // A BLOCK read needs a socket timeout longer than the block (docs/platform-notes.md, "hiredis 0.14 and 1.x").
         redis.setTimeout(ms: max(settings.commandTimeoutMs, blockMs + 2000))
         let reply = try redis.command(["XGROUP", "CREATE", options.stream, options.group, "0-0", "MKSTREAM"])
         if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {

@@ -1,0 +1,84 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway PKI made with the `openssl` command, for the TLS tests of Redis and Postgres: a CA,
+/// a server certificate it signed (for `localhost` and 127.0.0.1 unless told otherwise), a client
+/// certificate it signed, and a second CA that signed nothing the servers present (the wrong CA).
+/// EC P-256 keys, valid for two days. `remove()` deletes the folder.
+public struct TestCertificates: Sendable {
+    public let dir: String
+    public var caFile: String { dir + "/ca.pem" }
+    public var otherCAFile: String { dir + "/other-ca.pem" }
+    public var serverCertFile: String { dir + "/server.pem" }
+    public var serverKeyFile: String { dir + "/server.key" }
+    public var clientCertFile: String { dir + "/client.pem" }
+    public var clientKeyFile: String { dir + "/client.key" }
+
+    /// `serverNames`: the server certificate's subjectAltName entries (`DNS:…`, `IP:…`).
+    public init(serverNames: [String] = ["DNS:localhost", "IP:127.0.0.1"]) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("dk-pki-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for ca in ["ca", "other-ca"] {
+            try Self.openssl(["req", "-x509"] + key + ["-keyout", "\(dir)/\(ca).key", "-out", "\(dir)/\(ca).pem",
+                              "-days", "2", "-subj", "/CN=dk-test-\(ca)"])
+        }
+        try "subjectAltName=\(serverNames.joined(separator: ","))\nextendedKeyUsage=serverAuth\n"
+            .write(toFile: dir + "/server.ext", atomically: true, encoding: .utf8)
+        try "extendedKeyUsage=clientAuth\n".write(toFile: dir + "/client.ext", atomically: true, encoding: .utf8)
+        for (name, subject) in [("server", "/CN=dk-test-server"), ("client", "/CN=dk-test-kernel")] {
+            try Self.openssl(["req"] + key + ["-keyout", "\(dir)/\(name).key", "-out", "\(dir)/\(name).csr", "-subj", subject])
+            try Self.openssl(["x509", "-req", "-in", "\(dir)/\(name).csr", "-CA", caFile, "-CAkey", "\(dir)/ca.key",
+                              "-CAcreateserial", "-out", "\(dir)/\(name).pem", "-days", "2", "-extfile", "\(dir)/\(name).ext"])
+        }
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    static func openssl(_ arguments: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["openssl"] + arguments
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let output = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw TestCertificatesError(message: "openssl \(arguments.joined(separator: " ")): "
+                                        + String(decoding: output, as: UTF8.self))
+        }
+    }
+
+    /// A loopback TCP port nobody listens on right now (bind to 0, read it, close).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestCertificatesError(message: "socket failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw TestCertificatesError(message: "bind failed") }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+public struct TestCertificatesError: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}

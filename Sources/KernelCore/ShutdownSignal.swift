@@ -29,6 +29,12 @@ public enum ShutdownSignal {
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGINT, &action, nil)
         sigaction(SIGHUP, &action, nil)
+        // A write to a connection its peer closed (Redis restarted, a client gone) must be an
+        // EPIPE error the caller handles, not a signal that ends the process: hiredis writes
+        // with write(2), which raises SIGPIPE. A library linked in (swift-nio) ignores it too
+        // today; the kernel says so itself rather than rely on that. Children started with
+        // posix_spawn reset it.
+        signal(SIGPIPE, SIG_IGN)
         // A parent may hand us a blocked mask (Foundation's Process does): unblock them here,
         // before any thread starts, so every thread created later inherits the unblocked mask.
         var set = sigset_t()

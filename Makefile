@@ -43,7 +43,10 @@ build: deps
 swift-plugins:
 	@mkdir -p $(PLUGIN_DIR)
 	@for p in $(SWIFT_PLUGINS); do \
-		$(SWIFT) build --package-path Plugins -c $(PLUGIN_CONFIG) --product $$p || exit 1; \
+		$(SWIFT) build --package-path Plugins -c $(PLUGIN_CONFIG) --product $$p || { \
+			echo "retrying $$p from a clean Plugins/.build (SwiftPM keeps a stale build description when an SDK target changes language)"; \
+			rm -rf Plugins/.build; \
+			$(SWIFT) build --package-path Plugins -c $(PLUGIN_CONFIG) --product $$p; } || exit 1; \
 	done
 	@bin="$$($(SWIFT) build --package-path Plugins -c $(PLUGIN_CONFIG) --show-bin-path)"; \
 	for p in $(SWIFT_PLUGINS); do \

@@ -1,6 +1,6 @@
 import KernelPostgres
 
-/// The monthly partitions of the storage tables (`events`, `event_tags`, every `md_<family>`),
+/// The monthly partitions of the storage tables (`events`, every `md_<family>`),
 /// read from the Postgres catalog, and the one statement that removes one.
 public enum PartitionCatalog {
     public struct Partition: Sendable, Equatable {
@@ -18,7 +18,7 @@ public enum PartitionCatalog {
     public static func partitions(on connection: PGConnection) throws(PGError) -> [Partition] {
         let result = try connection.query("""
             SELECT t, n.nspname, c.relname, pg_total_relation_size(c.oid)::text
-              FROM (SELECT 'events' AS t UNION ALL SELECT 'event_tags' UNION ALL SELECT table_name FROM family_tables) AS tables
+              FROM (SELECT 'events' AS t UNION ALL SELECT table_name FROM family_tables) AS tables
               JOIN pg_inherits i ON i.inhparent = to_regclass(quote_ident(t))
               JOIN pg_class c ON c.oid = i.inhrelid
               JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -5,7 +5,8 @@
 /// month holds nothing younger than `n` months and may go. Where one table holds several
 /// retentions' events it keeps the longest: `events` holds every family without a typed table
 /// (which families those are is not known here, so every configured family counts), and
-/// `event_tags` links the events of every family. Nil months means forever.
+/// `event_tags` (the tag links before migration 0012) linked the events of every family. Nil
+/// months means forever.
 public struct PartitionRetention: Sendable, Equatable {
     public let defaultMonths: Int
     public let familyMonths: [String: Int]

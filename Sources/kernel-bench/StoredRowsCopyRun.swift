@@ -25,6 +25,9 @@ struct StoredRows {
     let tagRows: Int
     /// Links in `event_tags` whose event is not in `table` (none after a trade drain).
     let foreignTagRows: Int
+    /// Whether the database has the `event_tags` table (before migration 0012; after it the tags
+    /// are `tag_ids` on the rows, read and copied with them).
+    let tagTable: Bool
 
     /// Reads `table` (every column: the kernel's COPY sends `received_at` too) and `event_tags`, in (ts, event_id, row_no) order.
     /// - Parameter eventsPerTransaction: events per batch; nil: the kernel's transactions.
@@ -117,7 +120,7 @@ struct StoredRows {
             first = last
         }
         return StoredRows(table: table, columns: names, batches: batches, events: eventRows.count,
-                          typedRows: result.rows.count, tagRows: tagRows, foreignTagRows: foreign)
+                          typedRows: result.rows.count, tagRows: tagRows, foreignTagRows: foreign, tagTable: tagTable)
     }
 
     /// One text value (timestamptz as Unix µs) in the column's binary format.
@@ -174,7 +177,7 @@ struct StoredRowsCopyRun {
         let typedSQL = "COPY \(table) (\(quoted.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
         let tagSQL = "COPY event_tags (event_id, ts, tag_id) FROM STDIN (FORMAT binary)"
         // Since migration 0012 there is no `event_tags` table: the tags are on the rows.
-        let tagTable = try env.pg.query("SELECT to_regclass('event_tags') IS NOT NULL").scalar == "t"
+        let tagTable = stored.tagTable
         try env.pg.execute(tagTable ? "TRUNCATE \(table), event_tags" : "TRUNCATE \(table)")
         try env.pg.execute("CHECKPOINT")
 

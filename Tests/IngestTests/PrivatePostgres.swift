@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 
 /// A Postgres cluster of the test's own, on a free loopback port, that the test may stop and
 /// start (`pg_ctl stop -m immediate` is a Postgres outage). The shared test server cannot be
@@ -20,7 +21,7 @@ final class PrivatePostgres: @unchecked Sendable {
     /// wants its TLS key.
     init(extraConfig: String = "", files: [String: String] = [:]) throws {
         bin = try Self.binDir()
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         dataDir = "/tmp/dk-pg-\(UUID().uuidString.prefix(8).lowercased())"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
@@ -93,23 +94,4 @@ final class PrivatePostgres: @unchecked Sendable {
         throw HarnessError(message: "no Postgres server binaries (initdb) found; install postgresql")
     }
 
-    /// A port nobody listens on right now (bind to 0, read it, close).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError(message: "socket failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw HarnessError(message: "bind failed") }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
 }

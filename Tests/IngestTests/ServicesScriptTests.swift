@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KernelTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,7 @@ struct ServicesScriptTests {
         chmod(root, 0o755)
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.copyItem(atPath: IngestHarness.repoRoot + "/.ci/services", toPath: root + "/.ci/services")
-        let redisPort = try PrivatePostgres.freePort(), pgPort = try PrivatePostgres.freePort()
+        let redisPort = try LoopbackPort.free(), pgPort = try LoopbackPort.free()
 
         let up = try script(root, ["up"], ports: (redisPort, pgPort))
         #expect(up.status == 0, "\(up.output)")

@@ -21,7 +21,7 @@ struct RedisTLSTests {
         let dir: String
 
         init(_ pki: TestCertificates, requireClientCertificates: Bool) throws {
-            port = try TestCertificates.freePort()
+            port = try LoopbackPort.free()
             dir = pki.dir + "/redis-\(port)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

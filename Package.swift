@@ -42,6 +42,10 @@ let package = Package(
         // The runtime every stage uses: threads, the bounded queue, locks with stable addresses,
         // semaphore, stop flag, clocks and sleeping.
         .target(name: "KernelRuntime"),
+        // The kernel's JSON log lines and their bounded sink (docs/admin.md, "Logs").
+        .target(name: "KernelLogging", dependencies: ["KernelJSON", "KernelRuntime", .product(name: "Logging", package: "swift-log")]),
+        // Process lifecycle: shutdown and reload signals, systemd notifications.
+        .target(name: "KernelLifecycle", dependencies: ["KernelRuntime"]),
         // The crypto toolkit: the one Base64, the SSH wire reader, libcrypto keys, signatures, digests.
         .target(name: "KernelCrypto", dependencies: ["COpenSSL"]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
@@ -98,11 +102,11 @@ let package = Package(
         ]),
         .target(name: "KernelCore", dependencies: [
             "KernelRuntime", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON", "KernelEvents", "KernelStore",
-            "KernelAuth", "KernelSpill", "KernelOnboarding", "KernelAdmin", "KernelMetrics",
+            "KernelAuth", "KernelSpill", "KernelOnboarding", "KernelAdmin", "KernelMetrics", "KernelLogging", "KernelLifecycle",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kernel", dependencies: [
-            "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
+            "KernelCore", "KernelLifecycle", "KernelLogging", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
             "KernelRedis", "KernelEvents", "KernelJSON", "KernelOnboarding", "KernelVersion", "KernelStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import KernelAuth
+import KernelLifecycle
 import KernelConfig
 import KernelPlugins
 import KernelPostgres

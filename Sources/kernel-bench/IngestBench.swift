@@ -34,6 +34,8 @@ struct IngestBench {
         var drains: [DrainResult] = []
         var raw: (rows: Int, seconds: Double, postgresCPUSeconds: Double)?
         var rawStored: StoredRowsCopyRun.Result?
+        /// The same rows with their `event_ids` rows: the Postgres cost of event identity.
+        var rawIdentity: StoredRowsCopyRun.Result?
         var scaling: [DrainResult] = []
         var latency: LatencyResult?
         var backlog: DrainResult?
@@ -58,6 +60,12 @@ struct IngestBench {
                     rawStored = same
                     print("  raw COPY same rows: \(Fmt.grouped(same.typedRows)) md_trade + \(Fmt.grouped(same.tagRows)) event_tags rows "
                           + "in \(Fmt.grouped(same.transactions)) transactions, \(Fmt.fixed(same.seconds, 2)) s")
+                    var identity = StoredRowsCopyRun(environment: env, stored: stored, connections: s.writeConnections)
+                    identity.withIdentity = true
+                    let withIDs = try identity.run()
+                    rawIdentity = withIDs
+                    print("  raw COPY same rows + event_ids: \(Fmt.grouped(stored.identityRows)) identities in the same transactions, "
+                          + "\(Fmt.fixed(withIDs.seconds, 2)) s")
                 }
             }
         }
@@ -136,7 +144,7 @@ struct IngestBench {
                 report(result)
             }
         }
-        printTable(drains: drains, backlog: backlog, raw: raw, rawStored: rawStored, latency: latency)
+        printTable(drains: drains, backlog: backlog, raw: raw, rawStored: rawStored, rawIdentity: rawIdentity, latency: latency)
         if let generic {
             let ratio = generic.drain.eventsPerSecond / generic.rowsOnly.eventsPerSecond
             print("    generic drain \(Fmt.grouped(Int(generic.drain.eventsPerSecond))) events/s, raw COPY of the same events rows only "
@@ -222,7 +230,7 @@ struct IngestBench {
     }
 
     private func printTable(drains: [DrainResult], backlog: DrainResult?, raw: (rows: Int, seconds: Double, postgresCPUSeconds: Double)?,
-                            rawStored: StoredRowsCopyRun.Result?, latency: LatencyResult?) {
+                            rawStored: StoredRowsCopyRun.Result?, rawIdentity: StoredRowsCopyRun.Result?, latency: LatencyResult?) {
         print("")
         print("drain (preloaded stream; first read → last commit acknowledged)")
         print("scenario                      events       rows  seconds    events/s      rows/s  CPU s/M ev  PG CPU s/M  VmHWM MB  max VmRSS MB  DLQ  busy %")
@@ -251,6 +259,17 @@ struct IngestBench {
                 .joined(separator: " ")
                 + "   (md_trade + event_tags, the rows the kernel stored, in its \(Fmt.grouped(same.transactions)) transactions; "
                 + "\(connections), no kernel)")
+        }
+        if let same = rawStored, let withIDs = rawIdentity {
+            let without = same.postgresCPUSeconds / Double(same.events) * 1e6
+            let with = withIDs.postgresCPUSeconds / Double(withIDs.events) * 1e6
+            print(["raw COPY same rows + ids".padding(26), Fmt.grouped(withIDs.events).leftPad(10),
+                   Fmt.grouped(withIDs.typedRows + withIDs.events).leftPad(10), Fmt.fixed(withIDs.seconds, 2).leftPad(8),
+                   Fmt.grouped(Int(withIDs.eventsPerSecond)).leftPad(11), "-".leftPad(11), "-".leftPad(11), Fmt.fixed(with, 2).leftPad(11)]
+                .joined(separator: " ") + "   (the same, each transaction COPYing its events' event_ids rows first, as the kernel does)")
+            print("event identity costs Postgres \(Fmt.fixed(with - without, 2)) core-s per million events "
+                  + "(\(Fmt.fixed((with / max(without, 1e-9) - 1) * 100, 0)) % of the rows alone); raw rate with ÷ without: "
+                  + Fmt.fixed(withIDs.eventsPerSecond / same.eventsPerSecond, 2))
         }
         if let trade = drains.first(where: { $0.label == "trade" }) {
             if let same = rawStored {

@@ -249,7 +249,7 @@ struct IngestBench {
             print(["raw COPY md_trade only".padding(26), Fmt.grouped(raw.rows).leftPad(10), Fmt.grouped(raw.rows).leftPad(10),
                    Fmt.fixed(raw.seconds, 2).leftPad(8), Fmt.grouped(Int(rate)).leftPad(11), Fmt.grouped(Int(rate)).leftPad(11),
                    "-".leftPad(11), Fmt.fixed(raw.postgresCPUSeconds / Double(raw.rows) * 1e6, 2).leftPad(11)]
-                .joined(separator: " ") + "   (\(conns); no event_tags)")
+                .joined(separator: " ") + "   (\(conns); no tags)")
         }
         if let same = rawStored {
             print(["raw COPY same rows".padding(26), Fmt.grouped(same.events).leftPad(10), Fmt.grouped(same.typedRows + same.tagRows).leftPad(10),
@@ -257,7 +257,7 @@ struct IngestBench {
                    Fmt.grouped(Int(same.rowsPerSecond)).leftPad(11), "-".leftPad(11),
                    Fmt.fixed(same.postgresCPUSeconds / Double(same.events) * 1e6, 2).leftPad(11)]
                 .joined(separator: " ")
-                + "   (md_trade + event_tags, the rows the kernel stored, in its \(Fmt.grouped(same.transactions)) transactions; "
+                + "   (the rows the kernel stored, tags included, in its \(Fmt.grouped(same.transactions)) transactions; "
                 + "\(connections), no kernel)")
         }
         if let same = rawStored, let withIDs = rawIdentity {
@@ -273,11 +273,11 @@ struct IngestBench {
         }
         if let trade = drains.first(where: { $0.label == "trade" }) {
             if let same = rawStored {
-                print("kernel/raw = trade events/s ÷ raw COPY same rows (md_trade + event_tags) events/s: "
+                print("kernel/raw = trade events/s ÷ raw COPY same rows (tags included, no event_ids) events/s: "
                       + Fmt.fixed(trade.eventsPerSecond / same.eventsPerSecond, 2))
             }
             if let raw {
-                print("  (against raw COPY md_trade only, a higher ceiling that leaves out event_tags: "
+                print("  (against raw COPY md_trade only, generated rows without tags: "
                       + Fmt.fixed(trade.eventsPerSecond / (Double(raw.rows) / raw.seconds), 2) + ")")
             }
         }
@@ -305,7 +305,7 @@ struct IngestBench {
                 verdict("trade drain ≥ 0.5 × raw COPY md_trade only", Fmt.fixed(ratio, 2) + "×", ratio >= 0.5)
             }
             if let same = rawStored {
-                print("    (against raw COPY of the same rows, event_tags included: \(Fmt.fixed(trade.eventsPerSecond / same.eventsPerSecond, 2))×)")
+                print("    (against raw COPY of the same rows, tags included: \(Fmt.fixed(trade.eventsPerSecond / same.eventsPerSecond, 2))×)")
             }
             verdict("kernel ≤ 5 core-s per million (trade drain)", Fmt.fixed(trade.cpuPerMillion, 2), trade.cpuPerMillion <= 5)
         }

@@ -77,6 +77,25 @@ struct EventIdentityTests {
         }
     }
 
+    @Test("a later copy with other bytes, written in a second pass, is reported at its own index in the batch")
+    func deferredTwinReportedAtItsIndex() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let id = Fixtures.randomUUID()
+            var first = Fixtures.tradeEvent(id: id, side: "sideways"); first.sourcePayload = source("first")
+            var later = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros + 3, side: "sideways"); later.sourcePayload = source("later")
+            var batch = (0..<4).map { i in var e = Fixtures.tradeEvent(); e.sourcePayload = source("ok \(i)"); return e }
+            batch.insert(first, at: 1)
+            batch.insert(later, at: 4)
+            let report = try writer.write(batch)
+            #expect(report.inserted == 4 && report.total == 6, "\(report)")
+            // The first copy fails its CHECK in the first pass; the later one, alone in the second
+            // pass (its index there 0), fails it too and is named by its index here.
+            #expect(report.rejected.map(\.index).sorted() == [1, 4], "\(report)")
+            #expect(report.rejected.allSatisfy { $0.reason.contains("23514") }, "\(report)")
+            #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 0)
+        }
+    }
+
     /// Observed under load: a conflicting copy and a byte-identical retry of a stored event landed
     /// in one batch; the retry was judged against the conflicting copy (a conflict) instead of
     /// against what was stored (a duplicate).

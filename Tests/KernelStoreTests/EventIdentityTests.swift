@@ -16,14 +16,14 @@ struct EventIdentityTests {
     func sameIDAnotherTs() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var first = Fixtures.tradeEvent(id: id, entry: "1-1", ts: Fixtures.nowMicros)
+            var first = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros)
             first.sourcePayload = source("envelope 1")
-            var second = Fixtures.tradeEvent(id: id, entry: "1-2", ts: Fixtures.nowMicros + 1_000_000)
+            var second = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros + 1_000_000)
             second.sourcePayload = source("envelope 2: another ts")
             #expect(try writer.write([first]).inserted == 1)
             let report = try writer.write([second])
             #expect(report.inserted == 0 && report.duplicates == 0)
-            #expect(report.conflicts.map(\.entryID) == ["1-2"], "\(report.conflicts)")
+            #expect(report.conflicts.map(\.index) == [0], "\(report.conflicts)")
             #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 1)
             #expect(try connection.count("event_ids", where: "event_id = '\(id)'") == 1)
         }
@@ -33,12 +33,11 @@ struct EventIdentityTests {
     func sameContentIsADuplicate() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var event = Fixtures.tradeEvent(id: id, entry: "1-1")
+            var event = Fixtures.tradeEvent(id: id)
             event.sourcePayload = source("the envelope")
             #expect(try writer.write([event]).inserted == 1)
             for redelivery in [false, true] {
                 var again = event
-                again.entryID = "1-\(redelivery ? 3 : 2)"
                 again.mayBeRedelivery = redelivery
                 let report = try writer.write([again])
                 #expect(report.inserted == 0 && report.duplicates == 1 && report.conflicts.isEmpty, "\(report)")
@@ -51,10 +50,10 @@ struct EventIdentityTests {
     func acrossStorage() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var generic = Fixtures.genericEvent(id: id, entry: "3-1")
+            var generic = Fixtures.genericEvent(id: id)
             generic.sourcePayload = source("one envelope")
             #expect(try writer.write([generic]).inserted == 1)
-            var typed = Fixtures.tradeEvent(id: id, entry: "3-1", redelivery: true)
+            var typed = Fixtures.tradeEvent(id: id, redelivery: true)
             typed.sourcePayload = source("one envelope")
             let report = try writer.write([typed])
             #expect(report.inserted == 0 && report.duplicates == 1, "\(report)")
@@ -67,14 +66,33 @@ struct EventIdentityTests {
     func twinsInOneBatch() throws {
         try Fixtures.withStore { writer, connection, _ in
             let same = Fixtures.randomUUID(), other = Fixtures.randomUUID()
-            var a = Fixtures.tradeEvent(id: same, entry: "5-1"); a.sourcePayload = source("a")
-            var b = Fixtures.tradeEvent(id: same, entry: "5-2", ts: Fixtures.nowMicros + 7); b.sourcePayload = source("a")
-            var c = Fixtures.tradeEvent(id: other, entry: "5-3"); c.sourcePayload = source("c")
-            var d = Fixtures.tradeEvent(id: other, entry: "5-4", ts: Fixtures.nowMicros + 9); d.sourcePayload = source("d")
+            var a = Fixtures.tradeEvent(id: same); a.sourcePayload = source("a")
+            var b = Fixtures.tradeEvent(id: same, ts: Fixtures.nowMicros + 7); b.sourcePayload = source("a")
+            var c = Fixtures.tradeEvent(id: other); c.sourcePayload = source("c")
+            var d = Fixtures.tradeEvent(id: other, ts: Fixtures.nowMicros + 9); d.sourcePayload = source("d")
             let report = try writer.write([a, b, c, d])
             #expect(report.inserted == 2 && report.duplicates == 1 && report.total == 4, "\(report)")
-            #expect(report.conflicts.map(\.entryID) == ["5-4"])
+            #expect(report.conflicts.map(\.index) == [3], "the later copy with other bytes, d")
             #expect(try connection.count("md_trade", where: "event_id IN ('\(same)', '\(other)')") == 2)
+        }
+    }
+
+    @Test("a later copy with other bytes, written in a second pass, is reported at its own index in the batch")
+    func deferredTwinReportedAtItsIndex() throws {
+        try Fixtures.withStore { writer, connection, _ in
+            let id = Fixtures.randomUUID()
+            var first = Fixtures.tradeEvent(id: id, side: "sideways"); first.sourcePayload = source("first")
+            var later = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros + 3, side: "sideways"); later.sourcePayload = source("later")
+            var batch = (0..<4).map { i in var e = Fixtures.tradeEvent(); e.sourcePayload = source("ok \(i)"); return e }
+            batch.insert(first, at: 1)
+            batch.insert(later, at: 4)
+            let report = try writer.write(batch)
+            #expect(report.inserted == 4 && report.total == 6, "\(report)")
+            // The first copy fails its CHECK in the first pass; the later one, alone in the second
+            // pass (its index there 0), fails it too and is named by its index here.
+            #expect(report.rejected.map(\.index).sorted() == [1, 4], "\(report)")
+            #expect(report.rejected.allSatisfy { $0.reason.contains("23514") }, "\(report)")
+            #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 0)
         }
     }
 
@@ -85,13 +103,13 @@ struct EventIdentityTests {
     func retryAndConflictInOneBatch() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var first = Fixtures.tradeEvent(id: id, entry: "7-1"); first.sourcePayload = source("first")
+            var first = Fixtures.tradeEvent(id: id); first.sourcePayload = source("first")
             #expect(try writer.write([first]).inserted == 1)
-            var other = Fixtures.tradeEvent(id: id, entry: "7-2", ts: Fixtures.nowMicros + 5); other.sourcePayload = source("other")
-            var retry = first; retry.entryID = "7-3"
+            var other = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros + 5); other.sourcePayload = source("other")
+            let retry = first
             let report = try writer.write([other, retry])
             #expect(report.inserted == 0 && report.duplicates == 1, "\(report)")
-            #expect(report.conflicts.map(\.entryID) == ["7-2"])
+            #expect(report.conflicts.map(\.index) == [0], "the conflicting copy, not the retry")
             #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 1)
         }
     }
@@ -100,18 +118,18 @@ struct EventIdentityTests {
     func conflictAmongNewEvents() throws {
         try Fixtures.withStore { writer, connection, _ in
             let taken = Fixtures.randomUUID()
-            var first = Fixtures.genericEvent(id: taken, entry: "6-0"); first.sourcePayload = source("first")
+            var first = Fixtures.genericEvent(id: taken); first.sourcePayload = source("first")
             #expect(try writer.write([first]).inserted == 1)
             var batch: [StoredEvent] = []
             for i in 1...20 {
-                var e = Fixtures.tradeEvent(entry: "6-\(i)", tags: [Tag(key: "k", value: "v\(i % 3)")])
+                var e = Fixtures.tradeEvent(tags: [Tag(key: "k", value: "v\(i % 3)")])
                 e.sourcePayload = source("new \(i)")
                 batch.append(e)
             }
-            var clash = Fixtures.tradeEvent(id: taken, entry: "6-99"); clash.sourcePayload = source("second")
+            var clash = Fixtures.tradeEvent(id: taken); clash.sourcePayload = source("second")
             batch.insert(clash, at: 10)
             let report = try writer.write(batch)
-            #expect(report.inserted == 20 && report.conflicts.map(\.entryID) == ["6-99"], "\(report)")
+            #expect(report.inserted == 20 && report.conflicts.map(\.index) == [10], "\(report)")
             #expect(try connection.count("md_trade") == 20)
             #expect(try connection.count("event_tag_links", where: "event_id = '\(taken)'") == 0, "no tag rows for the conflict")
             #expect(try connection.count("event_tag_links") == 20)

@@ -31,7 +31,7 @@ public final class IngestPipeline: @unchecked Sendable {
     /// held stays pending in Redis and is redelivered (and stored once) after a restart.
     let abandonFlag = StopFlag()
     let entries: BlockingQueue<[StreamEntry]>
-    let batches: BlockingQueue<[StoredEvent]>
+    let batches: BlockingQueue<PendingBatch>
     let acks: BlockingQueue<AckWork>
     /// One reader per assigned shard (one when the stream is not sharded).
     let readers: [StreamReader]

@@ -48,7 +48,8 @@ public struct RedisSettings: Sendable {
     /// `redis.tls`: TLS on every connection (cluster nodes included); nil = plain TCP.
     public var tls: TLS?
 
-    /// Settings given field by field; the defaults are `redis.*`'s.
+    /// Settings given field by field (the kernel's from `KernelConfig.redisSettings`; tools and tests
+    /// name what they need).
     public init(endpoint: RedisConnection.Endpoint, username: String? = nil, password: String? = nil, db: Int = 0,
                 dialTimeoutMs: Int = 2000, commandTimeoutMs: Int = 5000, cluster: Bool = false,
                 tls: TLS? = nil) {

@@ -84,7 +84,7 @@ struct SpillBench {
         // Phase 2: replay into Postgres, RSS sampled every 50 ms.
         let replayers = (0..<max(1, settings.writeConnections)).map { _ in
             SpillReplayer(directory: directory, dsn: env.dsn, batchSize: batchSize,
-                          deadLetters: DeadLetterWriter(dlqStream: env.dlqKey, settings: RedisSettings(try! KernelConfig.parse(yaml: env.yaml()))),
+                          deadLetters: DeadLetterWriter(dlqStream: env.dlqKey, settings: (try! KernelConfig.parse(yaml: env.yaml())).redisSettings),
                           metrics: nil, logger: logger)
         }
         let sampler = RSSSampler()

@@ -69,7 +69,7 @@ struct SpillReplayTests {
         try Data(bytes).write(to: URL(fileURLWithPath: flipped))
 
         let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
                                      metrics: nil, logger: logger)
         let outcome = replayer.replay(try directory.segments())
         replayer.close()
@@ -93,7 +93,7 @@ struct SpillReplayTests {
         _ = try appender.append(again)
         try appender.sealActive()
         let second = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                   deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                   deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
                                    metrics: nil, logger: logger)
         let outcome2 = second.replay(try directory.segments())
         second.close()
@@ -120,7 +120,7 @@ struct SpillReplayTests {
 
         let metrics = PipelineMetrics()
         let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
                                      metrics: metrics, logger: logger)
         let outcome = replayer.replay(try directory.segments())
         replayer.close()
@@ -160,7 +160,7 @@ struct SpillReplayTests {
 
         let metrics = PipelineMetrics()
         let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
                                      metrics: metrics, logger: logger)
         let outcome = replayer.replay(try directory.segments())
         replayer.close()

@@ -70,7 +70,7 @@ public final class IngestPipeline: @unchecked Sendable {
         health = PostgresHealth(threshold: config.postgres.circuitBreakerThreshold,
                                 timeoutSeconds: Double(config.postgres.circuitBreakerTimeoutSeconds), logger: logger)
         self.logger = logger
-        let settings = RedisSettings(config)
+        let settings = config.redisSettings
         let writerCount = max(1, config.postgres.writeConnections)
         entries = BlockingQueue(capacity: config.postgres.queueSize)
         // Room for every writer's batch in flight plus one ready, so writers never wait on the

@@ -80,18 +80,16 @@ struct BatchPlan {
 
     // MARK: - encoding
 
-    /// Appends the tuples of `event` to `target`; on a value that cannot be encoded, leaves the
-    /// buffer as it was and returns the reason.
-    static func encodeTyped(_ event: borrowing StoredEvent, family: FamilyDescriptor, tagIDs: ArraySlice<Int64> = [],
-                            into buffer: inout TupleBuffer, fieldCount: Int) -> String? {
-        encodeTyped(event, family: family, types: family.columns.map(\.type), tagIDs: tagIDs, into: &buffer, fieldCount: fieldCount)
-    }
-
-    /// As above with the family's column types given, so a batch reads them once rather than
-    /// copying a column descriptor (three retains) per value.
-    static func encodeTyped(_ event: borrowing StoredEvent, family: FamilyDescriptor, types: [ColumnType],
+    /// Appends the tuples of the event at `pointer` (an element of the batch being planned) to
+    /// `buffer`, with the family's column types read once per batch (not a column descriptor,
+    /// three retains, per value); on a value that cannot be encoded, leaves the buffer as it was
+    /// and returns the reason. Through a pointer: an element of the batch's buffer handed over as
+    /// a value was copied whole first (a retain and a release per reference field, per event),
+    /// inlined or not, for the compiler cannot prove nothing writes that memory meanwhile.
+    static func encodeTyped(_ pointer: UnsafePointer<StoredEvent>, family: FamilyDescriptor, types: [ColumnType],
                             tagIDs: ArraySlice<Int64>, into buffer: inout TupleBuffer, fieldCount: Int) -> String? {
         let mark = buffer.count
+        let event = UnsafeStoredEvent(pointer)
         let receivedAt = event.receivedAtMicros != 0 ? event.receivedAtMicros : currentUnixMicros()
         for (rowNo, row) in event.rows.enumerated() {
             guard row.count == types.count else {
@@ -118,7 +116,9 @@ struct BatchPlan {
         return nil
     }
 
-    static func encodeGeneric(_ event: borrowing StoredEvent, tagIDs: ArraySlice<Int64> = [], into buffer: inout TupleBuffer) {
+    /// Through a pointer for the reason `encodeTyped`'s is.
+    static func encodeGeneric(_ pointer: UnsafePointer<StoredEvent>, tagIDs: ArraySlice<Int64> = [], into buffer: inout TupleBuffer) {
+        let event = UnsafeStoredEvent(pointer)
         buffer.beginTuple(fieldCount: TableLayout.genericColumns.count)
         buffer.uuid(event.eventID)
         buffer.timestamptz(unixMicros: event.tsMicros)
@@ -203,4 +203,19 @@ struct BatchPlan {
         case .jsonb: "jsonb"
         }
     }
+}
+
+/// Field reads of a stored event through a pointer, each a load of that field only.
+struct UnsafeStoredEvent {
+    let pointer: UnsafePointer<StoredEvent>
+    init(_ pointer: UnsafePointer<StoredEvent>) { self.pointer = pointer }
+    var eventID: EventUUID { pointer.pointee.eventID }
+    var tsMicros: Int64 { pointer.pointee.tsMicros }
+    var tsEventMicros: Int64? { pointer.pointee.tsEventMicros }
+    var subjectID: EventUUID { pointer.pointee.subjectID }
+    var producerID: EventUUID { pointer.pointee.producerID }
+    var schemaID: EventUUID { pointer.pointee.schemaID }
+    var receivedAtMicros: Int64 { pointer.pointee.receivedAtMicros }
+    var rows: [[ColumnValue]] { pointer.pointee.rows }
+    var payloadJSON: [UInt8] { pointer.pointee.payloadJSON }
 }

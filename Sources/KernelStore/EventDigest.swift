@@ -12,16 +12,21 @@ struct EventDigest: Equatable {
     static func == (a: EventDigest, b: EventDigest) -> Bool { a.bytes == b.bytes }
 
     /// `sha` is a SHA-256 context (the writer's: one per writer, reused for every event).
-    init(_ event: borrowing StoredEvent, using sha: DigestContext) {
-        if !event.sourcePayload.isEmpty {
-            bytes = event.sourcePayload.withUnsafeBufferPointer { EventDigest.half(sha, UnsafeRawBufferPointer($0)) }
+    /// The event is read through a pointer into the batch for the reason `BatchPlan.encodeTyped`'s is.
+    init(_ pointer: UnsafePointer<StoredEvent>, using sha: DigestContext) {
+        if !pointer.pointee.sourcePayload.isEmpty {
+            bytes = pointer.pointee.sourcePayload.withUnsafeBufferPointer { EventDigest.half(sha, UnsafeRawBufferPointer($0)) }
         } else {
-            // No source bytes (events built by tools and tests): what is stored stands for them.
-            var text = Array("\(event.eventID) \(event.tsMicros) \(event.subjectID) ".utf8)
-            text += event.payloadJSON
-            text += Array(String(describing: event.rows).utf8)
-            bytes = text.withUnsafeBufferPointer { EventDigest.half(sha, UnsafeRawBufferPointer($0)) }
+            bytes = EventDigest.standIn(pointer.pointee, using: sha)
         }
+    }
+
+    /// What is stored stands for the source bytes (events built by tools and tests have none).
+    private static func standIn(_ event: borrowing StoredEvent, using sha: DigestContext) -> (UInt64, UInt64) {
+        var text = Array("\(event.eventID) \(event.tsMicros) \(event.subjectID) ".utf8)
+        text += event.payloadJSON
+        text += Array(String(describing: event.rows).utf8)
+        return text.withUnsafeBufferPointer { EventDigest.half(sha, UnsafeRawBufferPointer($0)) }
     }
 
     /// The first 16 bytes of the digest, without an allocation per event.

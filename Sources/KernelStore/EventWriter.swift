@@ -197,9 +197,12 @@ public final class EventWriter: @unchecked Sendable {
         var candidates: [Int] = []
         candidates.reserveCapacity(batch.count)
         var digests: [EventDigest?] = withIdentity ? Array(repeating: nil, count: batch.count) : []
+        guard let base = batch.baseAddress else { return plan }
+        // Events are read through `base + index` where handed to a function: `batch[index]` as
+        // an argument copied the whole event first (see `BatchPlan.encodeTyped`).
         for index in batch.indices {
             if batch[index].mayBeRedelivery { plan.mayHaveRedeliveries = true }
-            if withIdentity { digests[index] = EventDigest(batch[index], using: sha256) }
+            if withIdentity { digests[index] = EventDigest(base + index, using: sha256) }
             let key = DedupKey(id: batch[index].eventID)
             if let kept = firstIndex[key] {
                 if withIdentity && digests[index] != digests[kept] {
@@ -298,7 +301,7 @@ public final class EventWriter: @unchecked Sendable {
                 }
                 target = lastTarget!.index
                 let start = plan.targets[target].buffer.count
-                if let problem = BatchPlan.encodeTyped(batch[index], family: family, types: lastTarget!.types,
+                if let problem = BatchPlan.encodeTyped(base + index, family: family, types: lastTarget!.types,
                                                        tagIDs: tagIDs[...], into: &plan.targets[target].buffer,
                                                        fieldCount: lastTarget!.fieldCount) {
                     plan.rejected.append((index, problem))
@@ -308,7 +311,7 @@ public final class EventWriter: @unchecked Sendable {
             } else {
                 target = try targetIndex(typed: nil, in: &plan)
                 let start = plan.targets[target].buffer.count
-                BatchPlan.encodeGeneric(batch[index], tagIDs: tagIDs[...], into: &plan.targets[target].buffer)
+                BatchPlan.encodeGeneric(base + index, tagIDs: tagIDs[...], into: &plan.targets[target].buffer)
                 rows = start..<plan.targets[target].buffer.count
             }
             let identityStart = plan.identityBuffer.count

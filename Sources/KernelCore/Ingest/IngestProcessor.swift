@@ -155,7 +155,7 @@ final class IngestProcessor: @unchecked Sendable {
         chunk.withUnsafeBufferPointer { entries in
             for index in entries.indices {
                 do {
-                    switch try check(entries[index], index: index, nowNanos: nowNanos, wallSeconds: wallSeconds) {
+                    switch try check(entries.baseAddress! + index, index: index, nowNanos: nowNanos, wallSeconds: wallSeconds) {
                     case .success(let a): accepted.append(a)
                     case .failure(let letter): acks.put(.deadLetter(letter))
                     }
@@ -177,12 +177,14 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     /// Checks 0–7 of docs/protocol.md, "Ingest checks, in order"; the first failure wins.
-    private func check(_ entry: StreamEntry, index: Int, nowNanos: Int64, wallSeconds: Double) throws(LookupDeferred) -> Result<Accepted, DeadLetter> {
+    /// The entry is read through a pointer into the chunk: handed over as a value, each entry was
+    /// copied first (a retain and a release of its four buffers); only a dead letter copies it now.
+    private func check(_ pointer: UnsafePointer<StreamEntry>, index: Int, nowNanos: Int64, wallSeconds: Double) throws(LookupDeferred) -> Result<Accepted, DeadLetter> {
         /// `producer`: known once the token passed check 2 (recorded in the DLQ for replays).
         func reject(_ reason: RejectReason, _ detail: String, producer: EventUUID? = nil) -> Result<Accepted, DeadLetter> {
-            .failure(DeadLetter(entry: entry, reason: reason, detail: detail, producer: producer))
+            .failure(DeadLetter(entry: pointer.pointee, reason: reason, detail: detail, producer: producer))
         }
-        let payload = entry.payload ?? []
+        let payload = pointer.pointee.payload ?? []
         // 0. size, before anything else (and before auth: a huge entry costs nothing more).
         if payload.count > options.maxMessageBytes {
             return reject(.messageTooLarge, "payload is \(payload.count) bytes; server.max_message_bytes is \(options.maxMessageBytes)")
@@ -190,7 +192,7 @@ final class IngestProcessor: @unchecked Sendable {
         // 1. payload present.
         if payload.isEmpty { return reject(.emptyPayload, "the entry has no payload field") }
         // 2. token: signature and claims (cached per token), then its state.
-        let token = entry.token ?? []
+        let token = pointer.pointee.token ?? []
         if token.isEmpty { return reject(.unauthenticated, "auth_required: the entry has no token field") }
         let identity: TokenIdentity
         if let pass = tokenPass, pass.token == token {

@@ -31,6 +31,26 @@ struct SpillReplayTests {
         }
     }
 
+    /// Appends `count` events (from seq 0) to one segment and seals it; returns the directory's
+    /// first segment.
+    func sealOneSegment(_ h: IngestHarness, _ directory: SpillDirectory, events count: Int, logger: Logger) throws -> SpillSegmentInfo? {
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try events(h, count: count, from: 0))
+        try appender.sealActive()
+        return try directory.segments().first
+    }
+
+    /// Replays every segment of `directory` into the harness's Postgres, as the kernel's replay
+    /// loop does (batches of 64, dead letters to the harness's DLQ stream).
+    func replayEverySegment(_ h: IngestHarness, _ directory: SpillDirectory, logger: Logger,
+                            metrics: PipelineMetrics? = nil) throws -> SpillReplayer.Outcome {
+        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
+                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                     metrics: metrics, logger: logger)
+        defer { replayer.close() }
+        return replayer.replay(try directory.segments())
+    }
+
     @Test func damagedSegmentsReplayTheirGoodRecordsAndReportFileAndOffset() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
@@ -60,11 +80,7 @@ struct SpillReplayTests {
         bytes[bytes.count / 2] ^= 0x5A
         try Data(bytes).write(to: URL(fileURLWithPath: flipped))
 
-        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
-                                     metrics: nil, logger: logger)
-        let outcome = replayer.replay(try directory.segments())
-        replayer.close()
+        let outcome = try replayEverySegment(h, directory, logger: logger)
         #expect(outcome.complete)
         #expect(outcome.events == 298, "300 spilled, one torn, one damaged")
         #expect(try h.count("SELECT count(*) FROM events") == 298)
@@ -84,11 +100,7 @@ struct SpillReplayTests {
         _ = try appender.append(again)
         _ = try appender.append(again)
         try appender.sealActive()
-        let second = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                   deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
-                                   metrics: nil, logger: logger)
-        let outcome2 = second.replay(try directory.segments())
-        second.close()
+        let outcome2 = try replayEverySegment(h, directory, logger: logger)
         #expect(outcome2.events == 100)
         #expect(outcome2.inserted == 50)
         #expect(outcome2.duplicates == 50)
@@ -104,18 +116,11 @@ struct SpillReplayTests {
         let log = LogCollector()
         let logger = Logger(label: "spill-test") { _ in log }
         let directory = try SpillDirectory(path: h.dir + "/spill")
-        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-        _ = try appender.append(try events(h, count: 200, from: 0))
-        try appender.sealActive()
-        let segment = try #require(try directory.segments().first)
+        let segment = try #require(try sealOneSegment(h, directory, events: 200, logger: logger))
         #expect(truncate(segment.path, off_t(segment.bytes - 2000)) == 0)
 
         let metrics = PipelineMetrics()
-        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
-                                     metrics: metrics, logger: logger)
-        let outcome = replayer.replay(try directory.segments())
-        replayer.close()
+        let outcome = try replayEverySegment(h, directory, logger: logger, metrics: metrics)
         let stored = try h.count("SELECT count(*) FROM events")
         #expect(outcome.complete)
         #expect(stored > 150 && stored < 200, "the records before the cut are replayed: \(stored)")
@@ -142,20 +147,13 @@ struct SpillReplayTests {
         let log = LogCollector()
         let logger = Logger(label: "spill-test") { _ in log }
         let directory = try SpillDirectory(path: h.dir + "/spill")
-        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-        _ = try appender.append(try events(h, count: 300, from: 0))
-        try appender.sealActive()
-        let segment = try #require(try directory.segments().first)
+        let segment = try #require(try sealOneSegment(h, directory, events: 300, logger: logger))
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segment.path)))
         bytes[14] ^= 0x04   // a bit of the creation time: the header CRC fails
         try Data(bytes).write(to: URL(fileURLWithPath: segment.path))
 
         let metrics = PipelineMetrics()
-        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
-                                     metrics: metrics, logger: logger)
-        let outcome = replayer.replay(try directory.segments())
-        replayer.close()
+        let outcome = try replayEverySegment(h, directory, logger: logger, metrics: metrics)
         #expect(outcome.complete)
         #expect(outcome.events == 300)
         #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 300)

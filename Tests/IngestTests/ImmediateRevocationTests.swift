@@ -15,6 +15,17 @@ struct ImmediateRevocationTests {
     static let good = #"{"venue":"XNAS","symbol":"AAPL","price":"1.5","size":"1"}"#
     static let adminPrincipal = "kernel-admin"
 
+    /// With one event stored before, publishes `count` events (`after-0`…) right away and waits
+    /// until each is either stored or dead-lettered; returns how many of them were stored.
+    static func publishAfterTheAnswer(_ h: IngestHarness, subject: EventUUID, token: String, count: Int) throws -> Int {
+        for i in 0..<count {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: good), token: token, id: "after-\(i)")
+        }
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + count },
+                "every entry is either stored or dead-lettered")
+        return try h.count("SELECT count(*) FROM md_trade") - 1
+    }
+
     @Test func anEventPublishedRightAfterDeregisteredIsDeadLettered() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
@@ -32,13 +43,8 @@ struct ImmediateRevocationTests {
         #expect(answer["status"] == "deregistered", "\(answer)")
         // Right after the answer, as a producer that keeps publishing would.
         let after = 5
-        for i in 0..<after {
-            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "after-\(i)")
-        }
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + after },
-                "every entry is either stored or dead-lettered")
+        let storedAfter = try Self.publishAfterTheAnswer(h, subject: subject, token: token, count: after)
         let letters = try h.deadLetters()
-        let storedAfter = try h.count("SELECT count(*) FROM md_trade") - 1
         #expect(letters.count == after && storedAfter == 0, "\(storedAfter) of \(after) events published after the answer were stored")
         for letter in letters {
             #expect(letter.reason == "producer_disabled", "\(letter.id): \(letter.reason) \(letter.detail)")
@@ -68,13 +74,8 @@ struct ImmediateRevocationTests {
 
         try Self.revoke(h, binary: binary, port: daemon.adminPort!, jti: try jtiOf(token, h))
         let after = 5
-        for i in 0..<after {
-            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "after-\(i)")
-        }
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + after },
-                "every entry is either stored or dead-lettered")
+        let storedAfter = try Self.publishAfterTheAnswer(h, subject: subject, token: token, count: after)
         let letters = try h.deadLetters()
-        let storedAfter = try h.count("SELECT count(*) FROM md_trade") - 1
         #expect(letters.count == after && storedAfter == 0, "\(storedAfter) of \(after) events published after the answer were stored")
         for letter in letters {
             #expect(letter.reason == "unauthenticated" && letter.detail == "token_revoked", "\(letter.id): \(letter.reason) \(letter.detail)")
@@ -96,12 +97,7 @@ struct ImmediateRevocationTests {
 
         _ = try h.pg.query("UPDATE producers SET disabled_at = now() WHERE producer_id = $1::uuid", [producer.description])
         let after = 3
-        for i in 0..<after {
-            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "after-\(i)")
-        }
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + after },
-                "every entry is either stored or dead-lettered")
-        let storedAfter = try h.count("SELECT count(*) FROM md_trade") - 1
+        let storedAfter = try Self.publishAfterTheAnswer(h, subject: subject, token: token, count: after)
         #expect(storedAfter == 0, "\(storedAfter) of \(after) events published after the SQL change were stored")
         for letter in try h.deadLetters() { #expect(letter.reason == "producer_disabled", "\(letter.id): \(letter.reason)") }
     }

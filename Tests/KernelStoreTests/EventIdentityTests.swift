@@ -12,14 +12,20 @@ import Testing
 struct EventIdentityTests {
     private func source(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+    /// A trade event that came in the envelope `envelope` (a repeated id is judged on those bytes).
+    private func trade(id: EventUUID = Fixtures.randomUUID(), entry: String, ts: Int64 = Fixtures.nowMicros,
+                       tags: [Tag] = [], redelivery: Bool = false, envelope: String) -> StoredEvent {
+        var event = Fixtures.tradeEvent(id: id, entry: entry, ts: ts, tags: tags, redelivery: redelivery)
+        event.sourcePayload = source(envelope)
+        return event
+    }
+
     @Test("the same event_id with another ts is not stored twice: the later copy is a conflict")
     func sameIDAnotherTs() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var first = Fixtures.tradeEvent(id: id, entry: "1-1", ts: Fixtures.nowMicros)
-            first.sourcePayload = source("envelope 1")
-            var second = Fixtures.tradeEvent(id: id, entry: "1-2", ts: Fixtures.nowMicros + 1_000_000)
-            second.sourcePayload = source("envelope 2: another ts")
+            let first = trade(id: id, entry: "1-1", envelope: "envelope 1")
+            let second = trade(id: id, entry: "1-2", ts: Fixtures.nowMicros + 1_000_000, envelope: "envelope 2: another ts")
             #expect(try writer.write([first]).inserted == 1)
             let report = try writer.write([second])
             #expect(report.inserted == 0 && report.duplicates == 0)
@@ -33,8 +39,7 @@ struct EventIdentityTests {
     func sameContentIsADuplicate() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var event = Fixtures.tradeEvent(id: id, entry: "1-1")
-            event.sourcePayload = source("the envelope")
+            let event = trade(id: id, entry: "1-1", envelope: "the envelope")
             #expect(try writer.write([event]).inserted == 1)
             for redelivery in [false, true] {
                 var again = event
@@ -54,8 +59,7 @@ struct EventIdentityTests {
             var generic = Fixtures.genericEvent(id: id, entry: "3-1")
             generic.sourcePayload = source("one envelope")
             #expect(try writer.write([generic]).inserted == 1)
-            var typed = Fixtures.tradeEvent(id: id, entry: "3-1", redelivery: true)
-            typed.sourcePayload = source("one envelope")
+            let typed = trade(id: id, entry: "3-1", redelivery: true, envelope: "one envelope")
             let report = try writer.write([typed])
             #expect(report.inserted == 0 && report.duplicates == 1, "\(report)")
             #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 0)
@@ -67,10 +71,10 @@ struct EventIdentityTests {
     func twinsInOneBatch() throws {
         try Fixtures.withStore { writer, connection, _ in
             let same = Fixtures.randomUUID(), other = Fixtures.randomUUID()
-            var a = Fixtures.tradeEvent(id: same, entry: "5-1"); a.sourcePayload = source("a")
-            var b = Fixtures.tradeEvent(id: same, entry: "5-2", ts: Fixtures.nowMicros + 7); b.sourcePayload = source("a")
-            var c = Fixtures.tradeEvent(id: other, entry: "5-3"); c.sourcePayload = source("c")
-            var d = Fixtures.tradeEvent(id: other, entry: "5-4", ts: Fixtures.nowMicros + 9); d.sourcePayload = source("d")
+            let a = trade(id: same, entry: "5-1", envelope: "a")
+            let b = trade(id: same, entry: "5-2", ts: Fixtures.nowMicros + 7, envelope: "a")
+            let c = trade(id: other, entry: "5-3", envelope: "c")
+            let d = trade(id: other, entry: "5-4", ts: Fixtures.nowMicros + 9, envelope: "d")
             let report = try writer.write([a, b, c, d])
             #expect(report.inserted == 2 && report.duplicates == 1 && report.total == 4, "\(report)")
             #expect(report.conflicts.map(\.entryID) == ["5-4"])
@@ -85,9 +89,9 @@ struct EventIdentityTests {
     func retryAndConflictInOneBatch() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var first = Fixtures.tradeEvent(id: id, entry: "7-1"); first.sourcePayload = source("first")
+            let first = trade(id: id, entry: "7-1", envelope: "first")
             #expect(try writer.write([first]).inserted == 1)
-            var other = Fixtures.tradeEvent(id: id, entry: "7-2", ts: Fixtures.nowMicros + 5); other.sourcePayload = source("other")
+            let other = trade(id: id, entry: "7-2", ts: Fixtures.nowMicros + 5, envelope: "other")
             var retry = first; retry.entryID = "7-3"
             let report = try writer.write([other, retry])
             #expect(report.inserted == 0 && report.duplicates == 1, "\(report)")
@@ -104,11 +108,9 @@ struct EventIdentityTests {
             #expect(try writer.write([first]).inserted == 1)
             var batch: [StoredEvent] = []
             for i in 1...20 {
-                var e = Fixtures.tradeEvent(entry: "6-\(i)", tags: [Tag(key: "k", value: "v\(i % 3)")])
-                e.sourcePayload = source("new \(i)")
-                batch.append(e)
+                batch.append(trade(entry: "6-\(i)", tags: [Tag(key: "k", value: "v\(i % 3)")], envelope: "new \(i)"))
             }
-            var clash = Fixtures.tradeEvent(id: taken, entry: "6-99"); clash.sourcePayload = source("second")
+            let clash = trade(id: taken, entry: "6-99", envelope: "second")
             batch.insert(clash, at: 10)
             let report = try writer.write(batch)
             #expect(report.inserted == 20 && report.conflicts.map(\.entryID) == ["6-99"], "\(report)")

@@ -120,18 +120,8 @@ final class AdminHarness: @unchecked Sendable {
 
     @discardableResult
     func run(_ tool: String, _ args: [String], cwd: String? = nil) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else { throw HarnessError(message: "\(tool) \(args) exited \(p.terminationStatus): \(text)") }
+        let (status, text) = try Command.run(tool, args, in: cwd)
+        guard status == 0 else { throw HarnessError(message: "\(tool) \(args) exited \(status): \(text)") }
         return text
     }
 

@@ -231,7 +231,7 @@ import Testing
             #expect(error.message.hasPrefix("key_not_pending:"))
         }
         // The migrations (0007 included) re-apply cleanly.
-        _ = try Migrator(directory: AdminHarness.repoRoot + "/migrations", logger: h.logger).apply(on: h.pg)
+        _ = try Migrator(directory: TestDatabase.migrationsDirectory, logger: h.logger).apply(on: h.pg)
     }
 
     @Test func denyRevokesTheKeyAndRejectsPendingAudits() async throws {

@@ -51,14 +51,9 @@ final class IngestHarness: @unchecked Sendable {
         prefix = "it\(id):"
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("dk-it-\(id)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let admin = try PGConnection(dsn: adminDSN, logger: logger)
-        defer { admin.close() }
-        try admin.execute("CREATE DATABASE \(database)")
-        var components = URLComponents(string: adminDSN)!
-        components.path = "/" + database
-        dsn = components.string!
+        dsn = try TestDatabase.create(database, server: adminDSN, logger: logger)
         pg = try PGConnection(dsn: dsn, logger: logger)
-        _ = try Migrator(directory: Self.repoRoot + "/migrations", logger: logger).apply(on: pg)
+        _ = try Migrator(directory: TestDatabase.migrationsDirectory, logger: logger).apply(on: pg)
         redis = try RedisConnection(endpoint: RedisConnection.Endpoint(address: Self.redisAddr)!, timeoutMs: 5000)
         try run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "issuer", "-f", dir + "/issuer"])
     }
@@ -72,14 +67,9 @@ final class IngestHarness: @unchecked Sendable {
     /// Drops the database and the Redis keys. Call at the end of each test.
     func tearDown() {
         pg.close()
-        if let keys = try? redis.command(["KEYS", prefix + "*"]).array {
-            for key in keys { if let k = key.text { _ = try? redis.command(["DEL", k]) } }
-        }
+        redis.deleteKeys(prefix: prefix)
         redis.close()
-        if let admin = try? PGConnection(dsn: serverDSN, logger: logger) {
-            try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-            admin.close()
-        }
+        TestDatabase.drop(database, server: serverDSN, logger: logger)
         try? FileManager.default.removeItem(atPath: dir)
     }
 

@@ -235,14 +235,9 @@ final class OnboardingHarness: @unchecked Sendable {
         let name = "cert-\(UUID().uuidString.prefix(8))"
         let pub = dir + "/" + name + ".pub"
         try FileManager.default.copyItem(atPath: keyPath + ".pub", toPath: pub)
-        var args = ["-q", "-s", ca ?? caPath, "-I", id, "-z", "7"]
-        if !principals.isEmpty { args += ["-n", principals.joined(separator: ",")] }
-        if let validity { args += ["-V", validity] }
-        if host { args.append("-h") }
-        for option in options { args += ["-O", option] }
-        if let signatureAlgorithm { args += ["-t", signatureAlgorithm] }
-        args.append(pub)
-        try Self.sshKeygen(args)
+        try Self.sshKeygen(SSHKeygenArguments.certify(pub, ca: ca ?? caPath, id: id, serial: 7, principals: principals,
+                                                      validity: validity, host: host, options: options,
+                                                      signatureAlgorithm: signatureAlgorithm))
         return try String(contentsOfFile: dir + "/" + name + "-cert.pub", encoding: .utf8)
     }
 

@@ -14,7 +14,7 @@ struct EventIdentityTests {
 
     /// A trade event that came in the envelope `envelope` (a repeated id is judged on those bytes).
     private func trade(id: EventUUID = Fixtures.randomUUID(), entry: String, ts: Int64 = Fixtures.nowMicros,
-                       tags: [Tag] = [], redelivery: Bool = false, envelope: String) -> StoredEvent {
+                       tags: [KernelPlugins.Tag] = [], redelivery: Bool = false, envelope: String) -> StoredEvent {
         var event = Fixtures.tradeEvent(id: id, entry: entry, ts: ts, tags: tags, redelivery: redelivery)
         event.sourcePayload = source(envelope)
         return event

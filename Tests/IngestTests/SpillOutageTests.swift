@@ -223,31 +223,29 @@ struct SpillOutageTests {
 @Suite("Spill: data errors never spill")
 struct DataErrorTests {
     @Test func aRowPostgresRefusesIsDeadLetteredAloneAndTheRestCommits() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        let (_, subject, _, token) = try h.boundProducer()
-        let daemon = try h.startDaemon(batchSize: 100, batchMaxWaitMs: 500)
-        defer { daemon.stop() }
-        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1","size":"1"}"#), token: token)
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
-        // A constraint the kernel cannot know about: Postgres refuses one row for data reasons.
-        try h.pg.execute("ALTER TABLE md_trade ADD CONSTRAINT no_666 CHECK (price <> 666)")
-        var commands: [[[UInt8]]] = []
-        for i in 0..<50 {
-            let price = i == 17 ? "666" : "\(200 + i)"
-            let payload = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(price)","size":"1"}"#)
-            commands.append(["XADD", h.streamKey, "*", "payload", payload, "token", token, "id", "client-\(i)"].map { Array($0.utf8) })
+        try IngestHarness.withRunningKernel(batchSize: 100, batchMaxWaitMs: 500) { h, bound, _ in
+            let (_, subject, _, token) = bound
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1","size":"1"}"#), token: token)
+            #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
+            // A constraint the kernel cannot know about: Postgres refuses one row for data reasons.
+            try h.pg.execute("ALTER TABLE md_trade ADD CONSTRAINT no_666 CHECK (price <> 666)")
+            var commands: [[[UInt8]]] = []
+            for i in 0..<50 {
+                let price = i == 17 ? "666" : "\(200 + i)"
+                let payload = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(price)","size":"1"}"#)
+                commands.append(["XADD", h.streamKey, "*", "payload", payload, "token", token, "id", "client-\(i)"].map { Array($0.utf8) })
+            }
+            _ = try h.redis.pipeline(commands)
+            #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 50 && h.pendingCount() == 0 })
+            let letters = try h.deadLetters()
+            #expect(letters.count == 1)
+            #expect(letters.first?.reason == "persist_failed")
+            #expect(letters.first?.id == "client-17")
+            #expect(letters.first?.detail.contains("no_666") == true)
+            #expect(letters.first?.payload.contains("666") == true)
+            #expect(try h.count("SELECT count(*) FROM md_trade WHERE price = 666") == 0)
+            #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 50)
         }
-        _ = try h.redis.pipeline(commands)
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 50 && h.pendingCount() == 0 })
-        let letters = try h.deadLetters()
-        #expect(letters.count == 1)
-        #expect(letters.first?.reason == "persist_failed")
-        #expect(letters.first?.id == "client-17")
-        #expect(letters.first?.detail.contains("no_666") == true)
-        #expect(letters.first?.payload.contains("666") == true)
-        #expect(try h.count("SELECT count(*) FROM md_trade WHERE price = 666") == 0)
-        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 50)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 @testable import KernelOnboarding
 import KernelRedis
+import KernelTestSupport
 import Testing
 import KernelCrypto
 

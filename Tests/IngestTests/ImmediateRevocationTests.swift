@@ -64,10 +64,8 @@ struct ImmediateRevocationTests {
         guard let binary = Self.kernelBinaryOrIssue() else { return }
         let h = try IngestHarness()
         defer { h.tearDown() }
-        try Self.makeAdminIdentity(h)
         let (_, subject, _, token) = try h.boundProducer()
-        let daemon = Daemon(config: try KernelConfig.parse(yaml: Self.yaml(h)), logger: h.logger)
-        try daemon.start()
+        let daemon = try Self.startKernelWithAdminCA(h)
         defer { daemon.stop() }
         try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "before")
         #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 }, "the token works (and is cached)")
@@ -87,10 +85,8 @@ struct ImmediateRevocationTests {
     @Test func revocationCheckSecondsZeroSeesAnSQLChangeAtTheNextEntry() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        try Self.makeAdminIdentity(h)
         let (producer, subject, _, token) = try h.boundProducer()
-        let daemon = Daemon(config: try KernelConfig.parse(yaml: Self.yaml(h, checkSeconds: 0)), logger: h.logger)
-        try daemon.start()
+        let daemon = try Self.startKernelWithAdminCA(h, checkSeconds: 0)
         defer { daemon.stop() }
         try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "before")
         #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 }, "the producer's events land while it is enabled")
@@ -109,10 +105,8 @@ struct ImmediateRevocationTests {
         guard let binary = Self.kernelBinaryOrIssue() else { return }
         let h = try IngestHarness()
         defer { h.tearDown() }
-        try Self.makeAdminIdentity(h)
         let (_, subject, _, token) = try h.boundProducer()
-        let daemon = Daemon(config: try KernelConfig.parse(yaml: Self.yaml(h, consumer: "kernel-a", checkSeconds: 30)), logger: h.logger)
-        try daemon.start()
+        let daemon = try Self.startKernelWithAdminCA(h, consumer: "kernel-a", checkSeconds: 30)
         defer { daemon.stop() }
         let yamlB = try Self.yaml(h, stream: "events-b", consumer: "kernel-b", name: "b", checkSeconds: 30)
         let b = try h.startProcess(yaml: yamlB)
@@ -244,6 +238,14 @@ struct ImmediateRevocationTests {
             return nil
         }
         return IngestHarness.kernelBinary
+    }
+
+    /// Makes the admin identity and starts a kernel in this process on `yaml(h, consumer:checkSeconds:)`.
+    static func startKernelWithAdminCA(_ h: IngestHarness, consumer: String = "kernel-test", checkSeconds: Int? = nil) throws -> Daemon {
+        try makeAdminIdentity(h)
+        let daemon = Daemon(config: try KernelConfig.parse(yaml: yaml(h, consumer: consumer, checkSeconds: checkSeconds)), logger: h.logger)
+        try daemon.start()
+        return daemon
     }
 
     /// An admin CA and an admin key certified by it for `adminPrincipal`, under `h.dir`.

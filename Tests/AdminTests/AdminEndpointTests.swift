@@ -2,6 +2,7 @@ import Foundation
 import KernelAdmin
 import KernelJSON
 import KernelPostgres
+import KernelTestSupport
 import Testing
 
 @Suite(.serialized) struct AdminEndpointTests {

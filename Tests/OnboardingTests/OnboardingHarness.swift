@@ -241,6 +241,12 @@ final class OnboardingHarness: @unchecked Sendable {
         return try String(contentsOfFile: dir + "/" + name + "-cert.pub", encoding: .utf8)
     }
 
+    /// A producer identity (`producerIdentity()`) whose key is approved, and its producer id.
+    func approvedProducer() throws -> (identity: ProducerIdentity, producerID: String) {
+        let identity = try producerIdentity()
+        return (identity, try insertKey(identity, status: "approved"))
+    }
+
     /// A producer: an ed25519 key and its certificate from the harness CA.
     func producerIdentity(_ name: String = "producer-\(UUID().uuidString.prefix(6))", principals: [String] = ["producer"],
                           validity: String? = "always:forever") throws -> ProducerIdentity {

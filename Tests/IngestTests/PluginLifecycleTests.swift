@@ -102,7 +102,6 @@ struct PluginLifecycleTests {
     func loadUnderWay(_ env: LifecycleEnv, subject: EventUUID, token: String, count: Int = 600, perSecond: Double = 300,
                       lead: TimeInterval = 0.7) -> Publisher {
         let load = Publisher(h: env.h, subject: subject, token: token, count: count, perSecond: perSecond)
-        load.start()
         Thread.sleep(forTimeInterval: lead)
         return load
     }
@@ -554,25 +553,14 @@ final class LifecycleEnv: @unchecked Sendable {
     }
 }
 
-/// Publishes `count` events with `seq` 0..<count at a steady rate on its own Redis connection.
+/// Publishes `count` events with `seq` 0..<count at a steady rate on its own Redis connection,
+/// from the moment it is made; `wait()` returns once all are sent.
 final class Publisher: @unchecked Sendable {
-    let h: IngestHarness
-    let subject: EventUUID
-    let token: String
-    let count: Int
-    let perSecond: Double
+    // @unchecked: `failures` is written by the publishing thread only, and read after `wait()`.
     private let done = DispatchSemaphore(value: 0)
     private(set) var failures = 0
 
     init(h: IngestHarness, subject: EventUUID, token: String, count: Int, perSecond: Double) {
-        self.h = h
-        self.subject = subject
-        self.token = token
-        self.count = count
-        self.perSecond = perSecond
-    }
-
-    func start() {
         Thread.detachNewThread { [self] in
             defer { done.signal() }
             guard let redis = try? RedisConnection(endpoint: RedisConnection.Endpoint(address: IngestHarness.redisAddr)!, timeoutMs: 5000) else {

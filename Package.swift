@@ -42,6 +42,10 @@ let package = Package(
         // The runtime every stage uses: threads, the bounded queue, locks with stable addresses,
         // semaphore, stop flag, clocks and sleeping.
         .target(name: "KernelRuntime"),
+        // The kernel's JSON log lines and their bounded sink (docs/admin.md, "Logs").
+        .target(name: "KernelLogging", dependencies: ["KernelJSON", "KernelRuntime", .product(name: "Logging", package: "swift-log")]),
+        // Process lifecycle: shutdown and reload signals, systemd notifications.
+        .target(name: "KernelLifecycle", dependencies: ["KernelRuntime"]),
         // The crypto toolkit: the one Base64, the SSH wire reader, libcrypto keys, signatures, digests.
         .target(name: "KernelCrypto", dependencies: ["COpenSSL"]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
@@ -49,14 +53,14 @@ let package = Package(
             "KernelCrypto", "KernelPostgres", "KernelSchema", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelConfig", dependencies: ["KernelJSON", "KernelCrypto", .product(name: "Yams", package: "Yams")]),
-        .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelCrypto", "KernelJSON", "KernelEvents", "KernelConfig"]),
+        .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelCrypto", "KernelJSON", "KernelEvents"]),
         // OpenSSH certificates, SSH keys, fingerprints and producer signatures (libcrypto).
         .target(name: "KernelSSH", dependencies: ["KernelCrypto", "KernelJSON"]),
         .target(name: "KernelPostgres", dependencies: [
             "CLibPQ", "KernelCrypto", "KernelJSON", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelRedis", dependencies: [
-            "CHiredis", "KernelConfig", .product(name: "Logging", package: "swift-log"),
+            "CHiredis", .product(name: "Logging", package: "swift-log"),
         ], linkerSettings: [.linkedLibrary("hiredis")]),   // replaced below for DK_HIREDIS_PREFIX
         // Schema families, columns, values and tags: the vocabulary the plugin host and the store share.
         .target(name: "KernelSchema"),
@@ -74,7 +78,7 @@ let package = Package(
         ]),
         // Producer onboarding over the control streams: registration, token exchange, subjects.
         .target(name: "KernelOnboarding", dependencies: [
-            "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelEvents",
+            "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelEvents",
             "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         // The release version and the git commit built (`kernel --version`, `kernel_build_info`).
@@ -89,7 +93,7 @@ let package = Package(
         ]),
         // The admin HTTP API, /metrics, /healthz, /readyz (Hummingbird).
         .target(name: "KernelAdmin", dependencies: [
-            "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig", "KernelMetrics",
+            "KernelRuntime", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelMetrics",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -98,11 +102,11 @@ let package = Package(
         ]),
         .target(name: "KernelCore", dependencies: [
             "KernelRuntime", "KernelConfig", "KernelPostgres", "KernelRedis", "KernelPlugins", "KernelJSON", "KernelEvents", "KernelStore",
-            "KernelAuth", "KernelSpill", "KernelOnboarding", "KernelAdmin", "KernelMetrics",
+            "KernelAuth", "KernelSpill", "KernelOnboarding", "KernelAdmin", "KernelMetrics", "KernelLogging", "KernelLifecycle",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "kernel", dependencies: [
-            "KernelCore", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
+            "KernelCore", "KernelLifecycle", "KernelLogging", "KernelConfig", "KernelPostgres", "KernelPlugins", "KernelAuth", "KernelSpill", "KernelAdmin",
             "KernelRedis", "KernelEvents", "KernelJSON", "KernelOnboarding", "KernelVersion", "KernelStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -148,14 +152,14 @@ let package = Package(
         .testTarget(name: "KernelSpillTests", dependencies: ["KernelTestSupport", "KernelSpill", "KernelStore", "KernelPlugins", "KernelEvents"]),
         .testTarget(name: "OnboardingTests", dependencies: [
             "KernelTestSupport", "KernelOnboarding", "KernelSSH", "KernelAuth", "KernelCrypto", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
-            "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
+            "KernelCore", "KernelEvents", "KernelPlugins", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AdminTests", dependencies: [
             "KernelAdmin", "KernelMetrics", "KernelTestSupport", "KernelSSH", "KernelAuth", "KernelJSON", "KernelRedis", "KernelPostgres", "KernelConfig",
-            "KernelVersion",
+            "KernelCore", "KernelVersion",
             .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
         ]),
-        .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis", "KernelConfig"]),
+        .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
             "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON", "KernelPluginSDK", "KernelTestSupport",

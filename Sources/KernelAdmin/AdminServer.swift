@@ -2,7 +2,6 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import KernelAuth
-import KernelConfig
 import KernelMetrics
 import KernelRedis
 import KernelSSH
@@ -23,7 +22,7 @@ import Glibc
 /// from async code, or `startBlocking()`/`stopBlocking()` from the thread-based daemon.
 public final class AdminServer: @unchecked Sendable {
     // @unchecked: `task` and `port` are guarded by `lock`; everything else is immutable.
-    private let config: KernelConfig
+    private let settings: AdminSettings
     private let metrics: KernelMetrics
     private let logger: Logger
     private let spillState: @Sendable () -> String?
@@ -45,8 +44,7 @@ public final class AdminServer: @unchecked Sendable {
     private var port: Int?
 
     /// - Parameters:
-    ///   - config: uses `server.listen`, `server.tls`, `auth.admin_*`, `auth.skew_seconds`,
-    ///     `auth.registration_response_ttl_seconds`, `redis.*` (connection, `key_prefix`) and `postgres.dsn`.
+    ///   - settings: the listener, its TLS, the admin certificate checks, Redis and Postgres.
     ///   - metrics: rendered at `/metrics`; admin counters are incremented here.
     ///   - spillState: non-nil while the daemon is spilling (e.g. `"postgres unreachable"`), shown by `/readyz`.
     ///   - degradedState: non-nil while part of ingest waits (families parked), shown by `/readyz`.
@@ -54,13 +52,13 @@ public final class AdminServer: @unchecked Sendable {
     ///   - now: Unix seconds (certificate validity); tests may inject a clock.
     ///   - revocations: the daemon's record of revocations, which its ingest applies before the
     ///     next chunk; `/auth/revoke` records there before answering. Nil without an ingest pipeline.
-    public init(config: KernelConfig, metrics: KernelMetrics, logger: Logger,
+    public init(settings: AdminSettings, metrics: KernelMetrics, logger: Logger,
                 revocations: IngestRevocations? = nil,
                 spillState: @escaping @Sendable () -> String? = { nil },
                 degradedState: @escaping @Sendable () -> String? = { nil },
                 beforeScrape: @escaping @Sendable () -> Void = {},
                 now: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
-        self.config = config
+        self.settings = settings
         self.metrics = metrics
         self.logger = logger
         self.spillState = spillState
@@ -68,20 +66,19 @@ public final class AdminServer: @unchecked Sendable {
         self.beforeScrape = beforeScrape
         self.now = now
         self.revocations = revocations
-        let redis = config.redis
         func connections(timeoutMs: Int, connectTimeoutSeconds: Int) -> BlockingWorker.Connections {
-            var settings = RedisSettings(config)
-            settings.dialTimeoutMs = timeoutMs
-            settings.commandTimeoutMs = timeoutMs
-            return BlockingWorker.Connections(redisSettings: settings,
-                                       dsn: Self.dsn(config.postgres.dsn, connectTimeoutSeconds: connectTimeoutSeconds),
+            var redis = settings.redis
+            redis.dialTimeoutMs = timeoutMs
+            redis.commandTimeoutMs = timeoutMs
+            return BlockingWorker.Connections(redisSettings: redis,
+                                       dsn: Self.dsn(settings.postgresDSN, connectTimeoutSeconds: connectTimeoutSeconds),
                                        logger: logger)
         }
         operationsWorker = BlockingWorker(name: "admin-ops",
-                                          connections: connections(timeoutMs: max(redis.readTimeoutMs, 1000), connectTimeoutSeconds: 5))
+                                          connections: connections(timeoutMs: max(settings.redisReadTimeoutMs, 1000), connectTimeoutSeconds: 5))
         // libpq's connect_timeout has a floor of 2 s; Redis gets the ~1 s of docs/admin.md, "Readiness".
         probeWorker = BlockingWorker(name: "admin-probe", connections: connections(timeoutMs: 1000, connectTimeoutSeconds: 2))
-        if let text = config.auth.adminSSHCA {
+        if let text = settings.adminSSHCA {
             switch SSHPublicKey.load(configValue: text) {
             case .success(let key): adminCA = key
             case .failure(let error):
@@ -109,7 +106,7 @@ public final class AdminServer: @unchecked Sendable {
         operationsWorker.start()
         probeWorker.start()
         let server = try makeServerBuilder()
-        let listen = config.server.listen
+        let listen = settings.listen
         let host = listen.host.isEmpty ? "0.0.0.0" : listen.host
         let (bound, boundContinuation) = AsyncStream<(port: Int, channel: any Channel)>.makeStream()
         let responder = makeResponder()
@@ -139,7 +136,7 @@ public final class AdminServer: @unchecked Sendable {
         lock.unlock()
         logger.info("admin_listening", metadata: [
             "event": "admin", "component": "admin_api", "action": "start", "outcome": "success",
-            "target": .string("\(host):\(port)"), "details": .string(config.server.tls == nil ? "http" : "https, client certificates required"),
+            "target": .string("\(host):\(port)"), "details": .string(settings.tls == nil ? "http" : "https, client certificates required"),
         ])
     }
 
@@ -195,23 +192,22 @@ public final class AdminServer: @unchecked Sendable {
     // MARK: Wiring
 
     private func makeResponder() -> AdminResponder {
-        let auth = config.auth
         let authenticator = AdminAuthenticator(
-            policy: CertificatePolicy.admin(caKey: adminCA, principal: auth.adminPrincipal,
-                                            skewSeconds: UInt64(max(auth.skewSeconds, 0))),
-            adminPrincipal: auth.adminPrincipal,
-            allowedSubjects: auth.adminAllowedSubjects,
-            tlsEnabled: config.server.tls != nil,
-            keyPrefix: config.redis.keyPrefix,
+            policy: CertificatePolicy.admin(caKey: adminCA, principal: settings.adminPrincipal,
+                                            skewSeconds: UInt64(max(settings.skewSeconds, 0))),
+            adminPrincipal: settings.adminPrincipal,
+            allowedSubjects: settings.adminAllowedSubjects,
+            tlsEnabled: settings.tls != nil,
+            keyPrefix: settings.keyPrefix,
             metrics: metrics,
             worker: operationsWorker,
             now: now)
-        let handlers = AdminHandlers(worker: operationsWorker, keyPrefix: config.redis.keyPrefix,
-                                     responseTTLSeconds: auth.registrationResponseTTLSeconds, revocations: revocations,
+        let handlers = AdminHandlers(worker: operationsWorker, keyPrefix: settings.keyPrefix,
+                                     responseTTLSeconds: settings.responseTTLSeconds, revocations: revocations,
                                      logger: logger)
         return AdminResponder(authenticator: authenticator, handlers: handlers,
                               readiness: ReadinessProbe(worker: probeWorker, spillState: spillState, degradedState: degradedState),
-                              metrics: metrics, tlsEnabled: config.server.tls != nil, beforeScrape: beforeScrape,
+                              metrics: metrics, tlsEnabled: settings.tls != nil, beforeScrape: beforeScrape,
                               logger: logger)
     }
 
@@ -220,7 +216,7 @@ public final class AdminServer: @unchecked Sendable {
     /// the handler, is counted (`kernel_admin_mtls_denied_total`), logged and answered 401; a
     /// certificate that is presented must verify or the handshake fails.
     private func makeServerBuilder() throws -> HTTPServerBuilder {
-        guard let tls = config.server.tls else { return .http1() }
+        guard let tls = settings.tls else { return .http1() }
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(tls.certFile).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)

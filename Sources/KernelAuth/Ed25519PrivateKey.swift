@@ -1,5 +1,4 @@
 import COpenSSL
-import KernelConfig
 import KernelCrypto
 
 /// An Ed25519 signing key (the token issuer key). Its description shows only the public key.
@@ -95,8 +94,8 @@ public struct Ed25519PrivateKey: Sendable, CustomStringConvertible {
     public var description: String { "Ed25519PrivateKey(public: \(publicKey.base64))" }
 
     /// The issuer key configured in `auth`: `private_key` (or `KERNEL_AUTH_PRIVATE_KEY`, already
-    /// applied by KernelConfig), else `private_key_file`; nil when neither is set.
-    public static func issuerKey(_ auth: KernelConfig.Auth) throws(AuthKeyError) -> Ed25519PrivateKey? {
+    /// applied by the configuration), else `private_key_file`; nil when neither is set.
+    public static func issuerKey(_ auth: AuthSettings) throws(AuthKeyError) -> Ed25519PrivateKey? {
         if let text = auth.privateKey {
             do {
                 return try Ed25519PrivateKey(base64: text)

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import KernelConfig
 import KernelEvents
 import KernelJSON
 import KernelCrypto
@@ -22,15 +21,15 @@ public struct TokenIssuer: Sendable {
     public let skewSeconds: Int64
     public let defaultTTLSeconds: Int64
 
-    /// From the config. Throws `.noIssuerKey` when no issuer key is configured, or the key's
+    /// From the settings. Throws `.noIssuerKey` when no issuer key is configured, or the key's
     /// problem when it cannot be loaded.
-    public init(config: KernelConfig.Auth) throws(AuthKeyError) {
-        guard let key = try Ed25519PrivateKey.issuerKey(config) else {
+    public init(settings: AuthSettings) throws(AuthKeyError) {
+        guard let key = try Ed25519PrivateKey.issuerKey(settings) else {
             throw AuthKeyError(.noIssuerKey, "no issuer key: set auth.private_key (or KERNEL_AUTH_PRIVATE_KEY) "
                                + "or auth.private_key_file")
         }
-        self.init(key: key, keyID: config.keyID, issuer: config.issuer, audience: config.audience,
-                  skewSeconds: Int64(config.skewSeconds), defaultTTLSeconds: Int64(config.tokenTTLSeconds))
+        self.init(key: key, keyID: settings.keyID, issuer: settings.issuer, audience: settings.audience,
+                  skewSeconds: Int64(settings.skewSeconds), defaultTTLSeconds: Int64(settings.tokenTTLSeconds))
     }
 
     public init(key: Ed25519PrivateKey, keyID: String, issuer: String, audience: String,

@@ -1,4 +1,3 @@
-import KernelConfig
 import KernelEvents
 import KernelJSON
 import KernelCrypto
@@ -30,33 +29,33 @@ public struct TokenVerifier: Sendable {
     /// start without an issuer key (docs/protocol.md, "Tokens").
     public let issuerKeyProblem: AuthKeyError?
 
-    /// From the config. Throws when a configured public key is unusable or a `kid` is ambiguous.
-    public init(config: KernelConfig.Auth) throws(AuthKeyError) {
+    /// From the settings. Throws when a configured public key is unusable or a `kid` is ambiguous.
+    public init(settings: AuthSettings) throws(AuthKeyError) {
         var issuerKey: Ed25519PrivateKey?
         var problem: AuthKeyError?
         do {
-            issuerKey = try Ed25519PrivateKey.issuerKey(config)
+            issuerKey = try Ed25519PrivateKey.issuerKey(settings)
         } catch {
             problem = error
         }
-        let keys = try VerificationKeys(auth: config, issuerKey: issuerKey)
-        self.init(keys: keys, issuer: config.issuer, audience: config.audience, skewSeconds: Int64(config.skewSeconds),
+        let keys = try VerificationKeys(auth: settings, issuerKey: issuerKey)
+        self.init(keys: keys, issuer: settings.issuer, audience: settings.audience, skewSeconds: Int64(settings.skewSeconds),
                   issuerKeyProblem: problem)
     }
 
-    /// From the config, never failing: unusable keys are left out and reported in `problems`
+    /// From the settings, never failing: unusable keys are left out and reported in `problems`
     /// (issuer key problem first). For the daemon, which must start and log rather than stop.
-    public static func tolerant(config: KernelConfig.Auth) -> (verifier: TokenVerifier, problems: [AuthKeyError]) {
+    public static func tolerant(settings: AuthSettings) -> (verifier: TokenVerifier, problems: [AuthKeyError]) {
         var issuerKey: Ed25519PrivateKey?
         var problems: [AuthKeyError] = []
         do {
-            issuerKey = try Ed25519PrivateKey.issuerKey(config)
+            issuerKey = try Ed25519PrivateKey.issuerKey(settings)
         } catch {
             problems.append(error)
         }
-        let (keys, keyProblems) = VerificationKeys.collect(auth: config, issuerKey: issuerKey)
-        let verifier = TokenVerifier(keys: keys, issuer: config.issuer, audience: config.audience,
-                                     skewSeconds: Int64(config.skewSeconds), issuerKeyProblem: problems.first)
+        let (keys, keyProblems) = VerificationKeys.collect(auth: settings, issuerKey: issuerKey)
+        let verifier = TokenVerifier(keys: keys, issuer: settings.issuer, audience: settings.audience,
+                                     skewSeconds: Int64(settings.skewSeconds), issuerKeyProblem: problems.first)
         return (verifier, problems + keyProblems)
     }
 

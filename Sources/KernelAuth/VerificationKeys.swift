@@ -1,5 +1,3 @@
-import KernelConfig
-
 /// The token verification keys by `kid`: `auth.public_keys` (raw base64), `auth.public_keys_ssh`
 /// (OpenSSH lines) and the issuer's own public key under `auth.key_id`. A `kid` may appear in
 /// several places only if every place names the same key (older configs repeat the issuer key
@@ -10,7 +8,7 @@ public struct VerificationKeys: Sendable {
     public init() {}
 
     /// From the config; `issuerKey` is the loaded issuer key, if any. Throws the first unusable entry.
-    public init(auth: KernelConfig.Auth, issuerKey: Ed25519PrivateKey?) throws(AuthKeyError) {
+    public init(auth: AuthSettings, issuerKey: Ed25519PrivateKey?) throws(AuthKeyError) {
         let (keys, problems) = VerificationKeys.collect(auth: auth, issuerKey: issuerKey)
         if let first = problems.first { throw first }
         self = keys
@@ -19,7 +17,7 @@ public struct VerificationKeys: Sendable {
     /// Every usable key from the config, and the problems with the others. An unusable entry is
     /// skipped; a `kid` that names two different keys is dropped altogether (neither can be trusted
     /// to be the intended one), so its tokens fail `unknown_kid`.
-    public static func collect(auth: KernelConfig.Auth, issuerKey: Ed25519PrivateKey?)
+    public static func collect(auth: AuthSettings, issuerKey: Ed25519PrivateKey?)
         -> (keys: VerificationKeys, problems: [AuthKeyError]) {
         var candidates: [(kid: String, key: Ed25519PublicKey)] = []
         var problems: [AuthKeyError] = []

@@ -1,4 +1,5 @@
 import KernelAuth
+import KernelLifecycle
 import KernelConfig
 import KernelPlugins
 import KernelPostgres
@@ -95,7 +96,7 @@ public final class Daemon {
                                       breadcrumb: breadcrumb, restartCountsADelivery: restartCountsADelivery,
                                       revocations: revocations, logger: logger)
         pipeline.start()
-        let listener = RevocationListener(settings: RedisSettings(config), keyPrefix: config.redis.keyPrefix,
+        let listener = RevocationListener(settings: config.redisSettings, keyPrefix: config.redis.keyPrefix,
                                           revocations: revocations, logger: logger)
         listener.start()
         revocationListener = listener
@@ -153,12 +154,12 @@ public final class Daemon {
     /// Starts the admin API last, so that readiness implies the consumers run (docs/operations.md, "Start-up").
     func startAdmin(_ pipeline: IngestPipeline) throws(StartupError) {
         pipeline.metrics.attach(metrics)
-        let bridge = MetricsBridge(metrics: metrics, pipeline: pipeline, onboarding: onboarding, settings: RedisSettings(config),
+        let bridge = MetricsBridge(metrics: metrics, pipeline: pipeline, onboarding: onboarding, settings: config.redisSettings,
                                    streams: config.redis.assignedShards.map(config.redis.shardStreamKey), group: config.redis.consumerGroup, logger: logger)
         bridge.start()
         metricsBridge = bridge
         let health = pipeline.health
-        let server = AdminServer(config: config, metrics: metrics, logger: logger, revocations: revocations,
+        let server = AdminServer(settings: config.adminSettings, metrics: metrics, logger: logger, revocations: revocations,
                                  spillState: { health.state == .closed ? nil : "replaying the spill; the circuit is not closed yet" },
                                  degradedState: {
                                      let parked = pipeline.router.parking.parkedFamilies
@@ -182,7 +183,7 @@ public final class Daemon {
     /// Starts one consumer thread per control stream (docs/onboarding.md). Subject registration checks
     /// schemas against the families the router serves at the time of each request.
     func startOnboarding(_ router: PluginRouter) throws(StartupError) {
-        var settings = OnboardingSettings(config: config)
+        var settings = config.onboardingSettings
         settings.revocations = revocations
         let families: @Sendable () -> [FamilyDescriptor] = { router.registry.servedFamilies.map(\.family) }
         let handlers = OnboardingService.standardHandlers(settings: settings) + [

@@ -1,4 +1,5 @@
 import KernelConfig
+import KernelLogging
 import Logging
 
 /// Installs the JSON log backend once per process, as configured by `logging.*`.

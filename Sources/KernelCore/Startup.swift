@@ -79,7 +79,7 @@ public enum Startup {
 
     /// Opens a Redis connection and checks it with PING (5 s timeout, docs/operations.md, "Start-up").
     public static func connectRedis(_ config: KernelConfig) throws(StartupError) -> any RedisClient {
-        var settings = RedisSettings(config)
+        var settings = config.redisSettings
         settings.dialTimeoutMs = 5000
         settings.commandTimeoutMs = 5000
         let endpoint = settings.endpoint

@@ -1,4 +1,3 @@
-import KernelConfig
 import KernelRedis
 import Logging
 
@@ -12,10 +11,6 @@ public final class OnboardingService: @unchecked Sendable {
     let logger: Logger
     let now: @Sendable () -> Int64
     private var consumers: [ControlStreamConsumer] = []
-
-    public convenience init(config: KernelConfig, handlers: [any ControlMessageHandler], logger: Logger) {
-        self.init(settings: OnboardingSettings(config: config), handlers: handlers, logger: logger)
-    }
 
     public init(settings: OnboardingSettings, handlers: [any ControlMessageHandler], logger: Logger,
                 metrics: OnboardingMetrics = OnboardingMetrics(),

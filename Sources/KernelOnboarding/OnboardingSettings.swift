@@ -1,5 +1,4 @@
 import KernelAuth
-import KernelConfig
 import KernelRedis
 import KernelSSH
 import Logging
@@ -53,14 +52,24 @@ public struct OnboardingSettings: Sendable {
     /// set by the daemon, nil when onboarding runs without an ingest pipeline.
     public var revocations: IngestRevocations?
 
-    public init(config: KernelConfig) {
-        keyPrefix = config.redis.keyPrefix
-        consumerGroup = config.redis.consumerGroup
-        consumerName = config.redis.consumerName
-        principals = config.auth.producerPrincipals
-        skewSeconds = config.auth.skewSeconds
+    /// Resolves the settings from plain values (the kernel fills them from `redis.*`, `auth.*`
+    /// and `postgres.*`: `KernelConfig.onboardingSettings` in KernelCore); the defaults are the
+    /// configuration's. Never fails: see the type's comment.
+    /// - Parameters:
+    ///   - producerSSHCA: `auth.producer_ssh_ca`, the CA's public key text or a path to it.
+    ///   - responseTTLSeconds: `auth.registration_response_ttl_seconds` (≤ 0 → 300).
+    ///   - auth: the token keys, `auth.skew_seconds` and `auth.token_ttl_seconds`.
+    public init(keyPrefix: String, consumerGroup: String = "kernel", consumerName: String, maxDeliveries: Int = 5,
+                producerSSHCA: String, principals: [String] = [], responseTTLSeconds: Int = 300,
+                rateLimitRPM: Int = 10, rateLimitBurst: Int = 3, auth: AuthSettings,
+                postgresDSN: String, redis: RedisSettings) {
+        self.keyPrefix = keyPrefix
+        self.consumerGroup = consumerGroup
+        self.consumerName = consumerName
+        self.principals = principals
+        skewSeconds = auth.skewSeconds
         let caKey: SSHPublicKey?
-        switch SSHPublicKey.load(configValue: config.auth.producerSSHCA) {
+        switch SSHPublicKey.load(configValue: producerSSHCA) {
         case .success(let key):
             caKey = key
             caProblem = nil
@@ -68,28 +77,27 @@ public struct OnboardingSettings: Sendable {
             caKey = nil
             caProblem = error
         }
-        certificatePolicy = .producer(caKey: caKey, principals: config.auth.producerPrincipals,
-                                      skewSeconds: UInt64(max(0, config.auth.skewSeconds)))
-        let ttl = config.auth.registrationResponseTTLSeconds
-        responseTTLSeconds = ttl <= 0 ? 300 : ttl
-        rateLimitRPM = config.auth.registrationRateLimitRPM
-        rateLimitBurst = config.auth.registrationRateLimitBurst
-        tokenTTLSeconds = config.auth.tokenTTLSeconds
+        certificatePolicy = .producer(caKey: caKey, principals: principals,
+                                      skewSeconds: UInt64(max(0, auth.skewSeconds)))
+        self.responseTTLSeconds = responseTTLSeconds <= 0 ? 300 : responseTTLSeconds
+        self.rateLimitRPM = rateLimitRPM
+        self.rateLimitBurst = rateLimitBurst
+        tokenTTLSeconds = auth.tokenTTLSeconds
         do {
-            issuer = try TokenIssuer(config: config.auth)
+            issuer = try TokenIssuer(settings: auth)
             issuerProblem = nil
         } catch {
             issuer = nil
             issuerProblem = error
         }
-        let (verifier, problems) = TokenVerifier.tolerant(config: config.auth)
+        let (verifier, problems) = TokenVerifier.tolerant(settings: auth)
         self.verifier = verifier
         // The issuer key's problem is already `issuerProblem`.
         let known = issuerProblem
         verifierProblems = problems.filter { $0 != known }
-        postgresDSN = config.postgres.connectionDSN()
-        maxDeliveries = config.redis.maxDeliveries
-        redis = RedisSettings(config)
+        self.postgresDSN = postgresDSN
+        self.maxDeliveries = maxDeliveries
+        self.redis = redis
     }
 
     /// The full Redis key for `suffix`: `P + suffix`.

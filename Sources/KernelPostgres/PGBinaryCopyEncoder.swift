@@ -136,6 +136,12 @@ public struct PGBinaryCopyEncoder: Sendable {
         bytes.append(contentsOf: json)
     }
 
+    /// `bytea`: the bytes as they are.
+    public mutating func appendBytea(_ value: some Collection<UInt8>) {
+        appendInt32Raw(Int32(value.count))
+        bytes.append(contentsOf: value)
+    }
+
     // MARK: - raw big-endian integers
 
     private mutating func appendInt16Raw(_ value: Int16) {

@@ -1,5 +1,4 @@
 import CHiredis
-import KernelConfig
 
 #if canImport(Glibc)
 import Glibc
@@ -48,7 +47,7 @@ public final class RedisConnection: RedisClient {
     /// (reads with BLOCK must pass a larger one to `setTimeout`, or hiredis waits forever on a
     /// timed-out socket).
     public init(endpoint: Endpoint, timeoutMs: Int, username: String? = nil, password: String? = nil, db: Int = 0,
-                tls: KernelConfig.Redis.TLS? = nil) throws(RedisError) {
+                tls: RedisSettings.TLS? = nil) throws(RedisError) {
         self.endpoint = endpoint
         let tv = Self.timeval(ms: timeoutMs)
         guard let ctx = redisConnectWithTimeout(endpoint.host, endpoint.port, tv) else {
@@ -260,7 +259,7 @@ public final class RedisConnection: RedisClient {
     /// client certificate is picked up on reconnect), the name checked with `verify: full`.
     /// Returns the OpenSSL session, which hiredis then owns.
     private static func startTLS(_ ctx: UnsafeMutablePointer<redisContext>, endpoint: Endpoint,
-                                 tls: KernelConfig.Redis.TLS) throws(RedisError) -> UnsafeMutableRawPointer {
+                                 tls: RedisSettings.TLS) throws(RedisError) -> UnsafeMutableRawPointer {
         let capacity = 512
         var message = [CChar](repeating: 0, count: capacity)
         guard let sslContext = dk_tls_context_new(tls.caFile, tls.certFile, tls.keyFile, 1, &message, capacity) else {

@@ -1,5 +1,4 @@
 import CHiredis
-import KernelConfig
 
 /// Whether this build speaks TLS to Redis: only with hiredis >= 1.0 and its hiredis_ssl library,
 /// built with `DK_HIREDIS_SSL=1` (docs/infrastructure.md, "Redis over TLS"). Debian 12's hiredis
@@ -19,10 +18,5 @@ public enum RedisTLSSupport {
             : "this kernel was built against hiredis \(hiredisVersion) without hiredis_ssl (DK_HIREDIS_SSL=1 was not set)"
         return why + "; rebuild with hiredis >= 1.0 and DK_HIREDIS_SSL=1 (docs/infrastructure.md, \"Redis over TLS\"), "
             + "or remove redis.tls and reach Redis over a private network or a local TLS tunnel"
-    }
-
-    /// What `KernelConfig.load` needs to refuse `redis.tls` in a build without TLS.
-    public static var buildSupport: KernelConfig.BuildSupport {
-        KernelConfig.BuildSupport(redisTLSUnavailable: unavailableReason)
     }
 }

@@ -52,9 +52,10 @@ public final class SpillAppender: Sendable {
     /// Spills `batch` durably. Throws `.budgetExceeded` (nothing written) when the directory's
     /// segments plus the batch would pass `maxBytes`; `.recordTooLarge` (nothing written) for an
     /// event above the record limit; `.io` for a failed write or fsync (the batch is not spilled).
-    public func append(_ batch: [StoredEvent]) throws(SpillError) -> SpillAppendReport {
+    /// `origins[i]` is where `batch[i]` came from (one per event), recorded with it.
+    public func append(_ batch: [StoredEvent], origins: [EventOrigin]) throws(SpillError) -> SpillAppendReport {
         guard !batch.isEmpty else { return SpillAppendReport(records: 0, bytes: 0, segmentSequences: []) }
-        let records = try SpillRecordBatch(batch)
+        let records = try SpillRecordBatch(batch, origins: origins)
         return try state.withLock { (state) throws(SpillError) -> SpillAppendReport in
             try write(records, state: &state)
         }

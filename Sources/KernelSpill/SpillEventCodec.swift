@@ -2,7 +2,9 @@ import KernelEvents
 import KernelSchema
 import KernelStore
 
-/// The binary encoding of one `StoredEvent` in a spill record (version 1, little-endian).
+/// The binary encoding of one `StoredEvent` and its `EventOrigin` in a spill record (version 1,
+/// little-endian). The origin's two strings sit where they always did (`entryID` after the
+/// flags, `sourceDLQID` after `sourcePayload`), so segments of every version read the same.
 ///
 /// The encoding carries the family descriptor (columns and their types), so replay needs no
 /// plugin: a plugin unloaded or upgraded since the outage does not strand spilled rows.
@@ -26,11 +28,11 @@ public enum SpillEventCodec {
         case null = 0, text = 1, numeric = 2, int64 = 3, float64 = 4, bool = 5, timestampNanos = 6, jsonb = 7
     }
 
-    /// Appends the encoding of `event` to `out`. `mayBeRedelivery` is not encoded: replay always
-    /// deduplicates.
-    public static func encode(_ event: StoredEvent, into out: inout [UInt8]) {
+    /// Appends the encoding of `event` and its origin to `out`. `mayBeRedelivery` is not
+    /// encoded: replay always deduplicates.
+    public static func encode(_ event: StoredEvent, origin: EventOrigin, into out: inout [UInt8]) {
         var cache = FamilyCache()
-        encode(event, into: &out, cache: &cache)
+        encode(event, origin: origin, into: &out, cache: &cache)
     }
 
     /// The last family encoded and its bytes: a batch's events usually share one family, whose
@@ -40,14 +42,15 @@ public enum SpillEventCodec {
         var bytes: [UInt8] = []
     }
 
-    static func encode(_ event: StoredEvent, into out: inout [UInt8], cache: inout FamilyCache) {
+    static func encode(_ event: StoredEvent, origin: EventOrigin, into out: inout [UInt8],
+                       cache: inout FamilyCache) {
         out.append(version)
         var flags: UInt8 = 0
         if event.tsEventMicros != nil { flags |= flagHasEventTime }
         if event.family != nil { flags |= flagHasFamily }
         if event.receivedAtMicros != 0 { flags |= flagHasReceivedAt }
         out.append(flags)
-        appendString(event.entryID, to: &out)
+        appendString(origin.entryID, to: &out)
         appendUUID(event.eventID, to: &out)
         out.appendLE(event.tsMicros)
         if let eventTime = event.tsEventMicros { out.appendLE(eventTime) }
@@ -74,13 +77,13 @@ public enum SpillEventCodec {
             appendString(tag.value, to: &out)
         }
         appendBytes(event.sourcePayload, to: &out)
-        appendString(event.sourceDLQID, to: &out)
+        appendString(origin.dlqID, to: &out)
         if event.receivedAtMicros != 0 { out.appendLE(event.receivedAtMicros) }
     }
 
     /// Decodes one record payload. Untrusted input: every failure is a `.badRecord` error, never
     /// a trap. The event comes back with `mayBeRedelivery = true`.
-    public static func decode(_ bytes: ArraySlice<UInt8>) throws(SpillFormatError) -> StoredEvent {
+    public static func decode(_ bytes: ArraySlice<UInt8>) throws(SpillFormatError) -> (event: StoredEvent, origin: EventOrigin) {
         var r = SpillByteReader(bytes)
         let found = try r.byte("version")
         guard found == version else { throw .badRecord("unsupported event encoding version \(found)") }
@@ -118,13 +121,12 @@ public enum SpillEventCodec {
         let sourceDLQID = try r.string("source dlq id")
         let receivedAt = flags & flagHasReceivedAt != 0 ? try r.integer(Int64.self, "received at") : 0
         try r.expectEnd()
-        var event = StoredEvent(entryID: entryID, eventID: eventID, tsMicros: ts, tsEventMicros: eventTime,
+        var event = StoredEvent(eventID: eventID, tsMicros: ts, tsEventMicros: eventTime,
                                 subjectID: subjectID, producerID: producerID, schemaID: schemaID, family: family,
                                 payloadJSON: payload, rows: rows, tags: tags, mayBeRedelivery: true)
         event.sourcePayload = sourcePayload
-        event.sourceDLQID = sourceDLQID
         event.receivedAtMicros = receivedAt
-        return event
+        return (event, EventOrigin(entryID: entryID, dlqID: sourceDLQID))
     }
 
     // MARK: pieces

@@ -7,16 +7,18 @@ struct SpillRecordBatch {
     /// `bytes` offset just past each record.
     var recordEnds: [Int] = []
 
-    init(_ events: [StoredEvent]) throws(SpillError) {
+    /// `origins[i]` is where `events[i]` came from.
+    init(_ events: [StoredEvent], origins: [EventOrigin]) throws(SpillError) {
+        precondition(events.count == origins.count, "one origin per event")
         recordEnds.reserveCapacity(events.count)
         var cache = SpillEventCodec.FamilyCache()
-        for event in events {
+        for i in events.indices {
             let start = bytes.count
             bytes.appendLE(SpillSegmentFormat.recordMagic)
             bytes.appendLE(UInt32(0))  // length, patched below
             bytes.appendLE(UInt32(0))  // CRC, patched below
             let payloadStart = bytes.count
-            SpillEventCodec.encode(event, into: &bytes, cache: &cache)
+            SpillEventCodec.encode(events[i], origin: origins[i], into: &bytes, cache: &cache)
             let length = bytes.count - payloadStart
             guard length <= SpillSegmentFormat.maxRecordPayload else {
                 throw .recordTooLarge(bytes: length, maxBytes: SpillSegmentFormat.maxRecordPayload)
@@ -34,7 +36,7 @@ struct SpillRecordBatch {
     var recordCount: Int { recordEnds.count }
 
     /// The framed size of `events` (what `append` checks against the budget).
-    static func encodedSize(_ events: [StoredEvent]) -> Int {
-        (try? SpillRecordBatch(events).bytes.count) ?? 0
+    static func encodedSize(_ events: [StoredEvent], origins: [EventOrigin]) -> Int {
+        (try? SpillRecordBatch(events, origins: origins).bytes.count) ?? 0
     }
 }

@@ -29,7 +29,7 @@ public struct SpillSegmentScan: Sendable, Equatable {
                 damage.append(found)
             case let .record(offset, payload):
                 do throws(SpillFormatError) {
-                    let event = try SpillEventCodec.decode(payload[...])
+                    let event = try SpillEventCodec.decode(payload[...]).event
                     records += 1
                     oldestMicros = min(oldestMicros ?? event.tsMicros, event.tsMicros)
                     newestMicros = max(newestMicros ?? event.tsMicros, event.tsMicros)

@@ -56,7 +56,8 @@ public final class EventWriter: @unchecked Sendable {
     /// Writes one batch in one transaction and reports what happened to each event.
     ///
     /// Returns when the batch is committed (or refused entirely); `inserted + duplicates +
-    /// rejected.count == batch.count`. Throws `.connectivity` when Postgres is unreachable or the
+    /// rejected.count + conflicts.count + overBudget.count == batch.count`, refused events named
+    /// by their index in `batch`. Throws `.connectivity` when Postgres is unreachable or the
     /// connection broke (nothing committed, see `StoreError`), `.database` for failures that are
     /// not the events' fault.
     public func write(_ batch: [StoredEvent]) throws(StoreError) -> WriteReport {
@@ -131,46 +132,48 @@ public final class EventWriter: @unchecked Sendable {
         for (copy, kept) in plan.twins {
             if let reason = reasons[kept] { reasons[copy] = reason } else { duplicates += 1 }
         }
-        var rejected: [(entryID: String, reason: String)] = []
-        var overBudget: [(entryID: String, detail: String)] = []
+        var rejected: [(index: Int, reason: String)] = []
+        var overBudget: [(index: Int, detail: String)] = []
         for (input, reason) in reasons.sorted(by: { $0.key < $1.key }) {
             let budgetInput = plan.twins.first { $0.copy == input }?.kept ?? input
             if plan.overBudget.contains(budgetInput) {
-                overBudget.append((entryID: batch[input].entryID, detail: reason))
+                overBudget.append((index: input, detail: reason))
             } else {
-                rejected.append((entryID: batch[input].entryID, reason: reason))
+                rejected.append((index: input, reason: reason))
             }
         }
         var conflicts = conflictInputs.sorted().map { input in
-            (entryID: batch[input].entryID,
+            (index: input,
              detail: "event_id \(batch[input].eventID) is already stored with other content (first write wins)")
         }
         var inserted = outcome.inserted
         if !plan.deferredTwins.isEmpty {
             // Now that the first copies are stored (or refused), each later copy is compared with
-            // what is stored, like any redelivery.
-            let second = try writeBatch(plan.deferredTwins.map { var e = batch[$0]; e.mayBeRedelivery = true; return e })
+            // what is stored, like any redelivery. Its report names positions in the second
+            // batch: `deferredTwins` maps them back to this one's.
+            let twins = plan.deferredTwins
+            let second = try writeBatch(twins.map { var e = batch[$0]; e.mayBeRedelivery = true; return e })
             inserted += second.inserted
             duplicates += second.duplicates
-            rejected += second.rejected
-            conflicts += second.conflicts
-            overBudget += second.overBudget
+            rejected += second.rejected.map { (index: twins[$0.index], reason: $0.reason) }
+            conflicts += second.conflicts.map { (index: twins[$0.index], detail: $0.detail) }
+            overBudget += second.overBudget.map { (index: twins[$0.index], detail: $0.detail) }
         }
         if let first = conflictInputs.first {
             // (Conflicts of a second pass were logged by that pass.)
             logger.warning("store_event_id_conflict", metadata: [
-                "count": "\(conflictInputs.count)", "entry_id": "\(batch[first].entryID)", "event_id": "\(batch[first].eventID)",
+                "count": "\(conflictInputs.count)", "event_id": "\(batch[first].eventID)",
             ])
         }
         if let first = rejected.first {
             logger.warning("store_rejected", metadata: [
                 "count": "\(rejected.count)", "batch": "\(batch.count)",
-                "entry_id": "\(first.entryID)", "reason": "\(first.reason)",
+                "event_id": "\(batch[first.index].eventID)", "reason": "\(first.reason)",
             ])
         }
         if let first = overBudget.first {
             logger.warning("store_tag_budget_exceeded", metadata: [
-                "count": "\(overBudget.count)", "entry_id": "\(first.entryID)", "reason": "\(first.detail)",
+                "count": "\(overBudget.count)", "event_id": "\(batch[first.index].eventID)", "reason": "\(first.detail)",
             ])
         }
         return WriteReport(inserted: inserted, duplicates: duplicates, rejected: rejected,

@@ -1,6 +1,7 @@
 import Foundation
 import KernelAuth
 import KernelConfig
+import KernelCore
 import KernelEvents
 import KernelPostgres
 import KernelRedis
@@ -181,7 +182,7 @@ final class BenchEnvironment {
             subjects[family] = list
         }
         let config = try KernelConfig.parse(yaml: yaml())
-        let issuer = try TokenIssuer(config: config.auth)
+        let issuer = try TokenIssuer(settings: config.authSettings)
         let now = Int64(Date().timeIntervalSince1970)
         let issued = issuer.issue(producer: producer!, subject: nil, fingerprint: nil, ttlSeconds: 6 * 3600, nowSeconds: now)
         _ = try pg.query("""

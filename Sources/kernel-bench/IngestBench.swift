@@ -34,6 +34,8 @@ struct IngestBench {
         var drains: [DrainResult] = []
         var raw: (rows: Int, seconds: Double, postgresCPUSeconds: Double)?
         var rawStored: StoredRowsCopyRun.Result?
+        /// The same rows with their `event_ids` rows: the Postgres cost of event identity.
+        var rawIdentity: StoredRowsCopyRun.Result?
         var scaling: [DrainResult] = []
         var latency: LatencyResult?
         var backlog: DrainResult?
@@ -58,6 +60,12 @@ struct IngestBench {
                     rawStored = same
                     print("  raw COPY same rows: \(Fmt.grouped(same.typedRows)) md_trade + \(Fmt.grouped(same.tagRows)) event_tags rows "
                           + "in \(Fmt.grouped(same.transactions)) transactions, \(Fmt.fixed(same.seconds, 2)) s")
+                    var identity = StoredRowsCopyRun(environment: env, stored: stored, connections: s.writeConnections)
+                    identity.withIdentity = true
+                    let withIDs = try identity.run()
+                    rawIdentity = withIDs
+                    print("  raw COPY same rows + event_ids: \(Fmt.grouped(stored.identityRows)) identities in the same transactions, "
+                          + "\(Fmt.fixed(withIDs.seconds, 2)) s")
                 }
             }
         }
@@ -136,7 +144,7 @@ struct IngestBench {
                 report(result)
             }
         }
-        printTable(drains: drains, backlog: backlog, raw: raw, rawStored: rawStored, latency: latency)
+        printTable(drains: drains, backlog: backlog, raw: raw, rawStored: rawStored, rawIdentity: rawIdentity, latency: latency)
         if let generic {
             let ratio = generic.drain.eventsPerSecond / generic.rowsOnly.eventsPerSecond
             print("    generic drain \(Fmt.grouped(Int(generic.drain.eventsPerSecond))) events/s, raw COPY of the same events rows only "
@@ -222,7 +230,7 @@ struct IngestBench {
     }
 
     private func printTable(drains: [DrainResult], backlog: DrainResult?, raw: (rows: Int, seconds: Double, postgresCPUSeconds: Double)?,
-                            rawStored: StoredRowsCopyRun.Result?, latency: LatencyResult?) {
+                            rawStored: StoredRowsCopyRun.Result?, rawIdentity: StoredRowsCopyRun.Result?, latency: LatencyResult?) {
         print("")
         print("drain (preloaded stream; first read → last commit acknowledged)")
         print("scenario                      events       rows  seconds    events/s      rows/s  CPU s/M ev  PG CPU s/M  VmHWM MB  max VmRSS MB  DLQ  busy %")
@@ -241,7 +249,7 @@ struct IngestBench {
             print(["raw COPY md_trade only".padding(26), Fmt.grouped(raw.rows).leftPad(10), Fmt.grouped(raw.rows).leftPad(10),
                    Fmt.fixed(raw.seconds, 2).leftPad(8), Fmt.grouped(Int(rate)).leftPad(11), Fmt.grouped(Int(rate)).leftPad(11),
                    "-".leftPad(11), Fmt.fixed(raw.postgresCPUSeconds / Double(raw.rows) * 1e6, 2).leftPad(11)]
-                .joined(separator: " ") + "   (\(conns); no event_tags)")
+                .joined(separator: " ") + "   (\(conns); no tags)")
         }
         if let same = rawStored {
             print(["raw COPY same rows".padding(26), Fmt.grouped(same.events).leftPad(10), Fmt.grouped(same.typedRows + same.tagRows).leftPad(10),
@@ -249,16 +257,27 @@ struct IngestBench {
                    Fmt.grouped(Int(same.rowsPerSecond)).leftPad(11), "-".leftPad(11),
                    Fmt.fixed(same.postgresCPUSeconds / Double(same.events) * 1e6, 2).leftPad(11)]
                 .joined(separator: " ")
-                + "   (md_trade + event_tags, the rows the kernel stored, in its \(Fmt.grouped(same.transactions)) transactions; "
+                + "   (the rows the kernel stored, tags included, in its \(Fmt.grouped(same.transactions)) transactions; "
                 + "\(connections), no kernel)")
+        }
+        if let same = rawStored, let withIDs = rawIdentity {
+            let without = same.postgresCPUSeconds / Double(same.events) * 1e6
+            let with = withIDs.postgresCPUSeconds / Double(withIDs.events) * 1e6
+            print(["raw COPY same rows + ids".padding(26), Fmt.grouped(withIDs.events).leftPad(10),
+                   Fmt.grouped(withIDs.typedRows + withIDs.events).leftPad(10), Fmt.fixed(withIDs.seconds, 2).leftPad(8),
+                   Fmt.grouped(Int(withIDs.eventsPerSecond)).leftPad(11), "-".leftPad(11), "-".leftPad(11), Fmt.fixed(with, 2).leftPad(11)]
+                .joined(separator: " ") + "   (the same, each transaction COPYing its events' event_ids rows first, as the kernel does)")
+            print("event identity costs Postgres \(Fmt.fixed(with - without, 2)) core-s per million events "
+                  + "(\(Fmt.fixed((with / max(without, 1e-9) - 1) * 100, 0)) % of the rows alone); raw rate with ÷ without: "
+                  + Fmt.fixed(withIDs.eventsPerSecond / same.eventsPerSecond, 2))
         }
         if let trade = drains.first(where: { $0.label == "trade" }) {
             if let same = rawStored {
-                print("kernel/raw = trade events/s ÷ raw COPY same rows (md_trade + event_tags) events/s: "
+                print("kernel/raw = trade events/s ÷ raw COPY same rows (tags included, no event_ids) events/s: "
                       + Fmt.fixed(trade.eventsPerSecond / same.eventsPerSecond, 2))
             }
             if let raw {
-                print("  (against raw COPY md_trade only, a higher ceiling that leaves out event_tags: "
+                print("  (against raw COPY md_trade only, generated rows without tags: "
                       + Fmt.fixed(trade.eventsPerSecond / (Double(raw.rows) / raw.seconds), 2) + ")")
             }
         }
@@ -286,7 +305,7 @@ struct IngestBench {
                 verdict("trade drain ≥ 0.5 × raw COPY md_trade only", Fmt.fixed(ratio, 2) + "×", ratio >= 0.5)
             }
             if let same = rawStored {
-                print("    (against raw COPY of the same rows, event_tags included: \(Fmt.fixed(trade.eventsPerSecond / same.eventsPerSecond, 2))×)")
+                print("    (against raw COPY of the same rows, tags included: \(Fmt.fixed(trade.eventsPerSecond / same.eventsPerSecond, 2))×)")
             }
             verdict("kernel ≤ 5 core-s per million (trade drain)", Fmt.fixed(trade.cpuPerMillion, 2), trade.cpuPerMillion <= 5)
         }

@@ -46,7 +46,9 @@ struct SpillBench {
         print("spill write: trade events, batches of \(batchSize), one fsync per batch, target \(targetBytes >> 20) MiB")
         while appender.totalBytes < targetBytes {
             var batch: [StoredEvent] = []
+            var origins: [EventOrigin] = []
             batch.reserveCapacity(batchSize)
+            origins.reserveCapacity(batchSize)
             for _ in 0..<batchSize {
                 entry += 1
                 let event = factory.next(tsMicros: nowMicros - Int64(entry % 1_000_000))
@@ -57,17 +59,18 @@ struct SpillBench {
                                        subjectID: envelope.subjectID.description, tsUnixNanos: envelope.tsNanos, payload: inner)
                 guard case .success(let normalized) = route.instance.normalize(input) else { continue }
                 var stored = StoredEvent(
-                    entryID: "\(1_764_000_000_000 + entry)-0", eventID: envelope.eventID, tsMicros: envelope.tsNanos / 1000,
+                    eventID: envelope.eventID, tsMicros: envelope.tsNanos / 1000,
                     tsEventMicros: normalized.eventTimeNanos.map { $0 / 1000 }, subjectID: envelope.subjectID,
                     producerID: producer, schemaID: schema, family: route.family, payloadJSON: [],
                     rows: normalized.rows, tags: envelope.tags.map { Tag(key: $0.key, value: $0.value) } + normalized.tags,
                     mayBeRedelivery: false)
                 stored.sourcePayload = bytes
-                stored.sourceDLQID = stored.entryID
+                let entryID = "\(1_764_000_000_000 + entry)-0"
                 batch.append(stored)
+                origins.append(EventOrigin(entryID: entryID, dlqID: entryID))
             }
             let t0 = BenchClock.now()
-            _ = try appender.append(batch)
+            _ = try appender.append(batch, origins: origins)
             spillSeconds += BenchClock.now() - t0
             events += batch.count
         }
@@ -81,7 +84,7 @@ struct SpillBench {
         // Phase 2: replay into Postgres, RSS sampled every 50 ms.
         let replayers = (0..<max(1, settings.writeConnections)).map { _ in
             SpillReplayer(directory: directory, dsn: env.dsn, batchSize: batchSize,
-                          deadLetters: DeadLetterWriter(dlqStream: env.dlqKey, settings: RedisSettings(try! KernelConfig.parse(yaml: env.yaml()))),
+                          deadLetters: DeadLetterWriter(dlqStream: env.dlqKey, settings: (try! KernelConfig.parse(yaml: env.yaml())).redisSettings),
                           metrics: nil, logger: logger)
         }
         let sampler = RSSSampler()

@@ -15,6 +15,9 @@ struct StoredRows {
     struct Batch {
         var typed: [UInt8]
         var tags: [UInt8]
+        /// The batch's events' `event_ids` rows (event id, content digest), as the kernel's
+        /// writer COPYs them in the same transaction.
+        var identities: [UInt8]
     }
 
     let table: String
@@ -25,6 +28,8 @@ struct StoredRows {
     let tagRows: Int
     /// Links in `event_tags` whose event is not in `table` (none after a trade drain).
     let foreignTagRows: Int
+    /// `event_ids` rows of the captured events (one per event the kernel stored).
+    let identityRows: Int
     /// Whether the database has the `event_tags` table (before migration 0012; after it the tags
     /// are `tag_ids` on the rows, read and copied with them).
     let tagTable: Bool
@@ -86,6 +91,21 @@ struct StoredRows {
             tagRows += 1
         }
 
+        // Each event's identity row as the kernel wrote it (`event_ids`: the event id, the digest).
+        var digests: [String: [UInt8]] = [:]
+        for row in try pg.query("SELECT event_id::text, encode(digest, 'hex') FROM event_ids").rows {
+            guard let id = row[0], let hex = row[1] else { continue }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(hex.utf8.count / 2)
+            var high: UInt8?
+            for c in hex.utf8 {
+                let v = c <= UInt8(ascii: "9") ? c &- UInt8(ascii: "0") : c &- UInt8(ascii: "a") &+ 10
+                if let h = high { bytes.append(h << 4 | v); high = nil } else { high = v }
+            }
+            digests[id] = bytes
+        }
+        var identityRows = 0
+
         var batches: [Batch] = []
         var first = 0
         while first < eventRows.count {
@@ -98,8 +118,16 @@ struct StoredRows {
             }
             var typed = PGBinaryCopyEncoder(reserving: (eventRows[last - 1].upperBound - eventRows[first].lowerBound) * 200)
             var tags = PGBinaryCopyEncoder(reserving: (last - first) * 64)
+            var identities = PGBinaryCopyEncoder(reserving: (last - first) * 60)
             var anyTag = false
             for event in first..<last {
+                let head = result.rows[eventRows[event].lowerBound]
+                if let id = head[idColumn], let digest = digests[id] {
+                    identities.beginTuple(fieldCount: 2)
+                    try identities.appendUUID(id)
+                    identities.appendBytea(digest)
+                    identityRows += 1
+                }
                 for r in eventRows[event] {
                     let row = result.rows[r]
                     typed.beginTuple(fieldCount: names.count)
@@ -116,11 +144,13 @@ struct StoredRows {
             }
             typed.finish()
             tags.finish()
-            batches.append(Batch(typed: typed.takeBytes(), tags: anyTag ? tags.takeBytes() : []))
+            identities.finish()
+            batches.append(Batch(typed: typed.takeBytes(), tags: anyTag ? tags.takeBytes() : [], identities: identities.takeBytes()))
             first = last
         }
         return StoredRows(table: table, columns: names, batches: batches, events: eventRows.count,
-                          typedRows: result.rows.count, tagRows: tagRows, foreignTagRows: foreign, tagTable: tagTable)
+                          typedRows: result.rows.count, tagRows: tagRows, foreignTagRows: foreign, identityRows: identityRows,
+                          tagTable: tagTable)
     }
 
     /// One text value (timestamptz as Unix µs) in the column's binary format.
@@ -168,6 +198,10 @@ struct StoredRowsCopyRun {
     let connections: Int
     /// false: the table's rows only, without their `event_tags` links (the "rows only" ceiling).
     var withTags = true
+    /// true: each transaction also COPYs its events' `event_ids` rows first, as the kernel's
+    /// writer does (event identity, docs/producers.md "Event identity"): the Postgres cost of
+    /// identity is this run's CPU minus the run without.
+    var withIdentity = false
 
     func run() throws -> Result {
         let env = environment
@@ -176,15 +210,19 @@ struct StoredRowsCopyRun {
         for c in stored.columns { quoted.append(try env.pg.quoteIdentifier(c)) }
         let typedSQL = "COPY \(table) (\(quoted.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
         let tagSQL = "COPY event_tags (event_id, ts, tag_id) FROM STDIN (FORMAT binary)"
+        let identitySQL = "COPY event_ids (event_id, digest) FROM STDIN (FORMAT binary)"
         // Since migration 0012 there is no `event_tags` table: the tags are on the rows.
         let tagTable = stored.tagTable
-        try env.pg.execute(tagTable ? "TRUNCATE \(table), event_tags" : "TRUNCATE \(table)")
+        try env.pg.execute("TRUNCATE \(table)" + (tagTable ? ", event_tags" : "") + (withIdentity ? ", event_ids" : ""))
         try env.pg.execute("CHECKPOINT")
 
         let work = WorkQueue(stored.batches)
-        let withTags = self.withTags
+        let withTags = self.withTags, withIdentity = self.withIdentity
         let measured = try work.drain(env, connections: connections) { c, batch in
             try c.transaction { () throws(PGError) in
+                if withIdentity, !batch.identities.isEmpty {
+                    try c.copyIn(identitySQL) { writer in try writer.write(batch.identities) }
+                }
                 try c.copyIn(typedSQL) { writer in try writer.write(batch.typed) }
                 if withTags, !batch.tags.isEmpty { try c.copyIn(tagSQL) { writer in try writer.write(batch.tags) } }
             }
@@ -193,6 +231,12 @@ struct StoredRowsCopyRun {
         let typedRows = try env.rows(in: stored.table)
         let tagRows = tagTable ? try env.rows(in: "event_tags") : 0
         let expectedTags = withTags ? stored.tagRows : 0
+        if withIdentity {
+            let identityRows = try env.rows(in: "event_ids")
+            guard identityRows == stored.identityRows else {
+                throw BenchError("raw copy of the stored rows: wrote \(identityRows) event_ids rows, expected \(stored.identityRows)")
+            }
+        }
         guard typedRows == stored.typedRows, tagRows == expectedTags else {
             throw BenchError("raw copy of the stored rows: wrote \(typedRows) + \(tagRows) rows, expected \(stored.typedRows) + \(expectedTags)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelAuth
 import KernelConfig
+import KernelCore
 import KernelEvents
 import KernelJSON
 import KernelPostgres
@@ -196,7 +197,7 @@ struct TokenMinter {
 
     init(config: KernelConfig) throws {
         do {
-            issuer = try TokenIssuer(config: config.auth)
+            issuer = try TokenIssuer(settings: config.authSettings)
         } catch {
             printError("kernel dlq replay: cannot load the issuer key: \(error.message)")
             throw ExitCode(1)
@@ -224,7 +225,7 @@ struct TokenMinter {
 
 private func connectOrExit(_ config: KernelConfig, command: String) throws -> any RedisClient {
     do {
-        return try RedisSettings(config).connectClient()
+        return try config.redisSettings.connectClient()
     } catch {
         printError("kernel dlq \(command): cannot connect to Redis: \(error.message)")
         throw ExitCode(1)

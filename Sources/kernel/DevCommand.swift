@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelAuth
 import KernelConfig
+import KernelCore
 import KernelEvents
 import KernelOnboarding
 import KernelPlugins
@@ -48,7 +49,7 @@ struct DevCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             let issuer: TokenIssuer
-            do { issuer = try TokenIssuer(config: config.auth) } catch {
+            do { issuer = try TokenIssuer(settings: config.authSettings) } catch {
                 printError("kernel dev producer: cannot load the issuer key: \(error.message)")
                 throw ExitCode(1)
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelConfig
 import KernelCore
+import KernelLogging
 import KernelPlugins
 
 #if canImport(Glibc)

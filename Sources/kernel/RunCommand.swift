@@ -1,6 +1,8 @@
 import ArgumentParser
 import KernelConfig
 import KernelCore
+import KernelLogging
+import KernelLifecycle
 import KernelRedis
 import Logging
 

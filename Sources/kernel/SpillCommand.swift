@@ -266,7 +266,7 @@ private func openLocked(_ config: KernelConfig, command: String,
 /// A replayer writing with the kernel's settings; dead letters go to the configured DLQ.
 private func makeReplayer(_ config: KernelConfig, directory: SpillDirectory, logger: Logger) -> SpillReplayer {
     let replayer = SpillReplayer(directory: directory, dsn: config.postgres.connectionDSN(), batchSize: config.spill.replayBatchSize,
-                                 deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: RedisSettings(config)),
+                                 deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: config.redisSettings),
                                  metrics: nil, logger: logger)
     replayer.tagBudgetPerProducer = config.server.maxTagsPerProducer
     return replayer

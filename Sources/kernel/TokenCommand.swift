@@ -1,6 +1,7 @@
 import ArgumentParser
 import KernelAuth
 import KernelConfig
+import KernelCore
 import KernelEvents
 import KernelJSON
 import KernelPostgres
@@ -41,7 +42,7 @@ struct TokenCommand: ParsableCommand {
             let config = try loadConfigOrExit(options.config)
             let issuer: TokenIssuer
             do {
-                issuer = try TokenIssuer(config: config.auth)
+                issuer = try TokenIssuer(settings: config.authSettings)
             } catch {
                 printError("kernel token issue: cannot load the issuer key: \(error.message)")
                 throw ExitCode(1)

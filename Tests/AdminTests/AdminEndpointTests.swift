@@ -1,5 +1,6 @@
 import Foundation
 import KernelAdmin
+import KernelCore
 import KernelJSON
 import KernelPostgres
 import KernelTestSupport
@@ -63,12 +64,12 @@ import Testing
         let first = try await h.start()
         var config = h.config()
         config.server.listen.port = first.boundPort!
-        let second = AdminServer(config: config, metrics: h.metrics, logger: h.logger)
+        let second = AdminServer(settings: config.adminSettings, metrics: h.metrics, logger: h.logger)
         await #expect(throws: (any Error).self) { try await second.start() }
         await second.stop()
         // The blocking wrappers (the daemon's way in, from its own threads — never from the
         // concurrency pool, which they would block) start and stop a server too.
-        let blocking = AdminServer(config: h.config(), metrics: h.metrics, logger: h.logger)
+        let blocking = AdminServer(settings: h.config().adminSettings, metrics: h.metrics, logger: h.logger)
         try await onThread { try blocking.startBlocking() }
         let port = try #require(blocking.boundPort)
         #expect(try await AdminClient(baseURL: .init("http://127.0.0.1:\(port)")!, signer: nil).send(method: "GET", path: "/healthz").status == 200)

@@ -2,6 +2,7 @@ import Foundation
 import KernelAdmin
 import KernelAuth
 import KernelConfig
+import KernelCore
 import KernelMetrics
 import KernelPostgres
 import KernelRedis
@@ -71,7 +72,7 @@ final class AdminHarness: @unchecked Sendable {
     @discardableResult
     func start(config: KernelConfig? = nil, spillState: @escaping @Sendable () -> String? = { nil },
                beforeScrape: @escaping @Sendable () -> Void = {}) async throws -> AdminServer {
-        let server = AdminServer(config: config ?? self.config(), metrics: metrics, logger: logger, spillState: spillState,
+        let server = AdminServer(settings: (config ?? self.config()).adminSettings, metrics: metrics, logger: logger, spillState: spillState,
                                  beforeScrape: beforeScrape)
         try await server.start()
         self.server = server

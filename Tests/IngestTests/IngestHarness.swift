@@ -173,7 +173,7 @@ final class IngestHarness: @unchecked Sendable {
     /// `issuedSecondsAgo` back-dates the token (an expired one: ttl 600, issued 7200 s ago).
     func token(for producer: EventUUID, subject: EventUUID? = nil, ttl: Int = 3600, issuedSecondsAgo: Int64 = 0) throws -> String {
         let cfg = try config()
-        let issuer = try TokenIssuer(config: cfg.auth)
+        let issuer = try TokenIssuer(settings: cfg.authSettings)
         let now = Int64(Date().timeIntervalSince1970) - issuedSecondsAgo
         let issued = issuer.issue(producer: producer, subject: subject, fingerprint: nil, ttlSeconds: ttl, nowSeconds: now)
         _ = try pg.query("INSERT INTO producer_tokens (producer_id, jti, expires_at, notes) VALUES ($1::uuid, $2, to_timestamp($3::bigint), 'test')",

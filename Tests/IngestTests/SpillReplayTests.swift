@@ -14,21 +14,29 @@ import Testing
 /// records and report the damage with file and offset; replays are idempotent.
 @Suite("Spill replay")
 struct SpillReplayTests {
-    /// Generic events (no plugin) for the harness's producer/subject.
-    func events(_ h: IngestHarness, count: Int, from start: Int) throws -> [StoredEvent] {
+    /// A batch to spill: events and where each came from.
+    struct Spilled {
+        var events: [StoredEvent] = []
+        var origins: [EventOrigin] = []
+    }
+
+    /// Generic events (no plugin) for the harness's producer/subject, from entries `1-<n>`.
+    func events(_ h: IngestHarness, count: Int, from start: Int) throws -> Spilled {
         let producer = try h.producer()
         let (subject, schema) = try h.subject(family: "spill_generic")
         let nowMicros = Int64(Date().timeIntervalSince1970 * 1e6)
-        return (start..<(start + count)).map { i in
+        var batch = Spilled()
+        for i in start..<(start + count) {
             let payload = #"{"n":\#(i),"note":"spilled event number \#(i)"}"#
-            var e = StoredEvent(entryID: "1-\(i)", eventID: EventUUID(UUID().uuidString.lowercased())!, tsMicros: nowMicros - Int64(i),
+            var e = StoredEvent(eventID: EventUUID(UUID().uuidString.lowercased())!, tsMicros: nowMicros - Int64(i),
                                 tsEventMicros: nil, subjectID: subject, producerID: producer, schemaID: schema, family: nil,
                                 payloadJSON: Array(payload.utf8), rows: [], tags: [KernelPlugins.Tag(key: "core.test", value: "spill")],
                                 mayBeRedelivery: false)
             e.sourcePayload = Array(payload.utf8)
-            e.sourceDLQID = "client-\(i)"
-            return e
+            batch.events.append(e)
+            batch.origins.append(EventOrigin(entryID: "1-\(i)", dlqID: "client-\(i)"))
         }
+        return batch
     }
 
     /// Runs `body` with a fresh harness, a log collector and a logger into it, and the harness's
@@ -55,7 +63,7 @@ struct SpillReplayTests {
     func replayEverySegment(_ h: IngestHarness, _ directory: SpillDirectory, logger: Logger,
                             metrics: PipelineMetrics? = nil) throws -> SpillReplayer.Outcome {
         let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: RedisSettings(try h.config())),
+                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
                                      metrics: metrics, logger: logger)
         defer { replayer.close() }
         return replayer.replay(try directory.segments())
@@ -183,4 +191,10 @@ final class LogCollector: LogHandler, @unchecked Sendable {
     }
 
     var lines: [Line] { store.withLock { $0 } }
+}
+
+extension SpillAppender {
+    func append(_ batch: SpillReplayTests.Spilled) throws(SpillError) -> SpillAppendReport {
+        try append(batch.events, origins: batch.origins)
+    }
 }

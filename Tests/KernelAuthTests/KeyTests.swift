@@ -1,5 +1,4 @@
 @testable import KernelAuth
-import KernelConfig
 import Testing
 import KernelCrypto
 
@@ -58,7 +57,7 @@ struct KeyTests {
         var auth = TestSupport.auth()
         auth.publicKeys = ["raw": TestSupport.key(5).publicKey.base64, "k1": TestSupport.key(1).publicKey.base64]
         auth.publicKeysSSH = ["ssh": sshLine(TestSupport.key(6).publicKey.rawRepresentation, comment: "c")]
-        let verifier = try TokenVerifier(config: auth)
+        let verifier = try TokenVerifier(settings: auth)
         #expect(verifier.keys.byKeyID.keys.sorted() == ["k1", "raw", "ssh"])
 
         // Tokens signed by each key verify under its kid.
@@ -72,7 +71,7 @@ struct KeyTests {
         #expect(TestSupport.code(crossed, verifier: verifier) == "bad_signature")
 
         // Without an issuer key only the listed keys verify.
-        let noIssuer = try TokenVerifier(config: TestSupport.auth(privateKey: nil))
+        let noIssuer = try TokenVerifier(settings: TestSupport.auth(privateKey: nil))
         #expect(noIssuer.keys.byKeyID.isEmpty)
         #expect(TestSupport.code(TestSupport.craft(claims: TestSupport.claims()), verifier: noIssuer) == "unknown_kid")
     }
@@ -81,8 +80,8 @@ struct KeyTests {
     func conflictingKid() {
         var auth = TestSupport.auth()
         auth.publicKeys = ["k1": TestSupport.key(9).publicKey.base64, "ok": TestSupport.key(5).publicKey.base64]
-        #expect(reason { try TokenVerifier(config: auth) } == .conflictingKeyID)
-        let (verifier, problems) = TokenVerifier.tolerant(config: auth)
+        #expect(reason { try TokenVerifier(settings: auth) } == .conflictingKeyID)
+        let (verifier, problems) = TokenVerifier.tolerant(settings: auth)
         #expect(problems.map(\.reason) == [.conflictingKeyID])
         #expect(verifier.keys.byKeyID.keys.sorted() == ["ok"])
         #expect(TestSupport.code(TestSupport.craft(claims: TestSupport.claims()), verifier: verifier) == "unknown_kid")
@@ -93,11 +92,11 @@ struct KeyTests {
         var auth = TestSupport.auth(privateKey: nil)
         auth.privateKeyFile = "/nonexistent/key"
         auth.publicKeys = ["ok": TestSupport.key(5).publicKey.base64]
-        let (verifier, problems) = TokenVerifier.tolerant(config: auth)
+        let (verifier, problems) = TokenVerifier.tolerant(settings: auth)
         #expect(problems.map(\.reason) == [.badKeyFile])
         #expect(verifier.issuerKeyProblem?.reason == .badKeyFile)
         #expect(verifier.keys.byKeyID.keys.sorted() == ["ok"])
-        #expect(reason { try TokenIssuer(config: auth) } == .badKeyFile)
+        #expect(reason { try TokenIssuer(settings: auth) } == .badKeyFile)
     }
 
     // MARK: helpers

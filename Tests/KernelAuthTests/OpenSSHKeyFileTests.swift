@@ -1,6 +1,5 @@
 import Foundation
 @testable import KernelAuth
-import KernelConfig
 import Testing
 import KernelCrypto
 
@@ -38,19 +37,19 @@ struct OpenSSHKeyFileTests {
 
         var issuerAuth = TestSupport.auth(privateKey: nil, keyID: "file-1")
         issuerAuth.privateKeyFile = path
-        let issued = try TokenIssuer(config: issuerAuth).issue(producer: TestSupport.producer, subject: nil, fingerprint: nil,
-                                                               ttlSeconds: 60, nowSeconds: TestSupport.now)
+        let issued = try TokenIssuer(settings: issuerAuth).issue(producer: TestSupport.producer, subject: nil, fingerprint: nil,
+                                                                 ttlSeconds: 60, nowSeconds: TestSupport.now)
 
         // A verifier that knows only the public line (no private key) accepts it.
         var verifierAuth = TestSupport.auth(privateKey: nil, keyID: "file-1")
         verifierAuth.publicKeysSSH = ["file-1": publicLine]
-        let verified = try TokenVerifier(config: verifierAuth).verify(issued.token, nowSeconds: TestSupport.now).get()
+        let verified = try TokenVerifier(settings: verifierAuth).verify(issued.token, nowSeconds: TestSupport.now).get()
         #expect(verified.producer == TestSupport.producer)
 
         // The key file and the line agree; the issuer's derived key sits under key_id as well.
         let key = try Ed25519PrivateKey(openSSHFile: path)
         #expect(try Ed25519PublicKey(openSSHLine: publicLine) == key.publicKey)
-        #expect(try TokenVerifier(config: issuerAuth).keys["file-1"] == key.publicKey)
+        #expect(try TokenVerifier(settings: issuerAuth).keys["file-1"] == key.publicKey)
     }
 
     @Test("a passphrase-protected key is refused with a clear message", .enabled(if: hasKeygen))
@@ -69,7 +68,7 @@ struct OpenSSHKeyFileTests {
         }
         var auth = TestSupport.auth(privateKey: nil)
         auth.privateKeyFile = path
-        #expect(reason { try TokenIssuer(config: auth) } == .encryptedKeyFile)
+        #expect(reason { try TokenIssuer(settings: auth) } == .encryptedKeyFile)
     }
 
     @Test("hostile and malformed key files are refused, never crash")

@@ -1,5 +1,4 @@
 @testable import KernelAuth
-import KernelConfig
 import KernelEvents
 import Testing
 import KernelCrypto
@@ -24,15 +23,15 @@ enum TestSupport {
         return text
     }
 
-    static func auth(privateKey: String? = privateKeyBase64(), keyID: String = "k1", skew: Int = 60) -> KernelConfig.Auth {
-        var auth = KernelConfig.Auth(issuer: "iss-test", audience: "aud-test", keyID: keyID, producerSSHCA: "unused")
+    static func auth(privateKey: String? = privateKeyBase64(), keyID: String = "k1", skew: Int = 60) -> AuthSettings {
+        var auth = AuthSettings(issuer: "iss-test", audience: "aud-test", keyID: keyID)
         auth.privateKey = privateKey
         auth.skewSeconds = skew
         return auth
     }
 
-    static func issuer() -> TokenIssuer { try! TokenIssuer(config: auth()) }
-    static func verifier() -> TokenVerifier { try! TokenVerifier(config: auth()) }
+    static func issuer() -> TokenIssuer { try! TokenIssuer(settings: auth()) }
+    static func verifier() -> TokenVerifier { try! TokenVerifier(settings: auth()) }
 
     static func segment(_ text: String) -> String { Base64.urlEncode(Array(text.utf8)) }
 

@@ -135,7 +135,7 @@ struct TokenErrorTests {
         #expect(T.code(T.craft(claims: T.claims(["nbf": "-9223372036854775808", "exp": "9223372036854775807"]))) == nil)
         #expect(T.code(T.craft(claims: T.claims(["exp": "-9223372036854775807"]))) == "token_expired")
         // With skew 0 the window is exact.
-        let strict = try! TokenVerifier(config: T.auth(skew: 0))
+        let strict = try! TokenVerifier(settings: T.auth(skew: 0))
         #expect(T.code(T.craft(claims: T.claims(["exp": "\(now)"])), verifier: strict) == nil)
         #expect(T.code(T.craft(claims: T.claims(["exp": "\(now - 1)"])), verifier: strict) == "token_expired")
         #expect(T.code(T.craft(claims: T.claims(["nbf": "\(now + 1)"])), verifier: strict) == "token_not_yet_valid")

@@ -71,9 +71,9 @@ struct TokenRoundTripTests {
         var auth = TestSupport.auth(keyID: "k\"1\\\n")
         auth.issuer = "i\"s</script>"
         auth.audience = "a\u{1}ü"
-        let issued = try TokenIssuer(config: auth).issue(producer: TestSupport.producer, subject: nil, fingerprint: "f\"",
-                                                         ttlSeconds: nil, nowSeconds: TestSupport.now)
-        let verified = try TokenVerifier(config: auth).verify(issued.token, nowSeconds: TestSupport.now).get()
+        let issued = try TokenIssuer(settings: auth).issue(producer: TestSupport.producer, subject: nil, fingerprint: "f\"",
+                                                           ttlSeconds: nil, nowSeconds: TestSupport.now)
+        let verified = try TokenVerifier(settings: auth).verify(issued.token, nowSeconds: TestSupport.now).get()
         #expect(verified.keyID == "k\"1\\\n")
         #expect(verified.fingerprint == "f\"")
     }
@@ -82,7 +82,7 @@ struct TokenRoundTripTests {
     func otherKey() {
         let issued = TestSupport.issuer().issue(producer: TestSupport.producer, subject: nil, fingerprint: nil,
                                                 ttlSeconds: nil, nowSeconds: TestSupport.now)
-        let other = try! TokenVerifier(config: TestSupport.auth(privateKey: TestSupport.privateKeyBase64(77)))
+        let other = try! TokenVerifier(settings: TestSupport.auth(privateKey: TestSupport.privateKeyBase64(77)))
         #expect(TestSupport.code(issued.token, verifier: other) == "bad_signature")
     }
 
@@ -95,9 +95,9 @@ struct TokenRoundTripTests {
 
     @Test("the issuer needs a key")
     func noIssuerKey() {
-        #expect(throws: AuthKeyError.self) { try TokenIssuer(config: TestSupport.auth(privateKey: nil)) }
+        #expect(throws: AuthKeyError.self) { try TokenIssuer(settings: TestSupport.auth(privateKey: nil)) }
         do {
-            _ = try TokenIssuer(config: TestSupport.auth(privateKey: nil))
+            _ = try TokenIssuer(settings: TestSupport.auth(privateKey: nil))
         } catch {
             #expect(error.reason == .noIssuerKey)
         }

@@ -1,5 +1,4 @@
 import Foundation
-import KernelConfig
 import KernelRedis
 import KernelTestSupport
 import Testing
@@ -39,7 +38,7 @@ struct RedisTLSTests {
         var endpoint: RedisConnection.Endpoint { RedisConnection.Endpoint(host: "127.0.0.1", port: Int32(port)) }
 
         /// Waits until the server answers a TLS PING with `tls` (up to 10 s).
-        func waitUntilReady(_ tls: KernelConfig.Redis.TLS) throws {
+        func waitUntilReady(_ tls: RedisSettings.TLS) throws {
             for _ in 0..<200 {
                 if let c = try? RedisConnection(endpoint: endpoint, timeoutMs: 1000, tls: tls),
                    (try? c.command(["PING"])) == .status("PONG") { return }
@@ -62,7 +61,7 @@ struct RedisTLSTests {
         defer { pki.remove() }
         let redis = try TLSRedis(pki, requireClientCertificates: false)
         defer { redis.stop() }
-        let good = KernelConfig.Redis.TLS(caFile: pki.caFile)
+        let good = RedisSettings.TLS(caFile: pki.caFile)
         try redis.waitUntilReady(good)
 
         // verify: full against the address's own name (the certificate carries IP:127.0.0.1).
@@ -74,12 +73,12 @@ struct RedisTLSTests {
                 == [.status("PONG"), .string(Array("tls".utf8))])
         // server_name overrides the name checked: one the certificate carries passes.
         let named = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000,
-                                        tls: KernelConfig.Redis.TLS(caFile: pki.caFile, serverName: "localhost"))
+                                        tls: RedisSettings.TLS(caFile: pki.caFile, serverName: "localhost"))
         #expect(try named.command(["PING"]) == .status("PONG"))
 
         // The wrong CA: refused at connect, naming the verification failure.
         do {
-            _ = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: KernelConfig.Redis.TLS(caFile: pki.otherCAFile))
+            _ = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: RedisSettings.TLS(caFile: pki.otherCAFile))
             Issue.record("a server certificate from another CA was accepted")
         } catch {
             #expect(error.kind == .connect)
@@ -87,7 +86,7 @@ struct RedisTLSTests {
             #expect(error.message.contains("127.0.0.1:\(redis.port)"), "\(error.message)")
         }
         // A name the certificate does not carry: refused with verify: full, accepted with verify: ca.
-        let elsewhere = KernelConfig.Redis.TLS(caFile: pki.caFile, verify: .full, serverName: "elsewhere.test")
+        let elsewhere = RedisSettings.TLS(caFile: pki.caFile, verify: .full, serverName: "elsewhere.test")
         do {
             _ = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: elsewhere)
             Issue.record("a certificate for another name was accepted with verify: full")
@@ -103,7 +102,7 @@ struct RedisTLSTests {
         // A missing CA file is named.
         do {
             _ = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000,
-                                    tls: KernelConfig.Redis.TLS(caFile: pki.dir + "/missing.pem"))
+                                    tls: RedisSettings.TLS(caFile: pki.dir + "/missing.pem"))
             Issue.record("a missing CA file was accepted")
         } catch {
             #expect(error.message.contains("redis.tls.ca_file"), "\(error.message)")
@@ -119,7 +118,7 @@ struct RedisTLSTests {
         defer { pki.remove() }
         let redis = try TLSRedis(pki, requireClientCertificates: false)
         defer { redis.stop() }
-        let tls = KernelConfig.Redis.TLS(caFile: pki.caFile)
+        let tls = RedisSettings.TLS(caFile: pki.caFile)
         try redis.waitUntilReady(tls)
         let subscriber = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: tls)
         let publisher = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: tls)
@@ -141,12 +140,12 @@ struct RedisTLSTests {
         defer { pki.remove() }
         let redis = try TLSRedis(pki, requireClientCertificates: true)
         defer { redis.stop() }
-        let withCertificate = KernelConfig.Redis.TLS(caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile)
+        let withCertificate = RedisSettings.TLS(caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile)
         try redis.waitUntilReady(withCertificate)
         let c = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: withCertificate)
         #expect(try c.command(["PING"]) == .status("PONG"))
         #expect(throws: RedisError.self) {
-            let anonymous = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: KernelConfig.Redis.TLS(caFile: pki.caFile))
+            let anonymous = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: RedisSettings.TLS(caFile: pki.caFile))
             _ = try anonymous.command(["PING"])
         }
     }
@@ -158,11 +157,10 @@ struct RedisTLSTests {
         let reason = try #require(RedisTLSSupport.unavailableReason)
         #expect(reason.contains("hiredis \(RedisTLSSupport.hiredisVersion)"), "\(reason)")
         #expect(reason.contains("DK_HIREDIS_SSL=1"), "\(reason)")
-        #expect(RedisTLSSupport.buildSupport.redisTLSUnavailable == reason)
         let addr = ProcessInfo.processInfo.environment["KERNEL_REDIS_ADDR"] ?? "127.0.0.1:16379"
         do {
             _ = try RedisConnection(endpoint: RedisConnection.Endpoint(address: addr)!, timeoutMs: 5000,
-                                    tls: KernelConfig.Redis.TLS())
+                                    tls: RedisSettings.TLS())
             Issue.record("a TLS connection was made by a build without TLS")
         } catch {
             #expect(error.kind == .connect)

@@ -15,19 +15,23 @@ import Testing
 struct SpillAppenderTests {
     static let logger = Logger(label: "kernel.spill.tests") { _ in SwiftLogNoOpLogHandler() }
 
-    /// Every event in the directory's segments, in file order, with the damage found.
-    static func readBack(_ directory: SpillDirectory) throws -> (events: [StoredEvent], damage: [SpillDamage]) {
+    /// Every event in the directory's segments, in file order, with its origin and the damage found.
+    static func readBack(_ directory: SpillDirectory) throws -> (events: [StoredEvent], origins: [EventOrigin], damage: [SpillDamage]) {
         var events: [StoredEvent] = []
+        var origins: [EventOrigin] = []
         var damage: [SpillDamage] = []
         for segment in try directory.segments() {
             for item in try SpillFixtures.readAll(segment.path) {
                 switch item {
-                case .record(_, let payload): events.append(try SpillEventCodec.decode(payload[...]))
+                case .record(_, let payload):
+                    let decoded = try SpillEventCodec.decode(payload[...])
+                    events.append(decoded.event)
+                    origins.append(decoded.origin)
                 case .damage(let d): damage.append(d)
                 }
             }
         }
-        return (events, damage)
+        return (events, origins, damage)
     }
 
     @Test("batches span rotations; every event reads back in order; closed segments exclude the active one")
@@ -61,6 +65,7 @@ struct SpillAppenderTests {
         #expect(back.damage.isEmpty)
         #expect(back.events.count == written.count)
         #expect(zip(back.events, written).allSatisfy { SpillFixtures.same($0, $1) })
+        #expect(back.origins == SpillFixtures.origins(of: written))
 
         let stats = appender.stats()
         #expect(stats.recordsWrittenTotal == Int64(written.count))
@@ -84,7 +89,7 @@ struct SpillAppenderTests {
         let report = try appender.append([SpillFixtures.generic(0), big, SpillFixtures.generic(2)])
         #expect(report.segmentSequences.count == 3)
         try appender.sealActive()
-        #expect(try Self.readBack(directory).events.map(\.entryID) == ["1764000000000-0", "1764000000000-1", "1764000000000-2"])
+        #expect(try Self.readBack(directory).origins.map(\.entryID) == ["1764000000000-0", "1764000000000-1", "1764000000000-2"])
     }
 
     @Test("over the budget nothing is written and the error says why")
@@ -92,7 +97,7 @@ struct SpillAppenderTests {
         let root = TempDirectory()
         let directory = try SpillDirectory(path: root.path + "/spill")
         let batch = (0..<10).map { SpillFixtures.event($0) }
-        let batchBytes = SpillRecordBatch.encodedSize(batch)
+        let batchBytes = SpillRecordBatch.encodedSize(batch, origins: SpillFixtures.origins(of: batch))
         let maxBytes = SpillSegmentFormat.headerSize + batchBytes + batchBytes / 2
         let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: maxBytes, logger: Self.logger)
         _ = try appender.append(batch)
@@ -119,7 +124,7 @@ struct SpillAppenderTests {
     @Test("the segments' headers count against the budget: the directory never passes it")
     func budgetCountsSegmentHeaders() throws {
         let batch = (0..<10).map { SpillFixtures.event($0) }
-        let batchBytes = SpillRecordBatch.encodedSize(batch)
+        let batchBytes = SpillRecordBatch.encodedSize(batch, origins: SpillFixtures.origins(of: batch))
         let header = SpillSegmentFormat.headerSize
         var acceptedBudgets: [Int] = []
         // 1 KiB segments: the batch needs several, each with its header.
@@ -191,7 +196,7 @@ struct SpillAppenderTests {
         let expected = Set((0..<total).map { SpillFixtures.event($0).eventID })
         #expect(Set(ids) == expected, "no event missing")
         // Each batch stays contiguous (appends are serialised).
-        let entries = back.events.map(\.entryID)
+        let entries = back.origins.map(\.entryID)
         for start in stride(from: 0, to: total, by: perBatch) {
             let group = entries[start..<(start + perBatch)]
             #expect(Set(group).count == perBatch)

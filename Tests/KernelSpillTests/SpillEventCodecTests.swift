@@ -11,17 +11,19 @@ struct SpillEventCodecTests {
     func genericRoundTrip() throws {
         for n in 0..<6 {
             var event = SpillFixtures.generic(n)
+            var origin = SpillFixtures.origin(of: event)
             if n == 5 {
                 event.tags = []
                 event.sourcePayload = []
-                event.sourceDLQID = ""
+                origin.dlqID = ""
                 event.payloadJSON = []
-                event.entryID = ""
+                origin.entryID = ""
             }
-            let decoded = try SpillEventCodec.decode(SpillFixtures.encoded(event)[...])
-            #expect(SpillFixtures.same(decoded, event))
-            #expect(decoded.mayBeRedelivery, "replay always deduplicates")
-            #expect(decoded.family == nil)
+            let decoded = try SpillEventCodec.decode(SpillFixtures.encoded(event, origin: origin)[...])
+            #expect(SpillFixtures.same(decoded.event, event))
+            #expect(decoded.origin == origin)
+            #expect(decoded.event.mayBeRedelivery, "replay always deduplicates")
+            #expect(decoded.event.family == nil)
         }
     }
 
@@ -29,11 +31,11 @@ struct SpillEventCodecTests {
     func receivedAtRoundTrip() throws {
         var event = SpillFixtures.generic(1)
         event.receivedAtMicros = 1_796_000_000_123_456
-        #expect(try SpillEventCodec.decode(SpillFixtures.encoded(event)[...]).receivedAtMicros == 1_796_000_000_123_456)
+        #expect(try SpillEventCodec.decode(SpillFixtures.encoded(event)[...]).event.receivedAtMicros == 1_796_000_000_123_456)
         event.receivedAtMicros = 0
         let old = SpillFixtures.encoded(event)
         #expect(old[1] & 0x04 == 0, "no receive-time flag: the layout of records written before it existed")
-        #expect(try SpillEventCodec.decode(old[...]).receivedAtMicros == 0)
+        #expect(try SpillEventCodec.decode(old[...]).event.receivedAtMicros == 0)
     }
 
     @Test("typed rows round trip with every ColumnValue case")
@@ -43,7 +45,7 @@ struct SpillEventCodecTests {
                            .bool(false), .timestampNanos(Int64.min), .jsonb("[]"), .float64(.nan)])
         event.rows.append([])
         event.tsEventMicros = nil
-        let decoded = try SpillEventCodec.decode(SpillFixtures.encoded(event)[...])
+        let decoded = try SpillEventCodec.decode(SpillFixtures.encoded(event)[...]).event
         #expect(SpillFixtures.same(decoded, event))
         #expect(decoded.family == SpillFixtures.trade)
         #expect(decoded.family?.columns.last?.allowedValues == ["buy", "sell", "unknown"])
@@ -58,7 +60,7 @@ struct SpillEventCodecTests {
         family.columns[0].description = "the venue"
         var event = SpillFixtures.typed(1)
         event.family = family
-        let decoded = try SpillEventCodec.decode(SpillFixtures.encoded(event)[...])
+        let decoded = try SpillEventCodec.decode(SpillFixtures.encoded(event)[...]).event
         #expect(decoded.family?.payloadSchemaJSON == nil)
         #expect(decoded.family?.columns[0].description == nil)
         #expect(decoded.family?.columns.map(\.name) == family.columns.map(\.name))
@@ -71,7 +73,8 @@ struct SpillEventCodecTests {
         let event = SpillFixtures.typed(3)
         let bytes = [0xAA, 0xBB, 0xCC] + SpillFixtures.encoded(event) + [0xDD]
         let decoded = try SpillEventCodec.decode(bytes[3..<(bytes.count - 1)])
-        #expect(SpillFixtures.same(decoded, event))
+        #expect(SpillFixtures.same(decoded.event, event))
+        #expect(decoded.origin == SpillFixtures.origin(of: event))
         #expect(throws: SpillFormatError.self) { try SpillEventCodec.decode(bytes[3...]) }
     }
 
@@ -151,8 +154,10 @@ struct SpillEventCodecTests {
     @Test("hand-built minimal encoding decodes; hostile variants are refused with a reason")
     func hostileVariants() throws {
         let minimal = Self.header() + Self.tail()
-        let event = try SpillEventCodec.decode(minimal[...])
-        #expect(event.entryID == "e" && event.tsMicros == 5 && event.family == nil)
+        let (event, origin) = try SpillEventCodec.decode(minimal[...])
+        #expect(origin == EventOrigin(entryID: "e", dlqID: "") && event.tsMicros == 5 && event.family == nil)
+        #expect(SpillFixtures.encoded(event, origin: origin) == minimal,
+                "the origin is written where the entry id and DLQ id always were: older segments still replay")
 
         func refused(_ bytes: [UInt8], _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
             do {

@@ -64,13 +64,12 @@ enum SpillFixtures {
     /// A generic event (payload JSON, no family) numbered `n`.
     static func generic(_ n: Int) -> StoredEvent {
         var event = StoredEvent(
-            entryID: "1764000000000-\(n)", eventID: uuid(UInt64(n)), tsMicros: 1_764_000_000_000_000 + Int64(n),
+            eventID: uuid(UInt64(n)), tsMicros: 1_764_000_000_000_000 + Int64(n),
             tsEventMicros: n % 2 == 0 ? 1_764_000_000_000_000 - Int64(n) : nil,
             subjectID: uuid(7), producerID: uuid(8), schemaID: uuid(9), family: nil,
             payloadJSON: Array("{\"n\":\(n),\"text\":\"héllo ✓\"}".utf8), rows: [],
             tags: [Tag(key: "venue", value: "XNAS"), Tag(key: "n", value: "\(n)")], mayBeRedelivery: false)
         event.sourcePayload = Array("{\"raw\":\(n)}".utf8)
-        event.sourceDLQID = "dlq-\(n)"
         return event
     }
 
@@ -86,23 +85,32 @@ enum SpillFixtures {
             ])
         }
         var event = StoredEvent(
-            entryID: "1764000000001-\(n)", eventID: uuid(UInt64(n), 0xFEED), tsMicros: 1_764_000_000_000_000 + Int64(n),
+            eventID: uuid(UInt64(n), 0xFEED), tsMicros: 1_764_000_000_000_000 + Int64(n),
             tsEventMicros: 1_763_999_999_000_000, subjectID: uuid(17), producerID: uuid(18), schemaID: uuid(19),
             family: trade, payloadJSON: [], rows: table, tags: [Tag(key: "k", value: "v\(n)")], mayBeRedelivery: false)
         event.sourcePayload = Array("{\"price\":\"\(n)\"}".utf8)
-        event.sourceDLQID = "1764000000001-\(n)"
         return event
     }
 
     static func event(_ n: Int) -> StoredEvent { n % 3 == 0 ? typed(n) : generic(n) }
 
+    /// The origin of a fixture event, from its number (`eventID.low`): a generic event numbered
+    /// `n` came from entry `1764000000000-n` with DLQ id `dlq-n`, a typed one from
+    /// `1764000000001-n` (also its DLQ id).
+    static func origin(of event: StoredEvent) -> EventOrigin {
+        let n = event.eventID.low
+        if event.family == nil { return EventOrigin(entryID: "1764000000000-\(n)", dlqID: "dlq-\(n)") }
+        return EventOrigin(entryID: "1764000000001-\(n)", dlqID: "1764000000001-\(n)")
+    }
+
+    static func origins(of events: [StoredEvent]) -> [EventOrigin] { events.map(origin(of:)) }
+
     /// Field-by-field equality (StoredEvent is not Equatable); `mayBeRedelivery` is not compared.
     static func same(_ a: StoredEvent, _ b: StoredEvent) -> Bool {
-        a.entryID == b.entryID && a.eventID == b.eventID && a.tsMicros == b.tsMicros
+        a.eventID == b.eventID && a.tsMicros == b.tsMicros
             && a.tsEventMicros == b.tsEventMicros && a.subjectID == b.subjectID && a.producerID == b.producerID
             && a.schemaID == b.schemaID && a.family == b.family && a.payloadJSON == b.payloadJSON
             && sameRows(a.rows, b.rows) && a.tags == b.tags && a.sourcePayload == b.sourcePayload
-            && a.sourceDLQID == b.sourceDLQID
     }
 
     /// Row equality that compares doubles by bit pattern (NaN included).
@@ -121,9 +129,10 @@ enum SpillFixtures {
         return true
     }
 
-    static func encoded(_ event: StoredEvent) -> [UInt8] {
+    /// `event` encoded with `origin` (by default its fixture origin, `origin(of:)`).
+    static func encoded(_ event: StoredEvent, origin: EventOrigin? = nil) -> [UInt8] {
         var out: [UInt8] = []
-        SpillEventCodec.encode(event, into: &out)
+        SpillEventCodec.encode(event, origin: origin ?? Self.origin(of: event), into: &out)
         return out
     }
 
@@ -175,5 +184,12 @@ enum SpillFixtures {
         }
         if sealed { try writer.seal() } else { try writer.close() }
         return (writer.path, offsets)
+    }
+}
+
+extension SpillAppender {
+    /// Appends fixture events with their fixture origins (`SpillFixtures.origin(of:)`).
+    func append(_ batch: [StoredEvent]) throws(SpillError) -> SpillAppendReport {
+        try append(batch, origins: SpillFixtures.origins(of: batch))
     }
 }

@@ -11,9 +11,9 @@ struct EventWriterTests {
     func tradeValues() throws {
         try Fixtures.withStore { writer, connection, _ in
             let ts = Fixtures.nowMicros
-            let first = Fixtures.tradeEvent(entry: "1-1", ts: ts, tsEvent: ts - 999, price: "187.2500", size: "0.000100",
+            let first = Fixtures.tradeEvent(ts: ts, tsEvent: ts - 999, price: "187.2500", size: "0.000100",
                                             side: "sell", tradeID: "T-1")
-            let second = Fixtures.tradeEvent(entry: "1-2", ts: ts + 1, price: "-0.00", size: "12345678901234567890.123",
+            let second = Fixtures.tradeEvent(ts: ts + 1, price: "-0.00", size: "12345678901234567890.123",
                                              side: "unknown", tradeID: nil)
             let report = try writer.write([first, second])
             #expect(report.inserted == 2 && report.duplicates == 0 && report.rejected.isEmpty)
@@ -93,11 +93,11 @@ struct EventWriterTests {
     func tagDictionary() throws {
         try Fixtures.withStore { writer, connection, dsn in
             let odd = Tag(key: "note", value: #"quote " and back\slash, {braces}, comma é"#)
-            let a = Fixtures.tradeEvent(entry: "1", tags: [
+            let a = Fixtures.tradeEvent(tags: [
                 Tag(key: "core.symbol", value: "AAPL"), Tag(key: "CORE.SYMBOL", value: "aapl"),
                 Tag(key: "core.venue", value: "XNAS"), odd,
             ])
-            let b = Fixtures.genericEvent(entry: "2", tags: [Tag(key: "Core.Symbol", value: "Aapl")])
+            let b = Fixtures.genericEvent(tags: [Tag(key: "Core.Symbol", value: "Aapl")])
             let report = try writer.write([a, b])
             #expect(report.inserted == 2 && report.rejected.isEmpty)
             #expect(try connection.count("tags") == 3)
@@ -110,7 +110,7 @@ struct EventWriterTests {
             let other = try PGConnection(dsn: dsn, logger: Fixtures.logger)
             defer { other.close() }
             let second = EventWriter(connection: other, logger: Fixtures.logger)
-            let c = Fixtures.bookEvent(entry: "3", tags: [Tag(key: "core.SYMBOL", value: "aaPL"), odd])
+            let c = Fixtures.bookEvent(tags: [Tag(key: "core.SYMBOL", value: "aaPL"), odd])
             #expect(try second.write([c]).inserted == 1)
             #expect(try connection.count("tags") == 3)
             let linked = try connection.query("""
@@ -136,7 +136,7 @@ struct EventWriterTests {
     func tagsByPosition() throws {
         func t(_ key: String, value: String) -> KernelPlugins.Tag { KernelPlugins.Tag(key: key, value: value) }
         try Fixtures.withStore { writer, connection, _ in
-            let warm = Fixtures.tradeEvent(entry: "1", tags: [
+            let warm = Fixtures.tradeEvent(tags: [
                 t( "core.venue", value: "XNAS"), t( "core.symbol", value: "AAPL"),
                 t( "core.symbol", value: "MSFT"), t( "core.venue", value: "XNYS"),
             ])
@@ -151,7 +151,7 @@ struct EventWriterTests {
                 [t( "core.venue", value: "XNYS"), t( "core.symbol", value: "aapl"), t( "new", value: "one")],
                 [t( "core.venue", value: "XNAS"), t( "core.symbol", value: "AAPL"), t( "new", value: "one")],
             ]
-            let events = lists.enumerated().map { Fixtures.tradeEvent(entry: "\($0.offset + 2)", tags: $0.element) }
+            let events = lists.enumerated().map { Fixtures.tradeEvent(tags: $0.element) }
             #expect(try writer.write(events).inserted == events.count)
             for (event, tags) in zip(events, lists) {
                 let stored = try connection.query("""
@@ -160,7 +160,7 @@ struct EventWriterTests {
                           FROM event_tag_links l JOIN tags t USING (tag_id) WHERE l.event_id = '\(event.eventID)') links
                     """)
                 let expected = tags.map { $0.key.lowercased() + "=" + $0.value.uppercased() }.sorted().joined(separator: ",")
-                #expect(stored.scalar == expected, "event \(event.entryID)")
+                #expect(stored.scalar == expected, "event \(event.eventID)")
             }
             #expect(try connection.count("tags") == 5)
         }
@@ -170,9 +170,9 @@ struct EventWriterTests {
     func redelivery(flagged: Bool) throws {
         try Fixtures.withStore { writer, connection, _ in
             let symbol = [Tag(key: "core.symbol", value: "AAPL")]
-            var batch: [StoredEvent] = (0..<50).map { Fixtures.tradeEvent(entry: "t\($0)", tradeID: "\($0)", tags: symbol) }
-            batch += (0..<5).map { Fixtures.bookEvent(entry: "b\($0)", levels: 10, tags: symbol) }
-            batch += (0..<5).map { Fixtures.genericEvent(entry: "g\($0)", tags: symbol) }
+            var batch: [StoredEvent] = (0..<50).map { Fixtures.tradeEvent(tradeID: "\($0)", tags: symbol) }
+            batch += (0..<5).map { _ in Fixtures.bookEvent(levels: 10, tags: symbol) }
+            batch += (0..<5).map { _ in Fixtures.genericEvent(tags: symbol) }
             let first = try writer.write(batch)
             #expect(first.inserted == 60 && first.duplicates == 0)
             let counts = try ["md_trade", "md_book", "events", "event_tag_links"].map { try connection.count($0) }
@@ -191,7 +191,7 @@ struct EventWriterTests {
             #expect(try ["md_trade", "md_book", "events", "event_tag_links"].map { try connection.count($0) } == counts)
 
             // Half old, half new: only the new ones count as inserted.
-            let mixed = Array(again.prefix(30)) + (0..<10).map { Fixtures.tradeEvent(entry: "n\($0)", redelivery: flagged) }
+            let mixed = Array(again.prefix(30)) + (0..<10).map { _ in Fixtures.tradeEvent(redelivery: flagged) }
             let third = try writer.write(mixed)
             #expect(third.inserted == 10 && third.duplicates == 30 && third.total == 40)
             #expect(try connection.count("md_trade") == 60)
@@ -207,19 +207,19 @@ struct EventWriterTests {
           arguments: [false, true])
     func twoLayoutsOfOneFamily(flagged: Bool) throws {
         try Fixtures.withStore { writer, connection, _ in
-            #expect(try writer.write([Fixtures.tradeEvent(entry: "warm", redelivery: flagged)]).inserted == 1)
+            #expect(try writer.write([Fixtures.tradeEvent(redelivery: flagged)]).inserted == 1)
             var upgraded = Fixtures.trade
             upgraded.columns.append(Fixtures.column("note", .text, nullable: true))
             _ = try FamilyTables.ensure(Fixtures.spec(upgraded), on: connection)
-            func v2(_ entry: String) -> StoredEvent {
-                var event = Fixtures.tradeEvent(entry: entry, redelivery: flagged)
+            func v2(_ note: String) -> StoredEvent {
+                var event = Fixtures.tradeEvent(redelivery: flagged)
                 event.family = upgraded
-                event.rows[0].append(.text("v2 " + entry))
+                event.rows[0].append(.text("v2 " + note))
                 return event
             }
             // v1 batches then v2 batches (a merge across the switch), then the two interleaved.
-            var batch = (0..<10).map { Fixtures.tradeEvent(entry: "a\($0)", redelivery: flagged) } + (0..<10).map { v2("b\($0)") }
-            for i in 0..<10 { batch += [v2("c\(i)"), Fixtures.tradeEvent(entry: "d\(i)", redelivery: flagged)] }
+            var batch = (0..<10).map { _ in Fixtures.tradeEvent(redelivery: flagged) } + (0..<10).map { v2("b\($0)") }
+            for i in 0..<10 { batch += [v2("c\(i)"), Fixtures.tradeEvent(redelivery: flagged)] }
             let report = try writer.write(batch)
             #expect(report.rejected.isEmpty, "\(report.rejected.prefix(2))")
             #expect(report.inserted == 40 && report.total == 40)
@@ -228,12 +228,11 @@ struct EventWriterTests {
             #expect(try connection.count("md_trade", where: "note IS NULL") == 21)
 
             // A bad row of either layout is isolated alone; the rest of both layouts commit.
-            var mixed = (0..<6).map { Fixtures.tradeEvent(entry: "e\($0)", redelivery: flagged) } + (0..<6).map { v2("f\($0)") }
-            mixed[2] = Fixtures.tradeEvent(entry: "bad1", side: "sideways", redelivery: flagged)
+            var mixed = (0..<6).map { _ in Fixtures.tradeEvent(redelivery: flagged) } + (0..<6).map { v2("f\($0)") }
+            mixed[2] = Fixtures.tradeEvent(side: "sideways", redelivery: flagged)
             mixed[9].rows[0][4] = .text("sideways")
-            mixed[9].entryID = "bad2"
             let isolated = try writer.write(mixed)
-            #expect(Set(isolated.rejected.map(\.entryID)) == ["bad1", "bad2"])
+            #expect(Set(isolated.rejected.map(\.index)) == [2, 9])
             #expect(isolated.inserted == 10)
             #expect(try connection.count("md_trade", where: "note LIKE 'v2 f%'") == 5)
         }
@@ -243,10 +242,9 @@ struct EventWriterTests {
     func inBatchDuplicate() throws {
         try Fixtures.withStore { writer, connection, _ in
             let tag = [Tag(key: "core.symbol", value: "AAPL")]
-            let a = Fixtures.tradeEvent(entry: "1", tags: tag)
-            let b = Fixtures.tradeEvent(entry: "2", tags: tag)
-            var aCopy = a
-            aCopy.entryID = "3"
+            let a = Fixtures.tradeEvent(tags: tag)
+            let b = Fixtures.tradeEvent(tags: tag)
+            let aCopy = a
             let report = try writer.write([a, b, aCopy])
             #expect(report.inserted == 2 && report.duplicates == 1 && report.rejected.isEmpty)
             #expect(try connection.count("md_trade") == 2)
@@ -258,7 +256,7 @@ struct EventWriterTests {
     func concurrentWriters(flagged: Bool) throws {
         try Fixtures.withStore { _, connection, dsn in
             let tags = [Tag(key: "core.symbol", value: "AAPL"), Tag(key: "core.venue", value: "XNAS")]
-            let events = (0..<400).map { Fixtures.tradeEvent(entry: "\($0)", tags: tags, redelivery: flagged) }
+            let events = (0..<400).map { _ in Fixtures.tradeEvent(tags: tags, redelivery: flagged) }
             // The second writer sees the events in reverse order, the shape that can deadlock.
             let batches = [events, events.reversed()]
             let reports = ReportBox()
@@ -290,12 +288,12 @@ struct EventWriterTests {
     @Test("a CHECK violation rejects only its event; the rest commit", arguments: [false, true])
     func badRowIsolated(flagged: Bool) throws {
         try Fixtures.withStore { writer, connection, _ in
-            var batch = (0..<37).map { Fixtures.tradeEvent(entry: "e\($0)", tags: [Tag(key: "n", value: "\($0 % 3)")], redelivery: flagged) }
-            batch[23] = Fixtures.tradeEvent(entry: "bad", side: "sideways", redelivery: flagged)
+            var batch = (0..<37).map { Fixtures.tradeEvent(tags: [Tag(key: "n", value: "\($0 % 3)")], redelivery: flagged) }
+            batch[23] = Fixtures.tradeEvent(side: "sideways", redelivery: flagged)
             let report = try writer.write(batch)
             #expect(report.inserted == 36)
             #expect(report.rejected.count == 1)
-            #expect(report.rejected.first?.entryID == "bad")
+            #expect(report.rejected.first?.index == 23)
             #expect(report.rejected.first?.reason.contains("side_allowed") == true)
             #expect(report.rejected.first?.reason.contains("23514") == true)
             #expect(report.total == 37)
@@ -308,18 +306,18 @@ struct EventWriterTests {
     @Test("several bad events of several kinds are all isolated")
     func severalBadEvents() throws {
         try Fixtures.withStore { writer, connection, _ in
-            var batch = (0..<20).map { Fixtures.tradeEvent(entry: "e\($0)") }
-            batch[0] = Fixtures.tradeEvent(entry: "nul", symbol: "AA\u{0}PL")            // Postgres: invalid byte 0x00
-            batch[7] = Fixtures.bookEvent(entry: "int4", levels: 3, level: { $0 == 2 ? 3_000_000_000 : 1 })  // client side
-            batch[8] = Fixtures.tradeEvent(entry: "numeric", price: "12,5")               // client side: not a number
-            batch[9] = Fixtures.tradeEvent(entry: "emptytag", tags: [Tag(key: "k", value: "")])  // tags CHECK
-            batch[19] = Fixtures.genericEvent(entry: "json", payload: #"{"a": "\u0000"}"#)  // jsonb refuses \u0000
+            var batch = (0..<20).map { _ in Fixtures.tradeEvent() }
+            batch[0] = Fixtures.tradeEvent(symbol: "AA\u{0}PL")            // Postgres: invalid byte 0x00
+            batch[7] = Fixtures.bookEvent(levels: 3, level: { $0 == 2 ? 3_000_000_000 : 1 })  // client side
+            batch[8] = Fixtures.tradeEvent(price: "12,5")               // client side: not a number
+            batch[9] = Fixtures.tradeEvent(tags: [Tag(key: "k", value: "")])  // tags CHECK
+            batch[19] = Fixtures.genericEvent(payload: #"{"a": "\u0000"}"#)  // jsonb refuses \u0000
             let report = try writer.write(batch)
-            let rejected = Dictionary(uniqueKeysWithValues: report.rejected.map { ($0.entryID, $0.reason) })
-            #expect(Set(rejected.keys) == ["nul", "int4", "numeric", "emptytag", "json"])
-            #expect(rejected["int4"]?.contains("out of range for type integer") == true)
-            #expect(rejected["numeric"]?.contains("numeric") == true)
-            #expect(rejected["emptytag"]?.contains("tags_value_check") == true)
+            let rejected = Dictionary(uniqueKeysWithValues: report.rejected.map { ($0.index, $0.reason) })
+            #expect(Set(rejected.keys) == [0, 7, 8, 9, 19])
+            #expect(rejected[7]?.contains("out of range for type integer") == true)
+            #expect(rejected[8]?.contains("numeric") == true)
+            #expect(rejected[9]?.contains("tags_value_check") == true)
             #expect(report.inserted == 15 && report.total == 20)
             #expect(try connection.count("md_trade") == 15)
             #expect(try connection.count("md_book") == 0)
@@ -331,11 +329,11 @@ struct EventWriterTests {
     func programLimitIsolated() throws {
         try Fixtures.withStore { writer, connection, _ in
             let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
-            let batch = [Fixtures.genericEvent(entry: "ok1"), Fixtures.genericEvent(entry: "deep", payload: deep),
-                         Fixtures.genericEvent(entry: "ok2")]
+            let batch = [Fixtures.genericEvent(), Fixtures.genericEvent(payload: deep),
+                         Fixtures.genericEvent()]
             let report = try writer.write(batch)
             #expect(report.inserted == 2)
-            #expect(report.rejected.map(\.entryID) == ["deep"])
+            #expect(report.rejected.map(\.index) == [1])
             #expect(report.rejected.first?.reason.contains("54001") == true)
             #expect(try connection.count("events") == 2)
         }
@@ -348,9 +346,9 @@ struct EventWriterTests {
             let february: Int64 = 1_581_000_000_000_000  // 2020-02-06
             let tag = [Tag(key: "core.symbol", value: "AAPL")]
             let batch = [
-                Fixtures.tradeEvent(entry: "1", ts: january, tags: tag),
-                Fixtures.tradeEvent(entry: "2", ts: february, tags: tag),
-                Fixtures.genericEvent(entry: "3", ts: february),
+                Fixtures.tradeEvent(ts: january, tags: tag),
+                Fixtures.tradeEvent(ts: february, tags: tag),
+                Fixtures.genericEvent(ts: february),
             ]
             let report = try writer.write(batch)
             #expect(report.inserted == 3)
@@ -377,7 +375,7 @@ struct EventWriterTests {
             defer { killer.close() }
             _ = try killer.query("SELECT pg_terminate_backend($1::int)", [String(connection.backendPID)])
             Thread.sleep(forTimeInterval: 0.2)
-            let batch = (0..<10).map { Fixtures.tradeEvent(entry: "\($0)", tags: [Tag(key: "core.symbol", value: "AAPL")]) }
+            let batch = (0..<10).map { _ in Fixtures.tradeEvent(tags: [Tag(key: "core.symbol", value: "AAPL")]) }
             do throws(StoreError) {
                 _ = try writer.write(batch)
                 Issue.record("write on a terminated backend did not throw")
@@ -419,7 +417,7 @@ struct EventWriterTests {
     @Test("rawCopy stores the typed rows and nothing else")
     func rawCopy() throws {
         try Fixtures.withStore { writer, connection, _ in
-            let batch = (0..<10).map { Fixtures.tradeEvent(entry: "\($0)", tags: [Tag(key: "x", value: "y")]) }
+            let batch = (0..<10).map { _ in Fixtures.tradeEvent(tags: [Tag(key: "x", value: "y")]) }
                 + [Fixtures.genericEvent()]
             try writer.rawCopy(batch)
             #expect(try connection.count("md_trade") == 10)

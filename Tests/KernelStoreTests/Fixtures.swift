@@ -79,19 +79,19 @@ enum Fixtures {
         }
     }
 
-    static func tradeEvent(id: EventUUID = randomUUID(), entry: String = "1-0", ts: Int64 = nowMicros,
+    static func tradeEvent(id: EventUUID = randomUUID(), ts: Int64 = nowMicros,
                            tsEvent: Int64? = nil, symbol: String = "AAPL", price: String = "187.2500",
                            size: String = "100", side: String = "buy", tradeID: String? = nil,
                            tags: [Tag] = [], redelivery: Bool = false) -> StoredEvent {
         StoredEvent(
-            entryID: entry, eventID: id, tsMicros: ts, tsEventMicros: tsEvent, subjectID: subject,
+            eventID: id, tsMicros: ts, tsEventMicros: tsEvent, subjectID: subject,
             producerID: producer, schemaID: schema, family: trade, payloadJSON: [],
             rows: [[.text("XNAS"), .text(symbol), .numeric(price), .numeric(size), .text(side),
                     tradeID.map { .text($0) } ?? .null]],
             tags: tags, mayBeRedelivery: redelivery)
     }
 
-    static func bookEvent(id: EventUUID = randomUUID(), entry: String = "2-0", ts: Int64 = nowMicros, levels: Int = 20,
+    static func bookEvent(id: EventUUID = randomUUID(), ts: Int64 = nowMicros, levels: Int = 20,
                           level: (Int) -> Int64 = { Int64($0 + 1) }, tags: [Tag] = [], redelivery: Bool = false) -> StoredEvent {
         let rows: [[ColumnValue]] = (0..<levels).map { index in
             [.text("XNAS"), .text("AAPL"), .text("snapshot"), .text(index % 2 == 0 ? "bid" : "ask"),
@@ -99,16 +99,16 @@ enum Fixtures {
              index == 0 ? .null : .int64(Int64(index) * 1_000_000_000_000)]
         }
         return StoredEvent(
-            entryID: entry, eventID: id, tsMicros: ts, tsEventMicros: ts - 5, subjectID: subject,
+            eventID: id, tsMicros: ts, tsEventMicros: ts - 5, subjectID: subject,
             producerID: producer, schemaID: schema, family: book, payloadJSON: [], rows: rows,
             tags: tags, mayBeRedelivery: redelivery)
     }
 
-    static func genericEvent(id: EventUUID = randomUUID(), entry: String = "3-0", ts: Int64 = nowMicros,
+    static func genericEvent(id: EventUUID = randomUUID(), ts: Int64 = nowMicros,
                              payload: String = #"{"a": 1, "b": [true, null, "x"], "c": {"d": 1.50}}"#,
                              tags: [Tag] = [], redelivery: Bool = false) -> StoredEvent {
         StoredEvent(
-            entryID: entry, eventID: id, tsMicros: ts, tsEventMicros: nil, subjectID: subject,
+            eventID: id, tsMicros: ts, tsEventMicros: nil, subjectID: subject,
             producerID: producer, schemaID: schema, family: nil, payloadJSON: Array(payload.utf8), rows: [],
             tags: tags, mayBeRedelivery: redelivery)
     }

@@ -16,7 +16,7 @@ struct TagBudgetTests {
             writer.tagBudgetPerProducer = 3
             // Before the fix, 10 distinct values from one producer made 10 dictionary entries.
             let flood = (0..<10).map { i in
-                Fixtures.tradeEvent(entry: "1-\(i)", tags: [Tag(key: "order", value: "id-\(i)")])
+                Fixtures.tradeEvent(tags: [Tag(key: "order", value: "id-\(i)")])
             }
             let report = try writer.write(flood)
             #expect(report.inserted == 3, "\(report)")
@@ -26,18 +26,18 @@ struct TagBudgetTests {
             #expect(try connection.count("tags", where: "created_by = '\(Fixtures.producer)'") == 3)
 
             // A tag already in the dictionary costs nothing: the producer at its budget goes on.
-            let known = Fixtures.tradeEvent(entry: "2-0", tags: [Tag(key: "order", value: "id-0")])
+            let known = Fixtures.tradeEvent(tags: [Tag(key: "order", value: "id-0")])
             #expect(try writer.write([known]).inserted == 1)
 
             // Another producer has a budget of its own.
-            var other = Fixtures.tradeEvent(entry: "3-0", tags: [Tag(key: "order", value: "id-99")])
+            var other = Fixtures.tradeEvent(tags: [Tag(key: "order", value: "id-99")])
             other.producerID = Fixtures.randomUUID()
             let second = try writer.write([other])
             #expect(second.inserted == 1 && second.overBudget.isEmpty, "\(second)")
 
             // Entries from before the budget (no producer recorded) count against nobody.
             try connection.execute("UPDATE tags SET created_by = NULL WHERE created_by = '\(Fixtures.producer)'")
-            let again = try writer.write([Fixtures.tradeEvent(entry: "4-0", tags: [Tag(key: "order", value: "id-7")])])
+            let again = try writer.write([Fixtures.tradeEvent(tags: [Tag(key: "order", value: "id-7")])])
             #expect(again.inserted == 1, "\(again)")
         }
     }
@@ -48,13 +48,13 @@ struct TagBudgetTests {
             writer.tagBudgetPerProducer = 1
             let id = Fixtures.randomUUID()
             let batch = [
-                Fixtures.tradeEvent(entry: "1-0", tags: [Tag(key: "k", value: "a")]),
-                Fixtures.tradeEvent(id: id, entry: "1-1", tags: [Tag(key: "k", value: "b")]),
-                Fixtures.tradeEvent(id: id, entry: "1-2", tags: [Tag(key: "k", value: "b")]),   // an in-batch copy
+                Fixtures.tradeEvent(tags: [Tag(key: "k", value: "a")]),
+                Fixtures.tradeEvent(id: id, tags: [Tag(key: "k", value: "b")]),
+                Fixtures.tradeEvent(id: id, tags: [Tag(key: "k", value: "b")]),   // an in-batch copy
             ]
             let report = try writer.write(batch)
             #expect(report.inserted == 1)
-            #expect(Set(report.overBudget.map(\.entryID)) == ["1-1", "1-2"], "\(report)")
+            #expect(Set(report.overBudget.map(\.index)) == [1, 2], "\(report)")
             #expect(report.inserted + report.duplicates + report.rejected.count + report.conflicts.count
                     + report.overBudget.count == batch.count)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import KernelAuth
 import KernelConfig
+import KernelCore
 import KernelEvents
 import KernelJSON
 @testable import KernelOnboarding
@@ -178,7 +179,7 @@ final class OnboardingHarness: @unchecked Sendable {
     }
 
     func settings(ca: String? = nil, principals: [String] = []) throws -> OnboardingSettings {
-        OnboardingSettings(config: try config(ca: ca, principals: principals))
+        try config(ca: ca, principals: principals).onboardingSettings
     }
 
     /// A handler context on a new Redis connection of its own; `now` overrides the clock.
@@ -397,12 +398,12 @@ final class OnboardingHarness: @unchecked Sendable {
 
     /// The token verifier of this test's config.
     func verifier() throws -> TokenVerifier {
-        try TokenVerifier(config: try config().auth)
+        try TokenVerifier(settings: try config().authSettings)
     }
 
     /// Mints a token with the issuer key and records it, as `kernel token issue` does.
     func mintToken(for producer: String, ttl: Int = 3600, issuedSecondsAgo: Int64 = 0) throws -> IssuedToken {
-        let issuer = try TokenIssuer(config: try config().auth)
+        let issuer = try TokenIssuer(settings: try config().authSettings)
         let now = Int64(Date().timeIntervalSince1970) - issuedSecondsAgo
         let issued = issuer.issue(producer: EventUUID(producer)!, subject: nil, fingerprint: nil, ttlSeconds: ttl, nowSeconds: now)
         _ = try pg.query("INSERT INTO producer_tokens (producer_id, jti, expires_at, notes) VALUES ($1::uuid, $2, to_timestamp($3::bigint), 'test')",

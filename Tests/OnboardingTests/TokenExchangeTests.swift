@@ -160,7 +160,7 @@ struct TokenExchangeTests {
         _ = try h.redis.command(["SET", h.prefix + "revoked:jti:" + marked.jti, "1", "EX", "60"])
         #expect(try Self.exchange(h, [("token", marked.token)], producer: pid, settings: settings).isEmpty)
         // Signed by the issuer but never recorded.
-        let issuer = try TokenIssuer(config: try h.config().auth)
+        let issuer = try TokenIssuer(settings: try h.config().authSettings)
         let unrecorded = issuer.issue(producer: EventUUID(pid)!, subject: nil, fingerprint: nil, ttlSeconds: 600,
                                       nowSeconds: Int64(Date().timeIntervalSince1970))
         #expect(try Self.exchange(h, [("token", unrecorded.token)], producer: pid, settings: settings).isEmpty)

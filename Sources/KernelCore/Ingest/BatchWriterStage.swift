@@ -21,7 +21,7 @@ final class BatchWriterStage: @unchecked Sendable {
     // @unchecked: state confined to the writer's thread.
     let index: Int
     let dsn: String
-    let input: BlockingQueue<[StoredEvent]>
+    let input: BlockingQueue<PendingBatch>
     let acks: BlockingQueue<AckWork>
     let metrics: PipelineMetrics
     let abandon: StopFlag
@@ -38,7 +38,7 @@ final class BatchWriterStage: @unchecked Sendable {
     private var connection: PGConnection?
     private var lastBudgetWarning: Int64 = 0
 
-    init(index: Int, dsn: String, input: BlockingQueue<[StoredEvent]>, acks: BlockingQueue<AckWork>,
+    init(index: Int, dsn: String, input: BlockingQueue<PendingBatch>, acks: BlockingQueue<AckWork>,
          metrics: PipelineMetrics, abandon: StopFlag, health: PostgresHealth, spill: SpillAppender?, logger: Logger) {
         self.index = index
         self.abandon = abandon
@@ -66,14 +66,14 @@ final class BatchWriterStage: @unchecked Sendable {
         connection?.close()
     }
 
-    private func write(_ batch: [StoredEvent]) {
+    private func write(_ batch: PendingBatch) {
         var backoff = Backoff(baseMs: 200, maxMs: 5000)
         var connectivityFailures = 0
         while true {
             if health.allowsAttempt() && connectivityFailures <= connectivityRetries {
                 do throws(StoreError) {
                     let started = monotonicNanos()
-                    let report = try currentWriter().write(batch)
+                    let report = try currentWriter().write(batch.events)
                     metrics.observeWrite(events: batch.count, seconds: Double(monotonicNanos() - started) / 1e9)
                     health.recordSuccess()
                     finish(batch, report)
@@ -107,13 +107,13 @@ final class BatchWriterStage: @unchecked Sendable {
 
     /// Appends the batch to the spill and acknowledges it once fsynced. False when the spill
     /// cannot take it (no spill configured, budget reached, I/O error).
-    private func spillBatch(_ batch: [StoredEvent]) -> Bool {
+    private func spillBatch(_ batch: PendingBatch) -> Bool {
         guard let spill else { return false }
         do throws(SpillError) {
-            let report = try spill.append(batch)
+            let report = try spill.append(batch.events, origins: batch.origins)
             metrics.spilled(events: batch.count, bytes: report.bytes)
             metrics.spillBudgetBlocked.store(false, ordering: .relaxed)
-            acks.put(.ack(batch.map(\.entryID)))
+            acks.put(.ack(batch.origins.map(\.entryID)))
             return true
         } catch {
             let now = monotonicNanos()
@@ -138,39 +138,43 @@ final class BatchWriterStage: @unchecked Sendable {
         }
     }
 
-    private func finish(_ batch: [StoredEvent], _ report: WriteReport) {
+    /// Acknowledges the committed events and dead-letters the refused ones. The report names
+    /// refused events by their index in `batch.events`, the merged batch this writer wrote, and
+    /// `batch.origins` holds each one's entry at the same index.
+    private func finish(_ batch: PendingBatch, _ report: WriteReport) {
+        let events = batch.events, origins = batch.origins
         var ids: [String] = []
-        ids.reserveCapacity(batch.count)
-        // By index: `for event in batch` copied every stored event (a retain per field).
+        ids.reserveCapacity(events.count)
+        // By index: `for event in events` copied every stored event (a retain per field).
         if report.rejected.isEmpty && report.conflicts.isEmpty && report.overBudget.isEmpty {
-            for i in batch.indices { ids.append(batch[i].entryID) }
+            ids.append(contentsOf: origins.lazy.map(\.entryID))
         } else {
-            let refused = Set(report.rejected.map(\.entryID) + report.conflicts.map(\.entryID) + report.overBudget.map(\.entryID))
-            for i in batch.indices where !refused.contains(batch[i].entryID) { ids.append(batch[i].entryID) }
+            var refused = [Bool](repeating: false, count: events.count)
+            for r in report.rejected { refused[r.index] = true }
+            for c in report.conflicts { refused[c.index] = true }
+            for o in report.overBudget { refused[o.index] = true }
+            for i in origins.indices where !refused[i] { ids.append(origins[i].entryID) }
         }
         var oldestTs = Int64.max, earliestRead = Int64.max
-        for i in batch.indices {
-            oldestTs = min(oldestTs, batch[i].tsMicros)
-            if batch[i].receivedAtMicros > 0 { earliestRead = min(earliestRead, batch[i].receivedAtMicros) }
+        for i in events.indices {
+            oldestTs = min(oldestTs, events[i].tsMicros)
+            if events[i].receivedAtMicros > 0 { earliestRead = min(earliestRead, events[i].receivedAtMicros) }
         }
         if !ids.isEmpty { acks.put(.ackBatch(ids, readAtMicros: earliestRead == .max ? 0 : earliestRead)) }
         if oldestTs != .max { metrics.observeDurable(oldestTsMicros: oldestTs) }
-        for (entryID, reason) in report.rejected {
-            guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
-            acks.put(.deadLetter(DeadLetter(persistFailed: event, detail: reason)))
+        for (i, reason) in report.rejected {
+            acks.put(.deadLetter(DeadLetter(persistFailed: events[i], from: origins[i], detail: reason)))
         }
-        for (entryID, detail) in report.conflicts {
-            guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
-            acks.put(.deadLetter(DeadLetter(stored: event, reason: .eventIDConflict, detail: detail)))
+        for (i, detail) in report.conflicts {
+            acks.put(.deadLetter(DeadLetter(stored: events[i], from: origins[i], reason: .eventIDConflict, detail: detail)))
         }
-        for (entryID, detail) in report.overBudget {
-            guard let event = batch.first(where: { $0.entryID == entryID }) else { continue }
-            acks.put(.deadLetter(DeadLetter(stored: event, reason: .tagBudgetExceeded, detail: detail)))
+        for (i, detail) in report.overBudget {
+            acks.put(.deadLetter(DeadLetter(stored: events[i], from: origins[i], reason: .tagBudgetExceeded, detail: detail)))
         }
         metrics.committed(events: report.inserted, duplicates: report.duplicates)
     }
 
-    private func logFailure(_ error: StoreError, batch: [StoredEvent], retryMs: Int) {
+    private func logFailure(_ error: StoreError, batch: PendingBatch, retryMs: Int) {
         logger.error("batch write failed; retrying", metadata: [
             "event": "infra", "component": "writer", "writer": "\(index)", "events": "\(batch.count)",
             "reason_code": .string(error.reasonCode), "details": .string("\(error)"), "retry_ms": "\(retryMs)",
@@ -197,14 +201,15 @@ final class BatchWriterStage: @unchecked Sendable {
 
 extension DeadLetter {
     /// A row Postgres refused: dead-lettered with the bytes the producer sent.
-    init(persistFailed event: StoredEvent, detail: String) {
-        self.init(stored: event, reason: .persistFailed, detail: detail)
+    init(persistFailed event: StoredEvent, from origin: EventOrigin, detail: String) {
+        self.init(stored: event, from: origin, reason: .persistFailed, detail: detail)
     }
 
-    /// A dead letter for an event the store refused, with the bytes the producer sent.
-    init(stored event: StoredEvent, reason: RejectReason, detail: String) {
-        let ref = EntryRef.split(event.entryID)
-        let entry = StreamEntry(id: String(ref.id), shard: ref.shard, payload: event.sourcePayload, token: nil, clientID: event.sourceDLQID,
+    /// A dead letter for an event the store refused, under the entry it came from, with the
+    /// bytes the producer sent.
+    init(stored event: StoredEvent, from origin: EventOrigin, reason: RejectReason, detail: String) {
+        let ref = EntryRef.split(origin.entryID)
+        let entry = StreamEntry(id: String(ref.id), shard: ref.shard, payload: event.sourcePayload, token: nil, clientID: origin.dlqID,
                                 deliveries: 1, mayBeRedelivery: false, deleted: false)
         self.init(entry: entry, reason: reason, detail: detail, producer: event.producerID)
     }

@@ -31,8 +31,10 @@ public struct Batcher<Element> {
     /// for input before calling `inputIdle`.
     public var idleDeadline: Int64? { openedAt.map { $0 + lingerNanos } }
 
-    /// Adds one element; returns a full batch when this element completes one.
-    public mutating func append(_ element: Element, now: Int64) -> [Element]? {
+    /// Adds one element; returns a full batch when this element completes one. `consuming`: the
+    /// caller's value moves into the buffer (a copy would retain each of a stored event's buffers
+    /// here and release them again when the caller's copy dies, once per event).
+    public mutating func append(_ element: consuming Element, now: Int64) -> [Element]? {
         if buffer.isEmpty { openedAt = now }
         buffer.append(element)
         return buffer.count >= maxEvents ? cut() : nil

@@ -31,7 +31,7 @@ public final class IngestPipeline: @unchecked Sendable {
     /// held stays pending in Redis and is redelivered (and stored once) after a restart.
     let abandonFlag = StopFlag()
     let entries: BlockingQueue<[StreamEntry]>
-    let batches: BlockingQueue<[StoredEvent]>
+    let batches: BlockingQueue<PendingBatch>
     let acks: BlockingQueue<AckWork>
     /// One reader per assigned shard (one when the stream is not sharded).
     let readers: [StreamReader]
@@ -70,7 +70,7 @@ public final class IngestPipeline: @unchecked Sendable {
         health = PostgresHealth(threshold: config.postgres.circuitBreakerThreshold,
                                 timeoutSeconds: Double(config.postgres.circuitBreakerTimeoutSeconds), logger: logger)
         self.logger = logger
-        let settings = RedisSettings(config)
+        let settings = config.redisSettings
         let writerCount = max(1, config.postgres.writeConnections)
         entries = BlockingQueue(capacity: config.postgres.queueSize)
         // Room for every writer's batch in flight plus one ready, so writers never wait on the

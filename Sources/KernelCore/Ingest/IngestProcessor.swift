@@ -3,6 +3,7 @@ import Glibc
 #endif
 import KernelEvents
 import KernelPlugins
+import KernelSpill
 import KernelStore
 import Logging
 
@@ -22,7 +23,7 @@ final class IngestProcessor: @unchecked Sendable {
 
     let options: Options
     let input: BlockingQueue<[StreamEntry]>
-    let batches: BlockingQueue<[StoredEvent]>
+    let batches: BlockingQueue<PendingBatch>
     let acks: BlockingQueue<AckWork>
     let directory: IngestDirectory
     let authenticator: any TokenAuthenticator
@@ -41,13 +42,16 @@ final class IngestProcessor: @unchecked Sendable {
     /// the pipeline; nil: every plugin runs in process).
     var hosts: PluginHosts?
     private var batcher: Batcher<StoredEvent>
+    /// Where each event in `batcher` came from, at the same index: the batcher cuts its whole
+    /// buffer, so these are cut with it (`emit`).
+    private var origins: [EventOrigin] = []
     private var verdicts: [[UInt8]: TokenVerdict] = [:]
     private var lastVerdict: (token: [UInt8], verdict: TokenVerdict)?
     /// The router generation the open batch was normalized under.
     private var routingGeneration: UInt64 = 0
     static let maxCachedVerdicts = 100_000
 
-    init(options: Options, input: BlockingQueue<[StreamEntry]>, batches: BlockingQueue<[StoredEvent]>,
+    init(options: Options, input: BlockingQueue<[StreamEntry]>, batches: BlockingQueue<PendingBatch>,
          acks: BlockingQueue<AckWork>, directory: IngestDirectory, authenticator: any TokenAuthenticator,
          router: PluginRouter, metrics: PipelineMetrics, logger: Logger, clock: @escaping () -> Int64 = monotonicNanos) {
         self.options = options
@@ -62,6 +66,7 @@ final class IngestProcessor: @unchecked Sendable {
         self.clock = clock
         batcher = Batcher(maxEvents: options.batchSize, maxWaitNanos: Int64(options.batchMaxWaitMs) * 1_000_000,
                           lingerNanos: Int64(options.batchLingerMs) * 1_000_000)
+        origins.reserveCapacity(batcher.maxEvents)
     }
 
     /// Runs until the input queue is closed and drained, then flushes its last batch. (Several
@@ -102,8 +107,13 @@ final class IngestProcessor: @unchecked Sendable {
         if let hosts, hosts.takeRetryDue() { router.bumpGeneration() }
     }
 
+    /// Hands a batch the batcher cut (always its whole buffer) to the writers, with the origins
+    /// gathered beside it.
     private func emit(_ batch: [StoredEvent]) {
-        batches.put(batch, weight: batch.count)
+        precondition(batch.count == origins.count, "one origin per batched event")
+        let pending = PendingBatch(events: batch, origins: origins)
+        origins.removeAll(keepingCapacity: true)
+        batches.put(pending, weight: pending.count)
     }
 
     /// One accepted event between the checks and normalization.
@@ -371,13 +381,12 @@ final class IngestProcessor: @unchecked Sendable {
             if tags.isEmpty { tags.reserveCapacity(accepted[i].envelope.tags.count) }
             for t in accepted[i].envelope.tags { tags.append(Tag(key: t.key, value: t.value)) }
             var stored = StoredEvent(
-                entryID: chunk[entryIndex].ref, eventID: accepted[i].envelope.eventID,
+                eventID: accepted[i].envelope.eventID,
                 tsMicros: floorDiv(accepted[i].envelope.tsNanos, 1000),
                 tsEventMicros: out?.eventTimeNanos.map { floorDiv($0, 1000) }, subjectID: accepted[i].envelope.subjectID,
                 producerID: accepted[i].producer, schemaID: accepted[i].schema.schemaID, family: nil, payloadJSON: [],
                 rows: [], tags: tags, mayBeRedelivery: chunk[entryIndex].mayBeRedelivery)
             stored.sourcePayload = chunk[entryIndex].payload ?? []
-            stored.sourceDLQID = chunk[entryIndex].dlqID
             stored.receivedAtMicros = chunk[entryIndex].readAtMicros
             if let out, let family = typedFamily[i] {
                 stored.family = family
@@ -387,6 +396,7 @@ final class IngestProcessor: @unchecked Sendable {
             } else {
                 stored.payloadJSON = Array(Self.inner(accepted[i], of: chunk))   // no plugin, or kept as published: generic JSON
             }
+            origins.append(EventOrigin(entryID: chunk[entryIndex].ref, dlqID: chunk[entryIndex].dlqID))
             if let batch = batcher.append(stored, now: now) { emit(batch) }
         }
     }

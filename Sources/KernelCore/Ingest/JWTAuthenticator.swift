@@ -13,15 +13,15 @@ public struct JWTAuthenticator: TokenAuthenticator {
 
     /// From `auth`, strictly: throws when a configured verification key is unusable. A missing or
     /// broken issuer key does not throw (see `TokenVerifier.issuerKeyProblem`).
-    public init(config: KernelConfig.Auth) throws(AuthKeyError) {
-        verifier = try TokenVerifier(config: config)
+    public init(settings: AuthSettings) throws(AuthKeyError) {
+        verifier = try TokenVerifier(settings: settings)
     }
 
     /// The daemon's authenticator: never fails. Unusable keys are left out and logged at error
     /// level (their tokens then fail `unknown_kid`); a missing issuer key is logged as a warning,
     /// since the kernel must start without one (docs/protocol.md, "Tokens").
     public static func make(_ config: KernelConfig, _ logger: Logger) -> any TokenAuthenticator {
-        let (verifier, problems) = TokenVerifier.tolerant(config: config.auth)
+        let (verifier, problems) = TokenVerifier.tolerant(settings: config.authSettings)
         for problem in problems {
             logger.error("token verification key unusable", metadata: [
                 "event": "auth", "component": "token", "stage": "startup", "outcome": "failure",

@@ -110,8 +110,9 @@ public final class SpillReplayer: @unchecked Sendable {
 
     private func replay(_ segment: SpillSegmentInfo, salvage: Bool, into outcome: inout Outcome,
                         progress: (Int64) -> Void) throws(StoreError) {
-        var batch: [StoredEvent] = []
-        batch.reserveCapacity(batchSize)
+        var batch = PendingBatch()
+        batch.events.reserveCapacity(batchSize)
+        batch.origins.reserveCapacity(batchSize)
         var damage = 0
         var damageByCause: [String: Int] = [:]
         var unreadable: Int64 = 0
@@ -139,7 +140,9 @@ public final class SpillReplayer: @unchecked Sendable {
             case .record(let at, let payload):
                 offset = at
                 do {
-                    batch.append(try SpillEventCodec.decode(payload[...]))
+                    let (event, origin) = try SpillEventCodec.decode(payload[...])
+                    batch.events.append(event)
+                    batch.origins.append(origin)
                 } catch {
                     if !salvage { report(damageAt: at, in: segment, "undecodable record: \(error)") }
                     damage += 1
@@ -180,7 +183,8 @@ public final class SpillReplayer: @unchecked Sendable {
             }
             if batch.count >= batchSize {
                 try write(batch, into: &outcome)
-                batch.removeAll(keepingCapacity: true)
+                batch.events.removeAll(keepingCapacity: true)
+                batch.origins.removeAll(keepingCapacity: true)
                 progress(offset)
             }
         }
@@ -212,23 +216,24 @@ public final class SpillReplayer: @unchecked Sendable {
         ])
     }
 
-    private func write(_ batch: [StoredEvent], into outcome: inout Outcome) throws(StoreError) {
-        var events = batch
+    /// Writes one batch of decoded records; the report names refused events by their index in
+    /// `batch.events`, and `batch.origins` holds each one's entry at the same index.
+    private func write(_ batch: PendingBatch, into outcome: inout Outcome) throws(StoreError) {
+        var events = batch.events
         // The fast path is safe for replays: a row stored before makes Postgres report a unique
         // violation and the store redoes the batch on its deduplicating path.
         for i in events.indices { events[i].mayBeRedelivery = false }
         let report = try currentWriter().write(events)
-        var letters = report.rejected.compactMap { rejected -> DeadLetter? in
-            guard let event = batch.first(where: { $0.entryID == rejected.entryID }) else { return nil }
-            return DeadLetter(persistFailed: event, detail: rejected.reason)
+        var letters = report.rejected.map { rejected in
+            DeadLetter(persistFailed: events[rejected.index], from: batch.origins[rejected.index], detail: rejected.reason)
         }
-        letters += report.conflicts.compactMap { conflict -> DeadLetter? in
-            guard let event = batch.first(where: { $0.entryID == conflict.entryID }) else { return nil }
-            return DeadLetter(stored: event, reason: .eventIDConflict, detail: conflict.detail)
+        letters += report.conflicts.map { conflict in
+            DeadLetter(stored: events[conflict.index], from: batch.origins[conflict.index], reason: .eventIDConflict,
+                       detail: conflict.detail)
         }
-        letters += report.overBudget.compactMap { refused -> DeadLetter? in
-            guard let event = batch.first(where: { $0.entryID == refused.entryID }) else { return nil }
-            return DeadLetter(stored: event, reason: .tagBudgetExceeded, detail: refused.detail)
+        letters += report.overBudget.map { refused in
+            DeadLetter(stored: events[refused.index], from: batch.origins[refused.index], reason: .tagBudgetExceeded,
+                       detail: refused.detail)
         }
         if !letters.isEmpty {
             // Durable before the segment is erased; if Redis is down the round stops here and

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KernelRuntime
 import Synchronization
 
 /// The systemd notification protocol (`Type=notify`), spoken directly rather than through

@@ -12,7 +12,7 @@ public enum ShutdownSignal {
     nonisolated(unsafe) static var readEnd: Int32 = -1
     private static let reloadHandlers = Mutex<[@Sendable () -> Void]>([])
 
-    static func install() {
+    public static func install() {
         guard readEnd < 0 else { return }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return }
@@ -58,7 +58,7 @@ public enum ShutdownSignal {
 
     /// Blocks until a shutdown signal arrives; returns its number. SIGHUPs seen meanwhile run the
     /// reload handlers.
-    static func wait() -> Int32 {
+    public static func wait() -> Int32 {
         var byte: UInt8 = 0
         while true {
             let n = read(readEnd, &byte, 1)

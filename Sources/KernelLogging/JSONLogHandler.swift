@@ -1,4 +1,5 @@
 import KernelJSON
+import KernelRuntime
 import Logging
 import Synchronization
 

@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "KernelRedisTests", dependencies: ["KernelTestSupport", "KernelRedis"]),
         .testTarget(name: "KernelPluginSDKTests", dependencies: ["KernelPluginSDK"]),
         .testTarget(name: "KernelPluginsTests", dependencies: [
-            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON", "KernelPluginSDK",
+            "KernelPlugins", "KernelPluginABI", "KernelPluginTesting", "KernelJSON", "KernelPluginSDK", "KernelTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

@@ -1,23 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import KernelRuntime
 
 /// Clocks for the benchmarks. Monotonic time measures intervals; wall time is compared with
 /// Postgres' `now()` (same machine, same clock) and with Redis entry ids.
 enum BenchClock {
     /// Seconds on the monotonic clock.
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static func now() -> Double { monotonicSeconds() }
 
     /// Nanoseconds since the Unix epoch on the wall clock.
-    static func wallNanos() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
+    static func wallNanos() -> Int64 { unixNanos() }
 
     /// Sleeps until the wall clock reads `nanos` (returns at once if that is past).
     static func sleep(untilWallNanos nanos: Int64) {

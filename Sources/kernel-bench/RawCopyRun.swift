@@ -52,31 +52,12 @@ struct RawCopyRun {
         try env.pg.execute("CHECKPOINT")
         let sql = "COPY md_trade (\(Self.columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)"
         let work = WorkQueue(chunks)
-        var conns: [PGConnection] = []
-        for _ in 0..<connections { conns.append(try PGConnection(dsn: env.dsn, logger: env.logger)) }
-        defer { for c in conns { c.close() } }
-        let backends = try conns.map { c -> Int32 in
-            guard let pid = try c.query("SELECT pg_backend_pid()").scalar.flatMap({ Int32($0) }) else { throw BenchError("no backend pid") }
-            return pid
+        let measured = try work.drain(env, connections: connections) { c, chunk in
+            try c.copyIn(sql) { writer in try writer.write(chunk) }
         }
-        let ticks0 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
-        let group = DispatchGroup()
-        let t0 = BenchClock.now()
-        for c in conns {
-            group.enter()
-            Thread.detachNewThread {
-                defer { group.leave() }
-                while let chunk = work.next() {
-                    do { try c.copyIn(sql) { writer in try writer.write(chunk) } } catch { work.fail("\(error)"); return }
-                }
-            }
-        }
-        group.wait()
-        let seconds = BenchClock.now() - t0
-        let ticks1 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
         if let failure = work.failure { throw BenchError("raw copy failed: \(failure)") }
         let rows = try env.rows(in: "md_trade")
-        return (rows, seconds, ProcStat.seconds(ticks: ticks1 - ticks0))
+        return (rows, measured.seconds, measured.postgresCPUSeconds)
     }
 }
 
@@ -100,4 +81,32 @@ final class WorkQueue<Item>: @unchecked Sendable {
 
     func fail(_ message: String) { lock.withLock { if error == nil { error = message } } }
     var failure: String? { lock.withLock { error } }
+
+    /// Opens `connections` connections to the bench database, each on its own thread taking
+    /// items and passing them to `write` until none are left or one write fails (then `failure`
+    /// says why). Returns the wall time and the CPU time of the connections' Postgres backends,
+    /// both measured around the writing only: the two copy ceilings are measured the same way.
+    func drain(_ env: BenchEnvironment, connections: Int,
+               _ write: @escaping @Sendable (PGConnection, Item) throws -> Void) throws -> (seconds: Double, postgresCPUSeconds: Double) {
+        var conns: [PGConnection] = []
+        for _ in 0..<connections { conns.append(try PGConnection(dsn: env.dsn, logger: env.logger)) }
+        defer { for c in conns { c.close() } }
+        let backends = conns.map(\.backendPID)
+        let ticks0 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
+        let group = DispatchGroup()
+        let t0 = BenchClock.now()
+        for c in conns {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                while let item = self.next() {
+                    do { try write(c, item) } catch { self.fail("\(error)"); return }
+                }
+            }
+        }
+        group.wait()
+        let seconds = BenchClock.now() - t0
+        let ticks1 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
+        return (seconds, ProcStat.seconds(ticks: ticks1 - ticks0))
+    }
 }

@@ -218,36 +218,15 @@ struct StoredRowsCopyRun {
 
         let work = WorkQueue(stored.batches)
         let withTags = self.withTags, withIdentity = self.withIdentity
-        var conns: [PGConnection] = []
-        for _ in 0..<connections { conns.append(try PGConnection(dsn: env.dsn, logger: env.logger)) }
-        defer { for c in conns { c.close() } }
-        let backends = conns.map(\.backendPID)
-        let ticks0 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
-        let group = DispatchGroup()
-        let t0 = BenchClock.now()
-        for c in conns {
-            group.enter()
-            Thread.detachNewThread {
-                defer { group.leave() }
-                while let batch = work.next() {
-                    do {
-                        try c.transaction { () throws(PGError) in
-                            if withIdentity, !batch.identities.isEmpty {
-                                try c.copyIn(identitySQL) { writer in try writer.write(batch.identities) }
-                            }
-                            try c.copyIn(typedSQL) { writer in try writer.write(batch.typed) }
-                            if withTags, !batch.tags.isEmpty { try c.copyIn(tagSQL) { writer in try writer.write(batch.tags) } }
-                        }
-                    } catch {
-                        work.fail("\(error)")
-                        return
-                    }
+        let measured = try work.drain(env, connections: connections) { c, batch in
+            try c.transaction { () throws(PGError) in
+                if withIdentity, !batch.identities.isEmpty {
+                    try c.copyIn(identitySQL) { writer in try writer.write(batch.identities) }
                 }
+                try c.copyIn(typedSQL) { writer in try writer.write(batch.typed) }
+                if withTags, !batch.tags.isEmpty { try c.copyIn(tagSQL) { writer in try writer.write(batch.tags) } }
             }
         }
-        group.wait()
-        let seconds = BenchClock.now() - t0
-        let ticks1 = backends.compactMap { ProcStat.cpuTicks(pid: $0) }.reduce(0, +)
         if let failure = work.failure { throw BenchError("raw copy of the stored rows failed: \(failure)") }
         let typedRows = try env.rows(in: stored.table)
         let tagRows = tagTable ? try env.rows(in: "event_tags") : 0
@@ -262,6 +241,6 @@ struct StoredRowsCopyRun {
             throw BenchError("raw copy of the stored rows: wrote \(typedRows) + \(tagRows) rows, expected \(stored.typedRows) + \(expectedTags)")
         }
         return Result(events: stored.events, typedRows: typedRows, tagRows: tagRows, transactions: stored.batches.count,
-                      seconds: seconds, postgresCPUSeconds: ProcStat.seconds(ticks: ticks1 - ticks0))
+                      seconds: measured.seconds, postgresCPUSeconds: measured.postgresCPUSeconds)
     }
 }

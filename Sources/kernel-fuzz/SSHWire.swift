@@ -92,19 +92,17 @@ struct WireReader {
 
     var atEnd: Bool { offset == bytes.count }
 
-    mutating func u32() -> UInt32? {
-        guard bytes.count - offset >= 4 else { return nil }
-        var v: UInt32 = 0
-        for i in 0..<4 { v = v << 8 | UInt32(bytes[offset + i]) }
-        offset += 4
-        return v
-    }
+    mutating func u32() -> UInt32? { bigEndian() }
 
-    mutating func u64() -> UInt64? {
-        guard bytes.count - offset >= 8 else { return nil }
-        var v: UInt64 = 0
-        for i in 0..<8 { v = v << 8 | UInt64(bytes[offset + i]) }
-        offset += 8
+    mutating func u64() -> UInt64? { bigEndian() }
+
+    /// The next `T`, big-endian (the SSH wire's byte order).
+    private mutating func bigEndian<T: FixedWidthInteger & UnsignedInteger>() -> T? {
+        let size = MemoryLayout<T>.size
+        guard bytes.count - offset >= size else { return nil }
+        var v: T = 0
+        for i in 0..<size { v = v << 8 | T(bytes[offset + i]) }
+        offset += size
         return v
     }
 

@@ -3,6 +3,7 @@ import KernelAdmin
 import KernelCore
 import KernelJSON
 import KernelPostgres
+import KernelTestSupport
 import Testing
 
 @Suite(.serialized) struct AdminEndpointTests {
@@ -232,7 +233,7 @@ import Testing
             #expect(error.message.hasPrefix("key_not_pending:"))
         }
         // The migrations (0007 included) re-apply cleanly.
-        _ = try Migrator(directory: AdminHarness.repoRoot + "/migrations", logger: h.logger).apply(on: h.pg)
+        _ = try Migrator(directory: TestDatabase.migrationsDirectory, logger: h.logger).apply(on: h.pg)
     }
 
     @Test func denyRevokesTheKeyAndRejectsPendingAudits() async throws {

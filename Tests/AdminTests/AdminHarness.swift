@@ -13,10 +13,6 @@ import Testing
 /// One test's world: a fresh migrated Postgres database, a fresh Redis key prefix, SSH CAs and
 /// admin certificates made with ssh-keygen, and an `AdminServer` on an ephemeral port.
 final class AdminHarness: @unchecked Sendable {
-    static let repoRoot = Repository.root.path
-    static var adminDSN: String { TestDatabase.adminDSN }
-    static var redisAddr: String { TestDatabase.redisAddr }
-
     let database: String
     let dsn: String
     let prefix: String
@@ -35,15 +31,10 @@ final class AdminHarness: @unchecked Sendable {
         prefix = "adm\(id):"
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("dk-admin-\(id)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let admin = try PGConnection(dsn: Self.adminDSN, logger: logger)
-        defer { admin.close() }
-        try admin.execute("CREATE DATABASE \(database)")
-        var components = URLComponents(string: Self.adminDSN)!
-        components.path = "/" + database
-        dsn = components.string!
+        dsn = try TestDatabase.create(database, logger: logger)
         pg = try PGConnection(dsn: dsn, logger: logger)
-        _ = try Migrator(directory: Self.repoRoot + "/migrations", logger: logger).apply(on: pg)
-        redis = try RedisConnection(endpoint: RedisConnection.Endpoint(address: Self.redisAddr)!, timeoutMs: 5000)
+        _ = try Migrator(directory: TestDatabase.migrationsDirectory, logger: logger).apply(on: pg)
+        redis = try RedisConnection(endpoint: RedisConnection.Endpoint(address: TestDatabase.redisAddr)!, timeoutMs: 5000)
         // CAs: the admin CA, the producer CA (its certs must not work here), an unrelated CA.
         for ca in ["admin_ca", "producer_ca", "other_ca"] { try keygen(ca) }
         // The admin's key and a valid certificate.
@@ -54,21 +45,16 @@ final class AdminHarness: @unchecked Sendable {
     func tearDown() async {
         await server?.stop()
         pg.close()
-        if let keys = try? redis.command(["KEYS", prefix + "*"]).array {
-            for key in keys { if let k = key.text { _ = try? redis.command(["DEL", k]) } }
-        }
+        redis.deleteKeys(prefix: prefix)
         redis.close()
-        if let admin = try? PGConnection(dsn: Self.adminDSN, logger: logger) {
-            try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-            admin.close()
-        }
+        TestDatabase.drop(database, logger: logger)
         try? FileManager.default.removeItem(atPath: dir)
     }
 
     // MARK: Config and server
 
     func config(dsn: String? = nil, tls: KernelConfig.TLS? = nil, adminCA: String? = nil) -> KernelConfig {
-        let redisAddress = RedisConnection.Endpoint(address: Self.redisAddr)!
+        let redisAddress = RedisConnection.Endpoint(address: TestDatabase.redisAddr)!
         var redis = KernelConfig.Redis(addr: HostPort(host: redisAddress.host, port: Int(redisAddress.port)), keyPrefix: prefix,
                                        stream: "events")
         redis.readTimeoutMs = 2000
@@ -121,18 +107,8 @@ final class AdminHarness: @unchecked Sendable {
 
     @discardableResult
     func run(_ tool: String, _ args: [String], cwd: String? = nil) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else { throw HarnessError(message: "\(tool) \(args) exited \(p.terminationStatus): \(text)") }
+        let (status, text) = try Command.run(tool, args, in: cwd)
+        guard status == 0 else { throw HarnessError(message: "\(tool) \(args) exited \(status): \(text)") }
         return text
     }
 

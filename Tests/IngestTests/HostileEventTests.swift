@@ -16,78 +16,73 @@ struct HostileEventTests {
     }
 
     @Test func hostileEventsAreDeadLetteredAndNothingOfThemIsStored() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        let (_, subject, _, token) = try h.boundProducer()
-        let daemon = try h.startDaemon()
-        defer { daemon.stop() }
+        try IngestHarness.withRunningKernel { h, bound, _ in
+            let (_, subject, _, token) = bound
 
-        // Invalid UTF-8 (0xFF) inside the payload's symbol: raw bytes, so published as bytes.
-        let utf8Text = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"A~PL","price":"1.5","size":"1"}"#)
-        var utf8Bytes = Array(utf8Text.utf8)
-        let x = utf8Bytes.firstIndex(of: UInt8(ascii: "~"))!
-        utf8Bytes[x] = 0xFF
-        try h.publish(bytes: utf8Bytes, token: token, id: "bad-utf8")
-        let cases: [(id: String, payload: String, detail: [String])] = [
-            ("nul", IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AA\u0000PL","price":"1.5","size":"1"}"#),
-             ["NUL character", "payload.symbol"]),
-            ("many-tags", IngestHarness.envelope(subject: subject, payload: Self.good, tags: Self.tags(33)),
-             ["server.max_event_tags is 32"]),
-            ("long-key", IngestHarness.envelope(subject: subject, payload: Self.good,
-                                                tags: Self.tags(1) { _ in String(repeating: "k", count: 1000) }),
-             ["tags[0].key is 1000 bytes", "server.max_tag_key_bytes is 256"]),
-        ]
-        for c in cases { try h.publish(payload: c.payload, token: token, id: c.id) }
-        let goodID = UUID()
-        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good, eventID: goodID, tags: Self.tags(32)),
-                      token: token, id: "good")
+            // Invalid UTF-8 (0xFF) inside the payload's symbol: raw bytes, so published as bytes.
+            let utf8Text = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"A~PL","price":"1.5","size":"1"}"#)
+            var utf8Bytes = Array(utf8Text.utf8)
+            let x = utf8Bytes.firstIndex(of: UInt8(ascii: "~"))!
+            utf8Bytes[x] = 0xFF
+            try h.publish(bytes: utf8Bytes, token: token, id: "bad-utf8")
+            let cases: [(id: String, payload: String, detail: [String])] = [
+                ("nul", IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AA\u0000PL","price":"1.5","size":"1"}"#),
+                 ["NUL character", "payload.symbol"]),
+                ("many-tags", IngestHarness.envelope(subject: subject, payload: Self.good, tags: Self.tags(33)),
+                 ["server.max_event_tags is 32"]),
+                ("long-key", IngestHarness.envelope(subject: subject, payload: Self.good,
+                                                    tags: Self.tags(1) { _ in String(repeating: "k", count: 1000) }),
+                 ["tags[0].key is 1000 bytes", "server.max_tag_key_bytes is 256"]),
+            ]
+            for c in cases { try h.publish(payload: c.payload, token: token, id: c.id) }
+            let goodID = UUID()
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good, eventID: goodID, tags: Self.tags(32)),
+                          token: token, id: "good")
 
-        #expect(h.waitUntil { try h.deadLetters().count == cases.count + 1 }, "\(String(describing: try? h.deadLetters()))")
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
-        let letters = Dictionary(uniqueKeysWithValues: try h.deadLetters().map { ($0.id, $0) })
-        let utf8Letter = letters["bad-utf8"]
-        #expect(utf8Letter?.reason == "bad_event_json")
-        #expect(utf8Letter?.detail.contains("invalid UTF-8 at byte offset \(x)") == true, "\(String(describing: utf8Letter))")
-        #expect(utf8Letter?.detail.contains("payload.symbol") == true, "\(String(describing: utf8Letter))")
-        for c in cases {
-            #expect(letters[c.id]?.reason == "bad_event_json", "\(c.id): \(String(describing: letters[c.id]))")
-            for part in c.detail {
-                #expect(letters[c.id]?.detail.contains(part) == true, "\(c.id): \(String(describing: letters[c.id]))")
+            #expect(h.waitUntil { try h.deadLetters().count == cases.count + 1 }, "\(String(describing: try? h.deadLetters()))")
+            #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
+            let letters = Dictionary(uniqueKeysWithValues: try h.deadLetters().map { ($0.id, $0) })
+            let utf8Letter = letters["bad-utf8"]
+            #expect(utf8Letter?.reason == "bad_event_json")
+            #expect(utf8Letter?.detail.contains("invalid UTF-8 at byte offset \(x)") == true, "\(String(describing: utf8Letter))")
+            #expect(utf8Letter?.detail.contains("payload.symbol") == true, "\(String(describing: utf8Letter))")
+            for c in cases {
+                #expect(letters[c.id]?.reason == "bad_event_json", "\(c.id): \(String(describing: letters[c.id]))")
+                for part in c.detail {
+                    #expect(letters[c.id]?.detail.contains(part) == true, "\(c.id): \(String(describing: letters[c.id]))")
+                }
+                #expect(letters[c.id]?.payload == c.payload, "\(c.id): the DLQ keeps the original payload")
             }
-            #expect(letters[c.id]?.payload == c.payload, "\(c.id): the DLQ keeps the original payload")
+            #expect(try h.count("SELECT count(*) FROM md_trade WHERE event_id = '\(goodID.uuidString.lowercased())'") == 1)
+            #expect(try h.count("SELECT count(*) FROM md_trade WHERE symbol <> 'AAPL'") == 0, "nothing stored repaired")
+            // The good event's 32 envelope tags and the plugin's two; nothing of the refused ones.
+            #expect(try h.count("SELECT count(*) FROM event_tag_links") == 34)
+            #expect(try h.count("SELECT count(*) FROM tags WHERE length(key) > 256 OR key ~ '^t(3[2-9]|[4-9][0-9])$'") == 0)
+            #expect(h.waitUntil { try h.pendingCount() == 0 }, "every dead letter is acknowledged")
         }
-        #expect(try h.count("SELECT count(*) FROM md_trade WHERE event_id = '\(goodID.uuidString.lowercased())'") == 1)
-        #expect(try h.count("SELECT count(*) FROM md_trade WHERE symbol <> 'AAPL'") == 0, "nothing stored repaired")
-        // The good event's 32 envelope tags and the plugin's two; nothing of the refused ones.
-        #expect(try h.count("SELECT count(*) FROM event_tag_links") == 34)
-        #expect(try h.count("SELECT count(*) FROM tags WHERE length(key) > 256 OR key ~ '^t(3[2-9]|[4-9][0-9])$'") == 0)
-        #expect(h.waitUntil { try h.pendingCount() == 0 }, "every dead letter is acknowledged")
     }
 
     @Test func tagLimitsComeFromTheServerSection() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        h.serverLines = ["max_event_tags: 2", "max_tag_key_bytes: 8", "max_tag_value_bytes: 3"]
-        let (_, subject, _, token) = try h.boundProducer()
-        let daemon = try h.startDaemon()
-        defer { daemon.stop() }
-        let cases: [(id: String, tags: String, detail: String)] = [
-            ("three", Self.tags(3), "server.max_event_tags is 2"),
-            ("key", #"[{"key":"ninebytes","value":"v"}]"#, "tags[0].key is 9 bytes; server.max_tag_key_bytes is 8"),
-            ("value", #"[{"key":"k","value":"four"}]"#, "tags[0].value is 4 bytes; server.max_tag_value_bytes is 3"),
-            ("fits", #"[{"key":"eightbyt","value":"abc"},{"key":"k","value":"é"}]"#, ""),
-        ]
-        for c in cases {
-            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good, tags: c.tags), token: token, id: c.id)
+        try IngestHarness.withRunningKernel(configure: { h in h.serverLines = ["max_event_tags: 2", "max_tag_key_bytes: 8", "max_tag_value_bytes: 3"] }) { h, bound, _ in
+            let (_, subject, _, token) = bound
+            let cases: [(id: String, tags: String, detail: String)] = [
+                ("three", Self.tags(3), "server.max_event_tags is 2"),
+                ("key", #"[{"key":"ninebytes","value":"v"}]"#, "tags[0].key is 9 bytes; server.max_tag_key_bytes is 8"),
+                ("value", #"[{"key":"k","value":"four"}]"#, "tags[0].value is 4 bytes; server.max_tag_value_bytes is 3"),
+                ("fits", #"[{"key":"eightbyt","value":"abc"},{"key":"k","value":"é"}]"#, ""),
+            ]
+            for c in cases {
+                try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good, tags: c.tags), token: token, id: c.id)
+            }
+            #expect(h.waitUntil { try h.deadLetters().count == 3 && h.count("SELECT count(*) FROM md_trade") == 1 },
+                    "\(String(describing: try? h.deadLetters()))")
+            let letters = Dictionary(uniqueKeysWithValues: try h.deadLetters().map { ($0.id, $0) })
+            for c in cases where !c.detail.isEmpty {
+                #expect(letters[c.id]?.reason == "bad_event_json", "\(c.id)")
+                #expect(letters[c.id]?.detail.contains(c.detail) == true, "\(c.id): \(String(describing: letters[c.id]))")
+            }
+            #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'eightbyt'") == 1)
         }
-        #expect(h.waitUntil { try h.deadLetters().count == 3 && h.count("SELECT count(*) FROM md_trade") == 1 },
-                "\(String(describing: try? h.deadLetters()))")
-        let letters = Dictionary(uniqueKeysWithValues: try h.deadLetters().map { ($0.id, $0) })
-        for c in cases where !c.detail.isEmpty {
-            #expect(letters[c.id]?.reason == "bad_event_json", "\(c.id)")
-            #expect(letters[c.id]?.detail.contains(c.detail) == true, "\(c.id): \(String(describing: letters[c.id]))")
-        }
-        #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'eightbyt'") == 1)
     }
 
     @Test func aProducerPastItsTagBudgetIsDeadLetteredTagBudgetExceeded() throws {

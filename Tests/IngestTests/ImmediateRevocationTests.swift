@@ -15,6 +15,17 @@ struct ImmediateRevocationTests {
     static let good = #"{"venue":"XNAS","symbol":"AAPL","price":"1.5","size":"1"}"#
     static let adminPrincipal = "kernel-admin"
 
+    /// With one event stored before, publishes `count` events (`after-0`…) right away and waits
+    /// until each is either stored or dead-lettered; returns how many of them were stored.
+    static func publishAfterTheAnswer(_ h: IngestHarness, subject: EventUUID, token: String, count: Int) throws -> Int {
+        for i in 0..<count {
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: good), token: token, id: "after-\(i)")
+        }
+        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + count },
+                "every entry is either stored or dead-lettered")
+        return try h.count("SELECT count(*) FROM md_trade") - 1
+    }
+
     @Test func anEventPublishedRightAfterDeregisteredIsDeadLettered() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
@@ -32,13 +43,8 @@ struct ImmediateRevocationTests {
         #expect(answer["status"] == "deregistered", "\(answer)")
         // Right after the answer, as a producer that keeps publishing would.
         let after = 5
-        for i in 0..<after {
-            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "after-\(i)")
-        }
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + after },
-                "every entry is either stored or dead-lettered")
+        let storedAfter = try Self.publishAfterTheAnswer(h, subject: subject, token: token, count: after)
         let letters = try h.deadLetters()
-        let storedAfter = try h.count("SELECT count(*) FROM md_trade") - 1
         #expect(letters.count == after && storedAfter == 0, "\(storedAfter) of \(after) events published after the answer were stored")
         for letter in letters {
             #expect(letter.reason == "producer_disabled", "\(letter.id): \(letter.reason) \(letter.detail)")
@@ -58,23 +64,16 @@ struct ImmediateRevocationTests {
         guard let binary = Self.kernelBinaryOrIssue() else { return }
         let h = try IngestHarness()
         defer { h.tearDown() }
-        try Self.makeAdminIdentity(h)
         let (_, subject, _, token) = try h.boundProducer()
-        let daemon = Daemon(config: try KernelConfig.parse(yaml: Self.yaml(h)), logger: h.logger)
-        try daemon.start()
+        let daemon = try Self.startKernelWithAdminCA(h)
         defer { daemon.stop() }
         try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "before")
         #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 }, "the token works (and is cached)")
 
         try Self.revoke(h, binary: binary, port: daemon.adminPort!, jti: try jtiOf(token, h))
         let after = 5
-        for i in 0..<after {
-            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "after-\(i)")
-        }
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + after },
-                "every entry is either stored or dead-lettered")
+        let storedAfter = try Self.publishAfterTheAnswer(h, subject: subject, token: token, count: after)
         let letters = try h.deadLetters()
-        let storedAfter = try h.count("SELECT count(*) FROM md_trade") - 1
         #expect(letters.count == after && storedAfter == 0, "\(storedAfter) of \(after) events published after the answer were stored")
         for letter in letters {
             #expect(letter.reason == "unauthenticated" && letter.detail == "token_revoked", "\(letter.id): \(letter.reason) \(letter.detail)")
@@ -86,22 +85,15 @@ struct ImmediateRevocationTests {
     @Test func revocationCheckSecondsZeroSeesAnSQLChangeAtTheNextEntry() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        try Self.makeAdminIdentity(h)
         let (producer, subject, _, token) = try h.boundProducer()
-        let daemon = Daemon(config: try KernelConfig.parse(yaml: Self.yaml(h, checkSeconds: 0)), logger: h.logger)
-        try daemon.start()
+        let daemon = try Self.startKernelWithAdminCA(h, checkSeconds: 0)
         defer { daemon.stop() }
         try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "before")
         #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 }, "the producer's events land while it is enabled")
 
         _ = try h.pg.query("UPDATE producers SET disabled_at = now() WHERE producer_id = $1::uuid", [producer.description])
         let after = 3
-        for i in 0..<after {
-            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: Self.good), token: token, id: "after-\(i)")
-        }
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") + h.deadLetters().count == 1 + after },
-                "every entry is either stored or dead-lettered")
-        let storedAfter = try h.count("SELECT count(*) FROM md_trade") - 1
+        let storedAfter = try Self.publishAfterTheAnswer(h, subject: subject, token: token, count: after)
         #expect(storedAfter == 0, "\(storedAfter) of \(after) events published after the SQL change were stored")
         for letter in try h.deadLetters() { #expect(letter.reason == "producer_disabled", "\(letter.id): \(letter.reason)") }
     }
@@ -113,10 +105,8 @@ struct ImmediateRevocationTests {
         guard let binary = Self.kernelBinaryOrIssue() else { return }
         let h = try IngestHarness()
         defer { h.tearDown() }
-        try Self.makeAdminIdentity(h)
         let (_, subject, _, token) = try h.boundProducer()
-        let daemon = Daemon(config: try KernelConfig.parse(yaml: Self.yaml(h, consumer: "kernel-a", checkSeconds: 30)), logger: h.logger)
-        try daemon.start()
+        let daemon = try Self.startKernelWithAdminCA(h, consumer: "kernel-a", checkSeconds: 30)
         defer { daemon.stop() }
         let yamlB = try Self.yaml(h, stream: "events-b", consumer: "kernel-b", name: "b", checkSeconds: 30)
         let b = try h.startProcess(yaml: yamlB)
@@ -248,6 +238,14 @@ struct ImmediateRevocationTests {
             return nil
         }
         return IngestHarness.kernelBinary
+    }
+
+    /// Makes the admin identity and starts a kernel in this process on `yaml(h, consumer:checkSeconds:)`.
+    static func startKernelWithAdminCA(_ h: IngestHarness, consumer: String = "kernel-test", checkSeconds: Int? = nil) throws -> Daemon {
+        try makeAdminIdentity(h)
+        let daemon = Daemon(config: try KernelConfig.parse(yaml: yaml(h, consumer: consumer, checkSeconds: checkSeconds)), logger: h.logger)
+        try daemon.start()
+        return daemon
     }
 
     /// An admin CA and an admin key certified by it for `adminPrincipal`, under `h.dir`.

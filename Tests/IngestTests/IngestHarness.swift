@@ -23,6 +23,9 @@ final class IngestHarness: @unchecked Sendable {
         ProcessInfo.processInfo.environment["DK_KERNEL_BIN"] ?? repoRoot + "/.build/debug/kernel"
     }
 
+    /// A producer bound to a subject, the subject's schema, and a token of the producer.
+    typealias BoundProducer = (producer: EventUUID, subject: EventUUID, schema: EventUUID, token: String)
+
     let database: String
     let dsn: String
     /// The server the test database lives on (the shared one, or a PrivatePostgres).
@@ -51,14 +54,9 @@ final class IngestHarness: @unchecked Sendable {
         prefix = "it\(id):"
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("dk-it-\(id)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let admin = try PGConnection(dsn: adminDSN, logger: logger)
-        defer { admin.close() }
-        try admin.execute("CREATE DATABASE \(database)")
-        var components = URLComponents(string: adminDSN)!
-        components.path = "/" + database
-        dsn = components.string!
+        dsn = try TestDatabase.create(database, server: adminDSN, logger: logger)
         pg = try PGConnection(dsn: dsn, logger: logger)
-        _ = try Migrator(directory: Self.repoRoot + "/migrations", logger: logger).apply(on: pg)
+        _ = try Migrator(directory: TestDatabase.migrationsDirectory, logger: logger).apply(on: pg)
         redis = try RedisConnection(endpoint: RedisConnection.Endpoint(address: Self.redisAddr)!, timeoutMs: 5000)
         try run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "issuer", "-f", dir + "/issuer"])
     }
@@ -72,14 +70,9 @@ final class IngestHarness: @unchecked Sendable {
     /// Drops the database and the Redis keys. Call at the end of each test.
     func tearDown() {
         pg.close()
-        if let keys = try? redis.command(["KEYS", prefix + "*"]).array {
-            for key in keys { if let k = key.text { _ = try? redis.command(["DEL", k]) } }
-        }
+        redis.deleteKeys(prefix: prefix)
         redis.close()
-        if let admin = try? PGConnection(dsn: serverDSN, logger: logger) {
-            try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-            admin.close()
-        }
+        TestDatabase.drop(database, server: serverDSN, logger: logger)
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -169,7 +162,7 @@ final class IngestHarness: @unchecked Sendable {
     }
 
     /// A producer bound to a new subject of `family`, with a token: the usual start of a test.
-    func boundProducer(family: String = "trade") throws -> (producer: EventUUID, subject: EventUUID, schema: EventUUID, token: String) {
+    func boundProducer(family: String = "trade") throws -> BoundProducer {
         let producer = try self.producer()
         let (subject, schema) = try self.subject(family: family)
         try bind(producer, subject)
@@ -241,6 +234,20 @@ final class IngestHarness: @unchecked Sendable {
     }
 
     // MARK: kernels
+
+    /// Runs `body` with a fresh harness (`configure` sets its extra config lines), a producer
+    /// bound to a `trade` subject and a kernel started in this process; stops the kernel, then
+    /// tears the harness down.
+    static func withRunningKernel(batchSize: Int = 100, batchMaxWaitMs: Int = 50, configure: (IngestHarness) -> Void = { _ in },
+                                  _ body: (IngestHarness, BoundProducer, Daemon) throws -> Void) throws {
+        let h = try IngestHarness()
+        defer { h.tearDown() }
+        configure(h)
+        let bound = try h.boundProducer()
+        let daemon = try h.startDaemon(batchSize: batchSize, batchMaxWaitMs: batchMaxWaitMs)
+        defer { daemon.stop() }
+        try body(h, bound, daemon)
+    }
 
     /// Starts an in-process kernel (Daemon) on this test's config.
     func startDaemon(batchSize: Int = 100, batchMaxWaitMs: Int = 50, maxDeliveries: Int = 3,

@@ -7,27 +7,25 @@ import Testing
 @Suite("Ingest path", .serialized)
 struct IngestPathTests {
     @Test func tradeEventLandsInTypedTableWithExactValues() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        let (producer, subject, schema, token) = try h.boundProducer()
-        let daemon = try h.startDaemon()
-        defer { daemon.stop() }
-        let eventID = UUID()
-        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: """
-            {"venue":"XNAS","symbol":"AAPL","price":"187.2500","size":100,"side":"buy","trade_id":"T-1","exchange_ts":"2026-11-25T14:30:00.123456789Z"}
-            """, eventID: eventID), token: token)
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
-        let r = try h.pg.query("""
-            SELECT event_id::text, row_no, subject_id::text, producer_id::text, schema_id::text, venue, symbol, price::text,
-                   size::text, side, trade_id, ts_event = '2026-11-25T14:30:00.123456Z'::timestamptz FROM md_trade
-            """)
-        #expect(r.rows[0] == [eventID.uuidString.lowercased(), "0", subject.description, producer.description, schema.description,
-                              "XNAS", "AAPL", "187.2500", "100", "buy", "T-1", "t"])
-        #expect(try h.count("SELECT count(*) FROM events") == 0, "one write per event: typed events are not duplicated as JSON")
-        #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'core.symbol' AND t.value = 'AAPL'") == 1)
-        #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'core.source'") == 1)
-        #expect(h.waitUntil { try h.pendingCount() == 0 }, "acknowledged after commit")
-        #expect(try h.deadLetters().isEmpty)
+        try IngestHarness.withRunningKernel { h, bound, _ in
+            let (producer, subject, schema, token) = bound
+            let eventID = UUID()
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: """
+                {"venue":"XNAS","symbol":"AAPL","price":"187.2500","size":100,"side":"buy","trade_id":"T-1","exchange_ts":"2026-11-25T14:30:00.123456789Z"}
+                """, eventID: eventID), token: token)
+            #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
+            let r = try h.pg.query("""
+                SELECT event_id::text, row_no, subject_id::text, producer_id::text, schema_id::text, venue, symbol, price::text,
+                       size::text, side, trade_id, ts_event = '2026-11-25T14:30:00.123456Z'::timestamptz FROM md_trade
+                """)
+            #expect(r.rows[0] == [eventID.uuidString.lowercased(), "0", subject.description, producer.description, schema.description,
+                                  "XNAS", "AAPL", "187.2500", "100", "buy", "T-1", "t"])
+            #expect(try h.count("SELECT count(*) FROM events") == 0, "one write per event: typed events are not duplicated as JSON")
+            #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'core.symbol' AND t.value = 'AAPL'") == 1)
+            #expect(try h.count("SELECT count(*) FROM event_tag_links et JOIN tags t USING (tag_id) WHERE t.key = 'core.source'") == 1)
+            #expect(h.waitUntil { try h.pendingCount() == 0 }, "acknowledged after commit")
+            #expect(try h.deadLetters().isEmpty)
+        }
     }
 
     @Test func quoteBookAndBarLandWithTheirRows() throws {
@@ -79,19 +77,17 @@ struct IngestPathTests {
     }
 
     @Test func duplicateEventIDIsStoredOnce() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        let (producer, subject, _, token) = try h.boundProducer()
-        let daemon = try h.startDaemon()
-        defer { daemon.stop() }
-        let envelope = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1.5","size":"1"}"#)
-        try h.publish(payload: envelope, token: token)
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
-        try h.publish(payload: envelope, token: token)
-        try h.publish(payload: envelope, token: token)
-        #expect(h.waitUntil { try h.pendingCount() == 0 && daemon.pipeline!.metrics.readTotal.load(ordering: .relaxed) == 3 })
-        #expect(try h.count("SELECT count(*) FROM md_trade") == 1)
-        #expect(try h.deadLetters().isEmpty, "a redelivered or re-published event is not an error")
+        try IngestHarness.withRunningKernel { h, bound, daemon in
+            let (producer, subject, _, token) = bound
+            let envelope = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1.5","size":"1"}"#)
+            try h.publish(payload: envelope, token: token)
+            #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
+            try h.publish(payload: envelope, token: token)
+            try h.publish(payload: envelope, token: token)
+            #expect(h.waitUntil { try h.pendingCount() == 0 && daemon.pipeline!.metrics.readTotal.load(ordering: .relaxed) == 3 })
+            #expect(try h.count("SELECT count(*) FROM md_trade") == 1)
+            #expect(try h.deadLetters().isEmpty, "a redelivered or re-published event is not an error")
+        }
     }
 
     /// A backlog: batches queue up while the writers are busy, and a free writer takes several in
@@ -116,15 +112,13 @@ struct IngestPathTests {
     }
 
     @Test func manyEventsAcrossSmallBatchesAllLand() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        let (producer, subject, _, token) = try h.boundProducer()
-        let daemon = try h.startDaemon(batchSize: 5, batchMaxWaitMs: 200)
-        defer { daemon.stop() }
-        for i in 0..<13 {
-            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(100 + i)","size":"1"}"#), token: token)
+        try IngestHarness.withRunningKernel(batchSize: 5, batchMaxWaitMs: 200) { h, bound, _ in
+            let (producer, subject, _, token) = bound
+            for i in 0..<13 {
+                try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(100 + i)","size":"1"}"#), token: token)
+            }
+            #expect(h.waitUntil(timeout: 5) { try h.count("SELECT count(*) FROM md_trade") == 13 })
+            #expect(h.waitUntil { try h.pendingCount() == 0 })
         }
-        #expect(h.waitUntil(timeout: 5) { try h.count("SELECT count(*) FROM md_trade") == 13 })
-        #expect(h.waitUntil { try h.pendingCount() == 0 })
     }
 }

@@ -71,18 +71,8 @@ struct PluginIsolationTests {
         }
         #expect(settled, "rows \(String(describing: try? h.count("SELECT count(*) FROM md_crashfam"))), other \(String(describing: try? h.count("SELECT count(*) FROM events"))), dlq \(String(describing: try? h.deadLetters().count)), pending \(String(describing: try? h.pendingCount()))")
         #expect(supervisor.crashes == 0, "the kernel process never died: \(supervisor.crashes) restarts")
-        #expect(try h.count("SELECT count(*) FROM md_crashfam") == 2000, "every good event stored once")
-        #expect(try h.count("SELECT count(DISTINCT seq) FROM md_crashfam") == 2000)
-        #expect(try h.count("SELECT count(*) FROM md_crashfam WHERE seq = 1000") == 0, "the bad event stored nowhere")
+        try env.expectEveryGoodEventOnceAndOnlyTheCulpritDeadLettered(good: 2000, mode: mode)
         #expect(try h.count("SELECT count(*) FROM events") == 1000, "the other family stored once, all of it")
-        let letters = try h.deadLetters()
-        #expect(letters.count == 1, "only the culprit dead-lettered: \(letters.map { "\($0.id) \($0.reason)" }.prefix(5))")
-        if let letter = letters.first {
-            #expect(letter.id == "bad-1000")
-            #expect(letter.reason == "poison_message")
-            #expect(letter.detail.contains("crash 1.0.0"), "names the plugin and version: \(letter.detail)")
-            #expect(letter.detail.contains(mode.cause), "names the cause \(mode.cause): \(letter.detail)")
-        }
         let log = (try? String(contentsOfFile: env.fleet.logPath("k1"), encoding: .utf8)) ?? ""
         let deaths = log.components(separatedBy: "plugin-host process died").count - 1
         #expect(deaths >= 1, "the child did die")

@@ -19,9 +19,7 @@ struct PluginLifecycleTests {
         let (_, subject, _, token) = try env.h.boundProducer(family: "lcfam")
         let plugin = try env.build(name: "lc", version: "1.0.0")
         try env.start()
-        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
-        load.start()
-        Thread.sleep(forTimeInterval: 0.7)
+        let load = loadUnderWay(env, subject: subject, token: token)
         try env.install(plugin, as: "liblc.so")
         load.wait()
         #expect(load.failures == 0)
@@ -53,24 +51,15 @@ struct PluginLifecycleTests {
         let v2 = try env.build(name: "lc", version: "2.0.0")
         try env.start()
         #expect(env.lifecycle!.status.active.map(\.version) == ["1.0.0"])
-        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
-        load.start()
-        Thread.sleep(forTimeInterval: 0.7)
+        let load = loadUnderWay(env, subject: subject, token: token)
         // Renamed over the loaded file: the loader must still get the new code (a snapshot).
         try env.install(v2, as: "liblc.so")
         load.wait()
         #expect(load.failures == 0)
         let h = env.h
-        #expect(h.waitUntil(timeout: 20) { try h.count("SELECT count(*) FROM md_lcfam") == 600 })
-        #expect(h.waitUntil { try h.pendingCount() == 0 })
-        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_lcfam") == 600, "no event lost or stored twice")
+        try expectAll600StoredOnce(h)
         #expect(try h.count("SELECT count(*) FROM events") == 0)
-        let v1Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0'")
-        let v2Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '2.0.0'")
-        #expect(v1Rows > 0 && v2Rows > 0, "v1 \(v1Rows), v2 \(v2Rows)")
-        let lastV1 = try h.count("SELECT max(seq) FROM md_lcfam WHERE plugin_version = '1.0.0'")
-        let firstV2 = try h.count("SELECT min(seq) FROM md_lcfam WHERE plugin_version = '2.0.0'")
-        #expect(lastV1 < firstV2, "v1 up to seq \(lastV1), v2 from seq \(firstV2): one switch point")
+        try expectOneSwitchFromV1ToV2(h)
         let status = env.lifecycle!.status
         #expect(status.active.map(\.version) == ["2.0.0"])
         #expect(status.retired.map { "\($0.version) \($0.reason)" } == ["1.0.0 upgraded"])
@@ -95,26 +84,43 @@ struct PluginLifecycleTests {
         try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
         let v2 = try env.build(name: "lc", version: "2.0.0")
         try env.start()
-        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
-        load.start()
-        Thread.sleep(forTimeInterval: 0.7)
+        let load = loadUnderWay(env, subject: subject, token: token)
         try env.install(v2, as: "liblc.so")
         load.wait()
         let h = env.h
+        try expectAll600StoredOnce(h)
+        try expectOneSwitchFromV1ToV2(h)
+        #expect(env.lifecycle!.status.active.map(\.version) == ["2.0.0"])
+        #expect(Self.pluginHostChildren().count == 1, "the 1.0.0 child ended: \(Self.pluginHostChildren())")
+        try env.install(try env.build(name: "lc", version: "1.5.0"), as: "liblc-old.so")
+        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-old.so") && $0.reasonCode == "version_not_newer" } })
+        #expect(env.lifecycle!.status.active.map(\.version) == ["2.0.0"])
+    }
+
+    /// Starts publishing `count` events at `perSecond` and returns `lead` seconds later, so what
+    /// the test does next happens under load.
+    func loadUnderWay(_ env: LifecycleEnv, subject: EventUUID, token: String, count: Int = 600, perSecond: Double = 300,
+                      lead: TimeInterval = 0.7) -> Publisher {
+        let load = Publisher(h: env.h, subject: subject, token: token, count: count, perSecond: perSecond)
+        Thread.sleep(forTimeInterval: lead)
+        return load
+    }
+
+    /// The 600 events of `loadUnderWay` are all stored in `md_lcfam`, each once, none pending.
+    func expectAll600StoredOnce(_ h: IngestHarness) throws {
         #expect(h.waitUntil(timeout: 20) { try h.count("SELECT count(*) FROM md_lcfam") == 600 })
         #expect(h.waitUntil { try h.pendingCount() == 0 })
         #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_lcfam") == 600, "no event lost or stored twice")
+    }
+
+    /// Both 1.0.0 and 2.0.0 stored rows, and every 1.0.0 row comes before every 2.0.0 row.
+    func expectOneSwitchFromV1ToV2(_ h: IngestHarness) throws {
         let v1Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '1.0.0'")
         let v2Rows = try h.count("SELECT count(*) FROM md_lcfam WHERE plugin_version = '2.0.0'")
         #expect(v1Rows > 0 && v2Rows > 0, "v1 \(v1Rows), v2 \(v2Rows)")
         let lastV1 = try h.count("SELECT max(seq) FROM md_lcfam WHERE plugin_version = '1.0.0'")
         let firstV2 = try h.count("SELECT min(seq) FROM md_lcfam WHERE plugin_version = '2.0.0'")
         #expect(lastV1 < firstV2, "v1 up to seq \(lastV1), v2 from seq \(firstV2): one switch point")
-        #expect(env.lifecycle!.status.active.map(\.version) == ["2.0.0"])
-        #expect(Self.pluginHostChildren().count == 1, "the 1.0.0 child ended: \(Self.pluginHostChildren())")
-        try env.install(try env.build(name: "lc", version: "1.5.0"), as: "liblc-old.so")
-        #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-old.so") && $0.reasonCode == "version_not_newer" } })
-        #expect(env.lifecycle!.status.active.map(\.version) == ["2.0.0"])
     }
 
     /// The command lines of this process's `kernel plugin-host` children.
@@ -140,9 +146,7 @@ struct PluginLifecycleTests {
         try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
         let v2 = try env.build(name: "lc", version: "2.0.0", defines: [#"EXTRA_COLUMN="note""#])
         try env.start(batchSize: 5, writeConnections: 1)
-        let load = Publisher(h: env.h, subject: subject, token: token, count: 3000, perSecond: 1500)
-        load.start()
-        Thread.sleep(forTimeInterval: 0.8)
+        let load = loadUnderWay(env, subject: subject, token: token, count: 3000, perSecond: 1500, lead: 0.8)
         try env.install(v2, as: "liblc.so")
         load.wait()
         #expect(load.failures == 0)
@@ -170,9 +174,7 @@ struct PluginLifecycleTests {
         try env.install(try env.build(name: "lc", version: "1.0.0"), as: "liblc.so")
         let v2 = try env.build(name: "lc", version: "2.0.0", defines: defines)
         try env.start()
-        let load = Publisher(h: env.h, subject: subject, token: token, count: 600, perSecond: 300)
-        load.start()
-        Thread.sleep(forTimeInterval: 0.7)
+        let load = loadUnderWay(env, subject: subject, token: token)
         try env.install(v2, as: "liblc-2.so")
         let h = env.h
         #expect(h.waitUntil { env.lifecycle!.status.refused.contains { $0.path.hasSuffix("liblc-2.so") } })
@@ -551,25 +553,14 @@ final class LifecycleEnv: @unchecked Sendable {
     }
 }
 
-/// Publishes `count` events with `seq` 0..<count at a steady rate on its own Redis connection.
+/// Publishes `count` events with `seq` 0..<count at a steady rate on its own Redis connection,
+/// from the moment it is made; `wait()` returns once all are sent.
 final class Publisher: @unchecked Sendable {
-    let h: IngestHarness
-    let subject: EventUUID
-    let token: String
-    let count: Int
-    let perSecond: Double
+    // @unchecked: `failures` is written by the publishing thread only, and read after `wait()`.
     private let done = DispatchSemaphore(value: 0)
     private(set) var failures = 0
 
     init(h: IngestHarness, subject: EventUUID, token: String, count: Int, perSecond: Double) {
-        self.h = h
-        self.subject = subject
-        self.token = token
-        self.count = count
-        self.perSecond = perSecond
-    }
-
-    func start() {
         Thread.detachNewThread { [self] in
             defer { done.signal() }
             guard let redis = try? RedisConnection(endpoint: RedisConnection.Endpoint(address: IngestHarness.redisAddr)!, timeoutMs: 5000) else {

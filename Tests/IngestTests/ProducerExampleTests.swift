@@ -126,7 +126,7 @@ struct ProducerExampleTests {
         #expect(try h.count("SELECT count(*) FROM producers WHERE producer_id = '\(producerID)' AND name = '\(name)'") == 1)
 
         let perTable = typedTables.map { "(SELECT count(DISTINCT event_id) FROM \($0) WHERE producer_id = '\(producerID)')" }
-        let eventsLanded = "SELECT " + perTable.joined(separator: " + ")
+        let eventsLanded = landedQuery(producerID: producerID)
         let everyFamily = "SELECT " + perTable.map { "(\($0) > 0)::int" }.joined(separator: " + ")
         #expect(h.waitUntil(timeout: 60) { try h.count(everyFamily) == typedTables.count },
                 "events of every family landed: \(output())")
@@ -142,8 +142,7 @@ struct ProducerExampleTests {
         let text = output()
         #expect(text.contains("approved producer_id=\(producerID)"), "\(text)")
         #expect(text.contains("fingerprint \(fingerprint.prefix(16))"), "the producer computes the kernel's fingerprint: \(text)")
-        let published = Int(text.split(separator: "\n").last { $0.hasPrefix("published=") }?
-            .dropFirst("published=".count).prefix { $0.isNumber } ?? "") ?? 0
+        let published = publishedCount(text)
         #expect(published > 0, "the producer reports its count: \(text)")
         #expect(!text.contains("renewals=0"), "the token was renewed: \(text)")
         // Everything published is stored exactly once, in the typed tables.
@@ -155,6 +154,18 @@ struct ProducerExampleTests {
         #expect(try h.count("SELECT count(*) FROM producer_tokens WHERE producer_id = '\(producerID)'") >= 2,
                 "an exchange and at least one renewal")
         #expect(try h.count("SELECT count(*) FROM producer_subjects WHERE producer_id = '\(producerID)'") == typedTables.count)
+    }
+
+    /// The count of the producer's last `published=N` line (0 without one).
+    static func publishedCount(_ output: String) -> Int {
+        Int(output.split(separator: "\n").last { $0.hasPrefix("published=") }?
+            .dropFirst("published=".count).prefix { $0.isNumber } ?? "") ?? 0
+    }
+
+    /// A query for how many distinct events of `producerID` the typed tables hold.
+    static func landedQuery(producerID: String) -> String {
+        "SELECT " + typedTables.map { "(SELECT count(DISTINCT event_id) FROM \($0) WHERE producer_id = '\(producerID)')" }
+            .joined(separator: " + ")
     }
 
     /// What the admin API does on approval (docs/admin.md, "POST /auth/review"): key → approved, pending audit rows →

@@ -143,8 +143,7 @@ struct ShardedIngestTests {
             #expect(fields["stream"] == shard.map { h.streamKey + ":{\($0)}" }, "\(line)")
         }
 
-        let published = Int(text.split(separator: "\n").last { $0.hasPrefix("published=") }?
-            .dropFirst("published=".count).prefix { $0.isNumber } ?? "") ?? 0
+        let published = ProducerExampleTests.publishedCount(text)
         #expect(published > 0, "\(text)")
         #expect(try h.redis.command(["EXISTS", h.streamKey]).integer == 0, "nothing goes to the unsharded stream")
         let world = ShardedWorld(h)
@@ -156,9 +155,7 @@ struct ShardedIngestTests {
             }
         }
         #expect(onStreams == published, "every published event is on a shard stream")
-        let landed = "SELECT " + ProducerExampleTests.typedTables.map {
-            "(SELECT count(DISTINCT event_id) FROM \($0) WHERE producer_id = '\(producerID)')"
-        }.joined(separator: " + ")
+        let landed = ProducerExampleTests.landedQuery(producerID: producerID)
         #expect(h.waitUntil(timeout: 30) { try h.count(landed) == published },
                 "\(published) published, \((try? h.count(landed)) ?? -1) stored")
         #expect(try h.deadLetters().isEmpty, "\(String(describing: try? h.deadLetters().prefix(3)))")
@@ -238,8 +235,7 @@ struct ShardedClusterIngestTests {
         guard exited else { return }
         let out = output()
         #expect(process.terminationReason == .exit && process.terminationStatus == 0, "clean exit: \(out)")
-        let published = Int(out.split(separator: "\n").last { $0.hasPrefix("published=") }?
-            .dropFirst("published=".count).prefix { $0.isNumber } ?? "") ?? 0
+        let published = ProducerExampleTests.publishedCount(out)
         #expect(published > 0, "\(out)")
 
         // Every entry sits on the shard stream of its subject.
@@ -252,9 +248,7 @@ struct ShardedClusterIngestTests {
             }
         }
         #expect(onStreams == published, "every published event is on a shard stream")
-        let landed = "SELECT " + ProducerExampleTests.typedTables.map {
-            "(SELECT count(DISTINCT event_id) FROM \($0) WHERE producer_id = '\(producerID)')"
-        }.joined(separator: " + ")
+        let landed = ProducerExampleTests.landedQuery(producerID: producerID)
         #expect(h.waitUntil(timeout: 30) { try h.count(landed) == published },
                 "\(published) published, \((try? h.count(landed)) ?? -1) stored")
         #expect(try cluster.command(["XLEN", h.dlqKey]).integer == 0, "nothing dead-lettered")

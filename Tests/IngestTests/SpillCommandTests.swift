@@ -10,17 +10,34 @@ struct SpillCommandTests {
         try IngestHarness.runKernel(args)
     }
 
+    /// Seals two segments in the harness's spill directory: `firstCount` events from seq 0, then
+    /// 60 from seq 100.
+    func writeTwoSealedSegments(_ h: IngestHarness, firstCount: Int) throws -> SpillDirectory {
+        let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
+        let directory = try SpillDirectory(path: h.dir + "/spill")
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try SpillReplayTests().events(h, count: firstCount, from: 0))
+        try appender.sealActive()
+        _ = try appender.append(try SpillReplayTests().events(h, count: 60, from: 100))
+        try appender.sealActive()
+        return directory
+    }
+
+    /// While the directory's lock is held (as a running kernel holds it) the command exits 1
+    /// naming the directory.
+    func expectRefusedWhileLocked(_ h: IngestHarness, _ directory: SpillDirectory, _ args: [String]) throws {
+        let lock = try directory.lock()
+        let refused = try runKernel(args)
+        #expect(refused.status == 1)
+        #expect(refused.err.contains(h.dir + "/spill"), "the message names the directory: \(refused.err)")
+        withExtendedLifetime(lock) {}
+    }
+
     @Test func statusListsSegmentsAndReplayStoresThemAndRefusesWhileLocked() throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
         let config = try h.configFile(h.yaml())
-        let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
-        let directory = try SpillDirectory(path: h.dir + "/spill")
-        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-        _ = try appender.append(try SpillReplayTests().events(h, count: 40, from: 0))
-        try appender.sealActive()
-        _ = try appender.append(try SpillReplayTests().events(h, count: 60, from: 100))
-        try appender.sealActive()
+        let directory = try writeTwoSealedSegments(h, firstCount: 40)
 
         let status = try runKernel(["spill", "status", "--config", config])
         #expect(status.status == 0, "\(status.err)")
@@ -33,13 +50,7 @@ struct SpillCommandTests {
         #expect((object?["segments"] as? [Any])?.count == 2)
 
         // A running kernel (here: a held lock) keeps the manual replay out.
-        do {
-            let lock = try directory.lock()
-            let refused = try runKernel(["spill", "replay", "--config", config])
-            #expect(refused.status == 1)
-            #expect(refused.err.contains(h.dir + "/spill"), "the message names the directory: \(refused.err)")
-            withExtendedLifetime(lock) {}
-        }
+        try expectRefusedWhileLocked(h, directory, ["spill", "replay", "--config", config])
 
         let replay = try runKernel(["spill", "replay", "--config", config])
         #expect(replay.status == 0, "\(replay.err)")
@@ -57,13 +68,7 @@ struct SpillCommandTests {
         let h = try IngestHarness()
         defer { h.tearDown() }
         let config = try h.configFile(h.yaml())
-        let logger = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
-        let directory = try SpillDirectory(path: h.dir + "/spill")
-        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-        _ = try appender.append(try SpillReplayTests().events(h, count: 100, from: 0))
-        try appender.sealActive()
-        _ = try appender.append(try SpillReplayTests().events(h, count: 60, from: 100))
-        try appender.sealActive()
+        let directory = try writeTwoSealedSegments(h, firstCount: 100)
         let segments = try directory.segments()
         #expect(segments.count == 2)
         // 1: a flipped header bit, quarantined as the previous release left such a file (none of
@@ -82,13 +87,7 @@ struct SpillCommandTests {
         #expect(FileManager.default.fileExists(atPath: segments[1].path + ".damaged"))
 
         // A running kernel (here: a held lock) keeps salvage out, as it does replay.
-        do {
-            let lock = try directory.lock()
-            let refused = try runKernel(["spill", "salvage", "--config", config])
-            #expect(refused.status == 1)
-            #expect(refused.err.contains(h.dir + "/spill"), "the message names the directory: \(refused.err)")
-            withExtendedLifetime(lock) {}
-        }
+        try expectRefusedWhileLocked(h, directory, ["spill", "salvage", "--config", config])
 
         let salvage = try runKernel(["spill", "salvage", "--config", config])
         #expect(salvage.status == 0, "\(salvage.err)")

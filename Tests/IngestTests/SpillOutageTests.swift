@@ -52,172 +52,170 @@ struct SpillOutageTests {
         return try h.count("SELECT count(*) FROM md_trade")
     }
 
-    @Test func postgresStopsUnderLoadEventsSpillThenReplayExactlyOnce() throws {
+    /// Runs `body` with a Postgres of the test's own, a harness on it (`makeHarness`) and a bound
+    /// producer's subject and token; tears the harness down, then the server.
+    func withOutageHarness(spill: [String] = [],
+                           _ body: (PrivatePostgres, IngestHarness, EventUUID, String) throws -> Void) throws {
         let server = try PrivatePostgres()
         defer { server.destroy() }
-        let h = try makeHarness(server)
+        let h = try makeHarness(server, spill: spill)
         defer { h.tearDown() }
         let (_, subject, _, token) = try h.boundProducer()
-        let kernel = try h.startProcess(yaml: h.yaml(batchSize: 200, batchMaxWaitMs: 50))
-        defer { kernel.terminate(); kernel.waitUntilExit() }
-        try publishTrades(h, subject: subject, token: token, from: 0, count: 2000)
-        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 2000 })
+        try body(server, h, subject, token)
+    }
 
-        // The outage, under load: publishing goes on while Postgres is down.
-        let publisher = Thread {
-            // Its own connection: a hiredis connection is not thread-safe.
-            guard let publisherRedis = try? RedisConnection(endpoint: RedisConnection.Endpoint(address: IngestHarness.redisAddr)!,
-                                                            timeoutMs: 5000) else { return }
-            defer { publisherRedis.close() }
-            for chunk in 0..<20 {
-                try? publishTrades(h, subject: subject, token: token, from: 2000 + chunk * 150, count: 150, redis: publisherRedis)
-                Thread.sleep(forTimeInterval: 0.05)
+    /// Publishes trades `0..<count` while Postgres is up and waits until all are stored.
+    func publishStoredBeforeTheOutage(_ h: IngestHarness, subject: EventUUID, token: String, count: Int) throws {
+        try publishTrades(h, subject: subject, token: token, from: 0, count: count)
+        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == count })
+    }
+
+    @Test func postgresStopsUnderLoadEventsSpillThenReplayExactlyOnce() throws {
+        try withOutageHarness { server, h, subject, token in
+            let kernel = try h.startProcess(yaml: h.yaml(batchSize: 200, batchMaxWaitMs: 50))
+            defer { kernel.terminate(); kernel.waitUntilExit() }
+            try publishStoredBeforeTheOutage(h, subject: subject, token: token, count: 2000)
+
+            // The outage, under load: publishing goes on while Postgres is down.
+            let publisher = Thread {
+                // Its own connection: a hiredis connection is not thread-safe.
+                guard let publisherRedis = try? RedisConnection(endpoint: RedisConnection.Endpoint(address: IngestHarness.redisAddr)!,
+                                                                timeoutMs: 5000) else { return }
+                defer { publisherRedis.close() }
+                for chunk in 0..<20 {
+                    try? publishTrades(h, subject: subject, token: token, from: 2000 + chunk * 150, count: 150, redis: publisherRedis)
+                    Thread.sleep(forTimeInterval: 0.05)
+                }
             }
-        }
-        publisher.start()
-        try server.stopImmediate()
-        #expect(h.waitUntil(timeout: 60) { try h.redis.command(["XLEN", h.streamKey]).integer == 5000 })
-        // Every entry is acknowledged while Postgres is down: the spill holds them.
-        #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 }, "pending \((try? h.pendingCount()) ?? -1)")
-        #expect(!segments(h).isEmpty, "the spill holds segments while Postgres is down")
-        #expect(kernel.isRunning)
+            publisher.start()
+            try server.stopImmediate()
+            #expect(h.waitUntil(timeout: 60) { try h.redis.command(["XLEN", h.streamKey]).integer == 5000 })
+            // Every entry is acknowledged while Postgres is down: the spill holds them.
+            #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 }, "pending \((try? h.pendingCount()) ?? -1)")
+            #expect(!segments(h).isEmpty, "the spill holds segments while Postgres is down")
+            #expect(kernel.isRunning)
 
-        try server.start()
-        #expect(h.waitUntil(timeout: 90) { try storedTrades(h) == 5000 && segments(h).isEmpty },
-                "stored \((try? storedTrades(h)) ?? -1), segments \(segments(h))")
-        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 5000, "no event stored twice")
-        #expect(try h.deadLetters().isEmpty)
-        #expect(kernel.isRunning, "the kernel never exited")
-        let log = h.logLines().joined(separator: "\n")
-        #expect(log.contains("circuit open"))
-        #expect(log.contains("spill segment replayed"))
+            try server.start()
+            #expect(h.waitUntil(timeout: 90) { try storedTrades(h) == 5000 && segments(h).isEmpty },
+                    "stored \((try? storedTrades(h)) ?? -1), segments \(segments(h))")
+            #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 5000, "no event stored twice")
+            #expect(try h.deadLetters().isEmpty)
+            #expect(kernel.isRunning, "the kernel never exited")
+            let log = h.logLines().joined(separator: "\n")
+            #expect(log.contains("circuit open"))
+            #expect(log.contains("spill segment replayed"))
+        }
     }
 
     /// `received_at` is when the kernel read the event, kept through spill and replay: a spilled
     /// event's receive time is before Postgres came back (it used to be the replay's `now()`).
     @Test func aSpilledEventKeepsTheTimeItWasReceived() throws {
-        let server = try PrivatePostgres()
-        defer { server.destroy() }
-        let h = try makeHarness(server)
-        defer { h.tearDown() }
-        let (_, subject, _, token) = try h.boundProducer()
-        let kernel = try h.startProcess(yaml: h.yaml(batchSize: 50, batchMaxWaitMs: 20))
-        defer { kernel.terminate(); kernel.waitUntilExit() }
-        try publishTrades(h, subject: subject, token: token, from: 0, count: 10)
-        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 10 })
-        try server.stopImmediate()
-        let publishedAt = Date()
-        try publishTrades(h, subject: subject, token: token, from: 10, count: 200)
-        #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 && !segments(h).isEmpty }, "spilled and acknowledged")
-        Thread.sleep(forTimeInterval: 1.5)
-        let restartedAt = Date()
-        try server.start()
-        #expect(h.waitUntil(timeout: 90) { try storedTrades(h) == 210 && segments(h).isEmpty })
-        let micros = { (d: Date) in Int64(d.timeIntervalSince1970 * 1_000_000) }
-        let latest = try h.count("SELECT (extract(epoch FROM max(received_at)) * 1000000)::bigint FROM md_trade")
-        let earliestSpilled = try h.count(
-            "SELECT (extract(epoch FROM min(received_at)) * 1000000)::bigint FROM md_trade WHERE size > 11")
-        #expect(latest < micros(restartedAt), "received_at \(latest) is before Postgres came back (\(micros(restartedAt)))")
-        #expect(earliestSpilled >= micros(publishedAt) - 1_000_000, "and not before the events were published")
+        try withOutageHarness { server, h, subject, token in
+            let kernel = try h.startProcess(yaml: h.yaml(batchSize: 50, batchMaxWaitMs: 20))
+            defer { kernel.terminate(); kernel.waitUntilExit() }
+            try publishStoredBeforeTheOutage(h, subject: subject, token: token, count: 10)
+            try server.stopImmediate()
+            let publishedAt = Date()
+            try publishTrades(h, subject: subject, token: token, from: 10, count: 200)
+            #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 && !segments(h).isEmpty }, "spilled and acknowledged")
+            Thread.sleep(forTimeInterval: 1.5)
+            let restartedAt = Date()
+            try server.start()
+            #expect(h.waitUntil(timeout: 90) { try storedTrades(h) == 210 && segments(h).isEmpty })
+            let micros = { (d: Date) in Int64(d.timeIntervalSince1970 * 1_000_000) }
+            let latest = try h.count("SELECT (extract(epoch FROM max(received_at)) * 1000000)::bigint FROM md_trade")
+            let earliestSpilled = try h.count(
+                "SELECT (extract(epoch FROM min(received_at)) * 1000000)::bigint FROM md_trade WHERE size > 11")
+            #expect(latest < micros(restartedAt), "received_at \(latest) is before Postgres came back (\(micros(restartedAt)))")
+            #expect(earliestSpilled >= micros(publishedAt) - 1_000_000, "and not before the events were published")
+        }
     }
 
     /// A segment left open reads as the append of a process that died, where a cut end would pass
     /// for a torn tail; a clean stop seals it (docs/spill.md, "The seal").
     @Test func aCleanStopDuringAnOutageLeavesEverySegmentSealed() throws {
-        let server = try PrivatePostgres()
-        defer { server.destroy() }
-        let h = try makeHarness(server)
-        defer { h.tearDown() }
-        let (_, subject, _, token) = try h.boundProducer()
-        let kernel = try h.startProcess(yaml: h.yaml(batchSize: 200, batchMaxWaitMs: 50))
-        defer { if kernel.isRunning { kernel.terminate() }; kernel.waitUntilExit() }
-        try publishTrades(h, subject: subject, token: token, from: 0, count: 100)
-        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 100 })
-        try server.stopImmediate()
-        try publishTrades(h, subject: subject, token: token, from: 100, count: 1000)
-        #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 && !segments(h).isEmpty }, "pending \((try? h.pendingCount()) ?? -1)")
-        kernel.terminate()
-        kernel.waitUntilExit()
-        #expect(kernel.terminationStatus == 0)
-        var sealedRecords: Int64 = 0
-        for name in segments(h) {
-            let reader = try SpillSegmentReader(path: h.dir + "/spill/" + name)
-            guard case let .sealed(length, records) = reader.seal else {
-                Issue.record("\(name) is not sealed: \(reader.seal)")
-                continue
+        try withOutageHarness { server, h, subject, token in
+            let kernel = try h.startProcess(yaml: h.yaml(batchSize: 200, batchMaxWaitMs: 50))
+            defer { if kernel.isRunning { kernel.terminate() }; kernel.waitUntilExit() }
+            try publishStoredBeforeTheOutage(h, subject: subject, token: token, count: 100)
+            try server.stopImmediate()
+            try publishTrades(h, subject: subject, token: token, from: 100, count: 1000)
+            #expect(h.waitUntil(timeout: 60) { try h.pendingCount() == 0 && !segments(h).isEmpty }, "pending \((try? h.pendingCount()) ?? -1)")
+            kernel.terminate()
+            kernel.waitUntilExit()
+            #expect(kernel.terminationStatus == 0)
+            var sealedRecords: Int64 = 0
+            for name in segments(h) {
+                let reader = try SpillSegmentReader(path: h.dir + "/spill/" + name)
+                guard case let .sealed(length, records) = reader.seal else {
+                    Issue.record("\(name) is not sealed: \(reader.seal)")
+                    continue
+                }
+                #expect(length == reader.fileSize)
+                sealedRecords += records
             }
-            #expect(length == reader.fileSize)
-            sealedRecords += records
+            #expect(sealedRecords == 1000, "every acknowledged event is in a sealed segment")
         }
-        #expect(sealedRecords == 1000, "every acknowledged event is in a sealed segment")
     }
 
     @Test func killMinus9WhileSpillingAndWhileReplayingLosesAndDuplicatesNothing() throws {
-        let server = try PrivatePostgres()
-        defer { server.destroy() }
-        let h = try makeHarness(server)
-        defer { h.tearDown() }
-        let (_, subject, _, token) = try h.boundProducer()
-        let yaml = h.yaml(batchSize: 200, batchMaxWaitMs: 50)
-        let first = try h.startProcess(yaml: yaml)
-        try publishTrades(h, subject: subject, token: token, from: 0, count: 1)
-        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 1 })
-        try server.stopImmediate()
-        try publishTrades(h, subject: subject, token: token, from: 1, count: 12_000)
-        // Kill it mid-spill: some batches spilled and acknowledged, others not yet.
-        #expect(h.waitUntil(timeout: 60) { spillBytes(h) > 0 })
-        kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
-        let pendingAfterKill = try h.pendingCount()
+        try withOutageHarness { server, h, subject, token in
+            let yaml = h.yaml(batchSize: 200, batchMaxWaitMs: 50)
+            let first = try h.startProcess(yaml: yaml)
+            try publishStoredBeforeTheOutage(h, subject: subject, token: token, count: 1)
+            try server.stopImmediate()
+            try publishTrades(h, subject: subject, token: token, from: 1, count: 12_000)
+            // Kill it mid-spill: some batches spilled and acknowledged, others not yet.
+            #expect(h.waitUntil(timeout: 60) { spillBytes(h) > 0 })
+            kill(first.processIdentifier, SIGKILL)
+            first.waitUntilExit()
+            let pendingAfterKill = try h.pendingCount()
 
-        // Postgres back; a new kernel replays the spill and the redelivered entries…
-        try server.start()
-        let second = try h.startProcess(yaml: yaml)
-        // …and is killed while replaying: rows are landing and segments remain.
-        let replaying = h.waitUntil(timeout: 60) { (try storedTrades(h)) > 1 && !segments(h).isEmpty }
-        kill(second.processIdentifier, SIGKILL)
-        second.waitUntilExit()
+            // Postgres back; a new kernel replays the spill and the redelivered entries…
+            try server.start()
+            let second = try h.startProcess(yaml: yaml)
+            // …and is killed while replaying: rows are landing and segments remain.
+            let replaying = h.waitUntil(timeout: 60) { (try storedTrades(h)) > 1 && !segments(h).isEmpty }
+            kill(second.processIdentifier, SIGKILL)
+            second.waitUntilExit()
 
-        let third = try h.startProcess(yaml: yaml)
-        defer { third.terminate(); third.waitUntilExit() }
-        #expect(h.waitUntil(timeout: 120) { try storedTrades(h) == 12_001 && segments(h).isEmpty && h.pendingCount() == 0 },
-                "stored \((try? storedTrades(h)) ?? -1), segments \(segments(h)), pending after first kill \(pendingAfterKill), killed while replaying: \(replaying)")
-        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 12_001, "no event stored twice")
-        let letters = try h.deadLetters()
-        #expect(letters.isEmpty, "dead letters: \(Dictionary(grouping: letters, by: \.reason).mapValues(\.count)) \(letters.first.map { $0.detail } ?? "")")
+            let third = try h.startProcess(yaml: yaml)
+            defer { third.terminate(); third.waitUntilExit() }
+            #expect(h.waitUntil(timeout: 120) { try storedTrades(h) == 12_001 && segments(h).isEmpty && h.pendingCount() == 0 },
+                    "stored \((try? storedTrades(h)) ?? -1), segments \(segments(h)), pending after first kill \(pendingAfterKill), killed while replaying: \(replaying)")
+            #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 12_001, "no event stored twice")
+            let letters = try h.deadLetters()
+            #expect(letters.isEmpty, "dead letters: \(Dictionary(grouping: letters, by: \.reason).mapValues(\.count)) \(letters.first.map { $0.detail } ?? "")")
+        }
     }
 
     @Test func atTheDiskBudgetNothingIsLostAndReadingResumesWhenSpaceReturns() throws {
-        let server = try PrivatePostgres()
-        defer { server.destroy() }
         // Room for a few batches only.
-        let h = try makeHarness(server, spill: ["max_bytes: 65536"])
-        h.spillLines = ["replay_interval_ms: 200", "segment_bytes: 16384", "max_bytes: 65536"]
-        defer { h.tearDown() }
-        let (_, subject, _, token) = try h.boundProducer()
-        let kernel = try h.startProcess(yaml: h.yaml(batchSize: 50, batchMaxWaitMs: 20, queueSize: 100))
-        defer { kernel.terminate(); kernel.waitUntilExit() }
-        try publishTrades(h, subject: subject, token: token, from: 0, count: 1)
-        #expect(h.waitUntil(timeout: 60) { try h.count("SELECT count(*) FROM md_trade") == 1 })
-        try server.stopImmediate()
-        try publishTrades(h, subject: subject, token: token, from: 1, count: 3000)
-        #expect(h.waitUntil(timeout: 60) { h.logLines().contains { $0.contains("spill budget reached") } })
-        Thread.sleep(forTimeInterval: 1)
-        // Held, not dropped: the kernel stopped acknowledging and reading; Redis keeps the rest.
-        let spilled = spillBytes(h)
-        #expect(spilled <= 65536, "spill \(spilled) bytes within the budget")
-        let info = try h.redis.command(["XINFO", "GROUPS", h.streamKey]).array?.first?.array ?? []
-        var read = -1
-        var i = 0
-        while i + 1 < info.count { if info[i].text == "entries-read" { read = Int(info[i + 1].integer ?? -1) }; i += 2 }
-        #expect(read < 3001, "the reader stopped (read \(read) of 3001)")
-        #expect(try h.deadLetters().isEmpty)
+        try withOutageHarness(spill: ["max_bytes: 65536"]) { server, h, subject, token in
+            h.spillLines = ["replay_interval_ms: 200", "segment_bytes: 16384", "max_bytes: 65536"]
+            let kernel = try h.startProcess(yaml: h.yaml(batchSize: 50, batchMaxWaitMs: 20, queueSize: 100))
+            defer { kernel.terminate(); kernel.waitUntilExit() }
+            try publishStoredBeforeTheOutage(h, subject: subject, token: token, count: 1)
+            try server.stopImmediate()
+            try publishTrades(h, subject: subject, token: token, from: 1, count: 3000)
+            #expect(h.waitUntil(timeout: 60) { h.logLines().contains { $0.contains("spill budget reached") } })
+            Thread.sleep(forTimeInterval: 1)
+            // Held, not dropped: the kernel stopped acknowledging and reading; Redis keeps the rest.
+            let spilled = spillBytes(h)
+            #expect(spilled <= 65536, "spill \(spilled) bytes within the budget")
+            let info = try h.redis.command(["XINFO", "GROUPS", h.streamKey]).array?.first?.array ?? []
+            var read = -1
+            var i = 0
+            while i + 1 < info.count { if info[i].text == "entries-read" { read = Int(info[i + 1].integer ?? -1) }; i += 2 }
+            #expect(read < 3001, "the reader stopped (read \(read) of 3001)")
+            #expect(try h.deadLetters().isEmpty)
 
-        try server.start()
-        #expect(h.waitUntil(timeout: 120) { try storedTrades(h) == 3001 && segments(h).isEmpty && h.pendingCount() == 0 },
-                "stored \((try? storedTrades(h)) ?? -1)")
-        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 3001)
-        #expect(kernel.isRunning)
+            try server.start()
+            #expect(h.waitUntil(timeout: 120) { try storedTrades(h) == 3001 && segments(h).isEmpty && h.pendingCount() == 0 },
+                    "stored \((try? storedTrades(h)) ?? -1)")
+            #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 3001)
+            #expect(kernel.isRunning)
+        }
     }
 }
 
@@ -225,31 +223,29 @@ struct SpillOutageTests {
 @Suite("Spill: data errors never spill")
 struct DataErrorTests {
     @Test func aRowPostgresRefusesIsDeadLetteredAloneAndTheRestCommits() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        let (_, subject, _, token) = try h.boundProducer()
-        let daemon = try h.startDaemon(batchSize: 100, batchMaxWaitMs: 500)
-        defer { daemon.stop() }
-        try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1","size":"1"}"#), token: token)
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
-        // A constraint the kernel cannot know about: Postgres refuses one row for data reasons.
-        try h.pg.execute("ALTER TABLE md_trade ADD CONSTRAINT no_666 CHECK (price <> 666)")
-        var commands: [[[UInt8]]] = []
-        for i in 0..<50 {
-            let price = i == 17 ? "666" : "\(200 + i)"
-            let payload = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(price)","size":"1"}"#)
-            commands.append(["XADD", h.streamKey, "*", "payload", payload, "token", token, "id", "client-\(i)"].map { Array($0.utf8) })
+        try IngestHarness.withRunningKernel(batchSize: 100, batchMaxWaitMs: 500) { h, bound, _ in
+            let (_, subject, _, token) = bound
+            try h.publish(payload: IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"1","size":"1"}"#), token: token)
+            #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 1 })
+            // A constraint the kernel cannot know about: Postgres refuses one row for data reasons.
+            try h.pg.execute("ALTER TABLE md_trade ADD CONSTRAINT no_666 CHECK (price <> 666)")
+            var commands: [[[UInt8]]] = []
+            for i in 0..<50 {
+                let price = i == 17 ? "666" : "\(200 + i)"
+                let payload = IngestHarness.envelope(subject: subject, payload: #"{"venue":"XNAS","symbol":"AAPL","price":"\#(price)","size":"1"}"#)
+                commands.append(["XADD", h.streamKey, "*", "payload", payload, "token", token, "id", "client-\(i)"].map { Array($0.utf8) })
+            }
+            _ = try h.redis.pipeline(commands)
+            #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 50 && h.pendingCount() == 0 })
+            let letters = try h.deadLetters()
+            #expect(letters.count == 1)
+            #expect(letters.first?.reason == "persist_failed")
+            #expect(letters.first?.id == "client-17")
+            #expect(letters.first?.detail.contains("no_666") == true)
+            #expect(letters.first?.payload.contains("666") == true)
+            #expect(try h.count("SELECT count(*) FROM md_trade WHERE price = 666") == 0)
+            #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 50)
         }
-        _ = try h.redis.pipeline(commands)
-        #expect(h.waitUntil { try h.count("SELECT count(*) FROM md_trade") == 50 && h.pendingCount() == 0 })
-        let letters = try h.deadLetters()
-        #expect(letters.count == 1)
-        #expect(letters.first?.reason == "persist_failed")
-        #expect(letters.first?.id == "client-17")
-        #expect(letters.first?.detail.contains("no_666") == true)
-        #expect(letters.first?.payload.contains("666") == true)
-        #expect(try h.count("SELECT count(*) FROM md_trade WHERE price = 666") == 0)
-        #expect(try h.count("SELECT count(DISTINCT event_id) FROM md_trade") == 50)
     }
 }
 

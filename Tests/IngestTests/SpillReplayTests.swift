@@ -39,102 +39,111 @@ struct SpillReplayTests {
         return batch
     }
 
-    @Test func damagedSegmentsReplayTheirGoodRecordsAndReportFileAndOffset() throws {
+    /// Runs `body` with a fresh harness, a log collector and a logger into it, and the harness's
+    /// spill directory.
+    func withSpillDirectory(_ body: (IngestHarness, LogCollector, Logger, SpillDirectory) throws -> Void) throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
         let log = LogCollector()
         let logger = Logger(label: "spill-test") { _ in log }
-        let directory = try SpillDirectory(path: h.dir + "/spill")
-        // Three segments of 100 events each. The second is left open, as the segment being
-        // appended when a process dies is: only there is a torn tail the trace of a crash.
-        do {
-            let died = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-            _ = try died.append(try events(h, count: 100, from: 0))
-            try died.sealActive()
-            _ = try died.append(try events(h, count: 100, from: 100))
-        }
-        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-        _ = try appender.append(try events(h, count: 100, from: 200))
-        try appender.sealActive()
-        let segments = try directory.segments()
-        #expect(segments.count == 3)
-        // Segment 2: a torn tail (the last record cut short, as a crash mid-append leaves it).
-        let torn = segments[1].path
-        let tornSize = try FileManager.default.attributesOfItem(atPath: torn)[.size] as! Int
-        #expect(truncate(torn, off_t(tornSize - 7)) == 0)
-        // Segment 3: one byte flipped in the middle of the file.
-        let flipped = segments[2].path
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: flipped)))
-        bytes[bytes.count / 2] ^= 0x5A
-        try Data(bytes).write(to: URL(fileURLWithPath: flipped))
+        try body(h, log, logger, try SpillDirectory(path: h.dir + "/spill"))
+    }
 
+    /// Appends `count` events (from seq 0) to one segment and seals it; returns the directory's
+    /// first segment.
+    func sealOneSegment(_ h: IngestHarness, _ directory: SpillDirectory, events count: Int, logger: Logger) throws -> SpillSegmentInfo? {
+        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+        _ = try appender.append(try events(h, count: count, from: 0))
+        try appender.sealActive()
+        return try directory.segments().first
+    }
+
+    /// Replays every segment of `directory` into the harness's Postgres, as the kernel's replay
+    /// loop does (batches of 64, dead letters to the harness's DLQ stream).
+    func replayEverySegment(_ h: IngestHarness, _ directory: SpillDirectory, logger: Logger,
+                            metrics: PipelineMetrics? = nil) throws -> SpillReplayer.Outcome {
         let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
                                      deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
-                                     metrics: nil, logger: logger)
-        let outcome = replayer.replay(try directory.segments())
-        replayer.close()
-        #expect(outcome.complete)
-        #expect(outcome.events == 298, "300 spilled, one torn, one damaged")
-        #expect(try h.count("SELECT count(*) FROM events") == 298)
-        #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 298)
-        // The clean and the torn segments are erased; the damaged one is kept for inspection.
-        #expect(!FileManager.default.fileExists(atPath: segments[0].path))
-        #expect(!FileManager.default.fileExists(atPath: torn))
-        #expect(FileManager.default.fileExists(atPath: flipped + ".damaged"))
-        let damageLines = log.lines.filter { $0.message.contains("spill damage") }
-        #expect(damageLines.count == 1)
-        #expect(damageLines.first?.metadata["file"] == flipped)
-        #expect(Int(damageLines.first?.metadata["offset"] ?? "") != nil)
-        #expect(log.lines.contains { $0.message.contains("torn tail") && $0.metadata["file"] == torn })
+                                     metrics: metrics, logger: logger)
+        defer { replayer.close() }
+        return replayer.replay(try directory.segments())
+    }
 
-        // Replaying the same events again (a kill -9 mid-replay) stores nothing twice.
-        let again = try events(h, count: 50, from: 1000)
-        _ = try appender.append(again)
-        _ = try appender.append(again)
-        try appender.sealActive()
-        let second = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                   deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
-                                   metrics: nil, logger: logger)
-        let outcome2 = second.replay(try directory.segments())
-        second.close()
-        #expect(outcome2.events == 100)
-        #expect(outcome2.inserted == 50)
-        #expect(outcome2.duplicates == 50)
-        #expect(try h.count("SELECT count(*) FROM events") == 348)
+    @Test func damagedSegmentsReplayTheirGoodRecordsAndReportFileAndOffset() throws {
+        try withSpillDirectory { h, log, logger, directory in
+            // Three segments of 100 events each. The second is left open, as the segment being
+            // appended when a process dies is: only there is a torn tail the trace of a crash.
+            do {
+                let died = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+                _ = try died.append(try events(h, count: 100, from: 0))
+                try died.sealActive()
+                _ = try died.append(try events(h, count: 100, from: 100))
+            }
+            let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
+            _ = try appender.append(try events(h, count: 100, from: 200))
+            try appender.sealActive()
+            let segments = try directory.segments()
+            #expect(segments.count == 3)
+            // Segment 2: a torn tail (the last record cut short, as a crash mid-append leaves it).
+            let torn = segments[1].path
+            let tornSize = try FileManager.default.attributesOfItem(atPath: torn)[.size] as! Int
+            #expect(truncate(torn, off_t(tornSize - 7)) == 0)
+            // Segment 3: one byte flipped in the middle of the file.
+            let flipped = segments[2].path
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: flipped)))
+            bytes[bytes.count / 2] ^= 0x5A
+            try Data(bytes).write(to: URL(fileURLWithPath: flipped))
+
+            let outcome = try replayEverySegment(h, directory, logger: logger)
+            #expect(outcome.complete)
+            #expect(outcome.events == 298, "300 spilled, one torn, one damaged")
+            #expect(try h.count("SELECT count(*) FROM events") == 298)
+            #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 298)
+            // The clean and the torn segments are erased; the damaged one is kept for inspection.
+            #expect(!FileManager.default.fileExists(atPath: segments[0].path))
+            #expect(!FileManager.default.fileExists(atPath: torn))
+            #expect(FileManager.default.fileExists(atPath: flipped + ".damaged"))
+            let damageLines = log.lines.filter { $0.message.contains("spill damage") }
+            #expect(damageLines.count == 1)
+            #expect(damageLines.first?.metadata["file"] == flipped)
+            #expect(Int(damageLines.first?.metadata["offset"] ?? "") != nil)
+            #expect(log.lines.contains { $0.message.contains("torn tail") && $0.metadata["file"] == torn })
+
+            // Replaying the same events again (a kill -9 mid-replay) stores nothing twice.
+            let again = try events(h, count: 50, from: 1000)
+            _ = try appender.append(again)
+            _ = try appender.append(again)
+            try appender.sealActive()
+            let outcome2 = try replayEverySegment(h, directory, logger: logger)
+            #expect(outcome2.events == 100)
+            #expect(outcome2.inserted == 50)
+            #expect(outcome2.duplicates == 50)
+            #expect(try h.count("SELECT count(*) FROM events") == 348)
+        }
     }
 
     /// Observed at the previous release: 2,000 bytes cut from the end of a sealed, acknowledged
     /// segment were logged as a torn tail and the file erased, the lost events counted nowhere.
     /// Only the segment being appended when a process died may end in a torn record.
     @Test func aTruncatedSealedSegmentIsDamageKeptAndCountedNotATornTail() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        let log = LogCollector()
-        let logger = Logger(label: "spill-test") { _ in log }
-        let directory = try SpillDirectory(path: h.dir + "/spill")
-        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-        _ = try appender.append(try events(h, count: 200, from: 0))
-        try appender.sealActive()
-        let segment = try #require(try directory.segments().first)
-        #expect(truncate(segment.path, off_t(segment.bytes - 2000)) == 0)
+        try withSpillDirectory { h, log, logger, directory in
+            let segment = try #require(try sealOneSegment(h, directory, events: 200, logger: logger))
+            #expect(truncate(segment.path, off_t(segment.bytes - 2000)) == 0)
 
-        let metrics = PipelineMetrics()
-        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
-                                     metrics: metrics, logger: logger)
-        let outcome = replayer.replay(try directory.segments())
-        replayer.close()
-        let stored = try h.count("SELECT count(*) FROM events")
-        #expect(outcome.complete)
-        #expect(stored > 150 && stored < 200, "the records before the cut are replayed: \(stored)")
-        #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "the file is kept, not erased")
-        #expect(!log.lines.contains { $0.message.contains("torn tail") }, "a sealed segment has no torn tail")
-        let line = log.lines.first { $0.metadata["reason_code"] == "spill_truncated" }
-        #expect(line?.metadata["file"] == segment.path)
-        #expect(line?.metadata["acknowledged_events"] == "200", "the seal says how many acknowledged events it held")
-        #expect(line?.metadata["lost_events"] == "\(200 - stored)")
-        #expect(outcome.damaged == 200 - stored)
-        #expect(metrics.spillDamagedRecordsByCause == ["spill_truncated": 200 - stored])
+            let metrics = PipelineMetrics()
+            let outcome = try replayEverySegment(h, directory, logger: logger, metrics: metrics)
+            let stored = try h.count("SELECT count(*) FROM events")
+            #expect(outcome.complete)
+            #expect(stored > 150 && stored < 200, "the records before the cut are replayed: \(stored)")
+            #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "the file is kept, not erased")
+            #expect(!log.lines.contains { $0.message.contains("torn tail") }, "a sealed segment has no torn tail")
+            let line = log.lines.first { $0.metadata["reason_code"] == "spill_truncated" }
+            #expect(line?.metadata["file"] == segment.path)
+            #expect(line?.metadata["acknowledged_events"] == "200", "the seal says how many acknowledged events it held")
+            #expect(line?.metadata["lost_events"] == "\(200 - stored)")
+            #expect(outcome.damaged == 200 - stored)
+            #expect(metrics.spillDamagedRecordsByCause == ["spill_truncated": 200 - stored])
+        }
     }
 
     @Test func theDamageCausesPreCreatedInTheMetricsAreTheReaderReasonCodes() {
@@ -145,31 +154,21 @@ struct SpillReplayTests {
     /// Observed at the previous release: one flipped bit in a segment header lost all the
     /// segment's intact records.
     @Test func aFlippedHeaderBitLosesNoIntactRecord() throws {
-        let h = try IngestHarness()
-        defer { h.tearDown() }
-        let log = LogCollector()
-        let logger = Logger(label: "spill-test") { _ in log }
-        let directory = try SpillDirectory(path: h.dir + "/spill")
-        let appender = try SpillAppender(directory: directory, segmentBytes: 1 << 20, maxBytes: 1 << 30, logger: logger)
-        _ = try appender.append(try events(h, count: 300, from: 0))
-        try appender.sealActive()
-        let segment = try #require(try directory.segments().first)
-        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segment.path)))
-        bytes[14] ^= 0x04   // a bit of the creation time: the header CRC fails
-        try Data(bytes).write(to: URL(fileURLWithPath: segment.path))
+        try withSpillDirectory { h, log, logger, directory in
+            let segment = try #require(try sealOneSegment(h, directory, events: 300, logger: logger))
+            var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segment.path)))
+            bytes[14] ^= 0x04   // a bit of the creation time: the header CRC fails
+            try Data(bytes).write(to: URL(fileURLWithPath: segment.path))
 
-        let metrics = PipelineMetrics()
-        let replayer = SpillReplayer(directory: directory, dsn: h.dsn, batchSize: 64,
-                                     deadLetters: DeadLetterWriter(dlqStream: h.dlqKey, settings: try h.config().redisSettings),
-                                     metrics: metrics, logger: logger)
-        let outcome = replayer.replay(try directory.segments())
-        replayer.close()
-        #expect(outcome.complete)
-        #expect(outcome.events == 300)
-        #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 300)
-        #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "header damage is still damage: kept")
-        #expect(log.lines.contains { $0.message.contains("spill damage") && ($0.metadata["details"] ?? "").contains("spill_bad_header") })
-        #expect(metrics.spillDamagedRecordsByCause == ["spill_bad_header": 1])
+            let metrics = PipelineMetrics()
+            let outcome = try replayEverySegment(h, directory, logger: logger, metrics: metrics)
+            #expect(outcome.complete)
+            #expect(outcome.events == 300)
+            #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 300)
+            #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "header damage is still damage: kept")
+            #expect(log.lines.contains { $0.message.contains("spill damage") && ($0.metadata["details"] ?? "").contains("spill_bad_header") })
+            #expect(metrics.spillDamagedRecordsByCause == ["spill_bad_header": 1])
+        }
     }
 }
 

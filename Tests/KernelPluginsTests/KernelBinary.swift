@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 
 /// Runs the built `kernel` binary (DK_KERNEL_BIN, else .build/debug/kernel) as a real process.
 enum KernelBinary {
@@ -12,24 +13,5 @@ enum KernelBinary {
     static func run(_ args: [String], in directory: String? = nil, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
         guard FileManager.default.isExecutableFile(atPath: path) else { throw Missing() }
         return try Command.run(path, args, in: directory, environment: environment)
-    }
-}
-
-/// Runs any program to completion and collects its output.
-enum Command {
-    static func run(_ program: String, _ args: [String], in directory: String? = nil,
-                    environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program.hasPrefix("/") ? program : "/usr/bin/env")
-        process.arguments = program.hasPrefix("/") ? args : [program] + args
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        if let environment { process.environment = environment }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KernelTestSupport
 import Testing
 
 /// An author's first plugin, outside the repository: `kernel plugins new` writes the skeleton into

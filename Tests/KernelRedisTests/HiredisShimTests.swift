@@ -23,17 +23,10 @@ struct HiredisShimTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try probe.write(toFile: dir + "/probe.c", atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [ProcessInfo.processInfo.environment["CC"] ?? "cc", "-std=c11", "-Wall", "-Wextra", "-Werror",
-                       "-Wno-unused-function", "-fsyntax-only"] + flags + ["-I", shimDir, dir + "/probe.c"]
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = err
-        try p.run()
-        let output = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Compile(status: p.terminationStatus, output: String(decoding: output, as: UTF8.self))
+        let cc = ProcessInfo.processInfo.environment["CC"] ?? "cc"
+        let (status, output) = try Command.run("/usr/bin/env", [cc, "-std=c11", "-Wall", "-Wextra", "-Werror",
+                                                               "-Wno-unused-function", "-fsyntax-only"] + flags + ["-I", shimDir, dir + "/probe.c"])
+        return Compile(status: status, output: output)
     }
 
     /// Asserts the hiredis major version and the number of slots in the shim's table.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import KernelSSH
 import KernelCrypto
+import KernelTestSupport
 
 /// Runs a program and returns its exit status and output.
 @discardableResult
@@ -55,13 +56,8 @@ final class SSHMaterial: Sendable {
         let pub = "\(dir)/\(name).pub"
         try? FileManager.default.removeItem(atPath: pub)
         try! FileManager.default.copyItem(atPath: keyPath + ".pub", toPath: pub)
-        var args = ["-q", "-s", caPath, "-I", id, "-z", String(serial)]
-        if !principals.isEmpty { args += ["-n", principals.joined(separator: ",")] }
-        if let validity { args += ["-V", validity] }
-        if host { args.append("-h") }
-        for option in options { args += ["-O", option] }
-        if let signatureAlgorithm { args += ["-t", signatureAlgorithm] }
-        args.append(pub)
+        let args = SSHKeygenArguments.certify(pub, ca: caPath, id: id, serial: serial, principals: principals, validity: validity,
+                                              host: host, options: options, signatureAlgorithm: signatureAlgorithm)
         let r = run("/usr/bin/ssh-keygen", args)
         guard r.status == 0 else { return nil }
         return try? String(contentsOfFile: "\(dir)/\(name)-cert.pub", encoding: .utf8)

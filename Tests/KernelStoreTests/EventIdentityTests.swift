@@ -12,14 +12,20 @@ import Testing
 struct EventIdentityTests {
     private func source(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+    /// A trade event that came in the envelope `envelope` (a repeated id is judged on those bytes).
+    private func trade(id: EventUUID = Fixtures.randomUUID(), ts: Int64 = Fixtures.nowMicros, side: String = "buy",
+                       tags: [KernelPlugins.Tag] = [], redelivery: Bool = false, envelope: String) -> StoredEvent {
+        var event = Fixtures.tradeEvent(id: id, ts: ts, side: side, tags: tags, redelivery: redelivery)
+        event.sourcePayload = source(envelope)
+        return event
+    }
+
     @Test("the same event_id with another ts is not stored twice: the later copy is a conflict")
     func sameIDAnotherTs() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var first = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros)
-            first.sourcePayload = source("envelope 1")
-            var second = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros + 1_000_000)
-            second.sourcePayload = source("envelope 2: another ts")
+            let first = trade(id: id, envelope: "envelope 1")
+            let second = trade(id: id, ts: Fixtures.nowMicros + 1_000_000, envelope: "envelope 2: another ts")
             #expect(try writer.write([first]).inserted == 1)
             let report = try writer.write([second])
             #expect(report.inserted == 0 && report.duplicates == 0)
@@ -33,8 +39,7 @@ struct EventIdentityTests {
     func sameContentIsADuplicate() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var event = Fixtures.tradeEvent(id: id)
-            event.sourcePayload = source("the envelope")
+            let event = trade(id: id, envelope: "the envelope")
             #expect(try writer.write([event]).inserted == 1)
             for redelivery in [false, true] {
                 var again = event
@@ -53,8 +58,7 @@ struct EventIdentityTests {
             var generic = Fixtures.genericEvent(id: id)
             generic.sourcePayload = source("one envelope")
             #expect(try writer.write([generic]).inserted == 1)
-            var typed = Fixtures.tradeEvent(id: id, redelivery: true)
-            typed.sourcePayload = source("one envelope")
+            let typed = trade(id: id, redelivery: true, envelope: "one envelope")
             let report = try writer.write([typed])
             #expect(report.inserted == 0 && report.duplicates == 1, "\(report)")
             #expect(try connection.count("md_trade", where: "event_id = '\(id)'") == 0)
@@ -66,10 +70,10 @@ struct EventIdentityTests {
     func twinsInOneBatch() throws {
         try Fixtures.withStore { writer, connection, _ in
             let same = Fixtures.randomUUID(), other = Fixtures.randomUUID()
-            var a = Fixtures.tradeEvent(id: same); a.sourcePayload = source("a")
-            var b = Fixtures.tradeEvent(id: same, ts: Fixtures.nowMicros + 7); b.sourcePayload = source("a")
-            var c = Fixtures.tradeEvent(id: other); c.sourcePayload = source("c")
-            var d = Fixtures.tradeEvent(id: other, ts: Fixtures.nowMicros + 9); d.sourcePayload = source("d")
+            let a = trade(id: same, envelope: "a")
+            let b = trade(id: same, ts: Fixtures.nowMicros + 7, envelope: "a")
+            let c = trade(id: other, envelope: "c")
+            let d = trade(id: other, ts: Fixtures.nowMicros + 9, envelope: "d")
             let report = try writer.write([a, b, c, d])
             #expect(report.inserted == 2 && report.duplicates == 1 && report.total == 4, "\(report)")
             #expect(report.conflicts.map(\.index) == [3], "the later copy with other bytes, d")
@@ -81,9 +85,9 @@ struct EventIdentityTests {
     func deferredTwinReportedAtItsIndex() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var first = Fixtures.tradeEvent(id: id, side: "sideways"); first.sourcePayload = source("first")
-            var later = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros + 3, side: "sideways"); later.sourcePayload = source("later")
-            var batch = (0..<4).map { i in var e = Fixtures.tradeEvent(); e.sourcePayload = source("ok \(i)"); return e }
+            let first = trade(id: id, side: "sideways", envelope: "first")
+            let later = trade(id: id, ts: Fixtures.nowMicros + 3, side: "sideways", envelope: "later")
+            var batch = (0..<4).map { i in trade(envelope: "ok \(i)") }
             batch.insert(first, at: 1)
             batch.insert(later, at: 4)
             let report = try writer.write(batch)
@@ -103,9 +107,9 @@ struct EventIdentityTests {
     func retryAndConflictInOneBatch() throws {
         try Fixtures.withStore { writer, connection, _ in
             let id = Fixtures.randomUUID()
-            var first = Fixtures.tradeEvent(id: id); first.sourcePayload = source("first")
+            let first = trade(id: id, envelope: "first")
             #expect(try writer.write([first]).inserted == 1)
-            var other = Fixtures.tradeEvent(id: id, ts: Fixtures.nowMicros + 5); other.sourcePayload = source("other")
+            let other = trade(id: id, ts: Fixtures.nowMicros + 5, envelope: "other")
             let retry = first
             let report = try writer.write([other, retry])
             #expect(report.inserted == 0 && report.duplicates == 1, "\(report)")
@@ -122,11 +126,9 @@ struct EventIdentityTests {
             #expect(try writer.write([first]).inserted == 1)
             var batch: [StoredEvent] = []
             for i in 1...20 {
-                var e = Fixtures.tradeEvent(tags: [Tag(key: "k", value: "v\(i % 3)")])
-                e.sourcePayload = source("new \(i)")
-                batch.append(e)
+                batch.append(trade(tags: [Tag(key: "k", value: "v\(i % 3)")], envelope: "new \(i)"))
             }
-            var clash = Fixtures.tradeEvent(id: taken); clash.sourcePayload = source("second")
+            let clash = trade(id: taken, envelope: "second")
             batch.insert(clash, at: 10)
             let report = try writer.write(batch)
             #expect(report.inserted == 20 && report.conflicts.map(\.index) == [10], "\(report)")

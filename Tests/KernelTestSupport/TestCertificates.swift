@@ -41,18 +41,9 @@ public struct TestCertificates: Sendable {
     }
 
     static func openssl(_ arguments: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["openssl"] + arguments
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let output = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw TestCertificatesError(message: "openssl \(arguments.joined(separator: " ")): "
-                                        + String(decoding: output, as: UTF8.self))
+        let (status, output) = try Command.run("openssl", arguments)
+        guard status == 0 else {
+            throw TestCertificatesError(message: "openssl \(arguments.joined(separator: " ")): " + output)
         }
     }
 

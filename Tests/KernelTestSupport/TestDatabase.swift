@@ -29,9 +29,9 @@ public enum TestDatabase {
 
     public static let logger = Logger(label: "kernel.tests")
 
-    /// The admin DSN pointed at another database.
-    public static func dsn(database: String) -> String {
-        let base = adminDSN
+    /// The admin DSN (or `server`, another server's superuser DSN) pointed at another database.
+    public static func dsn(database: String, server: String = adminDSN) -> String {
+        let base = server
         if base.hasPrefix("postgres://") || base.hasPrefix("postgresql://"),
            var components = URLComponents(string: base) {
             components.path = "/" + database
@@ -40,14 +40,28 @@ public enum TestDatabase {
         return base + " dbname=" + database
     }
 
+    /// Creates `database` (a copy of `template` when given) on `server`; returns its DSN.
+    public static func create(_ database: String, template: String? = nil, server: String = adminDSN,
+                              logger: Logger = TestDatabase.logger) throws -> String {
+        let admin = try PGConnection(dsn: server, logger: logger)
+        defer { admin.close() }
+        try admin.execute("CREATE DATABASE \(database)" + (template.map { " TEMPLATE \($0)" } ?? ""))
+        return dsn(database: database, server: server)
+    }
+
+    /// Drops `database` on `server`, WITH (FORCE): a test's connections may still be open. A
+    /// failure is ignored (a test's tear-down drops what it can).
+    public static func drop(_ database: String, server: String = adminDSN, logger: Logger = TestDatabase.logger) {
+        guard let admin = try? PGConnection(dsn: server, logger: logger) else { return }
+        defer { admin.close() }
+        try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
+    }
+
     /// Runs `body` with a connection to a fresh, empty database.
     public static func with<T>(_ body: (_ connection: PGConnection, _ dsn: String) throws -> T) throws -> T {
         let name = "dk_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        let admin = try PGConnection(dsn: adminDSN, logger: logger)
-        defer { admin.close() }
-        try admin.execute("CREATE DATABASE \(name)")
-        defer { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-        let dsn = dsn(database: name)
+        let dsn = try create(name)
+        defer { drop(name) }
         let connection = try PGConnection(dsn: dsn, logger: logger)
         defer { connection.close() }
         return try body(connection, dsn)

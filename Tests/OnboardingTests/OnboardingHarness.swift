@@ -21,10 +21,6 @@ import Testing
 /// Every test makes its own harness and calls `tearDown()` at the end (`defer`), so tests run in
 /// parallel without sharing state.
 final class OnboardingHarness: @unchecked Sendable {
-    static let repoRoot = Repository.root.path
-    static var adminDSN: String { TestDatabase.adminDSN }
-    static var redisAddr: String { TestDatabase.redisAddr }
-
     /// This test's database (taken from the pool, or copied from the template).
     let database: String
     let dsn: String
@@ -53,25 +49,16 @@ final class OnboardingHarness: @unchecked Sendable {
         if let pooled = Self.pool.withLock({ $0.popLast() }) {
             database = pooled
         } else {
-            let template = try Self.template.get()
-            let admin = try PGConnection(dsn: Self.adminDSN, logger: logger)
-            defer { admin.close() }
-            try admin.execute("CREATE DATABASE \(database) TEMPLATE \(template)")
+            _ = try TestDatabase.create(database, template: try Self.template.get(), logger: logger)
         }
         self.database = database
-        dsn = Self.dsn(database: database)
+        dsn = TestDatabase.dsn(database: database)
         pg = try PGConnection(dsn: dsn, logger: logger)
-        redis = try RedisConnection(endpoint: RedisConnection.Endpoint(address: Self.redisAddr)!, timeoutMs: 5000)
+        redis = try RedisConnection(endpoint: RedisConnection.Endpoint(address: TestDatabase.redisAddr)!, timeoutMs: 5000)
         caPath = dir + "/ca"
         issuerPath = dir + "/issuer"
         try Self.sshKeygen(["-q", "-t", "ed25519", "-N", "", "-C", "ca", "-f", caPath])
         try Self.sshKeygen(["-q", "-t", "ed25519", "-N", "", "-C", "issuer", "-f", issuerPath])
-    }
-
-    static func dsn(database: String) -> String {
-        var components = URLComponents(string: adminDSN)!
-        components.path = "/" + database
-        return components.string!
     }
 
     /// A migrated database that each test copies (`CREATE DATABASE … TEMPLATE`), which is much
@@ -79,7 +66,7 @@ final class OnboardingHarness: @unchecked Sendable {
     /// a changed migration makes a new template; built under a temporary name and renamed, so
     /// concurrent test processes never see a half-migrated template.
     static let template: Result<String, any Error> = Result {
-        let directory = repoRoot + "/migrations"
+        let directory = TestDatabase.migrationsDirectory
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".sql") }.sorted()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for name in names {
@@ -89,12 +76,12 @@ final class OnboardingHarness: @unchecked Sendable {
         }
         let name = "dk_ob_tmpl_" + String(hash, radix: 16)
         let logger = Logger(label: "onboarding-test") { _ in SwiftLogNoOpLogHandler() }
-        let admin = try PGConnection(dsn: adminDSN, logger: logger)
+        let admin = try PGConnection(dsn: TestDatabase.adminDSN, logger: logger)
         defer { admin.close() }
         if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]).count == 1 { return name }
         let building = name + "_" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         try admin.execute("CREATE DATABASE \(building)")
-        let pg = try PGConnection(dsn: dsn(database: building), logger: logger)
+        let pg = try PGConnection(dsn: TestDatabase.dsn(database: building), logger: logger)
         _ = try Migrator(directory: directory, logger: logger).apply(on: pg)
         pg.close()
         do {
@@ -109,9 +96,7 @@ final class OnboardingHarness: @unchecked Sendable {
     /// Drops the database and this test's Redis keys.
     func tearDown() {
         pg.close()
-        if let keys = try? redis.command(["KEYS", prefix + "*"]).array {
-            for key in keys { if let k = key.text { _ = try? redis.command(["DEL", k]) } }
-        }
+        redis.deleteKeys(prefix: prefix)
         redis.close()
         if Self.emptied(database) {
             Self.pool.withLock { $0.append(database) }
@@ -134,7 +119,7 @@ final class OnboardingHarness: @unchecked Sendable {
     /// Empties every table of `database` except the migration record; false when that failed.
     static func emptied(_ database: String) -> Bool {
         let logger = Logger(label: "onboarding-test") { _ in SwiftLogNoOpLogHandler() }
-        guard let pg = try? PGConnection(dsn: dsn(database: database), logger: logger) else { return false }
+        guard let pg = try? PGConnection(dsn: TestDatabase.dsn(database: database), logger: logger) else { return false }
         defer { pg.close() }
         do {
             try pg.execute("""
@@ -151,11 +136,7 @@ final class OnboardingHarness: @unchecked Sendable {
     }
 
     static func drop(_ database: String) {
-        let logger = Logger(label: "onboarding-test") { _ in SwiftLogNoOpLogHandler() }
-        if let admin = try? PGConnection(dsn: adminDSN, logger: logger) {
-            try? admin.execute("DROP DATABASE IF EXISTS \(database) WITH (FORCE)")
-            admin.close()
-        }
+        TestDatabase.drop(database, logger: Logger(label: "onboarding-test") { _ in SwiftLogNoOpLogHandler() })
     }
 
     /// Drops the pooled databases, several at a time (each DROP waits for a checkpoint, and
@@ -174,7 +155,7 @@ final class OnboardingHarness: @unchecked Sendable {
         postgres:
           dsn: "\(dsn)"
         redis:
-          addr: "\(Self.redisAddr)"
+          addr: "\(TestDatabase.redisAddr)"
           key_prefix: "\(prefix)"
           stream: "events"
           consumer_name: "kernel-test"
@@ -255,15 +236,16 @@ final class OnboardingHarness: @unchecked Sendable {
         let name = "cert-\(UUID().uuidString.prefix(8))"
         let pub = dir + "/" + name + ".pub"
         try FileManager.default.copyItem(atPath: keyPath + ".pub", toPath: pub)
-        var args = ["-q", "-s", ca ?? caPath, "-I", id, "-z", "7"]
-        if !principals.isEmpty { args += ["-n", principals.joined(separator: ",")] }
-        if let validity { args += ["-V", validity] }
-        if host { args.append("-h") }
-        for option in options { args += ["-O", option] }
-        if let signatureAlgorithm { args += ["-t", signatureAlgorithm] }
-        args.append(pub)
-        try Self.sshKeygen(args)
+        try Self.sshKeygen(SSHKeygenArguments.certify(pub, ca: ca ?? caPath, id: id, serial: 7, principals: principals,
+                                                      validity: validity, host: host, options: options,
+                                                      signatureAlgorithm: signatureAlgorithm))
         return try String(contentsOfFile: dir + "/" + name + "-cert.pub", encoding: .utf8)
+    }
+
+    /// A producer identity (`producerIdentity()`) whose key is approved, and its producer id.
+    func approvedProducer() throws -> (identity: ProducerIdentity, producerID: String) {
+        let identity = try producerIdentity()
+        return (identity, try insertKey(identity, status: "approved"))
     }
 
     /// A producer: an ed25519 key and its certificate from the harness CA.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import KernelOnboarding
 import KernelRedis
+import KernelTestSupport
 import Testing
 import KernelCrypto
 
@@ -105,7 +106,7 @@ struct PrimitivesTests {
     @Test func limiterFailsClosed() throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
-        let connection = try RedisConnection(endpoint: RedisConnection.Endpoint(address: OnboardingHarness.redisAddr)!, timeoutMs: 1000)
+        let connection = try RedisConnection(endpoint: RedisConnection.Endpoint(address: TestDatabase.redisAddr)!, timeoutMs: 1000)
         connection.close()
         let decision = RateLimiter(keyPrefix: h.prefix, rpm: 10, burst: 3).allow(op: "reg", identity: "x", redis: connection)
         guard case .error = decision else { Issue.record("expected an error, got \(decision)"); return }
@@ -127,7 +128,7 @@ struct PrimitivesTests {
     }
 
     @Test func nonceGuardErrorPolicy() throws {
-        let connection = try RedisConnection(endpoint: RedisConnection.Endpoint(address: OnboardingHarness.redisAddr)!, timeoutMs: 1000)
+        let connection = try RedisConnection(endpoint: RedisConnection.Endpoint(address: TestDatabase.redisAddr)!, timeoutMs: 1000)
         connection.close()
         var errors: [String] = []
         #expect(NonceGuard().claim(key: "k", ttlSeconds: 1, onRedisError: .allow, redis: connection) { errors.append($0) } == .fresh)

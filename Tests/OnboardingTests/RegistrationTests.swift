@@ -75,8 +75,7 @@ struct RegistrationTests {
     @Test func approvedKeyIsAnsweredApproved() throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let fields = try OnboardingHarness.signedFields(producer, payload: #"{"producer_hint":"ignored"}"#)
         let responses = try Self.register(h, fields)
         #expect(responses == [["fingerprint": producer.fingerprint, "producer_id": pid, "status": "approved"]])
@@ -228,8 +227,7 @@ struct RegistrationTests {
     @Test func signatureOverNonCanonicalTextStillVerifies() throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
-        let producer = try h.producerIdentity()
-        try h.insertKey(producer, status: "approved")
+        let (producer, _) = try h.approvedProducer()
         // The kernel canonicalizes what it received; the producer signed the canonical form.
         let nonce = OnboardingHarness.nonce()
         let sent = "{ \"meta\" : {\"z\":\"1\",\"a\":\"<&>\"} ,\"contact\":\"x\" }"
@@ -284,8 +282,7 @@ struct RegistrationTests {
     @Test func replayedNonceIsAuditedAndAnswered() throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let fields = try OnboardingHarness.signedFields(producer, payload: "{}")
         let settings = try h.settings()
         _ = try Self.register(h, fields, settings: settings)
@@ -310,8 +307,7 @@ struct RegistrationTests {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let deregister = try OnboardingHarness.signedFields(producer, payload: "{}", extra: [("action", "deregister")])
         #expect(try Self.register(h, deregister, settings: settings).first?["status"] == "deregistered")
         let again = try OnboardingHarness.signedFields(producer, payload: "{}")
@@ -330,8 +326,7 @@ struct RegistrationTests {
         defer { h.tearDown() }
         h.authYAML = ["registration_rate_limit_rpm: 1", "registration_rate_limit_burst: 1"]
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        try h.insertKey(producer, status: "approved")
+        let (producer, _) = try h.approvedProducer()
         let first = try OnboardingHarness.signedFields(producer, payload: "{}")
         let second = try OnboardingHarness.signedFields(producer, payload: "{}")
         #expect(try Self.register(h, first, settings: settings).first?["status"] == "approved")
@@ -359,8 +354,7 @@ struct RegistrationTests {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let other = try h.insertProducer("same-hint")
         // The hint names another producer: only the key's own producer is disabled.
         let fields = try OnboardingHarness.signedFields(producer, payload: #"{"producer_hint":"same-hint"}"#,
@@ -400,8 +394,7 @@ struct RegistrationTests {
     @Test func deregistrationPassesTheSameChecks() throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let nonce = OnboardingHarness.nonce()
         let sig = try OnboardingHarness.sign(payload: #"{"x":"1"}"#, nonce: nonce, keyPath: producer.keyPath)
         let responses = try Self.register(h, [("pubkey", producer.cert), ("payload", "{}"), ("nonce", nonce), ("sig", sig),
@@ -432,8 +425,7 @@ struct RegistrationTests {
     func missingOrEmptyFieldIsDroppedSilently(field: String) throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
-        let producer = try h.producerIdentity()
-        try h.insertKey(producer, status: "approved")
+        let (producer, _) = try h.approvedProducer()
         for variant in ["absent", "empty"] {
             var fields = try OnboardingHarness.signedFields(producer, payload: "{}")
             let nonce = Self.nonce(of: fields)

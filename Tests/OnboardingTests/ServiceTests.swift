@@ -11,8 +11,7 @@ struct ServiceTests {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let metrics = OnboardingMetrics()
         let service = try h.startService(settings: settings, handlers: OnboardingService.standardHandlers(settings: settings),
                                          metrics: metrics)
@@ -37,8 +36,7 @@ struct ServiceTests {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let reg = try OnboardingHarness.signedFields(producer, payload: "{}")
         try h.send("register", reg)
         let service = try h.startService(settings: settings, handlers: [RegistrationHandler(settings: settings)])
@@ -50,8 +48,7 @@ struct ServiceTests {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        try h.insertKey(producer, status: "approved")
+        let (producer, _) = try h.approvedProducer()
         let stream = h.prefix + "register"
         _ = try h.redis.command(["XGROUP", "CREATE", stream, "kernel", "0-0", "MKSTREAM"])
         let reg = try OnboardingHarness.signedFields(producer, payload: "{}")
@@ -98,8 +95,7 @@ struct ServiceTests {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let service = try h.startService(settings: settings, handlers: OnboardingService.standardHandlers(settings: settings))
         defer { service.stop() }
         let huge = [UInt8](repeating: UInt8(ascii: "A"), count: 2 << 20)

@@ -28,8 +28,7 @@ struct TokenExchangeTests {
     @Test func approvedCertificateGetsAVerifiableToken() throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let fields = try OnboardingHarness.signedFields(producer, payload: "{}")
         let responses = try Self.exchange(h, fields, producer: pid)
         #expect(responses.count == 1)
@@ -55,8 +54,7 @@ struct TokenExchangeTests {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
         h.authYAML = ["token_ttl_seconds: 120"]
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let response = try #require(try Self.exchange(h, try OnboardingHarness.signedFields(producer, payload: "{}"), producer: pid).first)
         let verified = try h.verifier().verify(response["token"]!, nowSeconds: Int64(Date().timeIntervalSince1970)).get()
         #expect(verified.expiresAt - (verified.issuedAt ?? 0) == 120)
@@ -108,8 +106,7 @@ struct TokenExchangeTests {
         defer { h.tearDown() }
         h.authYAML = ["registration_rate_limit_rpm: 1", "registration_rate_limit_burst: 1"]
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         #expect(try Self.exchange(h, try OnboardingHarness.signedFields(producer, payload: "{}"), producer: pid, settings: settings).count == 1)
         #expect(try Self.exchange(h, try OnboardingHarness.signedFields(producer, payload: "{}"), producer: pid, settings: settings).count == 1)
         #expect(try h.exists("rl:token:" + pid))
@@ -119,8 +116,7 @@ struct TokenExchangeTests {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
         let settings = try h.settings()
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         let fields = try OnboardingHarness.signedFields(producer, payload: "{}")
         #expect(try Self.exchange(h, fields, producer: pid, settings: settings).count == 1)
         #expect(try Self.exchange(h, fields, producer: pid, settings: settings).count == 1)
@@ -208,8 +204,7 @@ struct TokenExchangeTests {
         let settings = try h.settings()
         #expect(settings.issuer == nil)
         #expect(settings.issuerProblem != nil)
-        let producer = try h.producerIdentity()
-        let pid = try h.insertKey(producer, status: "approved")
+        let (producer, pid) = try h.approvedProducer()
         #expect(try Self.exchange(h, try OnboardingHarness.signedFields(producer, payload: "{}"), producer: pid, settings: settings).isEmpty)
     }
 }

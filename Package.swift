@@ -65,7 +65,7 @@ let package = Package(
         // Schema families, columns, values and tags: the vocabulary the plugin host and the store share.
         .target(name: "KernelSchema"),
         .target(name: "KernelPlugins", dependencies: [
-            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", "KernelSchema", .product(name: "Logging", package: "swift-log"),
+            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", "KernelSchema", "KernelRuntime", .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: [
             // The builder callbacks mutate the collector's arrays a dozen times per event; the
             // runtime exclusivity checks on those class properties cost ~5 % of the host's time.
@@ -74,7 +74,7 @@ let package = Package(
         ]),
         // The filesystem spill: segment files of CRC32C-framed records (Postgres outages only).
         .target(name: "KernelSpill", dependencies: [
-            "KernelStore", "KernelSchema", "KernelEvents", .product(name: "Logging", package: "swift-log"),
+            "KernelStore", "KernelSchema", "KernelEvents", "KernelRuntime", .product(name: "Logging", package: "swift-log"),
         ]),
         // Producer onboarding over the control streams: registration, token exchange, subjects.
         .target(name: "KernelOnboarding", dependencies: [

@@ -55,12 +55,13 @@ let package = Package(
         // with a version (docs/plugins.md, "Out-of-tree plugins").
         .target(name: "KernelPluginExportMap", cSettings: [.define("DK_PLUGIN_EXPORT_MAP", to: exportMapLiteral)]),
         .target(name: "KernelEvents", dependencies: ["KernelJSON"]),
-        // Threads, clocks and the seeded generator the conformance kit draws hostile inputs from.
+        // Threads, clocks, whole-buffer fd I/O (the plugin-host pipes) and the seeded generator the
+        // conformance kit draws hostile inputs from.
         .target(name: "KernelRuntime"),
         // Schema families, columns, values and tags (shared with the kernel's store).
         .target(name: "KernelSchema"),
         .target(name: "KernelPlugins", dependencies: [
-            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", "KernelSchema", .product(name: "Logging", package: "swift-log"),
+            "KernelPluginABI", "KernelJSON", "KernelEvents", "KernelPluginSDK", "KernelSchema", "KernelRuntime", .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "KernelPluginTesting", dependencies: [
             "KernelPlugins", "KernelJSON", "KernelRuntime", .product(name: "Logging", package: "swift-log"),

@@ -84,15 +84,9 @@ public final class LogSink: Sendable {
         }
     }
 
+    /// A line that cannot be written is dropped: the log has nowhere else to say so.
     private func writeAll(_ bytes: [UInt8]) {
-        var offset = 0
-        bytes.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return }
-                offset += n
-            }
-        }
+        _ = bytes.withUnsafeBytes { FileDescriptorIO.writeAll(fd, $0) }
     }
 }
 

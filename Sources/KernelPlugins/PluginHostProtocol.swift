@@ -1,3 +1,4 @@
+import KernelRuntime
 import KernelEvents
 #if canImport(Glibc)
 import Glibc
@@ -220,27 +221,12 @@ public enum PluginHostProtocol {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            done += n
-        }
-        return true
+        FileDescriptorIO.writeAll(fd, bytes) == 0
     }
 
     /// Bytes read (less than asked only at end of file), or -1.
     private static func readAll(_ fd: Int32, _ bytes: UnsafeMutableRawBufferPointer) -> Int {
-        var done = 0
-        while done < bytes.count {
-            let n = read(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return -1 }
-            if n == 0 { break }
-            done += n
-        }
-        return done
+        FileDescriptorIO.readAll(fd, bytes)
     }
 }
 

@@ -1,3 +1,4 @@
+import KernelRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -29,18 +30,8 @@ enum SpillPOSIX {
     /// Writes every byte or throws. A short write followed by an error leaves the bytes written so
     /// far in the file; the spill format reads them as a torn tail.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(Failure) {
-        guard var base = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let n = write(fd, base, remaining)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "write", path: path, errno: errno)
-            }
-            if n == 0 { throw .io(operation: "write", path: path, errno: EIO) }
-            base += n
-            remaining -= n
-        }
+        let failed = FileDescriptorIO.writeAll(fd, bytes)
+        if failed != 0 { throw .io(operation: "write", path: path, errno: failed) }
     }
 
     /// Writes every byte of `bytes` or throws (see the raw-buffer form).
@@ -58,21 +49,8 @@ enum SpillPOSIX {
 
     /// Writes every byte of `bytes` at `offset` (pwrite; the file offset is unchanged) or throws.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int64, path: String) throws(Failure) {
-        var done = 0
-        var failure: Failure?
-        bytes.withUnsafeBytes { raw in
-            while done < raw.count {
-                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = .io(operation: "pwrite", path: path, errno: errno)
-                    return
-                }
-                if n == 0 { failure = .io(operation: "pwrite", path: path, errno: EIO); return }
-                done += n
-            }
-        }
-        if let failure { throw failure }
+        let failed = bytes.withUnsafeBytes { FileDescriptorIO.writeAll(fd, $0, at: offset) }
+        if failed != 0 { throw .io(operation: "pwrite", path: path, errno: failed) }
     }
 
     /// Closes a descriptor, ignoring errors (cleanup paths).

@@ -72,7 +72,7 @@ struct EntryKey: Hashable {
         // The same range `init(ref:)` accepts, so an entry gets one key on admission and release.
         if let shard, shard < 0 || shard > Int(Int32.max) { return nil }
         var id = id
-        guard let parsed = id.withUTF8({ Self.parse($0[...]) }) else { return nil }
+        guard let parsed = id.withUTF8({ Self.parse($0, from: 0, to: $0.count) }) else { return nil }
         self.shard = shard ?? -1
         (millis, sequence) = parsed
     }
@@ -81,30 +81,46 @@ struct EntryKey: Hashable {
     init?(ref: String) {
         var ref = ref
         guard let found = ref.withUTF8({ bytes -> (Int, UInt64, UInt64)? in
-            guard let slash = bytes.firstIndex(of: UInt8(ascii: "/")) else {
-                return Self.parse(bytes[...]).map { (-1, $0.0, $0.1) }
+            guard let slash = Self.index(of: UInt8(ascii: "/"), in: bytes, from: 0, to: bytes.count) else {
+                return Self.parse(bytes, from: 0, to: bytes.count).map { (-1, $0.0, $0.1) }
             }
-            guard let shard = Self.number(bytes[..<slash]), shard <= UInt64(Int32.max),
-                  let id = Self.parse(bytes[(slash + 1)...]) else { return nil }
+            guard let shard = Self.number(bytes, from: 0, to: slash), shard <= UInt64(Int32.max),
+                  let id = Self.parse(bytes, from: slash + 1, to: bytes.count) else { return nil }
             return (Int(shard), id.0, id.1)
         }) else { return nil }
         (shard, millis, sequence) = found
     }
 
-    private static func parse(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> (UInt64, UInt64)? {
-        guard let dash = bytes.firstIndex(of: UInt8(ascii: "-")),
-              let ms = number(bytes[..<dash]), let seq = number(bytes[(dash + 1)...]) else { return nil }
+    // Plain index loops over the bytes: the generic `firstIndex(of:)` on a slice compared each
+    // byte through `Equatable`'s witness, a call per byte on every admission and release.
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> (UInt64, UInt64)? {
+        guard let dash = index(of: UInt8(ascii: "-"), in: bytes, from: start, to: end),
+              let ms = number(bytes, from: start, to: dash), let seq = number(bytes, from: dash + 1, to: end) else { return nil }
         return (ms, seq)
+    }
+
+    private static func index(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Int? {
+        var i = start
+        while i < end {
+            if bytes[i] == byte { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// Decimal digits only, 1–19 of them, so the value is exact and the text canonical enough
     /// (a leading zero is another entry's text: refused, so it stays in the exact string set).
-    private static func number(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64? {
-        guard !digits.isEmpty, digits.count <= 19, digits.count == 1 || digits.first != UInt8(ascii: "0") else { return nil }
+    private static func number(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> UInt64? {
+        let count = end - start
+        guard count > 0, count <= 19, count == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }
         var n: UInt64 = 0
-        for d in digits {
+        var i = start
+        while i < end {
+            let d = bytes[i]
             guard d >= UInt8(ascii: "0"), d <= UInt8(ascii: "9") else { return nil }
             n = n * 10 + UInt64(d - UInt8(ascii: "0"))
+            i += 1
         }
         return n
     }

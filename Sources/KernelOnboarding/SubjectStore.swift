@@ -247,24 +247,6 @@ struct SubjectStore {
 
     /// Runs `body` in a transaction; any failure rolls it back and is rethrown.
     private func transaction<T>(_ body: () throws(SubjectStoreFailure) -> T) throws(SubjectStoreFailure) -> T {
-        do {
-            try pg.execute("BEGIN")
-        } catch {
-            throw .database(error)
-        }
-        let value: T
-        do {
-            value = try body()
-        } catch {
-            pg.rollbackQuietly()
-            throw error
-        }
-        do {
-            try pg.execute("COMMIT")
-        } catch {
-            pg.rollbackQuietly()
-            throw .database(error)
-        }
-        return value
+        try pg.transaction(mappingErrors: SubjectStoreFailure.database, body)
     }
 }

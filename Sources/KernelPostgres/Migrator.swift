@@ -115,8 +115,7 @@ public struct Migrator: Sendable {
 
     /// Runs `body` in a transaction holding the migration lock, with schema_migrations present.
     private func withLock<T>(_ connection: PGConnection, _ body: () throws(MigrationError) -> T) throws(MigrationError) -> T {
-        do {
-            try connection.execute("""
+        try connection.transaction(begin: """
                 BEGIN;
                 SET LOCAL statement_timeout = '30s';
                 SELECT pg_advisory_xact_lock(\(Migrator.lockKey));
@@ -125,25 +124,7 @@ public struct Migrator: Sendable {
                     checksum   text NOT NULL,
                     applied_at timestamptz NOT NULL DEFAULT now()
                 );
-                """)
-        } catch {
-            connection.rollbackQuietly()
-            throw .database(error)
-        }
-        let value: T
-        do {
-            value = try body()
-        } catch {
-            connection.rollbackQuietly()
-            throw error
-        }
-        do {
-            try connection.execute("COMMIT")
-        } catch {
-            connection.rollbackQuietly()
-            throw .database(error)
-        }
-        return value
+                """, mappingErrors: MigrationError.database, body)
     }
 
     private func recordedChecksums(_ connection: PGConnection) throws(MigrationError) -> [String: String] {

@@ -200,7 +200,20 @@ public final class PGConnection: @unchecked Sendable {
 
     /// Runs `body` between BEGIN and COMMIT; any error rolls back and is rethrown.
     public func transaction<T>(_ body: () throws(PGError) -> T) throws(PGError) -> T {
-        try execute("BEGIN")
+        try transaction(mappingErrors: { $0 }, body)
+    }
+
+    /// Runs `body` between `begin` (BEGIN, or BEGIN followed by statements of the transaction's
+    /// own set-up, sent as one query string) and COMMIT. Any failure rolls back; the
+    /// connection's own errors are rethrown as `wrap` makes them, `body`'s as they are.
+    public func transaction<T, E: Error>(begin: String = "BEGIN", mappingErrors wrap: (PGError) -> E,
+                                         _ body: () throws(E) -> T) throws(E) -> T {
+        do {
+            try execute(begin)
+        } catch {
+            rollbackQuietly()   // a set-up statement after BEGIN may have failed
+            throw wrap(error)
+        }
         let value: T
         do {
             value = try body()
@@ -212,7 +225,7 @@ public final class PGConnection: @unchecked Sendable {
             try execute("COMMIT")
         } catch {
             rollbackQuietly()
-            throw error
+            throw wrap(error)
         }
         return value
     }

@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "KernelStore", dependencies: [
             "KernelCrypto", "KernelPostgres", "KernelSchema", "KernelEvents", .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "KernelConfig", dependencies: ["KernelJSON", "KernelCrypto", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KernelConfig", dependencies: ["KernelRuntime", "KernelJSON", "KernelCrypto", .product(name: "Yams", package: "Yams")]),
         .target(name: "KernelAuth", dependencies: ["COpenSSL", "KernelCrypto", "KernelJSON", "KernelEvents"]),
         // OpenSSH certificates, SSH keys, fingerprints and producer signatures (libcrypto).
         .target(name: "KernelSSH", dependencies: ["KernelCrypto", "KernelJSON"]),

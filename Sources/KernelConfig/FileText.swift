@@ -1,3 +1,4 @@
+import KernelRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,24 +14,12 @@ enum FileText {
     }
 
     static func read(_ path: String, limit: Int) throws(Failure) -> String {
-        guard let file = fopen(path, "rb") else {
-            throw Failure(path: path, reason: String(cString: strerror(errno)))
+        switch FileDescriptorIO.readFile(path, limit: limit) {
+        case .success(let bytes): return String(decoding: bytes, as: UTF8.self)
+        case .failure(.open(let errno)): throw Failure(path: path, reason: String(cString: strerror(errno)))
+        case .failure(.tooLarge): throw Failure(path: path, reason: "larger than \(limit) bytes")
+        case .failure(.read): throw Failure(path: path, reason: "read error")
         }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
-            if bytes.count > limit {
-                throw Failure(path: path, reason: "larger than \(limit) bytes")
-            }
-            if count < chunk.count {
-                if ferror(file) != 0 { throw Failure(path: path, reason: "read error") }
-                break
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

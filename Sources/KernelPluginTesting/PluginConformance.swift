@@ -250,14 +250,5 @@ func listFiles(_ dir: String) -> [String] {
 }
 
 func readFile(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 16384)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, f)
-        if n > 0 { out.append(contentsOf: chunk[0..<n]) }
-        if n < chunk.count { break }
-    }
-    return out
+    try? FileDescriptorIO.readFile(path, limit: 64 << 20).get()
 }

@@ -1,3 +1,4 @@
+import KernelRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,17 +8,7 @@ import Darwin
 /// Small file helpers without Foundation.
 enum Files {
     static func read(_ path: String, limit: Int = 16 << 20) -> [UInt8]? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if bytes.count > limit { return nil }
-            if n < chunk.count { break }
-        }
-        return bytes
+        try? FileDescriptorIO.readFile(path, limit: limit).get()
     }
 
     @discardableResult

@@ -181,17 +181,7 @@ func sampleEvent(path: String, family: FamilyDescriptor, version: UInt32) throws
 }
 
 func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, f)
-        if n > 0 { out.append(contentsOf: chunk[0..<n]) }
-        if n < chunk.count { break }
-        if out.count > 64 << 20 { return nil }
-    }
-    return out
+    try? FileDescriptorIO.readFile(path, limit: 64 << 20).get()
 }
 
 func printError(_ message: String) {

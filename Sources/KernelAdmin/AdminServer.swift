@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import KernelRuntime
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -254,24 +255,21 @@ public struct AdminServerError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A value handed from an async task to a blocked thread.
-final class BlockingResult<T>: @unchecked Sendable {
-    // @unchecked: `value` is guarded by `lock`.
-    private let lock = ConditionLock()
-    private var value: Result<T, any Error>?
+final class BlockingResult<T: Sendable>: Sendable {
+    private let value = Mutex<Result<T, any Error>?>(nil)
+    private let ready = Semaphore()
 
     init() {}
 
     func set(_ result: Result<T, any Error>) {
-        lock.lock()
-        value = result
-        lock.broadcast()
-        lock.unlock()
+        value.withLock { $0 = result }
+        ready.signal()
     }
 
+    /// Waits for `set`; every later call returns the same result at once.
     func wait() -> Result<T, any Error> {
-        lock.lock()
-        defer { lock.unlock() }
-        while value == nil { lock.wait() }
-        return value!
+        ready.wait()
+        ready.signal()
+        return value.withLock { $0! }
     }
 }

@@ -7,8 +7,7 @@ import Logging
 /// registry `/metrics` renders: counters advance to the running totals at each scrape, and a
 /// sampler thread refreshes the gauges that need Redis or the disk (stream length, pending
 /// entries, spill files) every few seconds, so a scrape never blocks on I/O.
-final class MetricsBridge: @unchecked Sendable {
-    // @unchecked: the references are immutable; the registry and the sources are thread-safe.
+final class MetricsBridge: Sendable {
     let metrics: KernelMetrics
     let pipeline: IngestPipeline
     let onboarding: OnboardingService?

@@ -1,19 +1,21 @@
 import Foundation
+import Synchronization
 
 /// Samples the group's acknowledgement watermark every millisecond on its own thread and
 /// connection, so each published entry gets an upper bound on when it was acknowledged (the
 /// kernel acknowledges only after COMMIT).
-final class AckWatcher: @unchecked Sendable {
-    // @unchecked: `samples`, `stopRequested` and `failure` are guarded by `lock`.
+final class AckWatcher: Sendable {
     struct Sample {
         var wallNanos: Int64
         var state: GroupState
     }
 
-    private let lock = NSLock()
-    private var samples: [Sample] = []
-    private var stopRequested = false
-    private var failure: String?
+    private struct State {
+        var samples: [Sample] = []
+        var stopRequested = false
+        var failure: String?
+    }
+    private let shared = Mutex(State())
     private let done = DispatchSemaphore(value: 0)
     private let address: String
     private let stream: String
@@ -23,7 +25,7 @@ final class AckWatcher: @unchecked Sendable {
         self.address = address
         self.stream = stream
         self.group = group
-        samples.reserveCapacity(60_000)
+        shared.withLock { $0.samples.reserveCapacity(60_000) }
     }
 
     func start() {
@@ -31,26 +33,25 @@ final class AckWatcher: @unchecked Sendable {
             defer { done.signal() }
             do {
                 let probe = try GroupProbe(address: address, stream: stream, group: group)
-                while !lock.withLock({ stopRequested }) {
+                while !shared.withLock({ $0.stopRequested }) {
                     let state = try probe.state()
                     // Taken after the reply: the entry was acknowledged no later than this.
                     let sample = Sample(wallNanos: BenchClock.wallNanos(), state: state)
-                    lock.withLock { samples.append(sample) }
+                    shared.withLock { $0.samples.append(sample) }
                     BenchClock.sleep(seconds: 0.001)
                 }
             } catch {
-                lock.withLock { failure = "\(error)" }
+                shared.withLock { $0.failure = "\(error)" }
             }
         }
     }
 
     /// Stops sampling; returns the samples in time order.
     func stop() throws -> [Sample] {
-        lock.withLock { stopRequested = true }
+        shared.withLock { $0.stopRequested = true }
         done.wait()
-        return try lock.withLock {
-            if let failure { throw BenchError("ack watcher failed: \(failure)") }
-            return samples
-        }
+        let (samples, failure) = shared.withLock { ($0.samples, $0.failure) }
+        if let failure { throw BenchError("ack watcher failed: \(failure)") }
+        return samples
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KernelEvents
 import KernelPostgres
 
@@ -62,25 +63,23 @@ struct RawCopyRun {
 }
 
 /// Hands out pre-encoded COPY work to the writer threads.
-final class WorkQueue<Item>: @unchecked Sendable {
-    // @unchecked: guarded by `lock`; items are only read.
-    private let lock = NSLock()
+final class WorkQueue<Item: Sendable>: Sendable {
     private let items: [Item]
-    private var index = 0
-    private var error: String?
+    /// The next item to hand out, and the first failure (which stops handing out).
+    private let cursor = Mutex<(index: Int, error: String?)>((0, nil))
 
     init(_ items: [Item]) { self.items = items }
 
     func next() -> Item? {
-        lock.withLock {
-            guard error == nil, index < items.count else { return nil }
-            defer { index += 1 }
-            return items[index]
+        cursor.withLock { cursor in
+            guard cursor.error == nil, cursor.index < items.count else { return nil }
+            defer { cursor.index += 1 }
+            return items[cursor.index]
         }
     }
 
-    func fail(_ message: String) { lock.withLock { if error == nil { error = message } } }
-    var failure: String? { lock.withLock { error } }
+    func fail(_ message: String) { cursor.withLock { if $0.error == nil { $0.error = message } } }
+    var failure: String? { cursor.withLock { $0.error } }
 
     /// Opens `connections` connections to the bench database, each on its own thread taking
     /// items and passing them to `write` until none are left or one write fails (then `failure`

@@ -113,26 +113,28 @@ struct SpillBench {
 }
 
 /// Samples VmRSS of this process on a background thread.
-final class RSSSampler: @unchecked Sendable {
-    // @unchecked: guarded by `lock`.
-    private let lock = NSLock()
-    private var peak = 0
-    private var running = false
+final class RSSSampler: Sendable {
+    private struct State {
+        var peak = 0
+        var running = false
+    }
+    private let state = Mutex(State())
 
-    var peakKiB: Int { lock.withLock { peak } }
+    var peakKiB: Int { state.withLock { $0.peak } }
 
     func start() {
-        lock.withLock { running = true; peak = Self.currentKiB() }
+        let first = Self.currentKiB()
+        state.withLock { $0 = State(peak: first, running: true) }
         Thread.detachNewThread { [self] in
-            while lock.withLock({ running }) {
+            while state.withLock({ $0.running }) {
                 let now = Self.currentKiB()
-                lock.withLock { peak = max(peak, now) }
+                state.withLock { $0.peak = max($0.peak, now) }
                 usleep(50_000)
             }
         }
     }
 
-    func stop() { lock.withLock { running = false } }
+    func stop() { state.withLock { $0.running = false } }
 
     static func currentKiB() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }

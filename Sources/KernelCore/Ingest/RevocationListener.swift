@@ -11,15 +11,14 @@ import Logging
 /// change whose message was lost, comes from there. Every (re)subscription also asks for a
 /// re-read, since messages published while this kernel was not subscribed are gone (Redis
 /// pub/sub keeps nothing). A connection that answers no PING for `deadAfterSeconds` is replaced.
-final class RevocationListener: @unchecked Sendable {
-    // @unchecked: the connection is confined to the listener's thread; `stopFlag` and `done`
-    // are thread-safe.
+final class RevocationListener: Sendable {
+    // The connection is a local of the listener's thread (`run`).
     let settings: RedisSettings
     let channel: String
     let revocations: IngestRevocations
     let logger: Logger
-    var pingEverySeconds = 5.0
-    var deadAfterSeconds = 15.0
+    let pingEverySeconds = 5.0
+    let deadAfterSeconds = 15.0
     private let stopFlag = StopFlag()
     private let done = Semaphore()
 

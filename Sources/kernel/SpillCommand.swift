@@ -97,17 +97,14 @@ struct SpillCommand: ParsableCommand {
         func run() throws {
             let config = try loadConfigOrExit(options.config)
             let logger = quietLogger()
-            let (directory, lock, segments) = try openLocked(config, command: "replay") { try $0.segments() }
-            defer { withExtendedLifetime(lock) {} }
-            guard !segments.isEmpty else {
-                print("spill is empty: nothing to replay")
-                return
-            }
-            let total = segments.reduce(Int64(0)) { $0 + Int64($1.bytes) }
+            guard let spill = try openLocked(config, command: "replay", ifNone: "spill is empty: nothing to replay",
+                                             list: { try $0.segments() }) else { return }
+            defer { withExtendedLifetime(spill.lock) {} }
+            let segments = spill.files
             let replayers = (0..<max(1, config.postgres.writeConnections)).map { _ in
-                makeReplayer(config, directory: directory, logger: logger)
+                makeReplayer(config, directory: spill.directory, logger: logger)
             }
-            let bar = ProgressBar(total: total, enabled: isatty(STDOUT_FILENO) == 1)
+            let bar = ProgressBar(total: spill.bytes, enabled: isatty(STDOUT_FILENO) == 1)
             let outcome = ParallelSpillReplay.run(segments, replayers: replayers) { bar.update($0) }
             for replayer in replayers { replayer.close() }
             bar.finish()
@@ -132,19 +129,16 @@ struct SpillCommand: ParsableCommand {
         func run() throws {
             let config = try loadConfigOrExit(options.config)
             let logger = quietLogger()
-            let (directory, lock, files) = try openLocked(config, command: "salvage") { try $0.damagedSegments() }
-            defer { withExtendedLifetime(lock) {} }
-            guard !files.isEmpty else {
-                print("no damaged spill files: nothing to salvage")
-                return
-            }
-            let replayer = makeReplayer(config, directory: directory, logger: logger)
+            guard let spill = try openLocked(config, command: "salvage", ifNone: "no damaged spill files: nothing to salvage",
+                                             list: { try $0.damagedSegments() }) else { return }
+            defer { withExtendedLifetime(spill.lock) {} }
+            let files = spill.files
+            let replayer = makeReplayer(config, directory: spill.directory, logger: logger)
             defer { replayer.close() }
-            let total = files.reduce(Int64(0)) { $0 + Int64($1.bytes) }
             // Progress goes to stderr, so stdout carries only the summary: a bar on a terminal,
             // otherwise one line per file.
             let terminal = isatty(STDERR_FILENO) == 1
-            let bar = ProgressBar(total: total, enabled: terminal, fd: STDERR_FILENO)
+            let bar = ProgressBar(total: spill.bytes, enabled: terminal, fd: STDERR_FILENO)
             var outcome = SpillReplayer.Outcome()
             var done: Int64 = 0
             for (index, file) in files.enumerated() {
@@ -250,17 +244,32 @@ func writeFD(_ fd: Int32, _ text: String) {
 
 /// Opens and locks `spill.dir` (refused while a kernel holds it) and lists what `command` works
 /// on; exits 1 with the reason otherwise.
-private func openLocked(_ config: KernelConfig, command: String,
-                        list: (SpillDirectory) throws -> [SpillSegmentInfo]) throws
-    -> (SpillDirectory, SpillDirectoryLock, [SpillSegmentInfo]) {
+/// The spill directory under its lock (held while `lock` lives) and the files a command works on.
+private struct LockedSpill {
+    let directory: SpillDirectory
+    let lock: SpillDirectoryLock
+    let files: [SpillSegmentInfo]
+    var bytes: Int64 { files.reduce(Int64(0)) { $0 + Int64($1.bytes) } }
+}
+
+/// Opens the spill directory under its lock and lists the files `command` works on; `nil`, having
+/// printed `ifNone`, when there are none.
+private func openLocked(_ config: KernelConfig, command: String, ifNone: String,
+                        list: (SpillDirectory) throws -> [SpillSegmentInfo]) throws -> LockedSpill? {
+    let spill: LockedSpill
     do {
         let directory = try SpillDirectory(path: config.spill.dir)
         let lock = try directory.lock()
-        return (directory, lock, try list(directory))
+        spill = LockedSpill(directory: directory, lock: lock, files: try list(directory))
     } catch {
         printError("kernel spill \(command): \(error)")
         throw ExitCode(1)
     }
+    guard !spill.files.isEmpty else {
+        print(ifNone)
+        return nil
+    }
+    return spill
 }
 
 /// A replayer writing with the kernel's settings; dead letters go to the configured DLQ.

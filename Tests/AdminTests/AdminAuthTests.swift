@@ -13,6 +13,21 @@ import Testing
         #expect(response.body.isEmpty, comment)
     }
 
+    /// `kernel_admin_denied_total` of each reason named, as the metrics render now.
+    func expectDenied(_ h: AdminHarness, _ counts: [String: Double],
+                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let parsed = try PrometheusText(h.metrics.render())
+        for (reason, count) in counts {
+            #expect(parsed.value("kernel_admin_denied_total", ["reason": reason]) == count, "\(reason)",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    /// `headers` with the value of `name` replaced by `value`.
+    func replacing(_ name: String, with value: String, in headers: [(String, String)]) -> [(String, String)] {
+        headers.filter { $0.0 != name } + [(name, value)]
+    }
+
     @Test func validAdminIsServed() async throws {
         let h = try AdminHarness()
         try await h.start()
@@ -35,9 +50,7 @@ import Testing
         // A valid signature for the wrong method: GET /auth/review.
         expect401(try await h.client().send(method: "GET", path: "/auth/review"), "wrong method")
         expect401(try await h.client().send(method: "DELETE", path: "/auth"), "DELETE")
-        let parsed = try PrometheusText(h.metrics.render())
-        #expect(parsed.value("kernel_admin_denied_total", ["reason": "missing_auth_headers"]) == 3)
-        #expect(parsed.value("kernel_admin_denied_total", ["reason": "method_not_allowed"]) == 2)
+        try expectDenied(h, ["missing_auth_headers": 3, "method_not_allowed": 2])
         await h.tearDown()
     }
 
@@ -62,9 +75,7 @@ import Testing
         let plain = try String(contentsOfFile: h.dir + "/admin.pub", encoding: .utf8)
         let signer = AdminRequestSigner(key: try Ed25519PrivateKey(openSSHFile: h.dir + "/admin"), certificateLine: plain)
         expect401(try await AdminClient(baseURL: h.baseURL, signer: signer).send(method: "GET", path: "/auth"), "plain key")
-        let parsed = try PrometheusText(h.metrics.render())
-        #expect(parsed.value("kernel_admin_denied_total", ["reason": "certificate_refused"]) == 6)
-        #expect(parsed.value("kernel_admin_denied_total", ["reason": "source_address_mismatch"]) == 1)
+        try expectDenied(h, ["certificate_refused": 6, "source_address_mismatch": 1])
         await h.tearDown()
     }
 
@@ -96,14 +107,11 @@ import Testing
         expect401(try await raw(h).send(method: "POST", path: "/auth/review", body: body, extraHeaders: signedForPath), "path")
 
         // Bad signature: 64 random bytes.
-        var bad = signer.headers(method: "GET", path: "/auth", body: [])
-        bad.removeAll { $0.0 == "X-Admin-Signature" }
-        bad.append(("X-Admin-Signature", Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()))
+        let bad = replacing("X-Admin-Signature", with: Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
+                            in: signer.headers(method: "GET", path: "/auth", body: []))
         expect401(try await raw(h).send(method: "GET", path: "/auth", extraHeaders: bad), "bad signature")
         // Not base64 / wrong length.
-        var short = signer.headers(method: "GET", path: "/auth", body: [])
-        short.removeAll { $0.0 == "X-Admin-Signature" }
-        short.append(("X-Admin-Signature", "AAAA"))
+        let short = replacing("X-Admin-Signature", with: "AAAA", in: signer.headers(method: "GET", path: "/auth", body: []))
         expect401(try await raw(h).send(method: "GET", path: "/auth", extraHeaders: short), "short signature")
 
         // Replay: the same signed request twice.
@@ -129,18 +137,15 @@ import Testing
         // Garbage in the certificate header, with an otherwise well-formed request.
         for garbage in ["x", "ssh-ed25519-cert-v01@openssh.com !!!!", "ssh-ed25519-cert-v01@openssh.com AAAA",
                         String(repeating: "A", count: 6000), "ssh-ed25519-cert-v01@openssh.com " + Data(repeating: 0, count: 300).base64EncodedString()] {
-            var headers = signer.headers(method: "GET", path: "/auth", body: [])
-            headers.removeAll { $0.0 == "X-SSH-Cert" }
-            headers.append(("X-SSH-Cert", garbage))
+            let headers = replacing("X-SSH-Cert", with: garbage, in: signer.headers(method: "GET", path: "/auth", body: []))
             expect401(try await raw(h).send(method: "GET", path: "/auth", extraHeaders: headers), "cert \(garbage.prefix(40))")
         }
         // URL-safe base64 of a valid signature is refused (docs/protocol.md, "Signing strings and signatures": standard alphabet only).
-        var urlSafe = signer.headers(method: "GET", path: "/auth", body: [])
-        let signature = urlSafe.first { $0.0 == "X-Admin-Signature" }!.1
+        let signed = signer.headers(method: "GET", path: "/auth", body: [])
+        let signature = signed.first { $0.0 == "X-Admin-Signature" }!.1
         let converted = signature.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         if converted != signature {
-            urlSafe.removeAll { $0.0 == "X-Admin-Signature" }
-            urlSafe.append(("X-Admin-Signature", converted))
+            let urlSafe = replacing("X-Admin-Signature", with: converted, in: signed)
             expect401(try await raw(h).send(method: "GET", path: "/auth", extraHeaders: urlSafe), "url-safe signature")
         }
         // A long nonce is just a nonce; a body over 64 KiB is refused before any check.
@@ -172,8 +177,7 @@ import Testing
         config.redis.addr.port = 1   // nothing listens: the nonce cannot be recorded → deny
         try await h.start(config: config)
         expect401(try await h.client().send(method: "GET", path: "/auth"), "redis down")
-        let parsed = try PrometheusText(h.metrics.render())
-        #expect(parsed.value("kernel_admin_denied_total", ["reason": "nonce_store_unavailable"]) == 1)
+        try expectDenied(h, ["nonce_store_unavailable": 1])
         await h.tearDown()
     }
 }

@@ -10,8 +10,9 @@ import Testing
 /// computed them when they read `KernelConfig` themselves.
 @Suite("Config settings")
 struct ConfigSettingsTests {
-    static func config(redis: [String] = [], auth: [String] = []) throws -> KernelConfig {
-        let text = """
+    /// A configuration text with `redis` and `auth` lines added to those sections.
+    static func text(redis: [String] = [], auth: [String] = []) -> String {
+        """
         postgres:
           dsn: "postgres://kernel@db:5432/kernel"
         redis:
@@ -26,7 +27,10 @@ struct ConfigSettingsTests {
           producer_ssh_ca: ./ca.pub
         \(auth.map { "  " + $0 }.joined(separator: "\n"))
         """
-        return try KernelConfig.parse(yaml: text)
+    }
+
+    static func config(redis: [String] = [], auth: [String] = []) throws -> KernelConfig {
+        try KernelConfig.parse(yaml: text(redis: redis, auth: auth))
     }
 
     @Test func redisSettingsCarryEveryConnectionKey() throws {
@@ -86,21 +90,7 @@ struct ConfigSettingsTests {
     /// `redis.tls` at load, naming the key, rather than at the first connection.
     @Test func theBuildsTLSSupportReachesTheLoader() throws {
         #expect(RedisTLSSupport.buildSupport.redisTLSUnavailable == RedisTLSSupport.unavailableReason)
-        let text = """
-        postgres:
-          dsn: "postgres://kernel@db:5432/kernel"
-        redis:
-          addr: "10.1.2.3:6390"
-          key_prefix: "fdc:"
-          stream: events
-          tls:
-            ca_file: /etc/dk/ca.pem
-        auth:
-          issuer: iss
-          audience: aud
-          key_id: k1
-          producer_ssh_ca: ./ca.pub
-        """
+        let text = Self.text(redis: ["tls:", "  ca_file: /etc/dk/ca.pem"])
         do {
             let config = try KernelConfig.parse(yaml: text, support: RedisTLSSupport.buildSupport)
             #expect(RedisTLSSupport.available)

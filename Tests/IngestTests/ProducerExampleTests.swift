@@ -93,13 +93,21 @@ struct ProducerExampleTests {
     /// waiting producer. Returns the key's fingerprint and the producer id (nil, with the
     /// expectation recorded, if no key came).
     static func approveWhenPending(_ h: IngestHarness, output: () -> String) throws -> (fingerprint: String, producerID: String)? {
+        guard let (fingerprint, producerID) = pendingKey(h, output: output) else { return nil }
+        try approve(h, fingerprint: fingerprint, producerID: producerID)
+        return (fingerprint, producerID)
+    }
+
+    /// Waits for the producer's pending key (up to 30 s); nil, with the expectation recorded, if
+    /// no key came.
+    static func pendingKey(_ h: IngestHarness, output: () -> String, route: String = "")
+        -> (fingerprint: String, producerID: String)? {
         var pending: [String?] = []
         #expect(h.waitUntil(timeout: 30) {
             pending = try h.pg.query("SELECT fingerprint, producer_id::text FROM producer_keys WHERE status = 'pending'").rows.first ?? []
             return pending.count == 2
-        }, "the registration reached the kernel: \(output())")
+        }, "the registration reached the kernel\(route): \(output())")
         guard pending.count == 2, let fingerprint = pending[0], let producerID = pending[1] else { return nil }
-        try approve(h, fingerprint: fingerprint, producerID: producerID)
         return (fingerprint, producerID)
     }
 
@@ -203,5 +211,25 @@ struct ProducerExampleTests {
         let p = try start(tool, args, output: path, directory: directory)
         while p.isRunning { Thread.sleep(forTimeInterval: 0.02) }
         return (p.terminationStatus, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+    }
+}
+
+/// The example producers the sharded-ingest suites run: `Sources/ProducerExample` and
+/// `examples/python/producer.py`.
+enum ExampleProducer: String, CaseIterable, Sendable, CustomStringConvertible {
+    case swift, python
+
+    var description: String { rawValue }
+
+    /// The tool and its leading arguments; nil where it cannot run here (the Swift binary's
+    /// absence recorded as an issue, python3's missing packages printed as `test` skipped).
+    func command(skipping test: String = #function) throws -> (tool: String, args: [String])? {
+        switch self {
+        case .swift:
+            return ProducerExampleTests.producerBinaryOrIssue().map { ($0, []) }
+        case .python:
+            guard try ProducerExampleTests.pythonRequirementsPresent(skipping: test) else { return nil }
+            return ("/usr/bin/env", ["python3", ProducerExampleTests.pythonDir + "/producer.py"])
+        }
     }
 }

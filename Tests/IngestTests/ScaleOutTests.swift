@@ -18,10 +18,7 @@ struct ScaleOutTests {
         defer { fleet.stopAll() }
         let (_, subject, _, token) = try h.boundProducer()
         let total = 30_000
-        for name in ["k1", "k2", "k3"] { try fleet.start(name, claimIdleMs: 1000) }
-        // A kernel joins the group when it first reads its own pending list, at start.
-        #expect(h.waitUntil(timeout: 60) { Set(try fleet.consumers().keys).isSuperset(of: ["k1", "k2", "k3"]) },
-                "all three kernels joined the group")
+        try Self.startJoined(h, fleet, ["k1", "k2", "k3"], claimIdleMs: 1000)
 
         // Publishing pauses at half-way until k2 is dead, so events keep arriving after the kill.
         let publisher = SteadyPublisher(streamKey: h.streamKey, subject: subject, token: token, total: total,
@@ -31,20 +28,10 @@ struct ScaleOutTests {
 
         // Kill k2 once events are being stored, at a moment it holds a batch's worth of entries it
         // read but has not acknowledged.
-        #expect(h.waitUntil(timeout: 60) { try h.count(Self.stored) >= 500 }, "events are being stored")
-        let orphaned = try fleet.kill9HoldingPending("k2", atLeast: 50)
-        publisher.release()
-        #expect(!orphaned.isEmpty, "k2 died holding pending entries")
+        let orphaned = try Self.killK2HoldingPending(h, fleet, publisher, onceStored: 500, atLeast: 50)
         #expect(try fleet.pendingIDs(of: "k2") == orphaned)
 
-        #expect(publisher.waitFinished(timeout: 90), "published \(publisher.count) of \(total) \(publisher.error ?? "")")
-        let drained = h.waitUntil(timeout: 90) { try h.count(Self.stored) >= total && h.pendingCount() == 0 }
-        #expect(drained, "stored \((try? h.count(Self.stored)) ?? -1) of \(total), pending \((try? h.pendingCount()) ?? -1)")
-
-        // Every event exactly once, none dead-lettered.
-        #expect(try h.count(Self.stored) == total)
-        #expect(try h.count(Self.storedDistinct) == total, "no event stored twice")
-        #expect(try h.deadLetters().isEmpty)
+        try Self.expectEveryEventStoredOnce(h, publisher, total: total, timeout: 90)
 
         // k2's entries were claimed by the survivors (k2 was never restarted).
         #expect(try fleet.pendingIDs(of: "k2").isEmpty)
@@ -66,10 +53,7 @@ struct ScaleOutTests {
         defer { fleet.stopAll() }
         let (_, subject, _, token) = try h.boundProducer()
         let total = 4000
-        try fleet.start("k1", claimIdleMs: 500, deadConsumerMs: 2000)
-        try fleet.start("k2", claimIdleMs: 500, deadConsumerMs: 2000)
-        #expect(h.waitUntil(timeout: 60) { Set(try fleet.consumers().keys).isSuperset(of: ["k1", "k2"]) },
-                "both kernels joined the group")
+        try Self.startJoined(h, fleet, ["k1", "k2"], claimIdleMs: 500, deadConsumerMs: 2000)
 
         // Publishing holds at 3/4 until k2 is dead; k2 only has to hold a few entries when it dies
         // (a fast machine drains the first part before a larger catch).
@@ -77,28 +61,18 @@ struct ScaleOutTests {
                                         perTick: 100, tickMs: 50, holdAt: total * 3 / 4)
         publisher.start()
         defer { publisher.stop() }
-        #expect(h.waitUntil(timeout: 60) { try h.count(Self.stored) >= 200 }, "events are being stored")
-        let orphaned = try fleet.kill9HoldingPending("k2", atLeast: 5)
-        publisher.release()
-        #expect(!orphaned.isEmpty, "k2 died holding pending entries")
+        let orphaned = try Self.killK2HoldingPending(h, fleet, publisher, onceStored: 200, atLeast: 5)
 
         // k1 claims what k2 left, then removes k2: idle past dead_consumer_ms with nothing pending.
         let removed = h.waitUntil(timeout: 60) { try fleet.consumers()["k2"] == nil }
         #expect(removed, "k2 removed from the group (consumers now \((try? fleet.consumers()) ?? [:]))")
         #expect(try fleet.consumers()["k1"] != nil, "the live kernel stays in the group")
         if removed {
-            #expect(fleet.logEntries("k1", message: "removed dead consumer").contains {
-                ($0["fields"] as? [String: Any])?["consumer"] as? String == "k2"
-            }, "k1 logged the removal of k2")
+            #expect(Self.loggedRemoval(fleet, by: "k1", of: "k2"), "k1 logged the removal of k2")
         }
 
         // Nothing lost with it: removing a consumer drops its pending list, so it must have been empty.
-        #expect(publisher.waitFinished(timeout: 60), "published \(publisher.count) of \(total) \(publisher.error ?? "")")
-        #expect(h.waitUntil(timeout: 60) { try h.count(Self.stored) >= total && h.pendingCount() == 0 },
-                "stored \((try? h.count(Self.stored)) ?? -1) of \(total), k2 had left \(orphaned.count) pending")
-        #expect(try h.count(Self.stored) == total)
-        #expect(try h.count(Self.storedDistinct) == total, "no event stored twice")
-        #expect(try h.deadLetters().isEmpty)
+        try Self.expectEveryEventStoredOnce(h, publisher, total: total, timeout: 60, "k2 had left \(orphaned.count) pending")
         let exit = fleet.terminate("k1")
         #expect(exit.clean, "k1 exit status \(exit.status) on SIGTERM")
     }
@@ -137,14 +111,54 @@ struct ScaleOutTests {
         #expect(consumers["ghost"].map { $0.idleMs > 1000 } ?? false, "ghost was idle past dead_consumer_ms")
         #expect(try fleet.pendingIDs(of: "ghost") == [held])
         #expect(consumers["k1"] != nil)
-        #expect(!fleet.logEntries("k1", message: "removed dead consumer").contains {
-            ($0["fields"] as? [String: Any])?["consumer"] as? String == "ghost"
-        })
+        #expect(!Self.loggedRemoval(fleet, by: "k1", of: "ghost"))
 
         // Clean up: acknowledge ghost's entry and remove it, as an operator would.
         try h.redis.command(["XACK", h.streamKey, fleet.group, held])
         try h.redis.command(["XGROUP", "DELCONSUMER", h.streamKey, fleet.group, "ghost"])
         let exit = fleet.terminate("k1")
         #expect(exit.clean, "k1 exit status \(exit.status) on SIGTERM")
+    }
+
+    // MARK: steps the tests share
+
+    /// Starts the kernels `names` and waits until each has joined the group (a kernel joins when
+    /// it first reads its own pending list, at start).
+    static func startJoined(_ h: IngestHarness, _ fleet: KernelFleet, _ names: [String],
+                            claimIdleMs: Int, deadConsumerMs: Int? = nil) throws {
+        for name in names { try fleet.start(name, claimIdleMs: claimIdleMs, deadConsumerMs: deadConsumerMs) }
+        #expect(h.waitUntil(timeout: 60) { Set(try fleet.consumers().keys).isSuperset(of: names) },
+                "\(names) joined the group")
+    }
+
+    /// Once `onceStored` events are stored, kills k2 with SIGKILL at a moment it holds at least
+    /// `atLeast` entries it read but has not acknowledged, then lets `publisher` go on past its
+    /// hold. Returns the entries k2 left pending.
+    static func killK2HoldingPending(_ h: IngestHarness, _ fleet: KernelFleet, _ publisher: SteadyPublisher,
+                                     onceStored: Int, atLeast: Int) throws -> [String] {
+        #expect(h.waitUntil(timeout: 60) { try h.count(stored) >= onceStored }, "events are being stored")
+        let orphaned = try fleet.kill9HoldingPending("k2", atLeast: atLeast)
+        publisher.release()
+        #expect(!orphaned.isEmpty, "k2 died holding pending entries")
+        return orphaned
+    }
+
+    /// Everything `publisher` published (`total`) stored exactly once, nothing pending, none
+    /// dead-lettered; `timeout` for the publishing and again for the draining.
+    static func expectEveryEventStoredOnce(_ h: IngestHarness, _ publisher: SteadyPublisher, total: Int, timeout: Double,
+                                           _ detail: String = "") throws {
+        #expect(publisher.waitFinished(timeout: timeout), "published \(publisher.count) of \(total) \(publisher.error ?? "")")
+        let drained = h.waitUntil(timeout: timeout) { try h.count(stored) >= total && h.pendingCount() == 0 }
+        #expect(drained, "stored \((try? h.count(stored)) ?? -1) of \(total), pending \((try? h.pendingCount()) ?? -1) \(detail)")
+        #expect(try h.count(stored) == total)
+        #expect(try h.count(storedDistinct) == total, "no event stored twice")
+        #expect(try h.deadLetters().isEmpty)
+    }
+
+    /// Whether `kernel` logged removing the dead consumer `consumer` from the group.
+    static func loggedRemoval(_ fleet: KernelFleet, by kernel: String, of consumer: String) -> Bool {
+        fleet.logEntries(kernel, message: "removed dead consumer").contains {
+            ($0["fields"] as? [String: Any])?["consumer"] as? String == consumer
+        }
     }
 }

@@ -31,14 +31,7 @@ struct ShardedIngestTests {
         #expect(all.count == world.subjects.count * 5)
         #expect(try h.redis.command(["EXISTS", h.streamKey]).integer == 0, "nothing goes to the unsharded stream")
 
-        #expect(h.waitUntil(timeout: 30) { try world.storedEventIDs() == all },
-                "\((try? world.storedEventIDs().count) ?? -1) of \(all.count) stored")
-        #expect(try h.count("SELECT count(*) FROM md_trade") == all.count, "each event stored once")
-        #expect(try h.deadLetters().isEmpty, "\(String(describing: try? h.deadLetters().prefix(3)))")
-        for shard in 0..<Self.shards {
-            #expect(h.waitUntil { try world.pendingCount(shard: shard) == 0 }, "shard \(shard) acknowledged after commit")
-            #expect(try world.consumers(shard: shard) == ["kernel-all"], "shard \(shard) is read by the kernel")
-        }
+        try Self.expectStoredOnceAndAcknowledged(h, world, all, readBy: { _ in "kernel-all" })
     }
 
     @Test func twoKernelsSplitTheShardsWithReadShards() throws {
@@ -72,14 +65,20 @@ struct ShardedIngestTests {
         let b = Daemon(config: configB, logger: h.logger)
         try b.start()
         defer { b.stop() }
+        try Self.expectStoredOnceAndAcknowledged(h, world, all, readBy: { shard in shard < 2 ? "kernel-a" : "kernel-b" })
+    }
+
+    /// Every event of `all` stored once and nothing else, nothing dead-lettered, and each shard
+    /// acknowledged after commit and read by its kernel (`readBy`) only.
+    fileprivate static func expectStoredOnceAndAcknowledged(_ h: IngestHarness, _ world: ShardedWorld, _ all: Set<String>,
+                                                readBy kernel: (Int) -> String) throws {
         #expect(h.waitUntil(timeout: 30) { try world.storedEventIDs() == all },
                 "\((try? world.storedEventIDs().count) ?? -1) of \(all.count) stored")
         #expect(try h.count("SELECT count(*) FROM md_trade") == all.count, "each event stored once")
         #expect(try h.deadLetters().isEmpty, "\(String(describing: try? h.deadLetters().prefix(3)))")
-        for shard in 0..<Self.shards {
+        for shard in 0..<shards {
             #expect(h.waitUntil { try world.pendingCount(shard: shard) == 0 }, "shard \(shard) acknowledged after commit")
-            #expect(try world.consumers(shard: shard) == [shard < 2 ? "kernel-a" : "kernel-b"],
-                    "shard \(shard) is read by its kernel only")
+            #expect(try world.consumers(shard: shard) == [kernel(shard)], "shard \(shard) is read by its kernel only")
         }
     }
 
@@ -92,15 +91,10 @@ struct ShardedIngestTests {
         #expect(output.contains("test_fixed_vectors") && output.contains("\nOK"), "\(output)")
     }
 
-    @Test func swiftProducerPublishesToTheShardOfEachSubject() throws {
-        guard let binary = ProducerExampleTests.producerBinaryOrIssue() else { return }
-        try Self.runProducer(name: "swift-sharded", tool: binary)
-    }
-
-    @Test func pythonProducerPublishesToTheShardOfEachSubject() throws {
-        guard try ProducerExampleTests.pythonRequirementsPresent(skipping: "pythonProducerPublishesToTheShardOfEachSubject") else { return }
-        try Self.runProducer(name: "python-sharded", tool: "/usr/bin/env",
-                             toolArgs: ["python3", ProducerExampleTests.pythonDir + "/producer.py"])
+    @Test(arguments: ExampleProducer.allCases)
+    func producerPublishesToTheShardOfEachSubject(_ producer: ExampleProducer) throws {
+        guard let (tool, toolArgs) = try producer.command() else { return }
+        try Self.runProducer(name: "\(producer)-sharded", tool: tool, toolArgs: toolArgs)
     }
 
     /// Runs an example producer with `--shards 4` against a kernel with `redis.shards: 4`: every
@@ -175,15 +169,10 @@ struct ShardedIngestTests {
 struct ShardedClusterIngestTests {
     static let shards = 16
 
-    @Test func swiftProducerAndKernelOnAClusterWithSixteenShards() throws {
-        guard let binary = ProducerExampleTests.producerBinaryOrIssue() else { return }
-        try Self.runOnCluster(name: "swift-cluster", tool: binary)
-    }
-
-    @Test func pythonProducerAndKernelOnAClusterWithSixteenShards() throws {
-        guard try ProducerExampleTests.pythonRequirementsPresent(skipping: "pythonProducerAndKernelOnAClusterWithSixteenShards") else { return }
-        try Self.runOnCluster(name: "python-cluster", tool: "/usr/bin/env",
-                              toolArgs: ["python3", ProducerExampleTests.pythonDir + "/producer.py"])
+    @Test(arguments: ExampleProducer.allCases)
+    func producerAndKernelOnAClusterWithSixteenShards(_ producer: ExampleProducer) throws {
+        guard let (tool, toolArgs) = try producer.command() else { return }
+        try Self.runOnCluster(name: "\(producer)-cluster", tool: tool, toolArgs: toolArgs)
     }
 
     static func runOnCluster(name: String, tool: String, toolArgs: [String] = []) throws {
@@ -216,12 +205,8 @@ struct ShardedClusterIngestTests {
         defer { if process.isRunning { process.terminate() } }
         func output() -> String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
-        var pending: [String?] = []
-        #expect(h.waitUntil(timeout: 30) {
-            pending = try h.pg.query("SELECT fingerprint, producer_id::text FROM producer_keys WHERE status = 'pending'").rows.first ?? []
-            return pending.count == 2
-        }, "the registration reached the kernel through the cluster: \(output())")
-        guard pending.count == 2, let fingerprint = pending[0], let producerID = pending[1] else { return }
+        guard let (fingerprint, producerID) = ProducerExampleTests.pendingKey(h, output: output, route: " through the cluster")
+        else { return }
         // As ProducerExampleTests.approve, with the notification written to the cluster.
         _ = try h.pg.query("SELECT approve_producer_key_new($1, $2::uuid, 'test-admin')", [fingerprint, producerID])
         let nonce = try h.pg.query("SELECT nonce FROM producer_registrations WHERE fingerprint = $1 ORDER BY ts DESC LIMIT 1",

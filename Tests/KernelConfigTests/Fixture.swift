@@ -38,19 +38,24 @@ enum Fixture {
         })
     }
 
+    /// The error of a text that must fail to load (`nil`, recording a failure, when it loads).
+    static func refusal(
+        _ text: String, env: [String: String] = [:], files: [String: String] = [:],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> ConfigError? {
+        #expect(throws: ConfigError.self, "expected the config to be refused", sourceLocation: sourceLocation) {
+            try parse(text, env: env, files: files)
+        }
+    }
+
     /// The issues of a text that must fail to load.
     static func issues(
         _ text: String, env: [String: String] = [:], files: [String: String] = [:],
         sourceLocation: SourceLocation = #_sourceLocation
     ) -> [ConfigError.Issue] {
-        do {
-            _ = try parse(text, env: env, files: files)
-            Issue.record("expected the config to be refused", sourceLocation: sourceLocation)
-            return []
-        } catch {
-            #expect(!error.issues.isEmpty, sourceLocation: sourceLocation)
-            return error.issues
-        }
+        guard let error = refusal(text, env: env, files: files, sourceLocation: sourceLocation) else { return [] }
+        #expect(!error.issues.isEmpty, sourceLocation: sourceLocation)
+        return error.issues
     }
 
     /// The single issue at `path`, recording a failure when there is not exactly one.

@@ -43,34 +43,20 @@ struct PluginLoaderTests {
         #expect(f.payloadSchemaJSON?.contains("required") == true)
     }
 
-    @Test func wrongABIMajorIsRefused() throws {
-        let e = try refusal(["ABI_MAJOR=2"])
-        #expect(e.reason == .abiMajorMismatch)
-        #expect(e.detail.contains("2"))
-    }
-
-    @Test func newerABIMinorIsRefused() throws {
-        #expect(try refusal(["ABI_MINOR=7"]).reason == .abiMinorTooNew)
-    }
-
-    @Test func missingEntrySymbolIsRefused() throws {
-        let e = try refusal(["NO_ENTRY"])
-        #expect(e.reason == .missingEntrySymbol)
-        #expect(e.detail.contains("kernel_plugin_entry_v1"))
-    }
-
-    @Test func nullDescriptorIsRefused() throws {
-        #expect(try refusal(["NULL_DESCRIPTOR"]).reason == .nullDescriptor)
-    }
-
-    @Test func nullFunctionPointerIsRefused() throws {
-        let e = try refusal(["NULL_NORMALIZE"])
-        #expect(e.reason == .nullFunction)
-        #expect(e.detail.contains("normalize"))
-    }
-
-    @Test func undersizedDescriptorIsRefused() throws {
-        #expect(try refusal(["DESCRIPTOR_SIZE=12"]).reason == .structTooSmall)
+    /// A wrong ABI major, a newer ABI minor, no entry symbol, a null descriptor, a null function
+    /// pointer, an undersized descriptor: refused for that reason, the detail naming what broke.
+    @Test(arguments: [
+        (["ABI_MAJOR=2"], .abiMajorMismatch, "2"),
+        (["ABI_MINOR=7"], .abiMinorTooNew, nil),
+        (["NO_ENTRY"], .missingEntrySymbol, "kernel_plugin_entry_v1"),
+        (["NULL_DESCRIPTOR"], .nullDescriptor, nil),
+        (["NULL_NORMALIZE"], .nullFunction, "normalize"),
+        (["DESCRIPTOR_SIZE=12"], .structTooSmall, nil),
+    ] as [([String], PluginLoadError.Reason, String?)])
+    func brokenEntryOrDescriptorIsRefused(defines: [String], reason: PluginLoadError.Reason, detail: String?) throws {
+        let e = try refusal(defines)
+        #expect(e.reason == reason)
+        if let detail { #expect(e.detail.contains(detail)) }
     }
 
     @Test func badNamesAreRefused() throws {

@@ -128,24 +128,20 @@ struct CopyTests {
     func copyErrors() throws {
         try TestDatabase.with { connection, _ in
             try connection.execute("CREATE TABLE k (id int PRIMARY KEY, v text NOT NULL)")
-            do throws(PGError) {
+            let unique = #expect(throws: PGError.self, "expected a unique violation") {
                 try connection.copyIn("COPY k FROM STDIN") { writer in
                     try writer.writeTextRow(["1", "a"])
                     try writer.writeTextRow(["1", "b"])
                 }
-                Issue.record("expected a unique violation")
-            } catch {
-                #expect(error.kind == .data)
-                #expect(error.reasonCode == "pg_unique_violation")
             }
-            do throws(PGError) {
+            #expect(unique?.kind == .data)
+            #expect(unique?.reasonCode == "pg_unique_violation")
+            let badValue = #expect(throws: PGError.self, "expected a bad value") {
                 try connection.copyIn("COPY k FROM STDIN") { writer in try writer.writeTextRow(["not-an-int", "a"]) }
-                Issue.record("expected a bad value")
-            } catch {
-                #expect(error.kind == .data)
-                #expect(error.sqlState == "22P02")
             }
-            do throws(PGError) {
+            #expect(badValue?.kind == .data)
+            #expect(badValue?.sqlState == "22P02")
+            let notNull = #expect(throws: PGError.self, "expected a not-null violation") {
                 try connection.copyIn("COPY k FROM STDIN (FORMAT binary)") { writer in
                     var encoder = PGBinaryCopyEncoder()
                     encoder.beginTuple(fieldCount: 2)
@@ -154,10 +150,8 @@ struct CopyTests {
                     encoder.finish()
                     try writer.write(&encoder)
                 }
-                Issue.record("expected a not-null violation")
-            } catch {
-                #expect(error.reasonCode == "pg_not_null_violation")
             }
+            #expect(notNull?.reasonCode == "pg_not_null_violation")
             #expect(try connection.query("SELECT count(*) FROM k").scalar == "0")
         }
     }
@@ -167,15 +161,13 @@ struct CopyTests {
         struct Boom: Error {}
         try TestDatabase.with { connection, _ in
             try connection.execute("CREATE TABLE w (id int)")
-            do throws(PGError) {
+            let error = #expect(throws: PGError.self, "expected an abort") {
                 try connection.copyIn("COPY w FROM STDIN") { writer in
                     for index in 0..<10_000 { try writer.writeTextRow([String(index)]) }
                     throw Boom()
                 }
-                Issue.record("expected an abort")
-            } catch {
-                #expect(error.reasonCode == "pg_copy_aborted")
             }
+            #expect(error?.reasonCode == "pg_copy_aborted")
             #expect(try connection.query("SELECT count(*) FROM w").scalar == "0")
             #expect(connection.isConnected)
         }

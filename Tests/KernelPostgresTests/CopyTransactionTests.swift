@@ -29,18 +29,16 @@ struct CopyTransactionTests {
     func errorInSecond() throws {
         try TestDatabase.with { connection, _ in
             try connection.execute("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY)")
-            do throws(PGError) {
+            let error = #expect(throws: PGError.self, "expected a unique violation") {
                 try connection.copyTransaction(["COPY a FROM STDIN", "COPY b FROM STDIN"]) { i, writer in
                     if i == 0 { try writer.writeTextRow(["1"]) } else {
                         try writer.writeTextRow(["7"])
                         try writer.writeTextRow(["7"])
                     }
                 }
-                Issue.record("expected a unique violation")
-            } catch {
-                #expect(error.sqlState == "23505")
-                #expect(error.kind == .data)
             }
+            #expect(error?.sqlState == "23505")
+            #expect(error?.kind == .data)
             #expect(try connection.query("SELECT count(*) FROM a").scalar == "0")
             #expect(try connection.query("SELECT count(*) FROM b").scalar == "0")
             // A following transaction works: the failed one was rolled back, not left aborted.
@@ -54,15 +52,13 @@ struct CopyTransactionTests {
         try TestDatabase.with { connection, _ in
             try connection.execute("CREATE TABLE a (id int); CREATE TABLE b (id int)")
             var asked: [Int] = []
-            do throws(PGError) {
+            let error = #expect(throws: PGError.self, "expected a bad value") {
                 try connection.copyTransaction(["COPY a FROM STDIN", "COPY b FROM STDIN"]) { i, writer in
                     asked.append(i)
                     try writer.writeTextRow([i == 0 ? "not-a-number" : "1"])
                 }
-                Issue.record("expected a bad value")
-            } catch {
-                #expect(error.sqlState == "22P02")
             }
+            #expect(error?.sqlState == "22P02")
             #expect(asked == [0])
             #expect(try connection.query("SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)").scalar == "0")
         }
@@ -73,15 +69,13 @@ struct CopyTransactionTests {
         struct Boom: Error {}
         try TestDatabase.with { connection, _ in
             try connection.execute("CREATE TABLE a (id int); CREATE TABLE b (id int)")
-            do throws(PGError) {
+            let error = #expect(throws: PGError.self, "expected an abort") {
                 try connection.copyTransaction(["COPY a FROM STDIN", "COPY b FROM STDIN"]) { i, writer in
                     try writer.writeTextRow(["1"])
                     if i == 1 { throw Boom() }
                 }
-                Issue.record("expected an abort")
-            } catch {
-                #expect(error.reasonCode == "pg_copy_aborted")
             }
+            #expect(error?.reasonCode == "pg_copy_aborted")
             #expect(try connection.query("SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)").scalar == "0")
             #expect(connection.isConnected)
         }

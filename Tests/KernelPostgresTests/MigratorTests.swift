@@ -94,14 +94,12 @@ struct MigratorTests {
                 #expect(try migrator.apply(on: connection).applied == ["0001_a.sql", "0002_b.sql"])
                 try "CREATE TABLE IF NOT EXISTS b (id int, x text);".write(toFile: dir + "/0002_b.sql", atomically: true, encoding: .utf8)
                 try "CREATE TABLE c (id int);".write(toFile: dir + "/0003_c.sql", atomically: true, encoding: .utf8)
-                do throws(MigrationError) {
-                    _ = try migrator.apply(on: connection)
-                    Issue.record("a changed migration must be refused")
-                } catch {
-                    #expect(error.file == "0002_b.sql")
-                    #expect(error.reasonCode == "migration_checksum_mismatch")
-                    #expect(error.description.contains("0002_b.sql"))
+                let error = #expect(throws: MigrationError.self, "a changed migration must be refused") {
+                    try migrator.apply(on: connection)
                 }
+                #expect(error?.file == "0002_b.sql")
+                #expect(error?.reasonCode == "migration_checksum_mismatch")
+                #expect(error?.description.contains("0002_b.sql") == true)
                 // Nothing after the changed file was applied.
                 #expect(try connection.query("SELECT to_regclass('c') IS NULL").scalar == "t")
             }
@@ -117,15 +115,13 @@ struct MigratorTests {
             try "not sql".write(toFile: dir + "/README.md", atomically: true, encoding: .utf8)
             try TestDatabase.with { connection, _ in
                 let migrator = Migrator(directory: dir, logger: logger)
-                do throws(MigrationError) {
-                    _ = try migrator.apply(on: connection)
-                    Issue.record("a broken migration must fail")
-                } catch {
-                    #expect(error.file == "0002_broken.sql")
-                    #expect(error.reasonCode == "migration_failed")
-                    #expect(error.description.contains("0002_broken.sql"))
-                    if case .migrationFailed(_, let pgError) = error { #expect(pgError.sqlState == "42703") }
+                let error = #expect(throws: MigrationError.self, "a broken migration must fail") {
+                    try migrator.apply(on: connection)
                 }
+                #expect(error?.file == "0002_broken.sql")
+                #expect(error?.reasonCode == "migration_failed")
+                #expect(error?.description.contains("0002_broken.sql") == true)
+                if case .migrationFailed(_, let pgError)? = error { #expect(pgError.sqlState == "42703") }
                 #expect(try connection.query("SELECT to_regclass('half') IS NULL").scalar == "t")
                 #expect(try connection.query("SELECT to_regclass('ok_table') IS NOT NULL").scalar == "t")
                 let recorded = try connection.query("SELECT filename FROM schema_migrations ORDER BY 1")

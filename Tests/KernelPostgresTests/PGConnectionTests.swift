@@ -25,14 +25,12 @@ struct PGConnectionTests {
     func uniqueViolation() throws {
         try TestDatabase.with { connection, _ in
             try connection.execute("CREATE TABLE u (id int PRIMARY KEY); INSERT INTO u VALUES (1)")
-            do throws(PGError) {
+            let error = #expect(throws: PGError.self, "expected a unique violation") {
                 try connection.execute("INSERT INTO u VALUES (1)")
-                Issue.record("expected a unique violation")
-            } catch {
-                #expect(error.kind == .data)
-                #expect(error.sqlState == "23505")
-                #expect(error.reasonCode == "pg_unique_violation")
             }
+            #expect(error?.kind == .data)
+            #expect(error?.sqlState == "23505")
+            #expect(error?.reasonCode == "pg_unique_violation")
             #expect(try connection.query("SELECT 1").scalar == "1")
         }
     }
@@ -40,20 +38,14 @@ struct PGConnectionTests {
     @Test("a bad value is a data error; a syntax error is other")
     func badValue() throws {
         try TestDatabase.with { connection, _ in
-            do throws(PGError) {
-                _ = try connection.query("SELECT $1::int", ["abc"])
-                Issue.record("expected invalid input")
-            } catch {
-                #expect(error.kind == .data)
-                #expect(error.sqlState == "22P02")
+            let invalid = #expect(throws: PGError.self, "expected invalid input") {
+                try connection.query("SELECT $1::int", ["abc"])
             }
-            do throws(PGError) {
-                try connection.execute("SELEC 1")
-                Issue.record("expected a syntax error")
-            } catch {
-                #expect(error.kind == .other)
-                #expect(error.sqlState == "42601")
-            }
+            #expect(invalid?.kind == .data)
+            #expect(invalid?.sqlState == "22P02")
+            let syntax = #expect(throws: PGError.self, "expected a syntax error") { try connection.execute("SELEC 1") }
+            #expect(syntax?.kind == .other)
+            #expect(syntax?.sqlState == "42601")
         }
     }
 
@@ -67,24 +59,18 @@ struct PGConnectionTests {
             #expect(try connection.query("SELECT pg_terminate_backend($1::int)", [String(pid)]).scalar == "t")
             // Give the backend a moment to exit.
             Thread.sleep(forTimeInterval: 0.2)
-            do throws(PGError) {
-                _ = try victim.query("SELECT 1")
-                Issue.record("expected the connection to be gone")
-            } catch {
-                #expect(error.kind == .connectivity)
-            }
+            let error = #expect(throws: PGError.self, "expected the connection to be gone") { try victim.query("SELECT 1") }
+            #expect(error?.kind == .connectivity)
             #expect(!victim.isConnected)
         }
     }
 
     @Test("an unreachable server is a connectivity error")
     func unreachable() {
-        do throws(PGError) {
-            _ = try PGConnection(dsn: "postgres://kernel@127.0.0.1:1/kernel?sslmode=disable&connect_timeout=2")
-            Issue.record("expected a connection failure")
-        } catch {
-            #expect(error.kind == .connectivity)
+        let error = #expect(throws: PGError.self, "expected a connection failure") {
+            try PGConnection(dsn: "postgres://kernel@127.0.0.1:1/kernel?sslmode=disable&connect_timeout=2")
         }
+        #expect(error?.kind == .connectivity)
     }
 
     @Test("a closed connection fails as connectivity and close is idempotent")

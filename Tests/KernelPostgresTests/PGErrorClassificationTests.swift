@@ -3,25 +3,22 @@ import Testing
 
 @Suite("PGError classification")
 struct PGErrorClassificationTests {
-    @Test("connectivity states", arguments: [
+    static let connectivityStates = [
         ("08006", "pg_connection_failure"), ("08001", "pg_connection_failure"), ("08P01", "pg_connection_failure"),
         ("57P01", "pg_admin_shutdown"), ("57P02", "pg_crash_shutdown"), ("57P03", "pg_cannot_connect_now"),
         ("25006", "pg_read_only"), ("57014", "pg_timeout"), ("53300", "pg_too_many_connections"),
-    ])
-    func connectivity(state: String, reason: String) {
-        let error = PGError(sqlState: state, message: "x")
-        #expect(error.kind == .connectivity)
-        #expect(error.reasonCode == reason)
-    }
-
-    @Test("data states", arguments: [
+    ]
+    static let dataStates = [
         ("23505", "pg_unique_violation"), ("23502", "pg_not_null_violation"), ("23503", "pg_foreign_key_violation"),
         ("23514", "pg_check_violation"), ("22P02", "pg_invalid_text"), ("22003", "pg_numeric_out_of_range"),
         ("22012", "pg_invalid_data"), ("23999", "pg_integrity_violation"), ("22P04", "pg_bad_copy_format"),
-    ])
-    func data(state: String, reason: String) {
+    ]
+
+    @Test("connectivity and data states", arguments:
+        connectivityStates.map { ($0, PGError.Kind.connectivity, $1) } + dataStates.map { ($0, PGError.Kind.data, $1) })
+    func classified(state: String, kind: PGError.Kind, reason: String) {
         let error = PGError(sqlState: state, message: "x")
-        #expect(error.kind == .data)
+        #expect(error.kind == kind)
         #expect(error.reasonCode == reason)
     }
 

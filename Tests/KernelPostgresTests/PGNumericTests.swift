@@ -35,13 +35,9 @@ struct PGNumericTests {
 
     @Test("refusals are data errors with a reason code")
     func refusalKind() {
-        do throws(PGError) {
-            _ = try PGNumeric(parsing: "abc")
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.kind == .data)
-            #expect(error.reasonCode == "pg_bad_numeric")
-        }
+        let error = #expect(throws: PGError.self) { try PGNumeric(parsing: "abc") }
+        #expect(error?.kind == .data)
+        #expect(error?.reasonCode == "pg_bad_numeric")
     }
 
     @Test("uuid parsing accepts Postgres spellings and refuses junk")

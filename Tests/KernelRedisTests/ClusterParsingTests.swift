@@ -60,14 +60,10 @@ import Testing
     @Test func keysInDifferentSlotsAreRefusedLocally() {
         for args in [["DEL", "{a}1", "{b}1"], ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "{a}s", "{b}s", ">", ">"],
                      ["EVAL", "return 1", "2", "{a}1", "{b}1"], ["MSET", "{a}1", "x", "{b}1", "y"]] {
-            do {
-                _ = try route(args)
-                Issue.record("\(args) was routed")
-            } catch {
-                #expect(error.kind == .reply)
-                #expect(error.message.hasPrefix("CROSSSLOT"))
-                #expect(!error.isConnectionLost)
-            }
+            let error = #expect(throws: RedisError.self, "\(args) was routed") { try route(args) }
+            #expect(error?.kind == .reply)
+            #expect(error?.message.hasPrefix("CROSSSLOT") == true)
+            #expect(error?.isConnectionLost == false)
         }
     }
 
@@ -94,12 +90,8 @@ import Testing
         "ASK +1 h:1", "MOVED 0x10 h:1", "MOVED 1 h:+80", "MOVED 1 [::1", "ASK 1 :",
     ])
     func malformedRedirectionsAreErrors(text: String) {
-        do {
-            let r = try ClusterRedirect.parse(text, askedHost: "")
-            Issue.record("\(text) parsed as \(String(describing: r))")
-        } catch {
-            #expect(error.kind == .protocolError)
-        }
+        let error = #expect(throws: RedisError.self, "\(text)") { try ClusterRedirect.parse(text, askedHost: "") }
+        #expect(error?.kind == .protocolError)
     }
 
     // MARK: - CLUSTER SLOTS
@@ -134,12 +126,8 @@ import Testing
 
     @Test(arguments: ClusterParsingTests.hostileSlots)
     func malformedClusterSlotsAreErrors(reply: RedisReply) {
-        do {
-            let map = try ClusterSlotMap.parse(reply, askedHost: "127.0.0.1")
-            Issue.record("parsed into \(map.masters)")
-        } catch {
-            #expect(error.kind == .protocolError)
-        }
+        let error = #expect(throws: RedisError.self) { try ClusterSlotMap.parse(reply, askedHost: "127.0.0.1").masters }
+        #expect(error?.kind == .protocolError)
     }
 
     static let hostileSlots: [RedisReply] = {

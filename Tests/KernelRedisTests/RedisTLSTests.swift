@@ -37,6 +37,19 @@ struct RedisTLSTests {
 
         var endpoint: RedisConnection.Endpoint { RedisConnection.Endpoint(host: "127.0.0.1", port: Int32(port)) }
 
+        /// Runs `body` against a server of its own with certificates of their own, once it answers
+        /// a PING over `readyWith(pki)` (handed to `body`); stops the server and removes them after.
+        static func with(requireClientCertificates: Bool, readyWith: (TestCertificates) -> RedisSettings.TLS,
+                         _ body: (TestCertificates, TLSRedis, RedisSettings.TLS) throws -> Void) throws {
+            let pki = try TestCertificates()
+            defer { pki.remove() }
+            let redis = try TLSRedis(pki, requireClientCertificates: requireClientCertificates)
+            defer { redis.stop() }
+            let tls = readyWith(pki)
+            try redis.waitUntilReady(tls)
+            try body(pki, redis, tls)
+        }
+
         /// Waits until the server answers a TLS PING with `tls` (up to 10 s).
         func waitUntilReady(_ tls: RedisSettings.TLS) throws {
             for _ in 0..<200 {
@@ -55,98 +68,83 @@ struct RedisTLSTests {
         }
     }
 
+    /// The error of a TLS connection that must be refused (`nil`, recording a failure, when it is made).
+    func refusal(_ endpoint: RedisConnection.Endpoint, _ tls: RedisSettings.TLS, _ comment: Comment) -> RedisError? {
+        #expect(throws: RedisError.self, comment) { try RedisConnection(endpoint: endpoint, timeoutMs: 5000, tls: tls) }
+    }
+
     @Test(.enabled(if: RedisTLSSupport.available))
     func theRightCAAndNameConnectAWrongOneIsRefusedSayingWhy() throws {
-        let pki = try TestCertificates()
-        defer { pki.remove() }
-        let redis = try TLSRedis(pki, requireClientCertificates: false)
-        defer { redis.stop() }
-        let good = RedisSettings.TLS(caFile: pki.caFile)
-        try redis.waitUntilReady(good)
+        try TLSRedis.with(requireClientCertificates: false, readyWith: { pki in RedisSettings.TLS(caFile: pki.caFile) }) { pki, redis, good in
+            // verify: full against the address's own name (the certificate carries IP:127.0.0.1).
+            let c = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: good)
+            let big = [UInt8](repeating: 0x61, count: 200_000)   // spans many TLS records
+            #expect(try c.command([Array("SET".utf8), Array("dk-tls:big".utf8), big]) == .status("OK"))
+            #expect(try c.command([Array("GET".utf8), Array("dk-tls:big".utf8)]) == .string(big))
+            #expect(try c.pipeline([[Array("PING".utf8)], [Array("ECHO".utf8), Array("tls".utf8)]])
+                    == [.status("PONG"), .string(Array("tls".utf8))])
+            // server_name overrides the name checked: one the certificate carries passes.
+            let named = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000,
+                                            tls: RedisSettings.TLS(caFile: pki.caFile, serverName: "localhost"))
+            #expect(try named.command(["PING"]) == .status("PONG"))
 
-        // verify: full against the address's own name (the certificate carries IP:127.0.0.1).
-        let c = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: good)
-        let big = [UInt8](repeating: 0x61, count: 200_000)   // spans many TLS records
-        #expect(try c.command([Array("SET".utf8), Array("dk-tls:big".utf8), big]) == .status("OK"))
-        #expect(try c.command([Array("GET".utf8), Array("dk-tls:big".utf8)]) == .string(big))
-        #expect(try c.pipeline([[Array("PING".utf8)], [Array("ECHO".utf8), Array("tls".utf8)]])
-                == [.status("PONG"), .string(Array("tls".utf8))])
-        // server_name overrides the name checked: one the certificate carries passes.
-        let named = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000,
-                                        tls: RedisSettings.TLS(caFile: pki.caFile, serverName: "localhost"))
-        #expect(try named.command(["PING"]) == .status("PONG"))
-
-        // The wrong CA: refused at connect, naming the verification failure.
-        do {
-            _ = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: RedisSettings.TLS(caFile: pki.otherCAFile))
-            Issue.record("a server certificate from another CA was accepted")
-        } catch {
-            #expect(error.kind == .connect)
-            #expect(error.message.contains("certificate verification"), "\(error.message)")
-            #expect(error.message.contains("127.0.0.1:\(redis.port)"), "\(error.message)")
+            // The wrong CA: refused at connect, naming the verification failure.
+            if let error = refusal(redis.endpoint, RedisSettings.TLS(caFile: pki.otherCAFile),
+                                   "a server certificate from another CA was accepted") {
+                #expect(error.kind == .connect)
+                #expect(error.message.contains("certificate verification"), "\(error.message)")
+                #expect(error.message.contains("127.0.0.1:\(redis.port)"), "\(error.message)")
+            }
+            // A name the certificate does not carry: refused with verify: full, accepted with verify: ca.
+            let elsewhere = RedisSettings.TLS(caFile: pki.caFile, verify: .full, serverName: "elsewhere.test")
+            if let error = refusal(redis.endpoint, elsewhere, "a certificate for another name was accepted with verify: full") {
+                #expect(error.kind == .connect)
+                #expect(error.message.contains("certificate verification") && error.message.contains("elsewhere.test"),
+                        "\(error.message)")
+            }
+            var chainOnly = elsewhere
+            chainOnly.verify = .ca
+            let unnamed = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: chainOnly)
+            #expect(try unnamed.command(["PING"]) == .status("PONG"))
+            // A missing CA file is named.
+            if let error = refusal(redis.endpoint, RedisSettings.TLS(caFile: pki.dir + "/missing.pem"), "a missing CA file was accepted") {
+                #expect(error.message.contains("redis.tls.ca_file"), "\(error.message)")
+            }
+            _ = try c.command(["DEL", "dk-tls:big"])
         }
-        // A name the certificate does not carry: refused with verify: full, accepted with verify: ca.
-        let elsewhere = RedisSettings.TLS(caFile: pki.caFile, verify: .full, serverName: "elsewhere.test")
-        do {
-            _ = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: elsewhere)
-            Issue.record("a certificate for another name was accepted with verify: full")
-        } catch {
-            #expect(error.kind == .connect)
-            #expect(error.message.contains("certificate verification") && error.message.contains("elsewhere.test"),
-                    "\(error.message)")
-        }
-        var chainOnly = elsewhere
-        chainOnly.verify = .ca
-        let unnamed = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: chainOnly)
-        #expect(try unnamed.command(["PING"]) == .status("PONG"))
-        // A missing CA file is named.
-        do {
-            _ = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000,
-                                    tls: RedisSettings.TLS(caFile: pki.dir + "/missing.pem"))
-            Issue.record("a missing CA file was accepted")
-        } catch {
-            #expect(error.message.contains("redis.tls.ca_file"), "\(error.message)")
-        }
-        _ = try c.command(["DEL", "dk-tls:big"])
     }
 
     /// A subscribed connection over TLS (the revocation listener's): messages arrive through
     /// `nextReply`, including those OpenSSL decrypted in one read with an earlier one.
     @Test(.enabled(if: RedisTLSSupport.available))
     func aSubscribedConnectionReceivesOverTLS() throws {
-        let pki = try TestCertificates()
-        defer { pki.remove() }
-        let redis = try TLSRedis(pki, requireClientCertificates: false)
-        defer { redis.stop() }
-        let tls = RedisSettings.TLS(caFile: pki.caFile)
-        try redis.waitUntilReady(tls)
-        let subscriber = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: tls)
-        let publisher = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: tls)
-        _ = try subscriber.command(["SUBSCRIBE", "dk-tls:channel"])
-        for n in 0..<3 { #expect(try publisher.command(["PUBLISH", "dk-tls:channel", "m\(n)"]) == .integer(1)) }
-        var texts: [String] = []
-        for _ in 0..<40 where texts.count < 3 {
-            guard let reply = try subscriber.nextReply(timeoutMs: 250), let items = reply.array else { continue }
-            texts.append(items.compactMap(\.text).joined(separator: "|"))
+        try TLSRedis.with(requireClientCertificates: false, readyWith: { pki in RedisSettings.TLS(caFile: pki.caFile) }) { _, redis, tls in
+            let subscriber = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: tls)
+            let publisher = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: tls)
+            _ = try subscriber.command(["SUBSCRIBE", "dk-tls:channel"])
+            for n in 0..<3 { #expect(try publisher.command(["PUBLISH", "dk-tls:channel", "m\(n)"]) == .integer(1)) }
+            var texts: [String] = []
+            for _ in 0..<40 where texts.count < 3 {
+                guard let reply = try subscriber.nextReply(timeoutMs: 250), let items = reply.array else { continue }
+                texts.append(items.compactMap(\.text).joined(separator: "|"))
+            }
+            #expect(texts == ["message|dk-tls:channel|m0", "message|dk-tls:channel|m1", "message|dk-tls:channel|m2"])
         }
-        #expect(texts == ["message|dk-tls:channel|m0", "message|dk-tls:channel|m1", "message|dk-tls:channel|m2"])
     }
 
     /// `tls-auth-clients yes`: the configured client certificate gets in; without one the server
     /// ends the session (with TLS 1.3 at the first command rather than in the handshake).
     @Test(.enabled(if: RedisTLSSupport.available))
     func aServerRequiringClientCertificatesTakesTheConfiguredOne() throws {
-        let pki = try TestCertificates()
-        defer { pki.remove() }
-        let redis = try TLSRedis(pki, requireClientCertificates: true)
-        defer { redis.stop() }
-        let withCertificate = RedisSettings.TLS(caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile)
-        try redis.waitUntilReady(withCertificate)
-        let c = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: withCertificate)
-        #expect(try c.command(["PING"]) == .status("PONG"))
-        #expect(throws: RedisError.self) {
-            let anonymous = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: RedisSettings.TLS(caFile: pki.caFile))
-            _ = try anonymous.command(["PING"])
+        try TLSRedis.with(requireClientCertificates: true, readyWith: { pki in
+            RedisSettings.TLS(caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile)
+        }) { pki, redis, withCertificate in
+            let c = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: withCertificate)
+            #expect(try c.command(["PING"]) == .status("PONG"))
+            #expect(throws: RedisError.self) {
+                let anonymous = try RedisConnection(endpoint: redis.endpoint, timeoutMs: 5000, tls: RedisSettings.TLS(caFile: pki.caFile))
+                _ = try anonymous.command(["PING"])
+            }
         }
     }
 
@@ -158,11 +156,8 @@ struct RedisTLSTests {
         #expect(reason.contains("hiredis \(RedisTLSSupport.hiredisVersion)"), "\(reason)")
         #expect(reason.contains("DK_HIREDIS_SSL=1"), "\(reason)")
         let addr = ProcessInfo.processInfo.environment["KERNEL_REDIS_ADDR"] ?? "127.0.0.1:16379"
-        do {
-            _ = try RedisConnection(endpoint: RedisConnection.Endpoint(address: addr)!, timeoutMs: 5000,
-                                    tls: RedisSettings.TLS())
-            Issue.record("a TLS connection was made by a build without TLS")
-        } catch {
+        if let error = refusal(RedisConnection.Endpoint(address: addr)!, RedisSettings.TLS(),
+                               "a TLS connection was made by a build without TLS") {
             #expect(error.kind == .connect)
             #expect(error.message.contains("built without TLS"), "\(error.message)")
         }

@@ -21,6 +21,12 @@ struct RegistrationTests {
 
     static func nonce(of fields: [(String, String)]) -> String { fields.first { $0.0 == "nonce" }!.1 }
 
+    /// `expression` over the producer (`p`) the key `fingerprint` (`k`) belongs to.
+    static func producer(_ h: OnboardingHarness, _ expression: String, ofKey fingerprint: String) throws -> String? {
+        try h.scalar("SELECT \(expression) FROM producers p JOIN producer_keys k USING (producer_id) WHERE k.fingerprint = $1",
+                     [fingerprint])
+    }
+
     @Test func newProducerIsPendingWithoutResponse() throws {
         let h = try OnboardingHarness()
         defer { h.tearDown() }
@@ -31,10 +37,9 @@ struct RegistrationTests {
         let nonce = Self.nonce(of: fields)
         #expect(try h.auditStatus(producer.fingerprint, nonce) == "pending")
         #expect(try h.scalar("SELECT status FROM producer_keys WHERE fingerprint = $1", [producer.fingerprint]) == "pending")
-        #expect(try h.scalar("SELECT p.name FROM producers p JOIN producer_keys k USING (producer_id) WHERE k.fingerprint = $1",
-                             [producer.fingerprint]) == "acme-feed")
-        #expect(try h.scalar("SELECT p.description FROM producers p JOIN producer_keys k USING (producer_id) WHERE k.fingerprint = $1",
-                             [producer.fingerprint]) == #"Contact: ops@acme.test | Meta: {"b":"x","region":"eu"}"#)
+        #expect(try Self.producer(h, "p.name", ofKey: producer.fingerprint) == "acme-feed")
+        #expect(try Self.producer(h, "p.description", ofKey: producer.fingerprint)
+                == #"Contact: ops@acme.test | Meta: {"b":"x","region":"eu"}"#)
         #expect(try h.scalar("SELECT key_fingerprint FROM producer_registrations WHERE nonce = $1", [nonce]) == producer.fingerprint)
         let ttl = try h.ttl("reg:nonce:\(producer.fingerprint):\(nonce)")
         #expect(ttl > 3500 && ttl <= 3600)
@@ -45,10 +50,8 @@ struct RegistrationTests {
         defer { h.tearDown() }
         let producer = try h.producerIdentity()
         _ = try Self.register(h, try OnboardingHarness.signedFields(producer, payload: "{}"))
-        #expect(try h.scalar("SELECT p.name FROM producers p JOIN producer_keys k USING (producer_id) WHERE k.fingerprint = $1",
-                             [producer.fingerprint]) == "auto_" + String(producer.fingerprint.prefix(12)))
-        #expect(try h.scalar("SELECT p.description IS NULL FROM producers p JOIN producer_keys k USING (producer_id) WHERE k.fingerprint = $1",
-                             [producer.fingerprint]) == "t")
+        #expect(try Self.producer(h, "p.name", ofKey: producer.fingerprint) == "auto_" + String(producer.fingerprint.prefix(12)))
+        #expect(try Self.producer(h, "p.description IS NULL", ofKey: producer.fingerprint) == "t")
     }
 
     @Test func takenHintCreatesAnotherProducer() throws {

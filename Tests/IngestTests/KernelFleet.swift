@@ -173,7 +173,10 @@ final class KernelFleet: @unchecked Sendable {
 
 /// Publishes trade events for one subject on its own thread and connection at a steady rate:
 /// `perTick` events every `tickMs`. It can be held at a mark (`holdAt`) until the test releases
-/// it, so a test can do something while publishing is provably still going on.
+/// it, so a test can do something while publishing is provably still going on. While held it
+/// trickles (a tenth of `perTick` a tick, up to half of what is left after the mark): a kernel
+/// that drained everything before the mark still gets entries delivered, so the test can catch
+/// it holding some (`KernelFleet.kill9HoldingPending`); the rest waits for `release`.
 final class SteadyPublisher: @unchecked Sendable {
     // @unchecked: the configuration is fixed before `start`; the counters are atomics.
     let streamKey: String
@@ -236,11 +239,16 @@ final class SteadyPublisher: @unchecked Sendable {
     private func publishAll(_ redis: RedisConnection) throws(RedisError) {
         var sent = 0
         while sent < total && !stopped.load(ordering: .acquiring) {
-            if let holdAt, sent >= holdAt {
-                while !released.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.01) }
-            }
             var n = min(perTick, total - sent)
             if let holdAt, sent < holdAt { n = min(n, holdAt - sent) }
+            if let holdAt, sent >= holdAt, !released.load(ordering: .acquiring) {
+                let trickleEnd = holdAt + (total - holdAt) / 2
+                guard sent < trickleEnd else {
+                    while !released.load(ordering: .acquiring) { Thread.sleep(forTimeInterval: 0.01) }
+                    continue
+                }
+                n = min(max(1, perTick / 10), trickleEnd - sent)
+            }
             let ts = Date()
             var commands: [[[UInt8]]] = []
             commands.reserveCapacity(n)

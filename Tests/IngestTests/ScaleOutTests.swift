@@ -55,13 +55,14 @@ struct ScaleOutTests {
         let total = 4000
         try Self.startJoined(h, fleet, ["k1", "k2"], claimIdleMs: 500, deadConsumerMs: 2000)
 
-        // Publishing holds at 3/4 until k2 is dead; k2 only has to hold a few entries when it dies
-        // (a fast machine drains the first part before a larger catch).
+        // Publishing holds at 3/4 (trickling) until k2 is dead; k2 only has to hold an entry or
+        // more when it dies (a fast machine drains the first part before a larger catch, and a
+        // kernel blocked in XREADGROUP is handed one entry of each trickle).
         let publisher = SteadyPublisher(streamKey: h.streamKey, subject: subject, token: token, total: total,
                                         perTick: 100, tickMs: 50, holdAt: total * 3 / 4)
         publisher.start()
         defer { publisher.stop() }
-        let orphaned = try Self.killK2HoldingPending(h, fleet, publisher, onceStored: 200, atLeast: 5)
+        let orphaned = try Self.killK2HoldingPending(h, fleet, publisher, onceStored: 200, atLeast: 1)
 
         // k1 claims what k2 left, then removes k2: idle past dead_consumer_ms with nothing pending.
         let removed = h.waitUntil(timeout: 60) { try fleet.consumers()["k2"] == nil }

@@ -242,8 +242,6 @@ func writeFD(_ fd: Int32, _ text: String) {
     }
 }
 
-/// Opens and locks `spill.dir` (refused while a kernel holds it) and lists what `command` works
-/// on; exits 1 with the reason otherwise.
 /// The spill directory under its lock (held while `lock` lives) and the files a command works on.
 private struct LockedSpill {
     let directory: SpillDirectory
@@ -252,8 +250,9 @@ private struct LockedSpill {
     var bytes: Int64 { files.reduce(Int64(0)) { $0 + Int64($1.bytes) } }
 }
 
-/// Opens the spill directory under its lock and lists the files `command` works on; `nil`, having
-/// printed `ifNone`, when there are none.
+/// Opens and locks `spill.dir` (refused while a kernel holds it) and lists the files `command`
+/// works on; exits 1 with the reason otherwise, and returns `nil`, having printed `ifNone`, when
+/// there are none.
 private func openLocked(_ config: KernelConfig, command: String, ifNone: String,
                         list: (SpillDirectory) throws -> [SpillSegmentInfo]) throws -> LockedSpill? {
     let spill: LockedSpill

@@ -20,7 +20,8 @@ struct ScaleOutTests {
         let total = 30_000
         try Self.startJoined(h, fleet, ["k1", "k2", "k3"], claimIdleMs: 1000)
 
-        // Publishing pauses at half-way until k2 is dead, so events keep arriving after the kill.
+        // Publishing holds at half-way (trickling) until k2 is dead, so events keep arriving after
+        // the kill.
         let publisher = SteadyPublisher(streamKey: h.streamKey, subject: subject, token: token, total: total,
                                         perTick: 250, tickMs: 50, holdAt: total / 2)
         publisher.start()

@@ -7,7 +7,8 @@ import Logging
 /// registry `/metrics` renders: counters advance to the running totals at each scrape, and a
 /// sampler thread refreshes the gauges that need Redis or the disk (stream length, pending
 /// entries, spill files) every few seconds, so a scrape never blocks on I/O.
-final class MetricsBridge: Sendable {
+/// A value of references: every copy drives the same sampler thread and stop flag.
+struct MetricsBridge: Sendable {
     let metrics: KernelMetrics
     let pipeline: IngestPipeline
     let onboarding: OnboardingService?
@@ -16,19 +17,9 @@ final class MetricsBridge: Sendable {
     let streams: [String]
     let group: String
     let logger: Logger
-    private let stop = StopFlag()
-    private let done = Semaphore()
-
-    init(metrics: KernelMetrics, pipeline: IngestPipeline, onboarding: OnboardingService?, settings: RedisSettings,
-         streams: [String], group: String, logger: Logger) {
-        self.metrics = metrics
-        self.pipeline = pipeline
-        self.onboarding = onboarding
-        self.settings = settings
-        self.streams = streams
-        self.group = group
-        self.logger = logger
-    }
+    // Internal, not private: a private stored property would make the memberwise initializer private.
+    let stop = StopFlag()
+    let done = Semaphore()
 
     /// Advances every counter to its current total (called before each `/metrics` render).
     func syncCounters() {

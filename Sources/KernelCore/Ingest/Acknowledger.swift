@@ -11,10 +11,7 @@ final class Acknowledger: @unchecked Sendable {
     let group: String
     let dlqStream: String
     let settings: RedisSettings
-    let input: BlockingQueue<AckWork>
-    let inflight: InflightSet
-    let metrics: PipelineMetrics
-    let abandon: StopFlag
+    let wiring: PipelineWiring
     let logger: Logger
     private var connection: (any RedisClient)?
     /// `redis.maxlen_approx`: after acks, `XTRIM <stream> MAXLEN ~ N` (at most once a second per stream).
@@ -23,25 +20,22 @@ final class Acknowledger: @unchecked Sendable {
 
     static let maxPerRound = 2000
 
-    init(streamKey: @escaping @Sendable (Int?) -> String, group: String, dlqStream: String, settings: RedisSettings, input: BlockingQueue<AckWork>,
-         inflight: InflightSet, metrics: PipelineMetrics, abandon: StopFlag, logger: Logger) {
-        self.abandon = abandon
+    init(streamKey: @escaping @Sendable (Int?) -> String, group: String, dlqStream: String, settings: RedisSettings,
+         wiring: PipelineWiring, logger: Logger) {
+        self.wiring = wiring
         self.streamKey = streamKey
         self.group = group
         self.dlqStream = dlqStream
         self.settings = settings
-        self.input = input
-        self.inflight = inflight
-        self.metrics = metrics
         self.logger = logger
     }
 
     /// Runs until the input queue is closed and empty.
     func run() {
-        while let first = input.take() {
+        while let first = wiring.acks.take() {
             var round = [first]
-            while round.count < Self.maxPerRound, let more = input.tryTake() { round.append(more) }
-            let sent = retryWithBackoff(Backoff(baseMs: 200, maxMs: 5000), until: abandon, failed: { failure in
+            while round.count < Self.maxPerRound, let more = wiring.acks.tryTake() { round.append(more) }
+            let sent = retryWithBackoff(Backoff(baseMs: 200, maxMs: 5000), until: wiring.abandon, failed: { failure in
                 connection?.close()
                 connection = nil
                 logger.error("acknowledge failed; retrying", metadata: [
@@ -108,15 +102,15 @@ final class Acknowledger: @unchecked Sendable {
             }
         }
         for letter in letters {
-            metrics.deadLettered(letter.reason)
+            wiring.metrics.deadLettered(letter.reason)
             logger.warning("event dead-lettered", metadata: [
                 "event": "authorization", "component": "ingest", "reason_code": .string(letter.reason.rawValue),
                 "details": .string(String(letter.detail.prefix(300))), "entry_id": .string(letter.entry.id),
             ])
         }
-        metrics.acked(ids.count)
-        for readAt in readTimes { metrics.observeAcknowledged(readAtMicros: readAt) }
-        inflight.release(ids)
+        wiring.metrics.acked(ids.count)
+        for readAt in readTimes { wiring.metrics.observeAcknowledged(readAtMicros: readAt) }
+        wiring.inflight.release(ids)
         trim(redis, shards: shardOrder)
     }
 

@@ -21,10 +21,7 @@ final class BatchWriterStage: @unchecked Sendable {
     // @unchecked: state confined to the writer's thread.
     let index: Int
     let dsn: String
-    let input: BlockingQueue<PendingBatch>
-    let acks: BlockingQueue<AckWork>
-    let metrics: PipelineMetrics
-    let abandon: StopFlag
+    let wiring: PipelineWiring
     let health: PostgresHealth
     let spill: SpillAppender?
     let logger: Logger
@@ -38,14 +35,10 @@ final class BatchWriterStage: @unchecked Sendable {
     private var connection: PGConnection?
     private var lastBudgetWarning: Int64 = 0
 
-    init(index: Int, dsn: String, input: BlockingQueue<PendingBatch>, acks: BlockingQueue<AckWork>,
-         metrics: PipelineMetrics, abandon: StopFlag, health: PostgresHealth, spill: SpillAppender?, logger: Logger) {
+    init(index: Int, dsn: String, wiring: PipelineWiring, health: PostgresHealth, spill: SpillAppender?, logger: Logger) {
         self.index = index
-        self.abandon = abandon
         self.dsn = dsn
-        self.input = input
-        self.acks = acks
-        self.metrics = metrics
+        self.wiring = wiring
         self.health = health
         self.spill = spill
         self.logger = logger
@@ -59,8 +52,8 @@ final class BatchWriterStage: @unchecked Sendable {
     /// pays its per-transaction and per-COPY costs (commit, tuple slots for the buffered rows,
     /// partition routing set-up) once for all of them.
     func run() {
-        while var batch = input.take() {
-            while let more = input.tryTake(maxWeight: maxWriteEvents - batch.count) { batch.append(contentsOf: more) }
+        while var batch = wiring.batches.take() {
+            while let more = wiring.batches.tryTake(maxWeight: maxWriteEvents - batch.count) { batch.append(contentsOf: more) }
             write(batch)
         }
         connection?.close()
@@ -74,31 +67,31 @@ final class BatchWriterStage: @unchecked Sendable {
                 do throws(StoreError) {
                     let started = monotonicNanos()
                     let report = try currentWriter().write(batch.events)
-                    metrics.observeWrite(events: batch.count, seconds: Double(monotonicNanos() - started) / 1e9)
+                    wiring.metrics.observeWrite(events: batch.count, seconds: Double(monotonicNanos() - started) / 1e9)
                     health.recordSuccess()
                     finish(batch, report)
                     return
                 } catch {
                     dropConnection()
-                    metrics.pgErrorsTotal.add(1, ordering: .relaxed)
+                    wiring.metrics.pgErrorsTotal.add(1, ordering: .relaxed)
                     if case .connectivity = error {
                         health.recordFailure(reasonCode: error.reasonCode, serverStarting: error.pgError.isServerStarting)
                         connectivityFailures += 1
-                        if connectivityFailures <= connectivityRetries && !abandon.isSet && health.allowsAttempt() {
+                        if connectivityFailures <= connectivityRetries && !wiring.abandon.isSet && health.allowsAttempt() {
                             backoff.pause { logFailure(error, batch: batch, retryMs: $0) }
                             continue
                         }
                         // Out of retries (or the breaker opened): to the spill.
                     } else {
                         // Not connectivity: never spilled (docs/operations.md, "Postgres outages: the spill"). Retried until fixed.
-                        if abandon.isSet { return }
+                        if wiring.abandon.isSet { return }
                         backoff.pause { logFailure(error, batch: batch, retryMs: $0) }
                         continue
                     }
                 }
             }
             if spillBatch(batch) { return }
-            if abandon.isSet { return }
+            if wiring.abandon.isSet { return }
             // The spill refused (budget or I/O): hold the batch, try Postgres again later.
             connectivityFailures = connectivityRetries
             sleepMs(min(1000, backoff.nextDelayMs()))
@@ -111,14 +104,14 @@ final class BatchWriterStage: @unchecked Sendable {
         guard let spill else { return false }
         do throws(SpillError) {
             let report = try spill.append(batch.events, origins: batch.origins)
-            metrics.spilled(events: batch.count, bytes: report.bytes)
-            metrics.spillBudgetBlocked.store(false, ordering: .relaxed)
-            acks.put(.ack(batch.origins.map(\.entryID)))
+            wiring.metrics.spilled(events: batch.count, bytes: report.bytes)
+            wiring.metrics.spillBudgetBlocked.store(false, ordering: .relaxed)
+            wiring.acks.put(.ack(batch.origins.map(\.entryID)))
             return true
         } catch {
             let now = monotonicNanos()
             if error.isBudgetExceeded {
-                metrics.spillBudgetBlocked.store(true, ordering: .relaxed)
+                wiring.metrics.spillBudgetBlocked.store(true, ordering: .relaxed)
                 // One line per 10 s, not one per batch.
                 if now - lastBudgetWarning > 10_000_000_000 {
                     lastBudgetWarning = now
@@ -128,7 +121,7 @@ final class BatchWriterStage: @unchecked Sendable {
                     ])
                 }
             } else {
-                metrics.spillErrorsTotal.add(1, ordering: .relaxed)
+                wiring.metrics.spillErrorsTotal.add(1, ordering: .relaxed)
                 logger.error("spill write failed; holding the batch", metadata: [
                     "event": "infra", "component": "spill", "reason_code": .string(error.reasonCode),
                     "details": .string("\(error)"), "writer": "\(index)",
@@ -160,18 +153,18 @@ final class BatchWriterStage: @unchecked Sendable {
             oldestTs = min(oldestTs, events[i].tsMicros)
             if events[i].receivedAtMicros > 0 { earliestRead = min(earliestRead, events[i].receivedAtMicros) }
         }
-        if !ids.isEmpty { acks.put(.ackBatch(ids, readAtMicros: earliestRead == .max ? 0 : earliestRead)) }
-        if oldestTs != .max { metrics.observeDurable(oldestTsMicros: oldestTs) }
+        if !ids.isEmpty { wiring.acks.put(.ackBatch(ids, readAtMicros: earliestRead == .max ? 0 : earliestRead)) }
+        if oldestTs != .max { wiring.metrics.observeDurable(oldestTsMicros: oldestTs) }
         for (i, reason) in report.rejected {
-            acks.put(.deadLetter(DeadLetter(persistFailed: events[i], from: origins[i], detail: reason)))
+            wiring.acks.put(.deadLetter(DeadLetter(persistFailed: events[i], from: origins[i], detail: reason)))
         }
         for (i, detail) in report.conflicts {
-            acks.put(.deadLetter(DeadLetter(stored: events[i], from: origins[i], reason: .eventIDConflict, detail: detail)))
+            wiring.acks.put(.deadLetter(DeadLetter(stored: events[i], from: origins[i], reason: .eventIDConflict, detail: detail)))
         }
         for (i, detail) in report.overBudget {
-            acks.put(.deadLetter(DeadLetter(stored: events[i], from: origins[i], reason: .tagBudgetExceeded, detail: detail)))
+            wiring.acks.put(.deadLetter(DeadLetter(stored: events[i], from: origins[i], reason: .tagBudgetExceeded, detail: detail)))
         }
-        metrics.committed(events: report.inserted, duplicates: report.duplicates)
+        wiring.metrics.committed(events: report.inserted, duplicates: report.duplicates)
     }
 
     private func logFailure(_ error: StoreError, batch: PendingBatch, retryMs: Int) {

@@ -23,16 +23,10 @@ import Logging
 public final class IngestPipeline: @unchecked Sendable {
     // @unchecked: the threads share only the queues, the inflight set and the metrics (all
     // thread-safe); `done` is a semaphore.
-    public let metrics = PipelineMetrics()
     public let router: PluginRouter
-    let inflight = InflightSet()
-    let stopFlag = StopFlag()
-    /// Set when shutdown ran out of time: writers and the acknowledger stop retrying. What they
-    /// held stays pending in Redis and is redelivered (and stored once) after a restart.
-    let abandonFlag = StopFlag()
-    let entries: BlockingQueue<[StreamEntry]>
-    let batches: BlockingQueue<PendingBatch>
-    let acks: BlockingQueue<AckWork>
+    /// The queues, in-flight set, stop flags and counters every stage shares.
+    let wiring: PipelineWiring
+    public var metrics: PipelineMetrics { wiring.metrics }
     /// One reader per assigned shard (one when the stream is not sharded).
     let readers: [StreamReader]
     let processors: [IngestProcessor]
@@ -72,14 +66,15 @@ public final class IngestPipeline: @unchecked Sendable {
         self.logger = logger
         let settings = config.redisSettings
         let writerCount = max(1, config.postgres.writeConnections)
-        entries = BlockingQueue(capacity: config.postgres.queueSize)
-        // Room for every writer's batch in flight plus one ready, so writers never wait on the
-        // processor under load, and memory stays bounded by a few batches.
-        batches = BlockingQueue(capacity: config.postgres.batchSize * (writerCount + 1))
-        acks = BlockingQueue(capacity: 1 << 20)
+        // Batches: room for every writer's batch in flight plus one ready, so writers never wait
+        // on the processor under load, and memory stays bounded by a few batches.
+        let wiring = PipelineWiring(entries: BlockingQueue(capacity: config.postgres.queueSize),
+                                    batches: BlockingQueue(capacity: config.postgres.batchSize * (writerCount + 1)),
+                                    acks: BlockingQueue(capacity: 1 << 20), inflight: InflightSet(),
+                                    stop: StopFlag(), abandon: StopFlag(), metrics: PipelineMetrics())
+        self.wiring = wiring
         let redisConfig = config.redis
         let sharded = redisConfig.shards > 1
-        let entryQueue0 = entries, ackQueue1 = acks, inflight0 = inflight, stop0 = stopFlag, metrics1 = metrics
         readers = redisConfig.assignedShards.map { shard in
             StreamReader(
                 options: .init(stream: redisConfig.shardStreamKey(shard), shard: sharded ? shard : nil,
@@ -88,17 +83,14 @@ public final class IngestPipeline: @unchecked Sendable {
                                maxDeliveries: redisConfig.maxDeliveries, claimIdleMs: redisConfig.claimIdleMs,
                                deadConsumerMs: redisConfig.deadConsumerMs, crashStrikes: config.plugins.crashStrikes,
                                countRestartAsDelivery: restartCountsADelivery, shortReadPauseMs: redisConfig.readPauseMs),
-                settings: settings, output: entryQueue0, acks: ackQueue1, inflight: inflight0, stop: stop0,
-                metrics: metrics1, logger: logger)
+                settings: settings, wiring: wiring, logger: logger)
         }
         for reader in readers { reader.router = router }
-        let inflightSet = inflight, abandonFlag0 = abandonFlag
-        let entryQueue = entries, batchQueue0 = batches, ackQueue0 = acks, metrics0 = metrics
         processors = (0..<max(1, config.performance.processorThreads)).map { index in
             let directory = IngestDirectory(dsn: config.postgres.connectionDSN(), keyPrefix: config.redis.keyPrefix, redis: settings, logger: logger)
             directory.redisSchemaTTLSeconds = config.performance.schemaCacheTTLSeconds
             directory.bindingTTL = Double(config.performance.bindingCacheSeconds)
-            directory.giveUp = { abandonFlag0.isSet }
+            directory.giveUp = { wiring.abandon.isSet }
             directory.refreshSeconds = Double(config.auth.revocationCheckSeconds)
             directory.revocations = revocations
             let processor = IngestProcessor(
@@ -107,36 +99,31 @@ public final class IngestPipeline: @unchecked Sendable {
                                envelopeLimits: EnvelopeLimits(maxTags: config.server.maxEventTags,
                                                               maxTagKeyBytes: config.server.maxTagKeyBytes,
                                                               maxTagValueBytes: config.server.maxTagValueBytes)),
-                input: entryQueue, batches: batchQueue0, acks: ackQueue0, directory: directory, authenticator: authenticator,
-                router: router, metrics: metrics0, logger: logger)
-            processor.inflight = inflightSet
+                wiring: wiring, directory: directory, authenticator: authenticator, router: router, logger: logger)
             if config.plugins.isolation == .process || config.plugins.isolationOverrides.values.contains(.process) {
                 processor.hosts = PluginHosts(settings: .init(plugins: config.plugins), logger: logger, metrics: router.metrics)
             }
             if let breadcrumb, index < breadcrumb.slotCount { processor.breadcrumb = (breadcrumb, index) }
             return processor
         }
-        let abandon = abandonFlag
-        let batchQueue = batches, ackQueue = acks, pipelineMetrics = metrics, dsn = config.postgres.connectionDSN()
+        let dsn = config.postgres.connectionDSN()
         let maxWriteEvents = config.postgres.maxWriteEvents, tagBudget = config.server.maxTagsPerProducer
         let sharedHealth = health, appender = spill?.appender
         writers = (0..<writerCount).map {
-            let w = BatchWriterStage(index: $0, dsn: dsn, input: batchQueue, acks: ackQueue, metrics: pipelineMetrics,
-                                     abandon: abandon, health: sharedHealth, spill: appender, logger: logger)
+            let w = BatchWriterStage(index: $0, dsn: dsn, wiring: wiring, health: sharedHealth, spill: appender, logger: logger)
             w.maxWriteEvents = maxWriteEvents
             w.tagBudgetPerProducer = tagBudget
             return w
         }
         acknowledger = Acknowledger(streamKey: { shard in shard.map(redisConfig.shardStreamKey) ?? redisConfig.streamKey },
                                     group: config.redis.consumerGroup,
-                                    dlqStream: config.redis.dlqStreamKey, settings: settings, input: acks,
-                                    inflight: inflight, metrics: metrics, abandon: abandon, logger: logger)
+                                    dlqStream: config.redis.dlqStreamKey, settings: settings, wiring: wiring, logger: logger)
         acknowledger.maxlenApprox = redisConfig.maxlenApprox
         if let spill {
             let replayers = (0..<writerCount).map { _ in
                 let replayer = SpillReplayer(directory: spill.directory, dsn: dsn, batchSize: config.spill.replayBatchSize,
                                              deadLetters: DeadLetterWriter(dlqStream: config.redis.dlqStreamKey, settings: settings),
-                                             metrics: pipelineMetrics, logger: logger)
+                                             metrics: wiring.metrics, logger: logger)
                 replayer.tagBudgetPerProducer = config.server.maxTagsPerProducer
                 return replayer
             }
@@ -170,14 +157,14 @@ public final class IngestPipeline: @unchecked Sendable {
     public func stop(timeoutSeconds: Double = 30) {
         let deadline = monotonicSeconds() + timeoutSeconds
         func remaining() -> Double { max(0.1, deadline - monotonicSeconds()) }
-        stopFlag.set()
+        wiring.stop.set()
         var clean = true
         for _ in readers { clean = readerDone.wait(timeoutSeconds: remaining()) && clean }
-        entries.close()
+        wiring.entries.close()
         for _ in processors { clean = processorDone.wait(timeoutSeconds: remaining()) && clean }
-        batches.close()   // after every processor flushed its last batch
+        wiring.batches.close()   // after every processor flushed its last batch
         for _ in writers { clean = writersDone.wait(timeoutSeconds: remaining()) && clean }
-        acks.close()
+        wiring.acks.close()
         clean = ackerDone.wait(timeoutSeconds: remaining()) && clean
         // The replayer stops between batches; a segment it was replaying stays and is replayed
         // again (idempotently) after the restart.
@@ -193,17 +180,17 @@ public final class IngestPipeline: @unchecked Sendable {
             }
         }
         if !clean {
-            abandonFlag.set()
+            wiring.abandon.set()
             logger.error("ingest shutdown timed out; unacknowledged entries stay pending for redelivery", metadata: [
-                "event": "infra", "component": "ingest", "inflight": "\(inflight.count)",
+                "event": "infra", "component": "ingest", "inflight": "\(wiring.inflight.count)",
             ])
         }
         logger.info("ingest drained", metadata: [
-            "event": "infra", "component": "ingest", "inflight": "\(inflight.count)",
+            "event": "infra", "component": "ingest", "inflight": "\(wiring.inflight.count)",
             "read": "\(metrics.readTotal.load(ordering: .relaxed))", "acked": "\(metrics.ackTotal.load(ordering: .relaxed))",
         ])
     }
 
     /// Entries read but not yet acknowledged.
-    public var inflightCount: Int { inflight.count }
+    public var inflightCount: Int { wiring.inflight.count }
 }

@@ -22,17 +22,12 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     let options: Options
-    let input: BlockingQueue<[StreamEntry]>
-    let batches: BlockingQueue<PendingBatch>
-    let acks: BlockingQueue<AckWork>
+    let wiring: PipelineWiring
     let directory: IngestDirectory
     let authenticator: any TokenAuthenticator
     let router: PluginRouter
-    let metrics: PipelineMetrics
     let logger: Logger
     let clock: () -> Int64
-    /// Entries in flight, to release those deferred at shutdown (set by the pipeline).
-    var inflight: InflightSet?
     /// The crash breadcrumb and this processor's slot in it (set by the pipeline); nil in tools
     /// and tests that run without one.
     var breadcrumb: (file: CallBreadcrumb, slot: Int)?
@@ -51,17 +46,13 @@ final class IngestProcessor: @unchecked Sendable {
     private var routingGeneration: UInt64 = 0
     static let maxCachedVerdicts = 100_000
 
-    init(options: Options, input: BlockingQueue<[StreamEntry]>, batches: BlockingQueue<PendingBatch>,
-         acks: BlockingQueue<AckWork>, directory: IngestDirectory, authenticator: any TokenAuthenticator,
-         router: PluginRouter, metrics: PipelineMetrics, logger: Logger, clock: @escaping () -> Int64 = monotonicNanos) {
+    init(options: Options, wiring: PipelineWiring, directory: IngestDirectory, authenticator: any TokenAuthenticator,
+         router: PluginRouter, logger: Logger, clock: @escaping () -> Int64 = monotonicNanos) {
         self.options = options
-        self.input = input
-        self.batches = batches
-        self.acks = acks
+        self.wiring = wiring
         self.directory = directory
         self.authenticator = authenticator
         self.router = router
-        self.metrics = metrics
         self.logger = logger
         self.clock = clock
         batcher = Batcher(maxEvents: options.batchSize, maxWaitNanos: Int64(options.batchMaxWaitMs) * 1_000_000,
@@ -80,9 +71,9 @@ final class IngestProcessor: @unchecked Sendable {
         while true {
             let now = clock()
             let wait: Double = batcher.idleDeadline.map { max(0, Double($0 - now) / 1e9) } ?? 0.25
-            guard let chunk = input.take(timeoutSeconds: wait) else {
+            guard let chunk = wiring.entries.take(timeoutSeconds: wait) else {
                 // Timed out (or closed and empty): nothing more to read right now.
-                if input.isClosedAndEmpty { break }
+                if wiring.entries.isClosedAndEmpty { break }
                 if let batch = batcher.inputIdle(now: clock()) { emit(batch) }
                 retryParkedIfDue()
                 continue
@@ -90,8 +81,8 @@ final class IngestProcessor: @unchecked Sendable {
             retryParkedIfDue()
             let started = monotonicNanos()
             process(chunk)
-            metrics.observeChunk(seconds: Double(monotonicNanos() - started) / 1e9)
-            if input.isEmpty, let batch = batcher.inputIdle(now: clock()) {
+            wiring.metrics.observeChunk(seconds: Double(monotonicNanos() - started) / 1e9)
+            if wiring.entries.isEmpty, let batch = batcher.inputIdle(now: clock()) {
                 emit(batch)
             } else if let batch = batcher.flushIfDue(now: clock()) {
                 emit(batch)
@@ -113,7 +104,7 @@ final class IngestProcessor: @unchecked Sendable {
         precondition(batch.count == origins.count, "one origin per batched event")
         let pending = PendingBatch(events: batch, origins: origins)
         origins.removeAll(keepingCapacity: true)
-        batches.put(pending, weight: pending.count)
+        wiring.batches.put(pending, weight: pending.count)
     }
 
     /// One accepted event between the checks and normalization.
@@ -157,7 +148,7 @@ final class IngestProcessor: @unchecked Sendable {
                 do {
                     switch try check(entries.baseAddress! + index, index: index, nowNanos: nowNanos, wallSeconds: wallSeconds) {
                     case .success(let a): accepted.append(a)
-                    case .failure(let letter): acks.put(.deadLetter(letter))
+                    case .failure(let letter): wiring.acks.put(.deadLetter(letter))
                     }
                 } catch {
                     deferred.append(entries[index].ref)
@@ -166,7 +157,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
         if !deferred.isEmpty {
             // Not acknowledged: they stay in the pending list and come back after a restart.
-            inflight?.release(deferred)
+            wiring.inflight.release(deferred)
             logger.warning("entries deferred: postgres unreachable at shutdown", metadata: [
                 "event": "infra", "component": "ingest", "entries": "\(deferred.count)",
             ])
@@ -365,7 +356,7 @@ final class IngestProcessor: @unchecked Sendable {
             if !parked.isEmpty && parked[i] { continue }
             let entryIndex = accepted[i].index
             if !poisoned.isEmpty, let detail = poisoned[i] {
-                acks.put(.deadLetter(DeadLetter(entry: chunk[entryIndex], reason: .poisonMessage, detail: detail,
+                wiring.acks.put(.deadLetter(DeadLetter(entry: chunk[entryIndex], reason: .poisonMessage, detail: detail,
                                                 producer: accepted[i].producer)))
                 continue
             }
@@ -373,7 +364,7 @@ final class IngestProcessor: @unchecked Sendable {
             let result = results[i]
             results[i] = nil
             if case .failure(let failure)? = result {
-                acks.put(.deadLetter(DeadLetter(entry: chunk[entryIndex], reason: .normalizeFailed, detail: failure.message,
+                wiring.acks.put(.deadLetter(DeadLetter(entry: chunk[entryIndex], reason: .normalizeFailed, detail: failure.message,
                                                 producer: accepted[i].producer)))
                 continue
             }
@@ -416,14 +407,14 @@ extension IngestProcessor {
                 if subjects.last != s && (subjects.count > 64 || !subjects.contains(s)) { subjects.append(s) }
             }
         }
-        metrics.activity.record(producers: producers, subjects: subjects, now: now)
+        wiring.metrics.activity.record(producers: producers, subjects: subjects, now: now)
     }
 
     /// Leaves entries of a typed family no plugin serves pending in Redis (`ParkingLot`): not
     /// acknowledged, not in flight; the reader re-reads them once routing changes.
     private func park(_ entries: [StreamEntry], family: String, generation: UInt64,
                       why: String = "no plugin serves it; its events stay pending until one does") {
-        inflight?.release(entries.map(\.ref))
+        wiring.inflight.release(entries.map(\.ref))
         let first = router.parking.park(family: family, generation: generation, entries: entries.map { ($0.shard, $0.id) })
         if first {
             logger.error("family parked: \(why)", metadata: [
@@ -468,7 +459,7 @@ extension IngestProcessor {
         if errors > 0 { counters.errors.add(errors, ordering: .relaxed) }
         counters.nanos.add(Int(timing.totalNanos), ordering: .relaxed)
         if !outputs.isEmpty {
-            metrics.observeNormalize(family: family, secondsPerEvent: Double(timing.totalNanos) / 1e9 / Double(outputs.count))
+            wiring.metrics.observeNormalize(family: family, secondsPerEvent: Double(timing.totalNanos) / 1e9 / Double(outputs.count))
         }
         guard timing.slowCalls > 0 else { return }
         counters.slowCalls.add(timing.slowCalls, ordering: .relaxed)

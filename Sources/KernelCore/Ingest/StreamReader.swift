@@ -40,12 +40,8 @@ public final class StreamReader: @unchecked Sendable {
 
     let options: Options
     let settings: RedisSettings
-    let output: BlockingQueue<[StreamEntry]>
-    let acks: BlockingQueue<AckWork>
-    let inflight: InflightSet
-    let stop: StopFlag
+    let wiring: PipelineWiring
     let logger: Logger
-    let metrics: PipelineMetrics
 
     private var connection: (any RedisClient)?
     private var lastClaim: Double = 0
@@ -57,21 +53,16 @@ public final class StreamReader: @unchecked Sendable {
     /// Producers send the same token on every entry: consecutive equal tokens share one buffer.
     private var tokens = TokenInterner()
 
-    init(options: Options, settings: RedisSettings, output: BlockingQueue<[StreamEntry]>, acks: BlockingQueue<AckWork>,
-         inflight: InflightSet, stop: StopFlag, metrics: PipelineMetrics, logger: Logger) {
+    init(options: Options, settings: RedisSettings, wiring: PipelineWiring, logger: Logger) {
         self.options = options
         self.settings = settings
-        self.output = output
-        self.acks = acks
-        self.inflight = inflight
-        self.stop = stop
-        self.metrics = metrics
+        self.wiring = wiring
         self.logger = logger
     }
 
     /// The reader thread's body; returns when `stop` is set.
     func run() {
-        retryWithBackoff(Backoff(baseMs: 500, maxMs: 5000), until: stop, failed: { failure in
+        retryWithBackoff(Backoff(baseMs: 500, maxMs: 5000), until: wiring.stop, failed: { failure in
             connection?.close()
             connection = nil
             logger.error("event stream read failed; reconnecting", metadata: [
@@ -80,12 +71,12 @@ public final class StreamReader: @unchecked Sendable {
                 "retry_ms": "\(failure.retryMs)",
             ])
         }) { connected throws(RedisError) in
-            guard !stop.isSet else { return }
+            guard !wiring.stop.isSet else { return }
             let redis = try connectAndPrepare()
             connected()
             try drainOwnPending(redis, countingADelivery: firstDrain && options.countRestartAsDelivery)
             firstDrain = false
-            while !stop.isSet {
+            while !wiring.stop.isSet {
                 try unparkIfRoutingChanged(redis)
                 try touchParked(redis)
                 try claimAbandoned(redis)
@@ -128,7 +119,7 @@ public final class StreamReader: @unchecked Sendable {
     /// so `redis.max_deliveries` still ends that loop.
     private func drainOwnPending(_ redis: any RedisClient, countingADelivery: Bool) throws(RedisError) {
         var start = "-"
-        while !stop.isSet {
+        while !wiring.stop.isSet {
             let reply = try redis.command(["XPENDING", options.stream, options.group, start, "+", String(options.count),
                                            options.consumer])
             if case .error(let message) = reply {
@@ -142,7 +133,7 @@ public final class StreamReader: @unchecked Sendable {
                 guard let fields = row.array, fields.count >= 4, let id = fields[0].text else { continue }
                 lastID = id
                 counts[id] = Int(fields[3].integer ?? 1)
-                if !inflight.contains(EntryRef.make(shard: options.shard, id: id)) { wanted.append(id) }
+                if !wiring.inflight.contains(EntryRef.make(shard: options.shard, id: id)) { wanted.append(id) }
             }
             if !wanted.isEmpty {
                 let fetched = countingADelivery
@@ -225,7 +216,7 @@ public final class StreamReader: @unchecked Sendable {
                 try dispatch(redis, withDeliveryCounts(redis, entries))
             }
             // Redis 7 also returns ids it removed from the PEL because the entries were deleted.
-        } while cursor != "0-0" && !stop.isSet
+        } while cursor != "0-0" && !wiring.stop.isSet
     }
 
     /// Removes other consumers idle longer than `deadConsumerMs` whose pending list is empty. The
@@ -284,7 +275,7 @@ public final class StreamReader: @unchecked Sendable {
         // Waiting `redis.read_pause_ms` lets the next read bring several producer sends at once
         // instead of waking every stage for each (docs/operations.md, "Throughput, latency and
         // memory: the batching keys"). Under load reads come back full and never wait.
-        if options.shortReadPauseMs > 0, !entries.isEmpty, entries.count < options.count / 2, !stop.isSet {
+        if options.shortReadPauseMs > 0, !entries.isEmpty, entries.count < options.count / 2, !wiring.stop.isSet {
             sleepMs(options.shortReadPauseMs)
         }
     }
@@ -329,13 +320,13 @@ public final class StreamReader: @unchecked Sendable {
 
     /// Sends entries on: deleted ones are acknowledged, poison ones dead-lettered, the rest queued.
     private func dispatch(_ redis: any RedisClient, _ entries: [StreamEntry]) throws(RedisError) {
-        let fresh = inflight.admit(entries)
+        let fresh = wiring.inflight.admit(entries)
         guard !fresh.isEmpty else { return }
         // Re-read or claimed entries may have crashed a plugin before (new entries never have).
         let strikes = fresh[0].mayBeRedelivery
             ? try CrashStrikes.lookup(fresh.map(\.id), stream: options.stream, redis: redis) : [:]
-        metrics.read(fresh.count)
-        metrics.observeRead(entries: fresh.count, oldestIDMillis: fresh.first.flatMap { Int64($0.id.prefix { $0 != "-" }) })
+        wiring.metrics.read(fresh.count)
+        wiring.metrics.observeRead(entries: fresh.count, oldestIDMillis: fresh.first.flatMap { Int64($0.id.prefix { $0 != "-" }) })
         let maxDeliveries = options.maxDeliveries
         let allWork = fresh.withUnsafeBufferPointer { entries in
             // By index: iterating copies each entry.
@@ -343,7 +334,7 @@ public final class StreamReader: @unchecked Sendable {
         }
         if allWork {
             // The usual case: the chunk goes on as it is (building `work` copied every entry).
-            output.put(fresh, weight: fresh.count)
+            wiring.entries.put(fresh, weight: fresh.count)
             return
         }
         var work: [StreamEntry] = []
@@ -356,14 +347,14 @@ public final class StreamReader: @unchecked Sendable {
         for entry in fresh {
             if entry.deleted {
                 // Trimmed or deleted before it was read: nothing of it exists to store.
-                metrics.droppedTotal.add(1, ordering: .relaxed)
-                acks.put(.ack([entry.ref]))
+                wiring.metrics.droppedTotal.add(1, ordering: .relaxed)
+                wiring.acks.put(.ack([entry.ref]))
             } else if let record = strikes[entry.id], record.strikes >= options.crashStrikes {
                 poisoned.append(entry.id)
-                acks.put(.deadLetter(DeadLetter(entry: entry, reason: .poisonMessage,
+                wiring.acks.put(.deadLetter(DeadLetter(entry: entry, reason: .poisonMessage,
                                                 detail: "crashed the kernel \(record.strikes) times (plugins.crash_strikes \(options.crashStrikes)); last: \(record.detail)")))
             } else if entry.deliveries > options.maxDeliveries {
-                acks.put(.deadLetter(DeadLetter(entry: entry, reason: .poisonMessage,
+                wiring.acks.put(.deadLetter(DeadLetter(entry: entry, reason: .poisonMessage,
                                                 detail: "delivered \(entry.deliveries) times (max_deliveries \(options.maxDeliveries))")))
             } else {
                 var e = entry
@@ -373,7 +364,7 @@ public final class StreamReader: @unchecked Sendable {
         }
         if !work.isEmpty {
             // Blocks while the pipeline is full: this is where reading stops under backpressure.
-            output.put(work, weight: work.count)
+            wiring.entries.put(work, weight: work.count)
         }
     }
 }

@@ -25,27 +25,19 @@ enum BenchClock {
     }
 
     /// RFC 3339 UTC text with microseconds, e.g. `2026-11-25T14:30:00.123456Z`, without
-    /// Foundation's formatter (a million of these must not dominate the preload).
+    /// Foundation's formatter (a million of these must not dominate the preload): the calendar
+    /// is libc's `gmtime_r`.
     static func rfc3339(unixMicros: Int64) -> String {
-        let seconds = unixMicros >= 0 ? unixMicros / 1_000_000 : (unixMicros - 999_999) / 1_000_000
-        let micros = Int(unixMicros - seconds * 1_000_000)
-        var days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-        let secOfDay = Int(seconds - Int64(days) * 86_400)
-        // Howard Hinnant's civil_from_days.
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int, _ width: Int) -> String {
+        var seconds = time_t(unixMicros / 1_000_000)
+        var micros = Int32(unixMicros % 1_000_000)
+        if micros < 0 { micros += 1_000_000; seconds -= 1 }
+        var t = tm()
+        gmtime_r(&seconds, &t)
+        func pad(_ v: Int32, _ width: Int) -> String {
             let s = String(v)
             return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):"
-            + "\(pad(secOfDay % 60, 2)).\(pad(micros, 6))Z"
+        return "\(pad(t.tm_year + 1900, 4))-\(pad(t.tm_mon + 1, 2))-\(pad(t.tm_mday, 2))T\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):"
+            + "\(pad(t.tm_sec, 2)).\(pad(micros, 6))Z"
     }
 }

@@ -57,10 +57,12 @@ struct DrainRun {
     let environment: BenchEnvironment
     let label: String
     let mix: MarketEventFactory.Mix
-    let small: Bool
+    /// Minimal trades (`MarketEventFactory.small`): the backlog scenario.
+    var small = false
     let count: Int
     let seed: UInt64
-    let keepTrades: Bool
+    /// Keep the generated trade rows (returned by `run`) for the raw COPY runs.
+    var keepTrades = false
     var kernelCount = 1
 
     func run() throws -> (DrainResult, [TradeRow]) {

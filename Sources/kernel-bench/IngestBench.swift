@@ -43,7 +43,7 @@ struct IngestBench {
 
         if options.scenarios.contains("drain") || options.scenarios.contains("raw") {
             try withEnvironment { env in
-                let (result, trades) = try DrainRun(environment: env, label: "trade", mix: .tradeOnly, small: false,
+                let (result, trades) = try DrainRun(environment: env, label: "trade", mix: .tradeOnly,
                                                     count: options.tradeEvents, seed: options.seed, keepTrades: true).run()
                 drains.append(result)
                 report(result)
@@ -72,8 +72,8 @@ struct IngestBench {
         if options.scenarios.contains("mixed") {
             try withEnvironment { env in
                 let mix = MarketEventFactory.Mix.mixed
-                let (result, _) = try DrainRun(environment: env, label: "mixed \(mix.label)", mix: mix, small: false,
-                                               count: options.mixedEvents, seed: options.seed &+ 1, keepTrades: false).run()
+                let (result, _) = try DrainRun(environment: env, label: "mixed \(mix.label)", mix: mix,
+                                               count: options.mixedEvents, seed: options.seed &+ 1).run()
                 drains.append(result)
                 report(result)
             }
@@ -88,8 +88,8 @@ struct IngestBench {
             defer { try? FileManager.default.removeItem(atPath: settings.pluginsDir) }
             let env = try BenchEnvironment(settings: settings)
             defer { env.tearDown() }
-            let (result, _) = try DrainRun(environment: env, label: "generic (no plugin)", mix: .tradeOnly, small: false,
-                                           count: options.tradeEvents, seed: options.seed, keepTrades: false).run()
+            let (result, _) = try DrainRun(environment: env, label: "generic (no plugin)", mix: .tradeOnly,
+                                           count: options.tradeEvents, seed: options.seed).run()
             drains.append(result)
             report(result)
             let stored = try StoredRows.capture(from: env, table: "events", eventsPerTransaction: nil)
@@ -102,10 +102,8 @@ struct IngestBench {
         if options.scenarios.contains("kernels") {
             for n in 1...options.kernels {
                 try withEnvironment { env in
-                    var run = DrainRun(environment: env, label: "trade, \(n) kernel\(n == 1 ? "" : "s")", mix: .tradeOnly, small: false,
-                                       count: options.tradeEvents, seed: options.seed, keepTrades: false)
-                    run.kernelCount = n
-                    let (result, _) = try run.run()
+                    let (result, _) = try DrainRun(environment: env, label: "trade, \(n) kernel\(n == 1 ? "" : "s")", mix: .tradeOnly,
+                                                   count: options.tradeEvents, seed: options.seed, kernelCount: n).run()
                     scaling.append(result)
                     report(result)
                 }
@@ -120,7 +118,7 @@ struct IngestBench {
                     let env = try BenchEnvironment(settings: settings)
                     defer { env.tearDown() }
                     let (result, _) = try DrainRun(environment: env, label: "trade, isolation \(mode) #\(round + 1)", mix: .tradeOnly,
-                                                   small: false, count: options.tradeEvents, seed: options.seed, keepTrades: false).run()
+                                                   count: options.tradeEvents, seed: options.seed).run()
                     isolation.append((mode, result))
                     report(result)
                 }
@@ -139,7 +137,7 @@ struct IngestBench {
         if options.scenarios.contains("backlog") {
             try withEnvironment { env in
                 let (result, _) = try DrainRun(environment: env, label: "backlog (small trades)", mix: .tradeOnly, small: true,
-                                               count: options.backlogEvents, seed: options.seed &+ 3, keepTrades: false).run()
+                                               count: options.backlogEvents, seed: options.seed &+ 3).run()
                 backlog = result
                 report(result)
             }

@@ -21,13 +21,11 @@ struct HostileEnvelopeTests {
 
     @Test("every proper prefix of the sample is refused as malformed JSON")
     func prefixes() {
-        let bytes = Array(sampleEvent.utf8)
-        #expect(bytes.count > 400)
-        for n in 0..<bytes.count {
-            let prefix = Array(bytes[0..<n])
+        #expect(SampleEvents.truncatedTrade.count > 400)
+        for (n, prefix) in SampleEvents.truncatedTrade.enumerated() {
             #expect(refusalReason(prefix) == .malformedJSON, "prefix \(n)")
         }
-        #expect(refusalReason(bytes) == nil)
+        #expect(refusalReason(Array(sampleEvent.utf8)) == nil)
     }
 
     @Test("every single-byte deletion never crashes")

@@ -1,42 +1,49 @@
+import Foundation
+import KernelTestSupport
 import Testing
 @testable import KernelEvents
 
 @Suite("StreamShard")
 struct StreamShardTests {
-    /// The shard counts of the vector table, in column order.
-    static let shardCounts = [2, 3, 4, 7, 16, 1000, 1024]
+    /// Tests/Fixtures/shard/vectors.json: subject id → expected shard for each of `shardCounts`,
+    /// computed independently with Python, `int(uuid.UUID(id).hex, 16) % n`;
+    /// examples/python/test_shard.py checks the producer's side against the same file.
+    struct VectorTable: Decodable {
+        struct Vector: Decodable {
+            let subjectID: String
+            let shards: [Int]
+            enum CodingKeys: String, CodingKey { case subjectID = "subject_id", shards }
+        }
+        let shardCounts: [Int]
+        let vectors: [Vector]
+        enum CodingKeys: String, CodingKey { case shardCounts = "shard_counts", vectors }
+    }
 
-    /// Subject id → expected shard for each of `shardCounts`. Computed independently with Python,
-    /// `int(uuid.UUID(id).hex, 16) % n`; examples/python/test_shard.py holds the same table.
-    static let vectors: [(id: String, shards: [Int])] = [
-        ("00000000-0000-0000-0000-000000000000", [0, 0, 0, 0, 0, 0, 0]),
-        ("ffffffff-ffff-ffff-ffff-ffffffffffff", [1, 0, 3, 3, 15, 455, 1023]),
-        ("00000000-0000-0000-0000-000000000001", [1, 1, 1, 1, 1, 1, 1]),
-        ("0190f3c4-7b1e-7cc3-9d2a-5b8e1f0a4c21", [1, 0, 1, 1, 1, 433, 33]),
-        ("3f1e2d4c-5b6a-4789-8c0d-1e2f3a4b5c6d", [1, 1, 1, 1, 13, 133, 109]),
-        ("01936a52-8a4b-7d1c-b2e3-f4a5b6c7d8e9", [1, 0, 1, 2, 9, 321, 233]),
-        ("c9bf9e57-1685-4c89-bafb-ff5af830be8a", [0, 2, 2, 1, 10, 146, 650]),
-        ("7d444840-9dc0-11d1-b245-5ffdce74fad2", [0, 1, 2, 0, 2, 706, 722]),
-        ("80000000-0000-0000-0000-000000000000", [0, 2, 0, 2, 0, 728, 0]),
-        ("00000000-0000-0001-0000-000000000000", [0, 1, 0, 2, 0, 616, 0]),
-    ]
+    static func table() throws -> VectorTable {
+        let url = Repository.root.appendingPathComponent("Tests/Fixtures/shard/vectors.json")
+        let table = try JSONDecoder().decode(VectorTable.self, from: Data(contentsOf: url))
+        #expect(table.vectors.count >= 10, "\(url.path) holds the vector table")
+        #expect(table.vectors.allSatisfy { $0.shards.count == table.shardCounts.count }, "a shard for every count")
+        return table
+    }
 
     @Test("the fixed vectors (subject id as a 128-bit big-endian integer, mod N)")
     func fixedVectors() throws {
-        for vector in Self.vectors {
-            let id = try #require(EventUUID(vector.id))
-            for (n, expected) in zip(Self.shardCounts, vector.shards) {
-                #expect(StreamShard.index(subjectID: id, shards: n) == expected, "\(vector.id) mod \(n)")
-                #expect(StreamShard.index(subjectID: vector.id, shards: n) == expected)
-                #expect(StreamShard.index(subjectID: vector.id.uppercased(), shards: n) == expected)
+        let table = try Self.table()
+        for vector in table.vectors {
+            let id = try #require(EventUUID(vector.subjectID))
+            for (n, expected) in zip(table.shardCounts, vector.shards) {
+                #expect(StreamShard.index(subjectID: id, shards: n) == expected, "\(vector.subjectID) mod \(n)")
+                #expect(StreamShard.index(subjectID: vector.subjectID, shards: n) == expected)
+                #expect(StreamShard.index(subjectID: vector.subjectID.uppercased(), shards: n) == expected)
             }
         }
     }
 
     @Test("one shard is always shard 0")
     func oneShard() throws {
-        for vector in Self.vectors {
-            #expect(StreamShard.index(subjectID: try #require(EventUUID(vector.id)), shards: 1) == 0)
+        for vector in try Self.table().vectors {
+            #expect(StreamShard.index(subjectID: try #require(EventUUID(vector.subjectID)), shards: 1) == 0)
         }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<1000 {

@@ -6,16 +6,14 @@ import Testing
 struct HostileInputTests {
     @Test("every truncation of the sample event fails cleanly in parse, validate and field")
     func truncations() {
-        let bytes = Array(sampleTradeEvent.utf8)
-        #expect(bytes.count > 400)
-        for n in 0..<bytes.count {
-            let prefix = Array(bytes[0..<n])
+        #expect(SampleEvents.truncatedTrade.count > 400)
+        for (n, prefix) in SampleEvents.truncatedTrade.enumerated() {
             let pe = parseError(bytes: prefix)
             #expect(pe != nil, "prefix \(n)")
             #expect(validate(prefix) == pe, "prefix \(n)")
             #expect(field("payload", in: prefix).kind == .error, "prefix \(n)")
         }
-        #expect(parseError(bytes: bytes) == nil)
+        #expect(parseError(bytes: Array(sampleTradeEvent.utf8)) == nil)
     }
 
     @Test("100k-deep nesting is rejected as too deep without recursion")

@@ -6,13 +6,14 @@ import Testing
 /// The hiredis shim (`Sources/CHiredis/shim.h`) compiles against hiredis 0.14 and 1.x and picks
 /// the right reply-object table for each (docs/platform-notes.md, "hiredis 0.14 and 1.x"). The C
 /// compiler checks it against the system's headers (0.14 on Debian 12) and against the real 1.2.0
-/// headers kept in `Tests/Fixtures/hiredis-1.2.0`; static assertions in the probe say which
-/// version and which table were compiled. What this does not prove: linking and running against
-/// a 1.x library; `make hiredis1-check` builds one and runs the Redis suites on it.
+/// headers kept (vendored as released) in `Tests/Fixtures/vendor/hiredis-1.2.0`; static assertions
+/// in the probe say which version and which table were compiled. What this does not prove:
+/// linking and running against a 1.x library; `make hiredis1-check` builds one and runs the Redis
+/// suites on it.
 @Suite("hiredis shim: version guard")
 struct HiredisShimTests {
     static let shimDir = Repository.root.path + "/Sources/CHiredis"
-    static let headers1x = Repository.root.path + "/Tests/Fixtures/hiredis-1.2.0/include"
+    static let headers1x = Repository.root.path + "/Tests/Fixtures/vendor/hiredis-1.2.0/include"
 
     struct Compile { var status: Int32; var output: String }
 

@@ -9,4 +9,11 @@ public enum SampleEvents {
         "tags":[{"key":"core.symbol","value":"AAPL"},{"key":"core.venue","value":"XNAS"},\
         {"key":"desk","value":"equities-\\u00e9t\\u00e9"}]}
         """
+
+    /// Every proper prefix of `trade`'s bytes, shortest (empty) first, so `truncatedTrade[n]` is
+    /// its first n bytes: the cut-off inputs the hostile-input tests of the parsers feed them.
+    public static let truncatedTrade: [[UInt8]] = {
+        let bytes = Array(trade.utf8)
+        return (0..<bytes.count).map { Array(bytes[0..<$0]) }
+    }()
 }

@@ -1,9 +1,10 @@
 """Checks examples/python/src/datakernel_producer/shard.py against the fixed vectors of
-Tests/KernelEventsTests/StreamShardTests.swift (the Swift kernel side of the same rule).
+Tests/Fixtures/shard/vectors.json (the same vectors the Swift kernel is tested with).
 
 Run from anywhere: python3 -m unittest examples/python/test_shard.py  (or python3 test_shard.py)
 """
 
+import json
 import os
 import random
 import sys
@@ -15,26 +16,19 @@ import uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src", "datakernel_producer"))
 from shard import shard_for, stream_key  # noqa: E402
 
-SHARD_COUNTS = [2, 3, 4, 7, 16, 1000, 1024]
-
-# Subject id -> expected shard for each of SHARD_COUNTS, computed as int(uuid.UUID(id).hex, 16) % n.
-# The same table is in Tests/KernelEventsTests/StreamShardTests.swift.
-VECTORS = [
-    ("00000000-0000-0000-0000-000000000000", [0, 0, 0, 0, 0, 0, 0]),
-    ("ffffffff-ffff-ffff-ffff-ffffffffffff", [1, 0, 3, 3, 15, 455, 1023]),
-    ("00000000-0000-0000-0000-000000000001", [1, 1, 1, 1, 1, 1, 1]),
-    ("0190f3c4-7b1e-7cc3-9d2a-5b8e1f0a4c21", [1, 0, 1, 1, 1, 433, 33]),
-    ("3f1e2d4c-5b6a-4789-8c0d-1e2f3a4b5c6d", [1, 1, 1, 1, 13, 133, 109]),
-    ("01936a52-8a4b-7d1c-b2e3-f4a5b6c7d8e9", [1, 0, 1, 2, 9, 321, 233]),
-    ("c9bf9e57-1685-4c89-bafb-ff5af830be8a", [0, 2, 2, 1, 10, 146, 650]),
-    ("7d444840-9dc0-11d1-b245-5ffdce74fad2", [0, 1, 2, 0, 2, 706, 722]),
-    ("80000000-0000-0000-0000-000000000000", [0, 2, 0, 2, 0, 728, 0]),
-    ("00000000-0000-0001-0000-000000000000", [0, 1, 0, 2, 0, 616, 0]),
-]
+# Subject id -> expected shard for each of the shard counts, computed as int(uuid.UUID(id).hex, 16) % n:
+# the vectors the Swift kernel is tested with (Tests/KernelEventsTests/StreamShardTests.swift).
+VECTORS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                            "Tests", "Fixtures", "shard", "vectors.json")
+with open(VECTORS_FILE, encoding="utf-8") as _f:
+    _table = json.load(_f)
+SHARD_COUNTS = _table["shard_counts"]
+VECTORS = [(v["subject_id"], v["shards"]) for v in _table["vectors"]]
 
 
 class ShardTest(unittest.TestCase):
     def test_fixed_vectors(self):
+        self.assertGreaterEqual(len(VECTORS), 10)
         for subject_id, expected in VECTORS:
             for n, shard in zip(SHARD_COUNTS, expected):
                 with self.subTest(subject_id=subject_id, shards=n):

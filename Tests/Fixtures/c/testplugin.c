@@ -5,10 +5,7 @@
  * -DWITH_BATCH also exports normalize_batch: each event as normalize does it, a refusal reported
  * with fail_event, except the mode "bad_numeric_batch_error", which fails the whole call.
  */
-#include "kernel_plugin.h"
-#include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "fixture_plugin.h"
 
 #ifndef ABI_MAJOR
 #define ABI_MAJOR KP_ABI_MAJOR
@@ -53,8 +50,6 @@
 #define SCHEMA_JSON "{\"type\":\"object\",\"required\":[\"price\"]}"
 #endif
 
-typedef struct { const kp_host_services *host; } state_t;
-
 static const char *const sides[] = {"buy", "sell", NULL};
 #ifdef ENUM_ON_NUMERIC
 #define PRICE_ALLOWED sides
@@ -76,11 +71,7 @@ static const kp_family families[] = {
 
 static kp_status t_init(const kp_host_services *host, const char *cfg, size_t len, void **state, char *err, size_t cap) {
     if (len > 0 && strstr(cfg, "fail_init")) { snprintf(err, cap, "config says fail_init"); return KP_ERR_CONFIG; }
-    state_t *s = calloc(1, sizeof *s);
-    if (!s) return KP_ERR_INTERNAL;
-    s->host = host;
-    *state = s;
-    return KP_OK;
+    return fixture_init_state(host, state);
 }
 
 static int is(const char *v, size_t n, const char *lit) { return n == strlen(lit) && memcmp(v, lit, n) == 0; }
@@ -146,8 +137,7 @@ static kp_status t_normalize_batch(void *state, const kp_event *const *events, s
             snprintf(err, cap, "batch: the plugin's own words");
             return KP_ERR_INVALID_PAYLOAD;
         }
-        kp_status st = t_normalize(state, events[i], out, err, cap);
-        if (st != KP_OK) out->api->fail_event(out->builder, i, st, err, strlen(err));
+        fixture_normalize_one(t_normalize, state, events[i], i, out, err, cap);
     }
     return KP_OK;
 }
@@ -155,8 +145,6 @@ static kp_status t_normalize_batch(void *state, const kp_event *const *events, s
 #else
 #define BATCH_FN NULL
 #endif
-
-static void t_destroy(void *state) { free(state); }
 
 static const kp_plugin_descriptor descriptor = {
     ABI_MAJOR, ABI_MINOR, DESCRIPTOR_SIZE, 0,
@@ -169,7 +157,7 @@ static const kp_plugin_descriptor descriptor = {
     t_normalize,
 #endif
     BATCH_FN,
-    t_destroy,
+    fixture_destroy_state,
 };
 
 #ifndef NO_ENTRY

@@ -5,11 +5,8 @@
  * md_crashfam (seq).
  * -DWITH_BATCH=1 also exports normalize_batch (one call for a whole group of events).
  */
-#include "kernel_plugin.h"
+#include "../fixture_plugin.h"
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #ifndef CRASH_MODE
 #define CRASH_MODE 1
@@ -17,8 +14,6 @@
 #ifndef WITH_BATCH
 #define WITH_BATCH 0
 #endif
-
-typedef struct { const kp_host_services *host; } state_t;
 
 static const kp_column columns[] = {
     {"seq", KP_COL_INT8, 0, NULL, "publish order"},
@@ -30,11 +25,7 @@ static const kp_family families[] = {
 
 static kp_status crash_init(const kp_host_services *host, const char *cfg, size_t len, void **state, char *err, size_t cap) {
     (void)cfg; (void)len; (void)err; (void)cap;
-    state_t *s = calloc(1, sizeof *s);
-    if (!s) return KP_ERR_INTERNAL;
-    s->host = host;
-    *state = s;
-    return KP_OK;
+    return fixture_init_state(host, state);
 }
 
 static volatile int sink;
@@ -64,15 +55,9 @@ static kp_status crash_normalize(void *state, const kp_event *ev, const kp_outpu
     state_t *s = state;
     const char *v; size_t v_len;
     if (s->host->json_field(ev->payload_json, ev->payload_len, "crash", &v, &v_len) == KP_JSON_BOOL && v_len == 4 && memcmp(v, "true", 4) == 0) fail_hard();
-    const char *seq; size_t seq_len;
-    if (s->host->json_field(ev->payload_json, ev->payload_len, "seq", &seq, &seq_len) != KP_JSON_NUMBER) {
-        snprintf(err, cap, "missing field: seq");
-        return KP_ERR_INVALID_PAYLOAD;
-    }
-    char buf[32];
-    if (seq_len >= sizeof buf) { snprintf(err, cap, "seq too long"); return KP_ERR_INVALID_PAYLOAD; }
-    memcpy(buf, seq, seq_len);
-    buf[seq_len] = 0;
+    char buf[32]; size_t seq_len;
+    kp_status st = fixture_read_seq(s, ev, buf, sizeof buf, &seq_len, err, cap);
+    if (st != KP_OK) return st;
     out->api->begin_row(out->builder);
     out->api->set_int64(out->builder, 0, strtoll(buf, NULL, 10));
     return KP_OK;
@@ -81,25 +66,18 @@ static kp_status crash_normalize(void *state, const kp_event *ev, const kp_outpu
 #if WITH_BATCH
 static kp_status crash_normalize_batch(void *state, const kp_event *const *events, size_t n, const kp_output *out,
                                        char *err, size_t cap) {
-    for (size_t i = 0; i < n; i++) {
-        out->api->select_event(out->builder, i);
-        kp_status st = crash_normalize(state, events[i], out, err, cap);
-        if (st != KP_OK) out->api->fail_event(out->builder, i, st, err, strlen(err));
-    }
-    return KP_OK;
+    return fixture_normalize_each(crash_normalize, state, events, n, out, err, cap);
 }
 #define BATCH_FN crash_normalize_batch
 #else
 #define BATCH_FN NULL
 #endif
 
-static void crash_destroy(void *state) { free(state); }
-
 static const kp_plugin_descriptor descriptor = {
     KP_ABI_MAJOR, KP_ABI_MINOR, sizeof(kp_plugin_descriptor), 0,
     "crash", "1.0.0", "cc crash test",
     families, 1,
-    crash_init, crash_normalize, BATCH_FN, crash_destroy,
+    crash_init, crash_normalize, BATCH_FN, fixture_destroy_state,
 };
 
 KP_EXPORT const kp_plugin_descriptor *kernel_plugin_entry_v1(void) { return &descriptor; }

@@ -9,10 +9,7 @@
  *   -DEXTRA_FLAGS=0          makes it NOT NULL (a change an existing table cannot take);
  *   -DSEQ_TEXT               `seq` declared as text instead of int8 (a type change).
  */
-#include "kernel_plugin.h"
-#include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "../fixture_plugin.h"
 #include <time.h>
 
 #ifndef PLUGIN_NAME
@@ -51,8 +48,6 @@ static void spin_cpu(long ms) {
 #define SEQ_TYPE KP_COL_INT8
 #endif
 
-typedef struct { const kp_host_services *host; } state_t;
-
 static const kp_column columns[] = {
     {"seq", SEQ_TYPE, 0, NULL, "publish order"},
     {"plugin_version", KP_COL_TEXT, 0, NULL, "version of the plugin that normalized the event"},
@@ -67,11 +62,7 @@ static const kp_family families[] = {
 
 static kp_status lc_init(const kp_host_services *host, const char *cfg, size_t len, void **state, char *err, size_t cap) {
     (void)cfg; (void)len; (void)err; (void)cap;
-    state_t *s = calloc(1, sizeof *s);
-    if (!s) return KP_ERR_INTERNAL;
-    s->host = host;
-    *state = s;
-    return KP_OK;
+    return fixture_init_state(host, state);
 }
 
 static kp_status lc_normalize(void *state, const kp_event *ev, const kp_output *out, char *err, size_t cap) {
@@ -81,15 +72,9 @@ static kp_status lc_normalize(void *state, const kp_event *ev, const kp_output *
         nanosleep(&ts, NULL);
     }
     if (SPIN_MS > 0) spin_cpu(SPIN_MS);
-    const char *seq; size_t seq_len;
-    if (s->host->json_field(ev->payload_json, ev->payload_len, "seq", &seq, &seq_len) != KP_JSON_NUMBER) {
-        snprintf(err, cap, "missing field: seq");
-        return KP_ERR_INVALID_PAYLOAD;
-    }
-    char buf[32];
-    if (seq_len >= sizeof buf) { snprintf(err, cap, "seq too long"); return KP_ERR_INVALID_PAYLOAD; }
-    memcpy(buf, seq, seq_len);
-    buf[seq_len] = 0;
+    char buf[32]; size_t seq_len;
+    kp_status st = fixture_read_seq(s, ev, buf, sizeof buf, &seq_len, err, cap);
+    if (st != KP_OK) return st;
     const kp_builder_api *api = out->api;
     api->begin_row(out->builder);
 #ifdef SEQ_TEXT
@@ -104,13 +89,11 @@ static kp_status lc_normalize(void *state, const kp_event *ev, const kp_output *
     return KP_OK;
 }
 
-static void lc_destroy(void *state) { free(state); }
-
 static const kp_plugin_descriptor descriptor = {
     KP_ABI_MAJOR, KP_ABI_MINOR, sizeof(kp_plugin_descriptor), 0,
     PLUGIN_NAME, PLUGIN_VERSION, "cc lifecycle test",
     families, 1,
-    lc_init, lc_normalize, NULL, lc_destroy,
+    lc_init, lc_normalize, NULL, fixture_destroy_state,
 };
 
 KP_EXPORT const kp_plugin_descriptor *kernel_plugin_entry_v1(void) { return &descriptor; }

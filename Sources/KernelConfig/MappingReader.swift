@@ -181,16 +181,21 @@ struct MappingReader {
 
     // MARK: Collections
 
-    /// A sequence of non-empty strings; absent means empty.
-    func stringList(_ key: String) -> [String] {
+    /// The items of the sequence under `key`, each with its path for messages (`key[2]`); absent
+    /// means none. Anything but a sequence is reported as not "a list of `items`".
+    private func listItems(_ key: String, of items: String) -> [(path: String, node: Node)] {
         guard let node = node(key) else { return [] }
         guard case .sequence(let sequence) = node else {
-            log.add(child(key), "expected a list of strings, got \(ValueDisplay.describe(node))", .wrongType)
+            log.add(child(key), "expected a list of \(items), got \(ValueDisplay.describe(node))", .wrongType)
             return []
         }
+        return sequence.enumerated().map { ("\(child(key))[\($0.offset)]", $0.element) }
+    }
+
+    /// A sequence of non-empty strings; absent means empty.
+    func stringList(_ key: String) -> [String] {
         var result: [String] = []
-        for (index, item) in sequence.enumerated() {
-            let itemPath = "\(child(key))[\(index)]"
+        for (itemPath, item) in listItems(key, of: "strings") {
             guard case .scalar(let scalar) = item, !MappingReader.isNull(item), !scalar.string.isEmpty else {
                 log.add(itemPath, "expected a non-empty string, got \(ValueDisplay.describe(item))", .wrongType)
                 continue
@@ -202,14 +207,8 @@ struct MappingReader {
 
     /// A sequence of distinct integers in `min...max`; absent means empty.
     func intList(_ key: String, min: Int, max: Int) -> [Int] {
-        guard let node = node(key) else { return [] }
-        guard case .sequence(let sequence) = node else {
-            log.add(child(key), "expected a list of integers, got \(ValueDisplay.describe(node))", .wrongType)
-            return []
-        }
         var result: [Int] = []
-        for (index, item) in sequence.enumerated() {
-            let itemPath = "\(child(key))[\(index)]"
+        for (itemPath, item) in listItems(key, of: "integers") {
             guard case .scalar(let scalar) = item, let value = ScalarParsing.integer(scalar.string),
                   value >= min, value <= max
             else {

@@ -42,11 +42,7 @@ enum DescriptorReader {
         guard Int(structSize) >= descriptorV1Size else {
             throw fail(.structTooSmall, "descriptor struct_size \(structSize) < \(descriptorV1Size) (ABI 1.0)")
         }
-        // Copy what both sides know into a zeroed struct: fields a newer plugin adds are ignored.
-        var d = kp_plugin_descriptor()
-        withUnsafeMutableBytes(of: &d) { dst in
-            dst.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(Int(structSize), dst.count)))
-        }
+        let d = prefix(kp_plugin_descriptor(), from: raw, structSize: Int(structSize))
 
         guard d.`init` != nil else { throw fail(.nullFunction, "init is NULL") }
         guard d.normalize != nil else { throw fail(.nullFunction, "normalize is NULL") }
@@ -78,11 +74,7 @@ enum DescriptorReader {
             guard Int(at.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == familyStride else {
                 throw fail(.invalidFamily, "plugin \(name): family #\(i) has a struct_size unlike family #0")
             }
-            var f = kp_family()
-            withUnsafeMutableBytes(of: &f) { dst in
-                dst.copyMemory(from: UnsafeRawBufferPointer(start: at, count: min(familyStride, dst.count)))
-            }
-            let family = try readFamily(f, index: i, plugin: name, path: path)
+            let family = try readFamily(prefix(kp_family(), from: at, structSize: familyStride), index: i, plugin: name, path: path)
             guard seen.insert(family.name).inserted else {
                 throw fail(.duplicateFamily, "plugin \(name) declares family \(family.name) twice")
             }
@@ -137,11 +129,7 @@ enum DescriptorReader {
             }
             var names: Set<String> = []
             for c in 0..<Int(f.column_count) {
-                var col = kp_column()
-                let at = UnsafeRawPointer(colsPtr) + c * stride
-                withUnsafeMutableBytes(of: &col) { dst in
-                    dst.copyMemory(from: UnsafeRawBufferPointer(start: at, count: min(stride, dst.count)))
-                }
+                let col = prefix(kp_column(), from: UnsafeRawPointer(colsPtr) + c * stride, structSize: stride)
                 let column = try readColumn(col, family: name, index: c, fail: fail)
                 guard names.insert(column.name).inserted else {
                     throw fail(.invalidColumn, "\(name): column \(column.name) declared twice")
@@ -193,6 +181,17 @@ enum DescriptorReader {
         }
         return ColumnDescriptor(name: name, type: type, nullable: col.flags & knownFlags != 0,
                                 allowedValues: allowed, description: cString(col.description, max: 1024))
+    }
+
+    /// `zeroed` with the first `structSize` bytes at `raw` copied over it (at most its own size):
+    /// what both sides know of a versioned struct; fields a newer plugin adds are ignored, fields
+    /// an older one lacks stay zero.
+    private static func prefix<Struct>(_ zeroed: Struct, from raw: UnsafeRawPointer, structSize: Int) -> Struct {
+        var copy = zeroed
+        withUnsafeMutableBytes(of: &copy) { dst in
+            dst.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: min(structSize, dst.count)))
+        }
+        return copy
     }
 
     /// Copies a NUL-terminated UTF-8 string of at most `max` bytes; nil if absent, too long or not UTF-8.

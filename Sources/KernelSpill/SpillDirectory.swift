@@ -68,19 +68,7 @@ public struct SpillDirectory: Sendable {
     /// The quarantined segments (`spill-<sequence>.seg.damaged`), oldest first: what
     /// `kernel spill salvage` reads. Not counted against the budget.
     public func damagedSegments() throws(SpillError) -> [SpillSegmentInfo] {
-        do throws(SpillFormatError) {
-            var found: [SpillSegmentInfo] = []
-            for name in try SpillPOSIX.listDirectory(path) {
-                guard let sequence = SpillSegmentFormat.sequence(fromDamagedFileName: name) else { continue }
-                let file = path + "/" + name
-                guard let info = try SpillPOSIX.statPath(file), info.st_mode & S_IFMT == S_IFREG else { continue }
-                found.append(SpillSegmentInfo(path: file, fileName: name, sequence: sequence,
-                                              bytes: Int(info.st_size), createdAtNanos: nil))
-            }
-            return found.sorted { $0.sequence < $1.sequence }
-        } catch {
-            throw SpillError(error)
-        }
+        try segmentFiles(sequence: SpillSegmentFormat.sequence(fromDamagedFileName:), readHeaders: false)
     }
 
     /// Deletes a segment and fsyncs the directory so the deletion survives a crash (a segment
@@ -104,10 +92,15 @@ public struct SpillDirectory: Sendable {
     }
 
     func listSegments(readHeaders: Bool) throws(SpillError) -> [SpillSegmentInfo] {
+        try segmentFiles(sequence: SpillSegmentFormat.sequence(fromFileName:), readHeaders: readHeaders)
+    }
+
+    /// The regular files whose names `sequence` reads a sequence number from, oldest first.
+    private func segmentFiles(sequence sequenceOf: (String) -> UInt64?, readHeaders: Bool) throws(SpillError) -> [SpillSegmentInfo] {
         do throws(SpillFormatError) {
             var found: [SpillSegmentInfo] = []
             for name in try SpillPOSIX.listDirectory(path) {
-                guard let sequence = SpillSegmentFormat.sequence(fromFileName: name) else { continue }
+                guard let sequence = sequenceOf(name) else { continue }
                 let file = path + "/" + name
                 // A segment removed between readdir and stat (by the replayer) is simply gone.
                 guard let info = try SpillPOSIX.statPath(file), info.st_mode & S_IFMT == S_IFREG else { continue }

@@ -1,4 +1,4 @@
-import KernelCore
+@testable import KernelCore
 import Testing
 
 /// The in-flight set keys entries by the numbers of their ids; whatever the reference text, an
@@ -64,5 +64,38 @@ struct InflightSetTests {
         #expect(set.contains("-1/1-1") && set.contains("2147483648/1-1"))
         set.release(sharded.map(\.ref))
         #expect(set.count == 1)
+    }
+
+    @Test("the acknowledger's parse: a key prints back the id it was read from, and releases by key")
+    func keysPrintTheirIDsAndRelease() {
+        let refs = ["0-0", "0-1", "1764081000000-0", "1764081000000-12", "9223372036854775807-9999999999999999999",
+                    "3/1764081000000-7", "0/5-5", "2147483647/9-9"]
+        for ref in refs {
+            guard let key = EntryKey(ref: ref) else {
+                Issue.record("\(ref) did not parse")
+                continue
+            }
+            var id: [UInt8] = []
+            key.appendID(to: &id)
+            let split = EntryRef.split(ref)
+            #expect(String(decoding: id, as: UTF8.self) == String(split.id), "\(ref)")
+            #expect((key.shard < 0 ? nil : key.shard) == split.shard, "\(ref)")
+        }
+        let set = InflightSet()
+        let entries = [entry("1764081000000-12"), entry("1764081000000-7", shard: 3), entry("01-1"), entry("5-5")]
+        _ = set.admit(entries)
+        set.release(keys: ["1764081000000-12", "3/1764081000000-7"].compactMap(EntryKey.init(ref:)), others: ["01-1"])
+        #expect(!set.contains("1764081000000-12") && !set.contains("3/1764081000000-7") && !set.contains("01-1"))
+        #expect(set.contains("5-5") && set.count == 1)
+    }
+
+    @Test("a reference splits into its shard and id at the first slash only")
+    func referencesSplit() {
+        #expect(EntryRef.split("7/12-3") == (7, "12-3"))
+        #expect(EntryRef.split("12-3") == (nil, "12-3"))
+        #expect(EntryRef.split("x/12-3") == (nil, "x/12-3"))
+        #expect(EntryRef.split("1/2/3-4") == (1, "2/3-4"))
+        #expect(EntryRef.split("/1-1") == (nil, "/1-1"))
+        #expect(EntryRef.split("") == (nil, ""))
     }
 }

@@ -56,6 +56,15 @@ public final class InflightSet: Sendable {
         }
     }
 
+    /// Releases entries by key (the acknowledger parsed their references already), and the
+    /// references that are not Redis entry ids.
+    func release(keys: [EntryKey], others: [String]) {
+        state.withLock { state in
+            for key in keys { state.keys.remove(key) }
+            for ref in others { state.other.remove(ref) }
+        }
+    }
+
     public var count: Int { state.withLock { $0.keys.count + $0.other.count } }
 }
 
@@ -89,6 +98,29 @@ struct EntryKey: Hashable {
             return (Int(shard), id.0, id.1)
         }) else { return nil }
         (shard, millis, sequence) = found
+    }
+
+    /// Appends the Redis entry id, `<millis>-<sequence>`: the text it was parsed from, since
+    /// parsing refuses leading zeros.
+    func appendID(to bytes: inout [UInt8]) {
+        Self.appendDecimal(millis, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        Self.appendDecimal(sequence, to: &bytes)
+    }
+
+    private static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 { count += 1; rest /= 10 }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var v = value
+        var i = start + count - 1
+        while v > 0 {
+            bytes[i] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+            i -= 1
+        }
     }
 
     // Plain index loops over the bytes: the generic `firstIndex(of:)` on a slice compared each

@@ -113,7 +113,7 @@ final class FailoverWorld: @unchecked Sendable {
     let h: IngestHarness
     let seed: String
     let seedEndpoint: RedisConnection.Endpoint
-    let log = CollectedLog()
+    let log = CapturedLogs.infraWarnings()
     let publisher: ClusterPublisher
     private let observer: RedisClusterClient
     private var daemon: Daemon?
@@ -163,7 +163,7 @@ final class FailoverWorld: @unchecked Sendable {
         guard config.redis.cluster, config.redis.assignedShards == Array(0..<shards) else {
             throw HarnessError(message: "config not sharded on the cluster: \(config.redis)")
         }
-        let d = Daemon(config: config, logger: log.logger())
+        let d = Daemon(config: config, logger: log.logger(label: "cluster-failover-test", level: .info))
         try d.start()
         daemon = d
     }
@@ -223,7 +223,7 @@ final class FailoverWorld: @unchecked Sendable {
             }
             #expect(drained, "shard \(shard)'s pending list drains", sourceLocation: sourceLocation)
         }
-        let lines = log.snapshot
+        let lines = log.all.map { "\(ISO8601DateFormatter().string(from: $0.date)) \($0.text)" }
         print("[ClusterFailoverTests] published \(published.count) (\(publisher.retried) XADDs retried after an error); kernel logged \(lines.count) infra warnings/errors")
         for line in lines.prefix(40) { print("[ClusterFailoverTests]   \(line)") }
     }

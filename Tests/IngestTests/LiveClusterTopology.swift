@@ -140,37 +140,12 @@ enum LiveClusterTopology {
     }
 }
 
-/// Keeps the kernel's infra warnings and errors in memory, so a test can print what the kernel
-/// said about a topology change (reconnects, failed acknowledgements).
-final class CollectedLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    var snapshot: [String] { lock.lock(); defer { lock.unlock() }; return lines }
-
-    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
-
-    func logger(label: String = "cluster-failover-test") -> Logger {
-        Logger(label: label) { _ in CollectingHandler(sink: self) }
-    }
-
-    struct CollectingHandler: LogHandler {
-        let sink: CollectedLog
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .info
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            // Only what the kernel says about Redis and the pipeline (not e.g. the unset producer CA).
-            guard event.level >= .warning || event.message.description.contains("claimed"),
-                  merged["event"]?.description == "infra" else { return }
-            let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            sink.append("\(ISO8601DateFormatter().string(from: Date())) \(event.level) \(event.message) \(fields)")
-        }
+extension CapturedLogs {
+    /// Keeps the kernel's infra warnings and errors (and its "claimed" lines), so a test can print
+    /// what the kernel said about a topology change (reconnects, failed acknowledgements). Only
+    /// what it says about Redis and the pipeline (not e.g. the unset producer CA); log into it at
+    /// `.info`.
+    static func infraWarnings() -> CapturedLogs {
+        CapturedLogs { ($0.level >= .warning || $0.message.contains("claimed")) && $0.metadata["event"] == "infra" }
     }
 }

@@ -468,12 +468,7 @@ final class LifecycleEnv: @unchecked Sendable {
     var router: PluginRouter { daemon!.pipeline!.router }
     /// Every line the kernel logs (message and metadata), for assertions on what it said.
     let logs = CapturedLogs()
-    var logger: Logger {
-        let logs = self.logs
-        var logger = Logger(label: "lifecycle-test") { _ in logs.handler() }
-        logger.logLevel = .debug
-        return logger
-    }
+    var logger: Logger { logs.logger(label: "lifecycle-test", level: .debug) }
 
     /// `plugins.isolation` (nil: the default).
     let isolation: String?
@@ -580,21 +575,4 @@ final class Publisher: @unchecked Sendable {
     }
 
     func wait() { done.wait() }
-}
-
-/// Lines logged through `handler()`.
-final class CapturedLogs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
-    var lines: [String] { lock.withLock { stored } }
-    func append(_ line: String) { lock.withLock { stored.append(line) } }
-
-    /// Keeps each log line as text ("level message key=value …"); echoes to stderr with DK_TEST_LOG=1.
-    func handler() -> RecordingLogHandler {
-        RecordingLogHandler { level, message, metadata in
-            let text = "\(level) \(message) " + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            self.append(text)
-            if ProcessInfo.processInfo.environment["DK_TEST_LOG"] == "1" { FileHandle.standardError.write(Data((text + "\n").utf8)) }
-        }
-    }
 }

@@ -6,8 +6,8 @@ import KernelRedis
 import KernelPlugins
 import KernelSpill
 import KernelStore
+import KernelTestSupport
 import Logging
-import Synchronization
 import Testing
 
 /// The replayer against real spill files and a real Postgres: damaged segments replay their good
@@ -39,13 +39,13 @@ struct SpillReplayTests {
         return batch
     }
 
-    /// Runs `body` with a fresh harness, a log collector and a logger into it, and the harness's
+    /// Runs `body` with a fresh harness, a log capture and a logger into it, and the harness's
     /// spill directory.
-    func withSpillDirectory(_ body: (IngestHarness, LogCollector, Logger, SpillDirectory) throws -> Void) throws {
+    func withSpillDirectory(_ body: (IngestHarness, CapturedLogs, Logger, SpillDirectory) throws -> Void) throws {
         let h = try IngestHarness()
         defer { h.tearDown() }
-        let log = LogCollector()
-        let logger = Logger(label: "spill-test") { _ in log }
+        let log = CapturedLogs()
+        let logger = log.logger(label: "spill-test", level: .trace)
         try body(h, log, logger, try SpillDirectory(path: h.dir + "/spill"))
     }
 
@@ -103,11 +103,11 @@ struct SpillReplayTests {
             #expect(!FileManager.default.fileExists(atPath: segments[0].path))
             #expect(!FileManager.default.fileExists(atPath: torn))
             #expect(FileManager.default.fileExists(atPath: flipped + ".damaged"))
-            let damageLines = log.lines.filter { $0.message.contains("spill damage") }
+            let damageLines = log.all.filter { $0.message.contains("spill damage") }
             #expect(damageLines.count == 1)
             #expect(damageLines.first?.metadata["file"] == flipped)
             #expect(Int(damageLines.first?.metadata["offset"] ?? "") != nil)
-            #expect(log.lines.contains { $0.message.contains("torn tail") && $0.metadata["file"] == torn })
+            #expect(log.all.contains { $0.message.contains("torn tail") && $0.metadata["file"] == torn })
 
             // Replaying the same events again (a kill -9 mid-replay) stores nothing twice.
             let again = try events(h, count: 50, from: 1000)
@@ -136,8 +136,8 @@ struct SpillReplayTests {
             #expect(outcome.complete)
             #expect(stored > 150 && stored < 200, "the records before the cut are replayed: \(stored)")
             #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "the file is kept, not erased")
-            #expect(!log.lines.contains { $0.message.contains("torn tail") }, "a sealed segment has no torn tail")
-            let line = log.lines.first { $0.metadata["reason_code"] == "spill_truncated" }
+            #expect(!log.all.contains { $0.message.contains("torn tail") }, "a sealed segment has no torn tail")
+            let line = log.all.first { $0.metadata["reason_code"] == "spill_truncated" }
             #expect(line?.metadata["file"] == segment.path)
             #expect(line?.metadata["acknowledged_events"] == "200", "the seal says how many acknowledged events it held")
             #expect(line?.metadata["lost_events"] == "\(200 - stored)")
@@ -166,31 +166,10 @@ struct SpillReplayTests {
             #expect(outcome.events == 300)
             #expect(try h.count("SELECT count(DISTINCT event_id) FROM events") == 300)
             #expect(FileManager.default.fileExists(atPath: segment.path + ".damaged"), "header damage is still damage: kept")
-            #expect(log.lines.contains { $0.message.contains("spill damage") && ($0.metadata["details"] ?? "").contains("spill_bad_header") })
+            #expect(log.all.contains { $0.message.contains("spill damage") && ($0.metadata["details"] ?? "").contains("spill_bad_header") })
             #expect(metrics.spillDamagedRecordsByCause == ["spill_bad_header": 1])
         }
     }
-}
-
-/// Keeps log records for assertions.
-final class LogCollector: LogHandler, @unchecked Sendable {
-    struct Line: Sendable { var message: String; var metadata: [String: String] }
-    private let store = Mutex<[Line]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let flat = (metadata ?? [:]).mapValues { "\($0)" }
-        store.withLock { $0.append(Line(message: message.description, metadata: flat)) }
-    }
-
-    var lines: [Line] { store.withLock { $0 } }
 }
 
 extension SpillAppender {

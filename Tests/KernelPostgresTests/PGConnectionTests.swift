@@ -100,32 +100,11 @@ struct PGConnectionTests {
     @Test("server notices go to the logger, not stderr")
     func notices() throws {
         let sink = CapturedLogs()
-        var logger = Logger(label: "notice-test") { _ in CapturingHandler(sink: sink) }
-        logger.logLevel = .debug
-        let connection = try PGConnection(dsn: TestDatabase.adminDSN, logger: logger)
+        let connection = try PGConnection(dsn: TestDatabase.adminDSN, logger: sink.logger(label: "notice-test", level: .debug))
         defer { connection.close() }
         try connection.execute("DO $$ BEGIN RAISE NOTICE 'hello notice'; RAISE WARNING 'careful'; END $$")
-        let lines = sink.lines
+        let lines = sink.all
         #expect(lines.contains { $0.level == .debug && $0.message.contains("hello notice") })
         #expect(lines.contains { $0.level == .warning && $0.message.contains("careful") })
     }
-}
-
-final class CapturedLogs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [(level: Logger.Level, message: String)] = []
-    func add(_ level: Logger.Level, _ message: String) { lock.withLock { items.append((level, message)) } }
-    var lines: [(level: Logger.Level, message: String)] { lock.withLock { items } }
-}
-
-struct CapturingHandler: LogHandler {
-    let sink: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    var metadataProvider: Logger.MetadataProvider?
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) { sink.add(event.level, "\(event.message)") }
 }

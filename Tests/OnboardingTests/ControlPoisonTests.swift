@@ -1,6 +1,7 @@
 import Foundation
 @testable import KernelOnboarding
 import KernelRedis
+import KernelTestSupport
 import Synchronization
 import Testing
 
@@ -40,7 +41,7 @@ struct ControlPoisonTests {
         let fresh = try h.send(handler.streamSuffix, [("payload", "new")])
 
         let logs = CapturedLogs()
-        let reader = ControlStreamConsumer(handler: handler, settings: settings, logger: logs.logger, blockMs: 100)
+        let reader = ControlStreamConsumer(handler: handler, settings: settings, logger: logs.logger(), blockMs: 100)
         reader.start()
         defer { reader.stop() }
         #expect(h.waitUntil { try handler.ids.count == 2 && h.pendingCount(handler.streamSuffix) == 0 })

@@ -1,5 +1,6 @@
 import Foundation
 @testable import KernelOnboarding
+import KernelTestSupport
 import Logging
 import Testing
 
@@ -12,7 +13,7 @@ struct LoggingTests {
         defer { h.tearDown() }
         let logs = CapturedLogs()
         let settings = try h.settings()
-        let context = try h.context(settings: settings, logger: logs.logger)
+        let context = try h.context(settings: settings, logger: logs.logger())
         let handler = RegistrationHandler(settings: settings)
         let key = try h.makeKey("p")
         let expired = ProducerIdentity(keyPath: key, cert: try h.certify(key, id: "acme-expired-1", validity: "-2d:-1d"))
@@ -41,7 +42,7 @@ struct LoggingTests {
         defer { h.tearDown() }
         let logs = CapturedLogs()
         let settings = try h.settings()
-        let context = try h.context(settings: settings, logger: logs.logger)
+        let context = try h.context(settings: settings, logger: logs.logger())
         let handler = TokenExchangeHandler(settings: settings)
         let (producer, pid) = try h.approvedProducer()
         handler.handle(OnboardingHarness.message(try OnboardingHarness.signedFields(producer, payload: "{}")), context: context)
@@ -66,7 +67,7 @@ struct LoggingTests {
         let logs = CapturedLogs()
         let settings = try h.settings(ca: "/nonexistent/ca.pub")
         let service = OnboardingService(settings: settings, handlers: OnboardingService.standardHandlers(settings: settings),
-                                        logger: logs.logger)
+                                        logger: logs.logger())
         try service.start()
         service.stop()
         let errors = logs.all.filter { $0.level == .error && $0.metadata["reason_code"] == "unreadable_file" }

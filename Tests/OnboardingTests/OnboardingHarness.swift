@@ -412,29 +412,6 @@ final class OnboardingHarness: @unchecked Sendable {
     }
 }
 
-/// A log handler that keeps every record, for assertions on what was logged.
-final class CapturedLogs: @unchecked Sendable {
-    struct Record {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    private let records = Mutex<[Record]>([])
-
-    var all: [Record] { records.withLock { $0 } }
-
-    /// A logger writing into this capture (debug level and up).
-    var logger: Logger {
-        Logger(label: "captured") { _ in
-            RecordingLogHandler { level, message, metadata in
-                let record = Record(level: level, message: message, metadata: metadata.mapValues { "\($0)" })
-                self.records.withLock { $0.append(record) }
-            }
-        }
-    }
-}
-
 /// A producer's key and certificate.
 struct ProducerIdentity: Sendable {
     /// Private key path (OpenSSH ed25519).

@@ -16,7 +16,7 @@ struct EncodingTests {
     static func fast(_ text: String) throws -> [UInt8] {
         var buffer = TupleBuffer()
         try buffer.numeric(text)
-        return buffer.bytes
+        return Array(buffer.bytes)
     }
 
     @Test("numeric bytes equal the reference encoder's", arguments: [
@@ -77,5 +77,30 @@ struct EncodingTests {
     func tagKeyFolding() {
         #expect(TagDictionary.Key(.init(key: "Core.Symbol", value: "AAPL")) == TagDictionary.Key(.init(key: "core.symbol", value: "aapl")))
         #expect(TagDictionary.Key(.init(key: "k", value: "É")) != TagDictionary.Key(.init(key: "k", value: "é")))
+    }
+
+    @Test("tuples keep their bytes across growth, and a truncated tuple leaves nothing behind")
+    func tupleBufferGrowsAndTruncates() throws {
+        var buffer = TupleBuffer(reserving: 8)
+        var expected: [UInt8] = []
+        func be<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+        for i in 0..<500 {
+            buffer.beginTuple(fieldCount: 3)
+            buffer.int8(Int64(i) * 1_000_003)
+            buffer.text("row \(i)")
+            buffer.bool(i % 2 == 0)
+            expected += be(Int16(3)) + be(Int32(8)) + be(Int64(i) * 1_000_003)
+            expected += be(Int32(Int32("row \(i)".utf8.count))) + Array("row \(i)".utf8)
+            expected += be(Int32(1)) + [i % 2 == 0 ? 1 : 0]
+            if i % 7 == 0 {
+                // A tuple abandoned half-way, as when a value turns out not to be encodable.
+                let mark = buffer.count
+                buffer.beginTuple(fieldCount: 2)
+                buffer.jsonb("{\"dropped\":true}")
+                buffer.truncate(to: mark)
+            }
+        }
+        #expect(Array(buffer.bytes) == expected)
+        #expect(buffer.count == expected.count)
     }
 }

@@ -15,6 +15,10 @@ struct IngestBench {
         var kernels = 2
         /// The `isolation` scenario runs the trade drain this many times in each isolation mode.
         var isolationRounds = 2
+        /// The `compare` scenario: the kernel binary compared with `settings.kernelBinary`, in
+        /// `compareBlocks` blocks of A B B A (`KernelComparison`).
+        var compareKernel: String?
+        var compareBlocks = 1
         var scenarios: Set<String> = ["drain", "mixed", "generic", "latency", "curve", "backlog", "raw", "kernels", "isolation"]
         /// The `curve` scenario: `postgres.batch_linger_ms` values to compare (nil: the default).
         var curveLingers: [Int]?
@@ -110,9 +114,10 @@ struct IngestBench {
             }
         }
         if options.scenarios.contains("isolation") {
-            // Alternated (A B A B …) so a drift of the machine falls on both modes alike.
+            // A B B A …: a drift of the machine falls on both modes alike, and so does the slower
+            // second slot of a back-to-back pair (`KernelComparison`).
             for round in 0..<max(1, options.isolationRounds) {
-                for mode in ["in_process", "process"] {
+                for mode in round % 2 == 0 ? ["in_process", "process"] : ["process", "in_process"] {
                     var settings = options.settings
                     settings.overrides.append(("plugins", "isolation", mode))
                     let env = try BenchEnvironment(settings: settings)
@@ -142,7 +147,9 @@ struct IngestBench {
                 report(result)
             }
         }
-        printTable(drains: drains, backlog: backlog, raw: raw, rawStored: rawStored, rawIdentity: rawIdentity, latency: latency)
+        if !drains.isEmpty || backlog != nil || latency != nil {
+            printTable(drains: drains, backlog: backlog, raw: raw, rawStored: rawStored, rawIdentity: rawIdentity, latency: latency)
+        }
         if let generic {
             let ratio = generic.drain.eventsPerSecond / generic.rowsOnly.eventsPerSecond
             print("    generic drain \(Fmt.grouped(Int(generic.drain.eventsPerSecond))) events/s, raw COPY of the same events rows only "
@@ -151,6 +158,9 @@ struct IngestBench {
         }
         printScaling(scaling)
         printIsolation(isolation)
+        if options.scenarios.contains("compare"), let other = options.compareKernel {
+            try KernelComparison(options: options, other: other, blocks: options.compareBlocks).run()
+        }
     }
 
     /// The trade drain in both isolation modes, and the ratio of the medians (each pair ran

@@ -27,11 +27,15 @@ let usage = """
       --write-connections N    postgres.write_connections for the kernel and the raw COPY (default 2)
       --spill-mib N            spill bench: MiB of spill written, then replayed (default 1024)
       --kernels N              kernels scenario: trade drain with 1, 2, …, N kernels sharing the group (default 2)
-      --only LIST              comma list of drain,raw,mixed,generic,kernels,latency,curve,backlog,isolation (default all)
+      --only LIST              comma list of drain,raw,mixed,generic,kernels,latency,curve,backlog,isolation,compare
+                               (default all but compare)
       --curve-lingers LIST     curve scenario: postgres.batch_linger_ms values, each point run once per value,
                                alternated (default: the kernel's default only)
       --curve-rate R           curve scenario: the drain rate the points are fractions of (default: this run's trade drain)
-      --isolation-rounds N     isolation scenario: in_process/process trade drain pairs, alternated (default 2)
+      --isolation-rounds N     isolation scenario: in_process/process trade drain pairs, in the order A B B A … (default 2)
+      --compare-kernel PATH    compare scenario (added to the scenarios run): this kernel binary (B) against --kernel (A),
+                               the trade drain and the latency run in blocks of A B B A, with the means and B/A
+      --compare-blocks N       compare scenario: blocks of A B B A (default 1)
       --event-ids v7|random    event ids: time-ordered UUIDv7 as the example producers send (default) or random v4
       --set SECTION.KEY=VALUE  override one key of the kernel's config, e.g. --set redis.read_count=500 (repeatable)
     Postgres and Redis come from KERNEL_PG_DSN and KERNEL_REDIS_ADDR (make bench sources .run/env).
@@ -91,13 +95,15 @@ while let arg = it.next() {
     case "--write-connections": settings.writeConnections = intValue(arg, it.next())
     case "--kernels": ingest.kernels = intValue(arg, it.next())
     case "--isolation-rounds": ingest.isolationRounds = intValue(arg, it.next())
+    case "--compare-kernel": ingest.compareKernel = stringValue(arg, it.next())
+    case "--compare-blocks": ingest.compareBlocks = intValue(arg, it.next())
     case "--curve-lingers":
         ingest.curveLingers = (it.next() ?? "").split(separator: ",").map { Int($0) ?? { fail("--curve-lingers takes a comma list of ms") }() }
     case "--curve-rate": ingest.curveRate = intValue(arg, it.next())
     case "--spill-mib": spillMiB = intValue(arg, it.next())
     case "--only":
         let list = Set((it.next() ?? "").split(separator: ",").map(String.init))
-        let known: Set<String> = ["drain", "raw", "mixed", "generic", "kernels", "latency", "curve", "backlog", "isolation"]
+        let known: Set<String> = ["drain", "raw", "mixed", "generic", "kernels", "latency", "curve", "backlog", "isolation", "compare"]
         guard !list.isEmpty, list.isSubset(of: known) else { fail("--only takes a comma list of \(known.sorted().joined(separator: ","))") }
         ingest.scenarios = list
     case "--event-ids":
@@ -118,6 +124,12 @@ while let arg = it.next() {
 // The kernel resolves plugin paths itself: hand it an absolute directory.
 settings.pluginsDir = pluginsDir.hasPrefix("/") ? pluginsDir : settings.repoRoot + "/" + pluginsDir
 ingest.settings = settings
+if let other = ingest.compareKernel {
+    guard FileManager.default.isExecutableFile(atPath: other) else { fail("--compare-kernel: no executable at \(other)") }
+    ingest.scenarios.insert("compare")
+} else if ingest.scenarios.contains("compare") {
+    fail("the compare scenario needs --compare-kernel PATH (the kernel to compare with --kernel)")
+}
 
 print("kernel-bench \(command): \(MachineInfo.summary(repoRoot: settings.repoRoot))")
 print("")

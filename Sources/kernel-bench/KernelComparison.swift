@@ -27,37 +27,41 @@ struct KernelComparison {
         Array(repeating: ["A", "B", "B", "A"], count: max(1, blocks)).flatMap { $0 }
     }
 
+    /// A fresh environment whose kernel is binary `name` (A or B).
+    private func withKernel(_ name: String, _ body: (BenchEnvironment) throws -> Void) throws {
+        var settings = options.settings
+        settings.kernelBinary = name == "A" ? options.settings.kernelBinary : other
+        let env = try BenchEnvironment(settings: settings)
+        defer { env.tearDown() }
+        try body(env)
+    }
+
     func run() throws {
-        let binaries = ["A": options.settings.kernelBinary, "B": other]
         print("")
-        print("kernel comparison, A B B A × \(max(1, blocks)): A = \(binaries["A"]!), B = \(binaries["B"]!)")
+        print("kernel comparison, A B B A × \(max(1, blocks)): A = \(options.settings.kernelBinary), B = \(other)")
         var drains: [Sample] = []
         for (i, name) in Self.order(blocks: blocks).enumerated() {
-            var settings = options.settings
-            settings.kernelBinary = binaries[name]!
-            let env = try BenchEnvironment(settings: settings)
-            defer { env.tearDown() }
-            let (r, _) = try DrainRun(environment: env, label: "trade, kernel \(name) #\(i + 1)", mix: .tradeOnly,
-                                      count: options.tradeEvents, seed: options.seed).run()
-            print("  drain   \(name) #\(String(i + 1).leftPad(2))  \(Fmt.grouped(Int(r.eventsPerSecond)).leftPad(9)) events/s  "
-                  + "kernel \(Fmt.fixed(r.cpuPerMillion, 2)) core-s/M  Postgres \(Fmt.fixed(r.postgresCPUPerMillion, 2))  "
-                  + "DLQ \(r.dlq), kernel errors \(r.kernelErrors), load \(r.loadAverage)")
-            drains.append(Sample(kernel: name, cpuPerMillion: r.cpuPerMillion, postgresCPUPerMillion: r.postgresCPUPerMillion,
-                                 eventsPerSecond: r.eventsPerSecond))
+            try withKernel(name) { env in
+                let (r, _) = try DrainRun(environment: env, label: "trade, kernel \(name) #\(i + 1)", mix: .tradeOnly,
+                                          count: options.tradeEvents, seed: options.seed).run()
+                print("  drain   \(name) #\(String(i + 1).leftPad(2))  \(Fmt.grouped(Int(r.eventsPerSecond)).leftPad(9)) events/s  "
+                      + "kernel \(Fmt.fixed(r.cpuPerMillion, 2)) core-s/M  Postgres \(Fmt.fixed(r.postgresCPUPerMillion, 2))  "
+                      + "DLQ \(r.dlq), kernel errors \(r.kernelErrors), load \(r.loadAverage)")
+                drains.append(Sample(kernel: name, cpuPerMillion: r.cpuPerMillion, postgresCPUPerMillion: r.postgresCPUPerMillion,
+                                     eventsPerSecond: r.eventsPerSecond))
+            }
         }
         var latencies: [Sample] = []
         for (i, name) in Self.order(blocks: blocks).enumerated() {
-            var settings = options.settings
-            settings.kernelBinary = binaries[name]!
-            let env = try BenchEnvironment(settings: settings)
-            defer { env.tearDown() }
-            let r = try LatencyRun(environment: env, rate: options.rate, seconds: options.latencySeconds,
-                                   warmupSeconds: options.warmupSeconds, seed: options.seed &+ 2).run()
-            let p99 = r.toCommit?.value(0.99).map { Double($0) / 1e6 }
-            print("  latency \(name) #\(String(i + 1).leftPad(2))  \(Fmt.grouped(options.rate).leftPad(9)) events/s  "
-                  + "kernel \(Fmt.fixed(r.cpuPerMillion, 2)) core-s/M  p99 XADD → committed "
-                  + (p99.map { Fmt.fixed($0, 2) + " ms" } ?? "n/a") + ", DLQ \(r.dlq), kernel errors \(r.kernelErrors)")
-            latencies.append(Sample(kernel: name, cpuPerMillion: r.cpuPerMillion, p99Millis: p99))
+            try withKernel(name) { env in
+                let r = try LatencyRun(environment: env, rate: options.rate, seconds: options.latencySeconds,
+                                       warmupSeconds: options.warmupSeconds, seed: options.seed &+ 2).run()
+                let p99 = r.toCommit?.value(0.99).map { Double($0) / 1e6 }
+                print("  latency \(name) #\(String(i + 1).leftPad(2))  \(Fmt.grouped(options.rate).leftPad(9)) events/s  "
+                      + "kernel \(Fmt.fixed(r.cpuPerMillion, 2)) core-s/M  p99 XADD → committed "
+                      + (p99.map { Fmt.fixed($0, 2) + " ms" } ?? "n/a") + ", DLQ \(r.dlq), kernel errors \(r.kernelErrors)")
+                latencies.append(Sample(kernel: name, cpuPerMillion: r.cpuPerMillion, p99Millis: p99))
+            }
         }
         summarize("trade drain", drains)
         summarize("\(Fmt.grouped(options.rate))/s", latencies)

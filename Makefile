@@ -26,7 +26,7 @@ SERVICES := .ci/services
 # Only the dev config gets local services; any other config points at real ones.
 LOCAL_SERVICES := $(if $(filter config/kernel.yaml,$(CONFIG)),yes,)
 
-.PHONY: all build plugins c-plugins swift-plugins test run services services-down cluster bench fuzz demo clean deps dev-keys \
+.PHONY: all build plugins c-plugins swift-plugins test run services services-down cluster bench bench-compare fuzz demo clean deps dev-keys \
 	hiredis1 hiredis1-check
 
 all: build
@@ -138,6 +138,26 @@ bench: deps services
 	$(SWIFT) build -c release --product kernel-bench
 	@set -a; source .run/env; set +a; bin="$$($(SWIFT) build -c release --show-bin-path)"; \
 		"$$bin/kernel-bench" all --plugins $(PLUGIN_DIR) --kernel "$$bin/kernel" $(BENCH_FLAGS)
+
+# `make bench-compare BASE=<git rev>`: the kernel at BASE (A) against this tree's (B), the trade
+# drain and the 10k/s latency run in COMPARE_BLOCKS blocks of A B B A, with the means and B/A
+# (kernel-bench's compare scenario; docs/verification.md, "Two per-event cuts, and the order of
+# an A/B pair"). BASE is built in a scratch worktree under .build-compare/ (a cold release build
+# the first time); COMPARE_FLAGS go to kernel-bench, e.g. "--trade-events 400000 --seconds 15".
+BASE ?= HEAD
+COMPARE_BLOCKS ?= 2
+COMPARE_FLAGS ?= --trade-events 400000 --seconds 15
+bench-compare: deps services
+	@$(MAKE) --no-print-directory plugins PLUGIN_CONFIG=release >/dev/null
+	$(SWIFT) build -c release --product kernel
+	$(SWIFT) build -c release --product kernel-bench
+	@git worktree remove --force .build-compare/src 2>/dev/null || true; git worktree prune
+	git worktree add --detach .build-compare/src "$(BASE)" >/dev/null
+	cd .build-compare/src && $(SWIFT) build -c release --product kernel --scratch-path ../build
+	@set -a; source .run/env; set +a; bin="$$($(SWIFT) build -c release --show-bin-path)"; \
+		status=0; "$$bin/kernel-bench" ingest --only compare --plugins $(PLUGIN_DIR) --kernel .build-compare/build/release/kernel \
+		--compare-kernel "$$bin/kernel" --compare-blocks $(COMPARE_BLOCKS) $(COMPARE_FLAGS) || status=$$?; \
+		git worktree remove --force .build-compare/src; exit $$status
 
 # `make demo`: the end-to-end tour (examples/demo.sh); DEMO_SECONDS and DEMO_RATE adjust it.
 demo: deps

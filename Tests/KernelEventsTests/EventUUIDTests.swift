@@ -1,3 +1,4 @@
+import Foundation
 import KernelTestSupport
 import Testing
 @testable import KernelEvents
@@ -72,6 +73,22 @@ struct EventUUIDTests {
             let u = EventUUID(high: rng.next(), low: rng.next())
             #expect(EventUUID(u.description) == u)
             #expect(EventUUID(u.description.uppercased()) == u)
+        }
+    }
+
+    @Test("the canonical text agrees with Foundation's UUID, lower-cased, for random values")
+    func textMatchesFoundation() throws {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let id = EventUUID(high: rng.next(), low: rng.next())
+            let bytes = id.bytes
+            let reference = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                                        bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+            #expect(id.description == reference.uuidString.lowercased())
+            var appended: [UInt8] = [0x2A]
+            id.appendText(to: &appended)
+            #expect(appended == [0x2A] + Array(reference.uuidString.lowercased().utf8))
+            #expect(EventUUID(id.description) == id)
         }
     }
 }

@@ -21,19 +21,17 @@ public struct SSHWireReader {
     /// The bytes already read (for "the signed part of a certificate").
     public var consumed: ArraySlice<UInt8> { bytes[0..<offset] }
 
-    public mutating func readUInt32() -> UInt32? {
-        guard remaining >= 4 else { return nil }
-        var value: UInt32 = 0
-        for i in 0..<4 { value = value << 8 | UInt32(bytes[offset + i]) }
-        offset += 4
-        return value
-    }
+    public mutating func readUInt32() -> UInt32? { readBigEndian() }
 
-    public mutating func readUInt64() -> UInt64? {
-        guard remaining >= 8 else { return nil }
-        var value: UInt64 = 0
-        for i in 0..<8 { value = value << 8 | UInt64(bytes[offset + i]) }
-        offset += 8
+    public mutating func readUInt64() -> UInt64? { readBigEndian() }
+
+    /// A big-endian unsigned integer of `T`'s width; nil (nothing consumed) when fewer bytes remain.
+    private mutating func readBigEndian<T: FixedWidthInteger & UnsignedInteger>() -> T? {
+        let size = MemoryLayout<T>.size
+        guard remaining >= size else { return nil }
+        var value: T = 0
+        for i in 0..<size { value = value << 8 | T(bytes[offset + i]) }
+        offset += size
         return value
     }
 

@@ -20,9 +20,7 @@ import Logging
 /// Shutdown (`stop`) runs the same way, front to back: the reader stops reading, the processor
 /// drains its queue and flushes the last batch, the writers commit, the acknowledger acks, and
 /// `stop` returns when every thread has finished.
-public final class IngestPipeline: @unchecked Sendable {
-    // @unchecked: the threads share only the queues, the inflight set and the metrics (all
-    // thread-safe); `done` is a semaphore.
+public final class IngestPipeline: Sendable {
     public let router: PluginRouter
     /// The queues, in-flight set, stop flags and counters every stage shares.
     let wiring: PipelineWiring

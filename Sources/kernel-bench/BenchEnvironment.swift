@@ -73,6 +73,13 @@ final class BenchEnvironment {
         try Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bench-producer-ca", "-f", dir + "/producer_ca"])
     }
 
+    /// A fresh environment for `settings`, torn down when `body` returns.
+    static func with(_ settings: Settings, _ body: (BenchEnvironment) throws -> Void) throws {
+        let env = try BenchEnvironment(settings: settings)
+        defer { env.tearDown() }
+        try body(env)
+    }
+
     /// Drops the database, deletes the keys, removes the directory.
     func tearDown() {
         pg.close()

@@ -222,9 +222,7 @@ struct IngestBench {
     }
 
     private func withEnvironment(_ body: (BenchEnvironment) throws -> Void) throws {
-        let env = try BenchEnvironment(settings: options.settings)
-        defer { env.tearDown() }
-        try body(env)
+        try BenchEnvironment.with(options.settings, body)
     }
 
     private func report(_ r: DrainResult) {

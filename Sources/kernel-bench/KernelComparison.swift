@@ -31,9 +31,7 @@ struct KernelComparison {
     private func withKernel(_ name: String, _ body: (BenchEnvironment) throws -> Void) throws {
         var settings = options.settings
         settings.kernelBinary = name == "A" ? options.settings.kernelBinary : other
-        let env = try BenchEnvironment(settings: settings)
-        defer { env.tearDown() }
-        try body(env)
+        try BenchEnvironment.with(settings, body)
     }
 
     func run() throws {

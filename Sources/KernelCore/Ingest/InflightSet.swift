@@ -103,24 +103,9 @@ struct EntryKey: Hashable {
     /// Appends the Redis entry id, `<millis>-<sequence>`: the text it was parsed from, since
     /// parsing refuses leading zeros.
     func appendID(to bytes: inout [UInt8]) {
-        Self.appendDecimal(millis, to: &bytes)
+        bytes.append(contentsOf: String(millis).utf8)   // small strings: no allocation
         bytes.append(UInt8(ascii: "-"))
-        Self.appendDecimal(sequence, to: &bytes)
-    }
-
-    private static func appendDecimal(_ value: UInt64, to bytes: inout [UInt8]) {
-        var count = 1
-        var rest = value / 10
-        while rest > 0 { count += 1; rest /= 10 }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
-        var v = value
-        var i = start + count - 1
-        while v > 0 {
-            bytes[i] = UInt8(ascii: "0") + UInt8(v % 10)
-            v /= 10
-            i -= 1
-        }
+        bytes.append(contentsOf: String(sequence).utf8)
     }
 
     // Plain index loops over the bytes: the generic `firstIndex(of:)` on a slice compared each

@@ -125,15 +125,9 @@ public enum EntryRef {
 
     /// The shard (nil when unqualified) and the Redis entry id of a reference.
     public static func split(_ ref: String) -> (shard: Int?, id: Substring) {
-        // On UTF-8 code units: `firstIndex(of: Character)` walked grapheme clusters, and
-        // `utf8.firstIndex(of:)` compared each byte through `Equatable`'s witness.
-        var text = ref
-        let offset = text.withUTF8 { bytes -> Int? in
-            for i in 0..<bytes.count where bytes[i] == UInt8(ascii: "/") { return i }
-            return nil
-        }
-        guard let offset, case let slash = ref.utf8.index(ref.utf8.startIndex, offsetBy: offset),
-              let shard = Int(ref[..<slash]) else {
+        // On UTF-8 code units: `firstIndex(of: Character)` walked grapheme clusters. (Off the
+        // hot path: the acknowledger parses references into `EntryKey`s.)
+        guard let slash = ref.utf8.firstIndex(of: UInt8(ascii: "/")), let shard = Int(ref[..<slash]) else {
             return (nil, Substring(ref))
         }
         return (shard, ref[ref.utf8.index(after: slash)...])

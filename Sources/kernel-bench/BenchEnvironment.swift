@@ -22,6 +22,9 @@ final class BenchEnvironment {
         var overrides: [(section: String, key: String, value: String)] = []
         /// `--event-ids v7|random`.
         var eventIDs: EventIDStyle = .v7
+        /// False for the generic scenario, whose plugins directory is empty on purpose; otherwise
+        /// a kernel must have a plugin for every seeded family before a run starts.
+        var requirePlugins = true
     }
 
     let settings: Settings
@@ -253,7 +256,9 @@ final class BenchEnvironment {
         environment["KERNEL_REDIS_ADDR"] = settings.redisAddr
         environment.removeValue(forKey: "KERNEL_PG_DSN_FILE")
         return try KernelProcess.start(binary: settings.kernelBinary, arguments: ["run", "--config", try configFile(kernel: index)],
-                                       environment: environment, logPath: logPath(kernel: index))
+                                       environment: environment, logPath: logPath(kernel: index),
+                                       requiredFamilies: settings.requirePlugins ? subjects.keys.sorted() : [],
+                                       pluginsDir: settings.pluginsDir)
     }
 }
 

@@ -141,6 +141,7 @@ struct DrainRun {
             BenchClock.sleep(seconds: 0.005)
         }
         let endMachine = ProcStat.machineTicks()
+        for k in kernels { try k.verifyPlugins() }
         let redisCost = (try? RedisCommandStats.read(env.redis))?.summary(since: redisBefore, events: count) ?? ""
         let endCPU = kernels.indices.map { kernels[$0].cpuTicksWithChildren() ?? startCPU[$0] }
         // Ungated, backends connect after the first read (writers connect lazily), so their

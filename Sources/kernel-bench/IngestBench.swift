@@ -88,6 +88,7 @@ struct IngestBench {
             // its events are stored in the generic `events` table.
             var settings = options.settings
             settings.pluginsDir = NSTemporaryDirectory() + "dk-bench-no-plugins-\(getpid())"
+            settings.requirePlugins = false
             try FileManager.default.createDirectory(atPath: settings.pluginsDir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: settings.pluginsDir) }
             let env = try BenchEnvironment(settings: settings)

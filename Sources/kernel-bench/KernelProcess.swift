@@ -8,14 +8,20 @@ import Glibc
 final class KernelProcess {
     let process: Process
     let logPath: String
+    /// Families a plugin must serve once the kernel is ready (the run measures their plugins).
+    let requiredFamilies: [String]
+    let pluginsDir: String
     var pid: Int32 { process.processIdentifier }
 
-    private init(process: Process, logPath: String) {
+    private init(process: Process, logPath: String, requiredFamilies: [String], pluginsDir: String) {
         self.process = process
         self.logPath = logPath
+        self.requiredFamilies = requiredFamilies
+        self.pluginsDir = pluginsDir
     }
 
-    static func start(binary: String, arguments: [String], environment: [String: String], logPath: String) throws -> KernelProcess {
+    static func start(binary: String, arguments: [String], environment: [String: String], logPath: String,
+                      requiredFamilies: [String], pluginsDir: String) throws -> KernelProcess {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
@@ -23,14 +29,15 @@ final class KernelProcess {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        return KernelProcess(process: p, logPath: logPath)
+        return KernelProcess(process: p, logPath: logPath, requiredFamilies: requiredFamilies, pluginsDir: pluginsDir)
     }
 
     /// Waits for the "kernel ready" log line; returns the monotonic time it was seen.
     func waitReady(timeout: Double = 120) throws -> Double {
         let deadline = BenchClock.now() + timeout
         while BenchClock.now() < deadline {
-            if let text = try? String(contentsOfFile: logPath, encoding: .utf8), text.contains("\"kernel ready\"") {
+            if let ready = readyLine() {
+                try checkServed(readyLine: ready)
                 return BenchClock.now()
             }
             guard process.isRunning else {
@@ -39,6 +46,38 @@ final class KernelProcess {
             BenchClock.sleep(seconds: 0.002)
         }
         throw BenchError("kernel not ready after \(Int(timeout)) s; log:\n\(logTail())")
+    }
+
+    private func readyLine() -> String? {
+        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.contains("\"kernel ready\"") }.map(String.init)
+    }
+
+    /// Throws unless the kernel logged it was ready with a plugin for every required family (for
+    /// runs that do not wait for the ready line before they measure).
+    func verifyPlugins() throws {
+        guard let ready = readyLine() else { throw BenchError("the kernel never logged it was ready; log:\n\(logTail())") }
+        try checkServed(readyLine: ready)
+    }
+
+    /// A trade drain run against a plugins directory without the trade plugin stored every event
+    /// as a generic one and printed its numbers as the trade scenario's; refuse it instead.
+    private func checkServed(readyLine: String) throws {
+        let served = KernelProcess.servedFamilies(readyLine: readyLine)
+        let missing = requiredFamilies.filter { !served.contains($0) }
+        guard !missing.isEmpty else { return }
+        stop()
+        throw BenchError("no plugin serves \(missing.joined(separator: ", ")) in --plugins \(pluginsDir) "
+                         + "(the kernel serves: \(served.isEmpty ? "none" : served.sorted().joined(separator: ", "))); "
+                         + "`make plugins` writes them to ./plugins")
+    }
+
+    /// The family names in the ready line's `families` field (`trade@trade-1.0.0,quote@…`).
+    static func servedFamilies(readyLine: String) -> Set<String> {
+        guard let start = readyLine.range(of: "\"families\":\"") else { return [] }
+        let rest = readyLine[start.upperBound...]
+        let value = rest.prefix { $0 != "\"" }
+        return Set(value.split(separator: ",").map { String($0.prefix { $0 != "@" }) })
     }
 
     /// SIGTERM (graceful drain), then SIGKILL after `timeout` seconds.

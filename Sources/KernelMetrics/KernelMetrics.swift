@@ -1,6 +1,7 @@
 import KernelVersion
 import Metrics
 import Prometheus
+import Synchronization
 
 /// Every metric of docs/admin.md, "Metrics", registered at construction so each
 /// one is exposed — at zero — from start-up, and rendered in the Prometheus text format.
@@ -13,6 +14,7 @@ public final class KernelMetrics: Sendable {
     /// The underlying swift-prometheus registry (e.g. for `PrometheusMetricsFactory`).
     public let registry: PrometheusCollectorRegistry
     private let synced = SyncedTotals()
+    private let normalizeHistograms = Mutex<[String: MetricHistogram]>([:])
 
     // MARK: Counters
     public let redisReadTotal: MetricCounter
@@ -249,12 +251,16 @@ public final class KernelMetrics: Sendable {
         labeledCounter("kernel_parked_events_total", [("family", family)])
     }
 
-    /// `kernel_normalize_seconds{family}`.
+    /// `kernel_normalize_seconds{family}`. Observed after every plugin call, so each family's
+    /// series is looked up once and kept: asking the registry each time (a lock, the label key
+    /// built anew, tuple metadata instantiated) was 1.3 % of the kernel's CPU at 10k events/s.
     public func normalizeSeconds(family: String) -> MetricHistogram {
-        let family = family
+        if let known = normalizeHistograms.withLock({ $0[family] }) { return known }
         let info = Self.family("kernel_normalize_seconds")
-        return MetricHistogram(histogram: registry.makeValueHistogram(descriptor: Self.descriptor(info), labels: [("family", family)],
-                                                                      buckets: info.buckets))
+        let histogram = MetricHistogram(histogram: registry.makeValueHistogram(descriptor: Self.descriptor(info),
+                                                                               labels: [("family", family)], buckets: info.buckets))
+        normalizeHistograms.withLock { $0[family] = histogram }
+        return histogram
     }
     /// `kernel_admin_requests_total{route,code}`.
     public func adminRequests(route: String, code: Int) -> MetricCounter {

@@ -80,6 +80,17 @@ let specGauges = ["kernel_redis_pending", "kernel_redis_stream_length", "kernel_
         #expect(parsed.value("kernel_registration_outcome_total", ["stage": "register", "action": "register", "outcome": "pending"]) == 1)
     }
 
+    @Test func eachFamilysNormalizeSecondsIsOneSeriesAcrossCalls() throws {
+        // The handle is kept per family after the first call; later calls must reach the same series.
+        let metrics = KernelMetrics()
+        for _ in 0..<3 { metrics.normalizeSeconds(family: "trade").observe(0.00002) }
+        metrics.normalizeSeconds(family: "quote").observe(0.00004)
+        let parsed = try PrometheusText(metrics.render())
+        #expect(parsed.value("kernel_normalize_seconds_count", ["family": "trade"]) == 3)
+        #expect(parsed.value("kernel_normalize_seconds_count", ["family": "quote"]) == 1)
+        #expect(parsed.value("kernel_normalize_seconds_sum", ["family": "quote"]) == 0.00004)
+    }
+
     @Test func advanceSyncsExternalTotals() throws {
         let metrics = KernelMetrics()
         metrics.redisAckTotal.advance(toTotal: 10)

@@ -255,12 +255,14 @@ public final class KernelMetrics: Sendable {
     /// series is looked up once and kept: asking the registry each time (a lock, the label key
     /// built anew, tuple metadata instantiated) was 1.3 % of the kernel's CPU at 10k events/s.
     public func normalizeSeconds(family: String) -> MetricHistogram {
-        if let known = normalizeHistograms.withLock({ $0[family] }) { return known }
-        let info = Self.family("kernel_normalize_seconds")
-        let histogram = MetricHistogram(histogram: registry.makeValueHistogram(descriptor: Self.descriptor(info),
-                                                                               labels: [("family", family)], buckets: info.buckets))
-        normalizeHistograms.withLock { $0[family] = histogram }
-        return histogram
+        normalizeHistograms.withLock { known in
+            if let histogram = known[family] { return histogram }
+            let info = Self.family("kernel_normalize_seconds")
+            let histogram = MetricHistogram(histogram: registry.makeValueHistogram(descriptor: Self.descriptor(info),
+                                                                                   labels: [("family", family)], buckets: info.buckets))
+            known[family] = histogram
+            return histogram
+        }
     }
     /// `kernel_admin_requests_total{route,code}`.
     public func adminRequests(route: String, code: Int) -> MetricCounter {

@@ -1,4 +1,5 @@
 import Foundation
+import KernelJSON
 
 #if canImport(Glibc)
 import Glibc
@@ -72,11 +73,9 @@ final class KernelProcess {
                          + "`make plugins` writes them to ./plugins")
     }
 
-    /// The family names in the ready line's `families` field (`trade@trade-1.0.0,quote@…`).
+    /// The family names in the ready line's `fields.families` (`trade@trade-1.0.0,quote@…`).
     static func servedFamilies(readyLine: String) -> Set<String> {
-        guard let start = readyLine.range(of: "\"families\":\"") else { return [] }
-        let rest = readyLine[start.upperBound...]
-        let value = rest.prefix { $0 != "\"" }
+        guard let value = (try? JSONParser.parse(readyLine))?["fields"]?["families"]?.stringValue else { return [] }
         return Set(value.split(separator: ",").map { String($0.prefix { $0 != "@" }) })
     }
 
